@@ -1,0 +1,1 @@
+"""Store checkout core: plain Python, no Qt, no hardware, no web server."""

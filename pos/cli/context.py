@@ -1,0 +1,41 @@
+"""What every command handler gets: where the data is, how to print, and the
+terminal opened on demand."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import platformdirs
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("POS_DATA_DIR")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("store-checkout", appauthor=False))
+
+
+@dataclass
+class CliContext:
+    data_dir: Path
+    as_json: bool = False
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    # Reads a PIN for a named user; replaced in tests and by --pin-stdin.
+    read_pin: Callable[[str], str] | None = None
+
+    def emit(self, data: Any, text: str | Callable[[], str]) -> None:
+        """Print `data` as JSON under --json, otherwise the human text."""
+        if self.as_json:
+            self.out.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+        else:
+            self.out.write((text() if callable(text) else text).rstrip("\n") + "\n")
+
+    def warn(self, text: str) -> None:
+        self.err.write(text.rstrip("\n") + "\n")
