@@ -1,0 +1,210 @@
+"""The cashier's sale as a state machine: ring up, park/resume, void, hand over
+to the tender. Qt-free; the screen calls these on the store's worker thread and
+redraws from the OrderView each call returns.
+
+States: EMPTY (no open order) -> RINGING (an open order) -> TENDERING (the
+tender flow owns the order) -> DONE (paid; receipt and change on screen) ->
+EMPTY on the next scan or "new sale". Parking returns to EMPTY; resuming a
+parked order goes to RINGING.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from pos.errors import NotAllowed
+from pos.flows.ports import CatalogLookup, CheckoutPort, Discount, PaymentPort
+from pos.flows.tender import TenderFlow
+from pos.flows.text import FlowError, Text
+from pos.flows.views import Approval, OrderView, ParkedView, ProductHit, Session
+
+
+class CheckoutState(StrEnum):
+    EMPTY = "empty"
+    RINGING = "ringing"
+    TENDERING = "tendering"
+    DONE = "done"
+
+
+class ApprovalRequired(FlowError):
+    """The step needs a manager: the screen asks for a PIN and tries again."""
+
+    def __init__(self, action: str, text: Text) -> None:
+        super().__init__(text)
+        self.action = action
+
+
+# Shoppers' payment codes: Alipay 25-30 prefix with 16-24 digits, WeChat 10-15
+# prefix with 18 digits. Product barcodes are 8, 12 or 13 digits, so a scan is
+# never both.
+_ALIPAY_CODE = re.compile(r"^(2[5-9]|30)\d{14,22}$")
+_WECHAT_CODE = re.compile(r"^1[0-5]\d{16}$")
+
+
+def payment_code_channel(code: str) -> str | None:
+    """'alipay' or 'wechat' when `code` is a shopper's payment code, else None."""
+    code = code.strip()
+    if _ALIPAY_CODE.match(code):
+        return "alipay"
+    if _WECHAT_CODE.match(code):
+        return "wechat"
+    return None
+
+
+_NOTHING_TO_PAY = Text("购物车是空的，请先扫描商品。", "The cart is empty. Scan an item first.")
+_NO_ORDER = Text("没有进行中的订单。", "There is no open sale.")
+_BUSY_PAYING = Text(
+    "正在付款，请先完成或取消付款。", "A payment is running. Finish or cancel it first."
+)
+
+
+class CheckoutFlow:
+    def __init__(
+        self,
+        session: Session,
+        checkout: CheckoutPort,
+        catalog: CatalogLookup,
+        payments: PaymentPort,
+        mode: str = "cashier",
+    ) -> None:
+        self.session = session
+        self.mode = mode
+        self._checkout = checkout
+        self._catalog = catalog
+        self._payments = payments
+        self.state = CheckoutState.EMPTY
+        self.order: OrderView | None = None
+        self.tender: TenderFlow | None = None
+        self.last_paid: OrderView | None = None
+
+    # -- ringing up ---------------------------------------------------------------
+    def _open(self) -> str:
+        if self.state is CheckoutState.TENDERING:
+            raise FlowError(_BUSY_PAYING)
+        if self.order is None or self.state is CheckoutState.DONE:
+            self.order = self._checkout.new_order(self.session, self.mode)
+            self.state = CheckoutState.RINGING
+        return self.order.order_id
+
+    def _set(self, order: OrderView) -> OrderView:
+        self.order = order
+        return order
+
+    def scan(self, code: str) -> OrderView:
+        """A product barcode adds its item. A shopper's payment code is not an
+        item: call `payment_code_channel` first and hand it to the tender."""
+        return self._set(self._checkout.scan(self._open(), code.strip()))
+
+    def search(self, text: str, limit: int = 20) -> list[ProductHit]:
+        text = text.strip()
+        if not text:
+            return []
+        return self._catalog.search(text, limit)
+
+    def add(self, sku: str, quantity: int = 1) -> OrderView:
+        return self._set(self._checkout.add_item(self._open(), sku, quantity))
+
+    def _ringing_order(self) -> str:
+        if self.order is None or self.state is not CheckoutState.RINGING:
+            raise FlowError(_BUSY_PAYING if self.state is CheckoutState.TENDERING else _NO_ORDER)
+        return self.order.order_id
+
+    def set_quantity(self, line_id: str, quantity: int) -> OrderView:
+        order_id = self._ringing_order()
+        if quantity <= 0:
+            return self._set(self._checkout.void_line(order_id, line_id))
+        return self._set(self._checkout.set_quantity(order_id, line_id, quantity))
+
+    def void_line(self, line_id: str) -> OrderView:
+        return self._set(self._checkout.void_line(self._ringing_order(), line_id))
+
+    def discount_line(
+        self, line_id: str, discount: Discount, approval: Approval | None = None
+    ) -> OrderView:
+        order_id = self._ringing_order()
+        try:
+            return self._set(self._checkout.discount_line(order_id, line_id, discount, approval))
+        except NotAllowed as exc:
+            if approval is not None or isinstance(exc, FlowError):
+                raise
+            raise ApprovalRequired(
+                "discount",
+                Text(f"折扣需要店长批准：{exc.message}", f"A manager must approve: {exc.message}"),
+            ) from exc
+
+    # -- park / resume / void -------------------------------------------------------
+    def park(self) -> None:
+        order_id = self._ringing_order()
+        if self.order is not None and not self.order.lines:
+            raise FlowError(_NOTHING_TO_PAY)
+        self._checkout.park(order_id)
+        self.order = None
+        self.state = CheckoutState.EMPTY
+
+    def parked(self) -> list[ParkedView]:
+        return self._checkout.parked()
+
+    def resume(self, order_id: str) -> OrderView:
+        if self.state is CheckoutState.RINGING and self.order is not None and self.order.lines:
+            raise FlowError(
+                Text("请先挂起或完成当前订单。", "Park or finish the current sale first.")
+            )
+        order = self._checkout.resume(order_id)
+        self.state = CheckoutState.RINGING
+        return self._set(order)
+
+    def void_order(self, approval: Approval | None = None) -> None:
+        """Void the open sale. A sale with money taken needs a manager."""
+        if self.order is None:
+            raise FlowError(_NO_ORDER)
+        if self.order.paid.minor and approval is None:
+            raise ApprovalRequired(
+                "void",
+                Text(
+                    "已收款的订单作废需要店长批准。",
+                    "Voiding a sale with payments needs a manager.",
+                ),
+            )
+        self._checkout.void_order(self.order.order_id, approval)
+        self.order = None
+        self.tender = None
+        self.state = CheckoutState.EMPTY
+
+    # -- tender ---------------------------------------------------------------------
+    def start_tender(self) -> TenderFlow:
+        order_id = self._ringing_order()
+        order = self._checkout.get(order_id)
+        if not order.lines or order.total.minor <= 0:
+            raise FlowError(_NOTHING_TO_PAY)
+        self.order = order
+        self.tender = TenderFlow(order, self._payments, self.mode)
+        self.state = CheckoutState.TENDERING
+        return self.tender
+
+    def back_from_tender(self) -> OrderView:
+        """Leave the tender screen with the sale still open (partly paid is fine)."""
+        if self.state is not CheckoutState.TENDERING or self.tender is None:
+            raise FlowError(_NO_ORDER)
+        if self.tender.busy:
+            raise FlowError(_BUSY_PAYING)
+        order = self._checkout.get(self.tender.order.order_id)
+        self.tender = None
+        self.state = CheckoutState.RINGING
+        return self._set(order)
+
+    def finish_if_paid(self) -> bool:
+        """After a tender step: True (and DONE) when the order is paid in full."""
+        if self.tender is None or not self.tender.paid:
+            return False
+        self.last_paid = self.tender.order
+        self.order = self.tender.order
+        self.tender = None
+        self.state = CheckoutState.DONE
+        return True
+
+    def receipt_text(self, width: int = 42) -> str:
+        order = self.last_paid or self.order
+        if order is None:
+            raise FlowError(_NO_ORDER)
+        return self._checkout.receipt_text(order.order_id, width)

@@ -1,0 +1,130 @@
+"""A refund from a receipt: look the sale up, choose lines or an amount, a
+manager approves with their PIN, the money goes back to the original tenders.
+
+States: LOOKUP -> SELECTING -> APPROVAL -> REFUNDING -> DONE (or back to
+SELECTING when the refund failed)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pos.flows.cancel import CancelToken
+from pos.flows.ports import CheckoutPort, RefundPort, RefundRequest
+from pos.flows.text import FlowError, Text
+from pos.flows.views import Approval, OrderView, Outcome, TenderResult
+from pos.money import Money
+
+
+class RefundState(StrEnum):
+    LOOKUP = "lookup"
+    SELECTING = "selecting"
+    APPROVAL = "approval"
+    REFUNDING = "refunding"
+    DONE = "done"
+
+
+_REFUNDABLE_STATES = ("paid", "partly_refunded")
+
+
+class RefundFlow:
+    def __init__(self, checkout: CheckoutPort, refunds: RefundPort) -> None:
+        self._checkout = checkout
+        self._refunds = refunds
+        self.state = RefundState.LOOKUP
+        self.order: OrderView | None = None
+        self.refundable: Money | None = None
+        self.selected: set[str] = set()
+        self.amount: Money | None = None
+        self.reason = ""
+        self.cancel_token = CancelToken()
+        self.result: TenderResult | None = None
+
+    def lookup(self, receipt_no: str) -> OrderView:
+        receipt_no = receipt_no.strip()
+        if not receipt_no:
+            raise FlowError(Text("请输入或扫描小票号。", "Enter or scan the receipt number."))
+        order = self._checkout.find_receipt(receipt_no)
+        if order.state not in _REFUNDABLE_STATES:
+            raise FlowError(
+                Text(
+                    f"这笔订单（{order.state}）不能退款。",
+                    f"This sale ({order.state}) cannot be refunded.",
+                )
+            )
+        self.order = order
+        self.refundable = self._refunds.refundable(order.order_id)
+        self.selected = set()
+        self.amount = None
+        self.state = RefundState.SELECTING
+        return order
+
+    def toggle_line(self, line_id: str) -> None:
+        self._need(RefundState.SELECTING)
+        assert self.order is not None
+        self.order.line(line_id)  # KeyError for a line not on this sale
+        self.selected ^= {line_id}
+        self.amount = None
+
+    def set_amount(self, amount: Money | None) -> None:
+        self._need(RefundState.SELECTING)
+        assert self.refundable is not None
+        if amount is not None:
+            if amount.minor <= 0:
+                raise FlowError(Text("退款金额必须大于零。", "The refund must be more than zero."))
+            if amount > self.refundable:
+                raise FlowError(
+                    Text(
+                        f"最多可退 {self.refundable.format('zh')}。",
+                        f"At most {self.refundable.format('en')} can be refunded.",
+                    )
+                )
+            self.selected = set()
+        self.amount = amount
+
+    def preview(self) -> Money:
+        """What the refund would give back (lines' totals, or the amount)."""
+        assert self.order is not None and self.refundable is not None
+        if self.amount is not None:
+            return self.amount
+        picked = [ln.total for ln in self.order.lines if ln.line_id in self.selected]
+        got = sum((m.minor for m in picked), 0)
+        return Money(min(got, self.refundable.minor), self.order.currency)
+
+    def request_approval(self, reason: str) -> RefundRequest:
+        self._need(RefundState.SELECTING)
+        assert self.order is not None
+        if not self.selected and self.amount is None:
+            raise FlowError(
+                Text("请选择要退的商品或金额。", "Choose the items or an amount to refund.")
+            )
+        self.reason = reason.strip()
+        self.state = RefundState.APPROVAL
+        return self._request()
+
+    def _request(self) -> RefundRequest:
+        assert self.order is not None
+        ordered = tuple(ln.line_id for ln in self.order.lines if ln.line_id in self.selected)
+        return RefundRequest(self.order.order_id, ordered, self.amount, self.reason)
+
+    def run(self, approval: Approval) -> TenderResult:
+        self._need(RefundState.APPROVAL)
+        self.state = RefundState.REFUNDING
+        try:
+            result = self._refunds.refund(self._request(), approval, self.cancel_token)
+        except Exception:
+            self.state = RefundState.SELECTING
+            raise
+        self.result = result
+        self.order = result.order
+        self.state = (
+            RefundState.DONE if result.status is Outcome.SUCCEEDED else RefundState.SELECTING
+        )
+        return result
+
+    def back(self) -> None:
+        if self.state is RefundState.APPROVAL:
+            self.state = RefundState.SELECTING
+
+    def _need(self, state: RefundState) -> None:
+        if self.state is not state:
+            raise FlowError(Text("请按步骤操作。", f"This step needs the refund to be {state}."))

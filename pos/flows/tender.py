@@ -1,0 +1,253 @@
+"""Taking money for one order, as a state machine: choose a tender, pass the
+risk check (a manager's PIN when it asks for one), run the payment, and come
+back to choosing while anything is left to pay (split tender).
+
+States: CHOOSING -> (STEP_UP ->) PAYING -> CHOOSING | PAID | UNRESOLVED.
+UNRESOLVED means the last payment's outcome is unknown: no other tender is
+offered until `resolve` has settled it, so a shopper is never charged twice.
+
+`prepare`, `approve`, `run` and `resolve` block (risk, gateway, card); the UI
+calls them on workers. `cancel` may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pos.flows.cancel import CancelToken
+from pos.flows.ports import PaymentEvents, PaymentPort, TenderRequest
+from pos.flows.text import NO_TEXT, FlowError, Text
+from pos.flows.views import (
+    Approval,
+    ChannelInfo,
+    OrderView,
+    Outcome,
+    RiskDecision,
+    TenderResult,
+)
+from pos.money import Money
+
+
+class TenderState(StrEnum):
+    CHOOSING = "choosing"
+    STEP_UP = "step_up"
+    PAYING = "paying"
+    PAID = "paid"
+    UNRESOLVED = "unresolved"
+
+
+# Notes a shopper hands over, in yuan; suggestions round the amount due up to them.
+_CNY_NOTES = (1, 5, 10, 20, 50, 100)
+
+
+def suggest_cash(due: Money, limit: int = 4) -> list[Money]:
+    """The exact amount, then the amounts a shopper is likely to hand over for it
+    (the due amount rounded up to 5, 10, 20, 50, 100 yuan notes and multiples)."""
+    if due.minor <= 0:
+        return []
+    unit = 100 if due.currency in ("CNY", "HKD", "USD", "EUR") else 1
+    seen: list[int] = [due.minor]
+    for note in _CNY_NOTES:
+        step = note * unit
+        up = -(-due.minor // step) * step
+        if up not in seen:
+            seen.append(up)
+    return [Money(m, due.currency) for m in sorted(seen)[: limit + 1]]
+
+
+@dataclass
+class Attempt:
+    request: TenderRequest
+    cancel: CancelToken = field(default_factory=CancelToken)
+    qr_payload: str = ""
+    expires_in_s: int = 0
+    status: Text = NO_TEXT
+
+
+_BUSY = Text("正在付款，请稍候或取消。", "A payment is running. Wait, or cancel it.")
+_UNRESOLVED = Text(
+    "上一笔付款结果未知，正在向支付机构确认，确认前不能改用其他方式。",
+    "The last payment's outcome is not known yet. The terminal is checking with "
+    "the provider; take no other payment until it is settled.",
+)
+
+
+class TenderFlow:
+    def __init__(self, order: OrderView, payments: PaymentPort, mode: str = "cashier") -> None:
+        self.order = order
+        self.mode = mode
+        self._payments = payments
+        self._lock = threading.Lock()
+        self.state = TenderState.CHOOSING
+        self.attempt: Attempt | None = None
+        self.decision: RiskDecision | None = None
+        self.last_result: TenderResult | None = None
+
+    # -- what the screen shows --------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.state is TenderState.PAYING
+
+    @property
+    def paid(self) -> bool:
+        return self.state is TenderState.PAID
+
+    @property
+    def remaining(self) -> Money:
+        return self.order.remaining
+
+    def channels(self) -> list[ChannelInfo]:
+        return self._payments.channels(self.mode)
+
+    def suggestions(self) -> list[Money]:
+        return suggest_cash(self.remaining)
+
+    # -- choosing -------------------------------------------------------------------
+    def prepare(
+        self,
+        channel: str,
+        mode: str,
+        amount: Money | None = None,
+        tendered: Money | None = None,
+        auth_code: str = "",
+    ) -> TenderRequest | None:
+        """Check the tender and ask the risk engine. Returns the request to run,
+        or None when a manager must approve first (state STEP_UP)."""
+        with self._lock:
+            if self.state is TenderState.PAYING:
+                raise FlowError(_BUSY)
+            if self.state is TenderState.UNRESOLVED:
+                raise FlowError(_UNRESOLVED)
+            if self.state is TenderState.PAID:
+                raise FlowError(Text("这笔订单已付清。", "This sale is already paid."))
+            request = self._request(channel, mode, amount, tendered, auth_code)
+        decision = self._payments.risk(request)
+        with self._lock:
+            self.decision = decision
+            if decision.action == "block":
+                reasons = decision.reasons or (Text("风控拒绝。", "Refused by the risk rules."),)
+                raise FlowError(
+                    Text(
+                        "不能用这种方式付款：" + "；".join(r.zh for r in reasons),
+                        "This payment is refused: " + "; ".join(r.en for r in reasons),
+                    )
+                )
+            self.attempt = Attempt(request)
+            if decision.action == "review":
+                self.state = TenderState.STEP_UP
+                return None
+            self.state = TenderState.PAYING
+            return request
+
+    def _request(
+        self,
+        channel: str,
+        mode: str,
+        amount: Money | None,
+        tendered: Money | None,
+        auth_code: str,
+    ) -> TenderRequest:
+        due = self.remaining
+        if mode == "cash":
+            if tendered is None or tendered.minor <= 0:
+                raise FlowError(Text("请输入收到的现金。", "Enter the cash received."))
+            pay = min(tendered, due) if amount is None else amount
+            return TenderRequest(self.order.order_id, channel, mode, pay, tendered=tendered)
+        pay = due if amount is None else amount
+        if pay.minor <= 0:
+            raise FlowError(Text("金额必须大于零。", "The amount must be more than zero."))
+        if pay > due:
+            raise FlowError(
+                Text(
+                    f"金额不能超过待付的 {due.format('zh')}。",
+                    f"The amount cannot be more than the {due.format('en')} still due.",
+                )
+            )
+        if mode == "payment_code" and not auth_code.strip():
+            raise FlowError(Text("请扫描顾客的付款码。", "Scan the shopper's payment code."))
+        return TenderRequest(self.order.order_id, channel, mode, pay, auth_code=auth_code.strip())
+
+    def approve(self, approval: Approval) -> TenderRequest:
+        """A manager approved the step-up: the payment may run."""
+        with self._lock:
+            if self.state is not TenderState.STEP_UP or self.attempt is None:
+                raise FlowError(Text("没有需要批准的付款。", "No payment is waiting for approval."))
+            old = self.attempt.request
+            request = TenderRequest(
+                old.order_id,
+                old.channel,
+                old.mode,
+                old.amount,
+                old.tendered,
+                old.auth_code,
+                approval,
+            )
+            self.attempt = Attempt(request)
+            self.state = TenderState.PAYING
+            return request
+
+    def back(self) -> None:
+        """Leave the step-up without paying."""
+        with self._lock:
+            if self.state is TenderState.STEP_UP:
+                self.state = TenderState.CHOOSING
+                self.attempt = None
+
+    # -- paying ---------------------------------------------------------------------
+    def run(self, events: PaymentEvents) -> TenderResult:
+        with self._lock:
+            if self.state is not TenderState.PAYING or self.attempt is None:
+                raise FlowError(Text("请先选择付款方式。", "Choose how to pay first."))
+            attempt = self.attempt
+        result = self._payments.pay(attempt.request, _Recording(attempt, events), attempt.cancel)
+        return self._settle(result)
+
+    def cancel(self) -> None:
+        """Ask the running payment to stop; it cancels at the gateway or reader."""
+        attempt = self.attempt
+        if attempt is not None:
+            attempt.cancel.cancel()
+
+    def resolve(self) -> TenderResult:
+        with self._lock:
+            if self.state is not TenderState.UNRESOLVED:
+                raise FlowError(Text("没有待确认的付款。", "No payment needs checking."))
+            self.state = TenderState.PAYING
+            token = CancelToken()
+        return self._settle(self._payments.resolve(self.order.order_id, token))
+
+    def _settle(self, result: TenderResult) -> TenderResult:
+        with self._lock:
+            self.order = result.order
+            self.last_result = result
+            if result.status is Outcome.UNKNOWN:
+                self.state = TenderState.UNRESOLVED
+            elif self.order.remaining.minor == 0 and self.order.paid.minor > 0:
+                self.state = TenderState.PAID
+            else:
+                self.state = TenderState.CHOOSING
+            self.attempt = None
+            return result
+
+
+class _Recording:
+    """Keeps the latest QR and status on the attempt, then passes them on."""
+
+    def __init__(self, attempt: Attempt, events: PaymentEvents) -> None:
+        self._attempt = attempt
+        self._events = events
+
+    def qr(self, payload: str, expires_in_s: int) -> None:
+        self._attempt.qr_payload = payload
+        self._attempt.expires_in_s = expires_in_s
+        self._events.qr(payload, expires_in_s)
+
+    def status(self, text: Text) -> None:
+        self._attempt.status = text
+        self._events.status(text)
+
+    def card_prompt(self, kind: str, options: Sequence[str] = ()) -> int:
+        return self._events.card_prompt(kind, options)

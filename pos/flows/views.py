@@ -1,0 +1,164 @@
+"""Immutable snapshots the flows hand to screens. Screens redraw from these and
+never reach into the services, so a snapshot can cross threads safely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pos.flows.text import NO_TEXT, Text
+from pos.money import Money
+
+
+class Role(StrEnum):
+    CASHIER = "cashier"
+    MANAGER = "manager"
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user_id: str
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A manager's consent, given with their PIN, for one named action."""
+
+    user_id: str
+    name: str
+    action: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProductHit:
+    sku: str
+    name_zh: str
+    name_en: str
+    unit_price: Money
+    sold_by_weight: bool = False
+    barcode: str = ""
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale.startswith("zh") else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    line_id: str
+    sku: str
+    name_zh: str
+    name_en: str
+    quantity: int
+    unit_price: Money
+    discount: Money
+    total: Money
+    grams: int | None = None
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale.startswith("zh") else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class TenderView:
+    channel: str
+    amount: Money
+    tendered: Money | None = None
+    change: Money | None = None
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    order_id: str
+    state: str
+    lines: tuple[LineView, ...]
+    subtotal: Money
+    discount: Money
+    tax: Money
+    total: Money
+    paid: Money
+    change: Money
+    tenders: tuple[TenderView, ...] = ()
+    receipt_no: str = ""
+    refunded: Money | None = None
+
+    @property
+    def currency(self) -> str:
+        return self.total.currency
+
+    @property
+    def remaining(self) -> Money:
+        left = self.total - self.paid
+        return left if left.minor > 0 else Money.zero(self.currency)
+
+    @property
+    def item_count(self) -> int:
+        return sum(1 if ln.grams is not None else ln.quantity for ln in self.lines)
+
+    def line(self, line_id: str) -> LineView:
+        for ln in self.lines:
+            if ln.line_id == line_id:
+                return ln
+        raise KeyError(line_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedView:
+    order_id: str
+    parked_at: str
+    total: Money
+    item_count: int
+    label: str = ""
+
+
+class Outcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class TenderResult:
+    status: Outcome
+    order: OrderView
+    message: Text = NO_TEXT
+    reference: str = ""
+    change: Money | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RiskDecision:
+    action: str  # allow | review | block
+    reasons: tuple[Text, ...] = ()
+    step_up: str = ""  # manager_pin | check_id | online_only when action is review
+
+    @property
+    def allowed(self) -> bool:
+        return self.action == "allow"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    """A tender the terminal offers now, or says why it cannot."""
+
+    channel: str
+    label: Text
+    modes: tuple[str, ...]  # qr, payment_code, card, cash
+    available: bool = True
+    why_unavailable: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CashCount:
+    """Notes and coins counted in the drawer: denomination (minor units) -> count."""
+
+    currency: str
+    counts: dict[int, int] = field(default_factory=dict)
+
+    def total(self) -> Money:
+        return Money(sum(d * n for d, n in self.counts.items()), self.currency)

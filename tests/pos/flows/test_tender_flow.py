@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+from flow_fakes import MANAGER_OK, Events, FakePayments
+
+from pos.flows import CheckoutFlow, CheckoutState, FlowError, TenderState, suggest_cash
+from pos.flows.views import Outcome
+from pos.money import Money
+
+COLA, CHIPS = "6901234567892", "6909876543217"
+
+
+def _tender(flow: CheckoutFlow, *codes: str):
+    for c in codes:
+        flow.scan(c)
+    return flow.start_tender()
+
+
+def test_cash_over_tendered_gives_change_and_finishes_the_sale(
+    flow: CheckoutFlow, events: Events
+) -> None:
+    tender = _tender(flow, COLA, CHIPS)  # 12.40
+    assert tender.prepare("cash", "cash", tendered=Money(2000)) is not None
+    result = tender.run(events)
+    assert result.status is Outcome.SUCCEEDED
+    assert result.change == Money(760)
+    assert tender.state is TenderState.PAID
+    assert flow.finish_if_paid() and flow.state is CheckoutState.DONE
+    assert flow.last_paid is not None and flow.last_paid.receipt_no
+
+
+def test_split_tender_cash_then_qr_pays_the_rest(
+    flow: CheckoutFlow, payments: FakePayments, events: Events
+) -> None:
+    tender = _tender(flow, CHIPS)  # 8.90
+    tender.prepare("cash", "cash", tendered=Money(500))
+    tender.run(events)
+    assert tender.state is TenderState.CHOOSING and tender.remaining == Money(390)
+    request = tender.prepare("alipay", "qr")
+    assert request is not None and request.amount == Money(390)
+    tender.run(events)
+    assert events.qrs and tender.paid
+
+
+def test_qr_amount_above_what_is_due_is_refused(flow: CheckoutFlow) -> None:
+    tender = _tender(flow, COLA)
+    with pytest.raises(FlowError) as exc:
+        tender.prepare("wechat", "qr", amount=Money(351))
+    assert "3.50" in exc.value.text.en
+
+
+def test_declined_qr_returns_to_choosing_with_the_reason(
+    flow: CheckoutFlow, payments: FakePayments, events: Events
+) -> None:
+    payments.script = [Outcome.FAILED]
+    tender = _tender(flow, COLA)
+    tender.prepare("alipay", "qr")
+    result = tender.run(events)
+    assert result.status is Outcome.FAILED and result.message.en
+    assert tender.state is TenderState.CHOOSING and tender.remaining == Money(350)
+
+
+def test_timed_out_qr_leaves_the_sale_open_to_pay_another_way(
+    flow: CheckoutFlow, payments: FakePayments, events: Events
+) -> None:
+    payments.script = [Outcome.TIMED_OUT]
+    tender = _tender(flow, COLA)
+    tender.prepare("wechat", "qr")
+    assert tender.run(events).status is Outcome.TIMED_OUT
+    assert tender.prepare("cash", "cash", tendered=Money(350)) is not None
+
+
+def test_cancel_from_another_thread_stops_the_payment_at_the_gateway(
+    flow: CheckoutFlow, payments: FakePayments, events: Events
+) -> None:
+    release = threading.Event()
+    payments.wait_for_cancel = release
+    tender = _tender(flow, COLA)
+    tender.prepare("alipay", "qr")
+    results = []
+    worker = threading.Thread(target=lambda: results.append(tender.run(events)))
+    worker.start()
+    while not events.statuses:
+        release.wait(0.01)
+    assert tender.busy
+    with pytest.raises(FlowError):
+        tender.prepare("cash", "cash", tendered=Money(500))
+    tender.cancel()
+    release.set()
+    worker.join(5)
+    assert results[0].status is Outcome.CANCELLED
+    assert payments.cancelled_at_gateway == [flow.order.order_id]
+    assert tender.state is TenderState.CHOOSING
+
+
+def test_unknown_outcome_blocks_other_tenders_until_resolved(
+    flow: CheckoutFlow, payments: FakePayments, events: Events
+) -> None:
+    payments.script = [Outcome.UNKNOWN]
+    tender = _tender(flow, COLA)
+    tender.prepare("alipay", "qr")
+    tender.run(events)
+    assert tender.state is TenderState.UNRESOLVED
+    with pytest.raises(FlowError) as exc:
+        tender.prepare("cash", "cash", tendered=Money(500))
+    assert "not known" in exc.value.text.en
+    assert tender.resolve().status is Outcome.CANCELLED
+    assert tender.state is TenderState.CHOOSING
+
+
+def test_payment_code_needs_the_code(flow: CheckoutFlow, events: Events) -> None:
+    tender = _tender(flow, COLA)
+    with pytest.raises(FlowError):
+        tender.prepare("alipay", "payment_code")
+    request = tender.prepare("alipay", "payment_code", auth_code=" 286412345678901234 ")
+    assert request is not None and request.auth_code == "286412345678901234"
+    tender.run(events)
+    assert not events.qrs and tender.paid
+
+
+def test_risk_review_waits_for_a_manager_then_pays_with_the_approval(
+    flow: CheckoutFlow, payments: FakePayments, events: Events
+) -> None:
+    payments.risk_action = "review"
+    tender = _tender(flow, CHIPS)
+    assert tender.prepare("wechat", "qr") is None
+    assert tender.state is TenderState.STEP_UP
+    assert tender.decision is not None and tender.decision.reasons[0].en
+    with pytest.raises(FlowError):
+        tender.run(events)
+    request = tender.approve(MANAGER_OK)
+    assert request.approval == MANAGER_OK
+    tender.run(events)
+    assert payments.requests[-1].approval == MANAGER_OK and tender.paid
+
+
+def test_risk_block_refuses_with_the_reasons(flow: CheckoutFlow, payments: FakePayments) -> None:
+    payments.risk_action = "block"
+    tender = _tender(flow, CHIPS)
+    with pytest.raises(FlowError) as exc:
+        tender.prepare("alipay", "qr")
+    assert "amount over the limit" in exc.value.text.en
+    assert tender.state is TenderState.CHOOSING
+
+
+def test_cash_suggestions_round_up_to_the_notes_shoppers_hand_over() -> None:
+    assert suggest_cash(Money(1240)) == [
+        Money(1240),
+        Money(1300),
+        Money(1500),
+        Money(2000),
+        Money(5000),
+    ]
+    assert suggest_cash(Money(10000))[0] == Money(10000)
+    assert suggest_cash(Money(0)) == []
