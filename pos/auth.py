@@ -1,0 +1,237 @@
+"""Cashiers and managers: roles, PINs, and the manager approvals that some
+actions need (void after payment, refund, large discount, no-sale drawer open).
+
+PINs are 4 to 8 digits and are kept only as a scrypt hash (memory-hard) with a
+random 16-byte salt, encoded with its parameters so they can be raised later:
+
+    scrypt$n=16384,r=8,p=1$<salt, base64>$<hash, base64>
+
+`needs_rehash` tells the caller to store a fresh hash after a successful
+login when the stored parameters are weaker than the current ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pos.errors import InvalidInput, NotAllowed
+
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+_SALT_BYTES = 16
+_HASH_BYTES = 32
+# Bounds a stored hash may claim, so a tampered row cannot make a login
+# allocate gigabytes or spin for minutes.
+_MAX_N = 2**20
+_MAX_RP = 64
+
+_PIN_RE = re.compile(r"^[0-9]{4,8}$")
+_HASH_RE = re.compile(r"^scrypt\$n=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$")
+_WEAK_PINS = frozenset({"1234", "12345", "123456", "1234567", "12345678", "4321", "654321"})
+
+
+class Role(StrEnum):
+    CASHIER = "cashier"
+    MANAGER = "manager"
+
+
+def validate_pin(pin: str) -> None:
+    """PIN rules: 4 to 8 ASCII digits, not all one digit, not a plain run."""
+    if not isinstance(pin, str) or not _PIN_RE.match(pin):
+        raise InvalidInput("a PIN is 4 to 8 digits", "Choose a PIN of 4 to 8 digits.")
+    if len(set(pin)) == 1 or pin in _WEAK_PINS:
+        raise InvalidInput(
+            "that PIN is too easy to guess", "Choose a PIN that is not a run or repeat."
+        )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def hash_pin(
+    pin: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P, salt: bytes | None = None
+) -> str:
+    """A new encoded hash of a PIN that follows the PIN rules."""
+    validate_pin(pin)
+    salt = os.urandom(_SALT_BYTES) if salt is None else salt
+    digest = _scrypt(pin, salt, n, r, p)
+    return f"scrypt$n={n},r={r},p={p}${_b64(salt)}${_b64(digest)}"
+
+
+def _scrypt(pin: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    # maxmem: scrypt needs about 128 * n * r bytes; allow twice that.
+    return hashlib.scrypt(
+        pin.encode("ascii"), salt=salt, n=n, r=r, p=p, dklen=_HASH_BYTES, maxmem=256 * n * r + 2**20
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Params:
+    n: int
+    r: int
+    p: int
+    salt: bytes
+    digest: bytes
+
+
+def _decode(encoded: str) -> _Params:
+    m = _HASH_RE.match(encoded) if isinstance(encoded, str) else None
+    if not m:
+        raise InvalidInput("the stored PIN hash is unreadable", "Ask a manager to reset the PIN.")
+    n, r, p = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if n < 2 or n & (n - 1) or n > _MAX_N or not 1 <= r <= _MAX_RP or not 1 <= p <= _MAX_RP:
+        raise InvalidInput(
+            "the stored PIN hash has bad parameters", "Ask a manager to reset the PIN."
+        )
+    try:
+        salt = base64.b64decode(m.group(4), validate=True)
+        digest = base64.b64decode(m.group(5), validate=True)
+    except binascii.Error:
+        raise InvalidInput(
+            "the stored PIN hash is unreadable", "Ask a manager to reset the PIN."
+        ) from None
+    if len(salt) < _SALT_BYTES or len(digest) != _HASH_BYTES:
+        raise InvalidInput("the stored PIN hash is truncated", "Ask a manager to reset the PIN.")
+    return _Params(n, r, p, salt, digest)
+
+
+def verify_pin(pin: str, encoded: str) -> bool:
+    """True when `pin` matches; comparison in constant time. A malformed PIN
+    is simply wrong; a malformed stored hash is an InvalidInput."""
+    params = _decode(encoded)
+    if not isinstance(pin, str) or not _PIN_RE.match(pin):
+        # Same work as a real attempt, so timing does not tell bad format apart.
+        pin = "0000"
+        _scrypt(pin, params.salt, params.n, params.r, params.p)
+        return False
+    candidate = _scrypt(pin, params.salt, params.n, params.r, params.p)
+    return hmac.compare_digest(candidate, params.digest)
+
+
+def needs_rehash(encoded: str) -> bool:
+    """True when the stored hash uses weaker parameters than the current ones."""
+    params = _decode(encoded)
+    return params.n < SCRYPT_N or params.r < SCRYPT_R or params.p < SCRYPT_P
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A till account. `pin_hash` is the encoded scrypt hash, never the PIN."""
+
+    user_id: str
+    name: str
+    role: Role
+    pin_hash: str
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.user_id, str) or not self.user_id.strip():
+            raise InvalidInput("a user needs an id", "Give the account an id.")
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise InvalidInput("a user needs a name", "Give the account a name.")
+        object.__setattr__(self, "role", _role(self.role))
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role is Role.MANAGER
+
+    def check_pin(self, pin: str) -> bool:
+        return self.active and verify_pin(pin, self.pin_hash)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "name": self.name,
+            "role": self.role.value,
+            "pin_hash": self.pin_hash,
+            "active": int(self.active),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> User:
+        try:
+            user = cls(
+                data["user_id"], data["name"], data["role"], data["pin_hash"], bool(data["active"])
+            )
+        except (KeyError, TypeError):
+            raise InvalidInput("bad user data", "Re-send the account.") from None
+        _decode(user.pin_hash)
+        return user
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(f"unknown role {value!r}", "Roles are cashier and manager.") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A manager's consent for one action, recorded with what it approved."""
+
+    user_id: str
+    role: Role
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.user_id, str) or not self.user_id:
+            raise InvalidInput("an approval needs the approver's id", "Ask the manager to sign in.")
+        if not isinstance(self.reason, str):
+            raise InvalidInput("an approval reason must be text", "Type a reason.")
+        object.__setattr__(self, "role", _role(self.role))
+
+    def to_dict(self) -> dict[str, str]:
+        return {"user_id": self.user_id, "role": self.role.value, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Approval:
+        try:
+            return cls(data["user_id"], data["role"], data.get("reason", ""))
+        except (KeyError, TypeError, AttributeError):
+            raise InvalidInput("bad approval data", "Ask a manager to approve again.") from None
+
+
+def require_manager(user: User, action: str) -> None:
+    """Refuse `action` (e.g. "refund an order") unless `user` is an active manager."""
+    if not user.active:
+        raise NotAllowed(f"{user.name}'s account is disabled", "Sign in with an active account.")
+    if not user.is_manager:
+        raise NotAllowed(
+            f"to {action} needs a manager; {user.name} is a {user.role.value}",
+            "Ask a manager to enter their PIN.",
+        )
+
+
+def require_approval(approval: Approval | None, action: str) -> Approval:
+    """The approval when it comes from a manager; NotAllowed naming the action otherwise."""
+    if approval is None:
+        raise NotAllowed(
+            f"to {action} needs a manager's approval", "Ask a manager to enter their PIN."
+        )
+    if approval.role is not Role.MANAGER:
+        raise NotAllowed(
+            f"to {action} needs a manager; {approval.user_id} is a {approval.role.value}",
+            "Ask a manager to enter their PIN.",
+        )
+    return approval
+
+
+def approve(user: User, pin: str, action: str, reason: str = "") -> Approval:
+    """A manager approves `action` with their PIN; NotAllowed if the PIN is
+    wrong or the user is not an active manager."""
+    require_manager(user, action)
+    if not verify_pin(pin, user.pin_hash):
+        raise NotAllowed(f"wrong PIN for {user.name}", "Enter the manager PIN again.")
+    return Approval(user.user_id, user.role, reason)
