@@ -23,7 +23,9 @@ from pos.flows.views import (
     ProductHit,
     RiskDecision,
     Session,
+    Table,
     TenderResult,
+    ZView,
 )
 from pos.money import Money
 
@@ -182,3 +184,19 @@ class DayClosePort(Protocol):
         progress: Progress,
         cancel: CancelToken,
     ) -> Path: ...
+
+
+class ReviewPort(Protocol):
+    """What the manager screens show besides the day close."""
+
+    def z_view(self, business_date: str) -> ZView: ...
+
+    def refunds_and_voids(self, business_date: str) -> Table: ...
+
+    def offline_card_queue(self) -> Table: ...
+
+    def risk_decisions(self, business_date: str) -> Table: ...
+
+    def sync_status(self) -> Table: ...
+
+    def settings(self) -> Table: ...

@@ -162,3 +162,27 @@ class CashCount:
 
     def total(self) -> Money:
         return Money(sum(d * n for d, n in self.counts.items()), self.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """Rows for a review screen (refunds and voids, offline card queue, risk
+    decisions): headers in both languages, cells already as text."""
+
+    headers: tuple[Text, ...]
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ZView:
+    """The day's Z report as the manager screen draws it."""
+
+    business_date: str
+    sales_count: int
+    gross: Money
+    refunds: Money
+    net: Money
+    by_hour: tuple[tuple[int, Money], ...] = ()
+    by_channel: tuple[tuple[str, Money], ...] = ()
+    tax_by_rate: tuple[tuple[int, Money], ...] = ()
+    z_number: int | None = None

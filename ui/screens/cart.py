@@ -1,0 +1,157 @@
+"""The cart table and the totals panel, drawn from an OrderView."""
+
+from __future__ import annotations
+
+from pos.flows.views import OrderView
+from pos.money import Money
+from ui.context import UiContext
+from ui.qt import (
+    QAbstractItemView,
+    QEvent,
+    QFormLayout,
+    QFrame,
+    QHeaderView,
+    QLabel,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from ui.widgets import label
+
+
+class CartTable(QTableWidget):
+    def __init__(self, ctx: UiContext, row_height: int = 44) -> None:
+        super().__init__(0, 5)
+        self._ctx = ctx
+        self._order: OrderView | None = None
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(row_height)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        head = self.horizontalHeader()
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, 5):
+            head.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setHorizontalHeaderLabels(
+            [
+                self.tr("Item"),
+                self.tr("Qty"),
+                self.tr("Price"),
+                self.tr("Discount"),
+                self.tr("Total"),
+            ]
+        )
+        if self._order is not None:
+            self.show_order(self._order)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def show_order(self, order: OrderView | None) -> None:
+        keep = self.selected_line()
+        self._order = order
+        lines = order.lines if order else ()
+        self.setRowCount(len(lines))
+        money = self._ctx.money
+        for r, ln in enumerate(lines):
+            qty = f"{ln.grams} g" if ln.grams is not None else str(ln.quantity)
+            cells = [
+                ln.name(self._ctx.language.locale),
+                qty,
+                money(ln.unit_price),
+                money(ln.discount) if ln.discount.minor else "",
+                money(ln.total),
+            ]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, ln.line_id)
+                if c:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.setItem(r, c, item)
+        ids = [ln.line_id for ln in lines]
+        if keep in ids:
+            self.selectRow(ids.index(keep))
+        elif ids:
+            self.selectRow(len(ids) - 1)
+
+    def selected_line(self) -> str | None:
+        rows = self.selectionModel().selectedRows() if self.selectionModel() else []
+        if not rows or self._order is None:
+            return None
+        r = rows[0].row()
+        return self._order.lines[r].line_id if r < len(self._order.lines) else None
+
+
+class TotalsPanel(QFrame):
+    """Subtotal, discount, tax, the total large, and what is paid and due."""
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._order: OrderView | None = None
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.values = {k: QLabel("") for k in ("subtotal", "discount", "tax", "paid", "due")}
+        for v in self.values.values():
+            v.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.names = {k: QLabel("") for k in self.values}
+        self.total_name = label("", "muted")
+        self.total = label("", "total")
+        self.total.setAlignment(Qt.AlignmentFlag.AlignRight)
+        form = QFormLayout()
+        for k in self.values:
+            form.addRow(self.names[k], self.values[k])
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.total_name)
+        lay.addWidget(self.total)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        titles = {
+            "subtotal": self.tr("Subtotal"),
+            "discount": self.tr("Discount"),
+            "tax": self.tr("Tax included"),
+            "paid": self.tr("Paid"),
+            "due": self.tr("Due"),
+        }
+        for k, t in titles.items():
+            self.names[k].setText(t)
+        self.total_name.setText(self.tr("Total"))
+        self.show_order(self._order)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def show_order(self, order: OrderView | None) -> None:
+        self._order = order
+        money = self._ctx.money
+        if order is None:
+            for v in self.values.values():
+                v.setText("")
+            self.total.setText(money(Money(0)))
+            return
+        self.values["subtotal"].setText(money(order.subtotal))
+        self.values["discount"].setText(money(-order.discount) if order.discount.minor else "")
+        self.values["tax"].setText(money(order.tax))
+        self.values["paid"].setText(money(order.paid) if order.paid.minor else "")
+        self.values["due"].setText(money(order.remaining) if order.paid.minor else "")
+        self.total.setText(money(order.total))
+
+
+def hline() -> QWidget:
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.HLine)
+    return line

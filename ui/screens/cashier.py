@@ -1,0 +1,460 @@
+"""The cashier's counter screen: search as you type, the cart, totals always
+in view, park/resume, void, and the tender. Every touch is one flow call run
+as an operation; the screen redraws from what the call returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pos.flows import ApprovalRequired, CheckoutFlow, CheckoutState, TenderState
+from pos.flows.checkout import payment_code_channel
+from pos.flows.text import Text
+from pos.flows.views import Approval, OrderView, Outcome, ProductHit, Session, TenderResult
+from pos.money import Money
+from ui.context import UiContext
+from ui.ops import Scope
+from ui.qt import (
+    QEvent,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QStackedWidget,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from ui.screens.cart import CartTable, TotalsPanel
+from ui.screens.customer import CustomerDisplay
+from ui.screens.dialogs import DiscountDialog, ParkedDialog, QuantityDialog, ReceiptDialog
+from ui.screens.paying import PaymentDriver
+from ui.screens.tender import TenderPanel
+from ui.widgets import MessageLine, ask_approval, button, label
+
+
+class CashierScreen(QWidget):
+    logout = Signal()
+    open_manager = Signal()
+    open_refund = Signal()
+    sale_done = Signal(object)  # the paid OrderView
+
+    def __init__(
+        self,
+        ctx: UiContext,
+        session: Session,
+        customer: CustomerDisplay | None = None,
+        print_receipt: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.session = session
+        self.customer = customer
+        self._print = print_receipt
+        s = ctx.services
+        self.flow = CheckoutFlow(session, s.checkout, s.catalog, s.payments)
+        self.scope = Scope("cashier")
+        self.search_scope = Scope("search")
+        self.payer = PaymentDriver(ctx, self, self.scope)
+        self.payer.finished.connect(self._payment_done)
+        self.payer.failed.connect(self._payment_failed)
+        if customer is not None:
+            self.payer.qr_shown.connect(customer.show_qr)
+        self.receipt_dialog: ReceiptDialog | None = None
+
+        # top bar
+        self.who = label("", "muted")
+        self.lang_button = button("")
+        self.lang_button.clicked.connect(self._toggle_language)
+        self.refund_button = button("")
+        self.refund_button.clicked.connect(self.open_refund.emit)
+        self.manager_button = button("")
+        self.manager_button.clicked.connect(self.open_manager.emit)
+        self.logout_button = button("")
+        self.logout_button.clicked.connect(self.logout.emit)
+        top = QHBoxLayout()
+        top.addWidget(self.who, 3)
+        for b in (self.lang_button, self.refund_button, self.manager_button, self.logout_button):
+            top.addWidget(b, 1)
+
+        # cart page: search, results, cart, line actions
+        self.search = QLineEdit()
+        self.search.textEdited.connect(self._search_later)
+        self.search.returnPressed.connect(self._add_first_hit)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(120)
+        self._search_timer.timeout.connect(self._search_now)
+        self.hits = QListWidget()
+        self.hits.setMaximumHeight(180)
+        self.hits.setVisible(False)
+        self.hits.itemClicked.connect(self._add_hit)
+        self.cart = CartTable(ctx)
+        self.qty_button = button("")
+        self.qty_button.clicked.connect(self._quantity)
+        self.plus_button = button("+1")
+        self.plus_button.clicked.connect(lambda: self._step_quantity(1))
+        self.minus_button = button("−1")
+        self.minus_button.clicked.connect(lambda: self._step_quantity(-1))
+        self.discount_button = button("")
+        self.discount_button.clicked.connect(self._discount)
+        self.void_line_button = button("", "danger")
+        self.void_line_button.clicked.connect(self._void_line)
+        line_row = QHBoxLayout()
+        for b in (
+            self.minus_button,
+            self.plus_button,
+            self.qty_button,
+            self.discount_button,
+            self.void_line_button,
+        ):
+            line_row.addWidget(b)
+        cart_page = QWidget()
+        cl = QVBoxLayout(cart_page)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.search)
+        cl.addWidget(self.hits)
+        cl.addWidget(self.cart, 1)
+        cl.addLayout(line_row)
+
+        self.tender_panel = TenderPanel(ctx)
+        self.tender_panel.pay.connect(self._pay)
+        self.tender_panel.cash.connect(self._cash)
+        self.tender_panel.back.connect(self._back_from_tender)
+        self.check_button = button("", "primary")
+        self.check_button.clicked.connect(self._resolve)
+        self.check_button.setVisible(False)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(cart_page)
+        self.pages.addWidget(self.tender_panel)
+
+        # right: totals and sale actions
+        self.totals = TotalsPanel(ctx)
+        self.pay_button = button("", "primary", 96)
+        self.pay_button.clicked.connect(self._tender)
+        self.park_button = button("")
+        self.park_button.clicked.connect(self._park)
+        self.resume_button = button("")
+        self.resume_button.clicked.connect(self._resume)
+        self.void_button = button("", "danger")
+        self.void_button.clicked.connect(self._void_sale)
+        right = QVBoxLayout()
+        right.addWidget(self.totals)
+        right.addWidget(self.pay_button)
+        row = QHBoxLayout()
+        row.addWidget(self.park_button)
+        row.addWidget(self.resume_button)
+        right.addLayout(row)
+        right.addWidget(self.void_button)
+        right.addWidget(self.check_button)
+        right.addStretch(1)
+        self.message = MessageLine(ctx)
+        right.addWidget(self.message)
+
+        body = QHBoxLayout()
+        body.addWidget(self.pages, 3)
+        body.addLayout(right, 1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addLayout(body, 1)
+        self.retranslate()
+        self._redraw()
+
+    # -- words ----------------------------------------------------------------------
+    def retranslate(self) -> None:
+        self.who.setText(
+            self.tr("Cashier: %1").replace("%1", self.session.name)
+            + ("  ·  " + self.tr("Manager") if self.session.role == "manager" else "")
+        )
+        self.lang_button.setText("English" if self.ctx.language.zh else "中文")
+        self.refund_button.setText(self.tr("Refund"))
+        self.manager_button.setText(self.tr("Manager"))
+        self.logout_button.setText(self.tr("Log out"))
+        self.search.setPlaceholderText(self.tr("Scan, or type a name or code to search"))
+        self.qty_button.setText(self.tr("Qty…"))
+        self.discount_button.setText(self.tr("Discount…"))
+        self.void_line_button.setText(self.tr("Void line"))
+        self.pay_button.setText(self.tr("Pay"))
+        self.park_button.setText(self.tr("Park"))
+        self.resume_button.setText(self.tr("Resume…"))
+        self.void_button.setText(self.tr("Void sale"))
+        self.check_button.setText(self.tr("Check the payment again"))
+        self.message.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _toggle_language(self) -> None:
+        self.ctx.language.toggle()
+
+    # -- running flow calls ------------------------------------------------------------
+    def _run(
+        self,
+        name: str,
+        fn: Callable[[], Any],
+        then: Callable[[Any], None] | None = None,
+        lane: str = "store",
+        retry_with: Callable[[Approval], Callable[[], Any]] | None = None,
+    ) -> None:
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, ApprovalRequired) and retry_with is not None:
+                ask_approval(
+                    self.ctx,
+                    self,
+                    exc.action,
+                    exc.text,
+                    (),
+                    lambda appr: self._run(name, retry_with(appr), then, lane),
+                )
+                return
+            self.message.show_error(exc)
+            self._redraw()
+
+        def done(result: Any) -> None:
+            self.message.show_text(None)
+            if then is not None:
+                then(result)
+            self._redraw()
+
+        self.ctx.ops.run(name, lambda op: fn(), self.scope, done, failed, lane=lane)
+
+    def _redraw(self) -> None:
+        flow = self.flow
+        order = flow.tender.order if flow.tender is not None else flow.order
+        if flow.state is CheckoutState.DONE:
+            order = None
+        self.cart.show_order(order)
+        self.totals.show_order(order)
+        tendering = flow.state is CheckoutState.TENDERING
+        self.pages.setCurrentIndex(1 if tendering else 0)
+        ringing = flow.state is CheckoutState.RINGING and order is not None and bool(order.lines)
+        for b in (
+            self.qty_button,
+            self.plus_button,
+            self.minus_button,
+            self.discount_button,
+            self.void_line_button,
+            self.pay_button,
+            self.park_button,
+        ):
+            b.setEnabled(ringing)
+        self.void_button.setEnabled(
+            order is not None and flow.state in (CheckoutState.RINGING, CheckoutState.TENDERING)
+        )
+        self.resume_button.setEnabled(not ringing and not tendering)
+        unresolved = (
+            tendering and flow.tender is not None and (flow.tender.state is TenderState.UNRESOLVED)
+        )
+        self.check_button.setVisible(unresolved)
+        if tendering and flow.tender is not None:
+            self.tender_panel.show_due(flow.tender.remaining)
+        if self.customer is not None:
+            self.customer.show_order(order)
+
+    # -- scanning and searching ---------------------------------------------------------
+    def on_scan(self, code: str) -> None:
+        """A scanner burst, wherever the focus was."""
+        if self.payer.busy:
+            return  # a payment is on screen; a stray scan must not start another
+        channel = payment_code_channel(code)
+        if channel is not None:
+            self._payment_code(channel, code)
+            return
+        if self.flow.state is CheckoutState.TENDERING:
+            self.message.show_text(
+                Text(
+                    "正在收款，请先返回购物车再扫描商品。",
+                    "Taking payment: go back to the cart to scan items.",
+                ),
+                error=True,
+            )
+            return
+        if self.receipt_dialog is not None:
+            self.receipt_dialog.accept()
+        self._run("scan", lambda: self.flow.scan(code), self._scanned)
+
+    def _scanned(self, order: OrderView) -> None:
+        self.search.clear()
+        self.hits.setVisible(False)
+
+    def _search_later(self, text: str) -> None:
+        self.search_scope.leave()  # an older query's hits are no longer wanted
+        self._search_timer.start()
+
+    def _search_now(self) -> None:
+        text = self.search.text()
+        self.ctx.ops.run(
+            "search",
+            lambda op: self.flow.search(text, 12),
+            self.search_scope,
+            self._show_hits,
+            self.message.show_error,
+        )
+
+    def _show_hits(self, hits: list[ProductHit]) -> None:
+        self.hits.clear()
+        for h in hits:
+            item = QListWidgetItem(
+                f"{h.name(self.ctx.language.locale)}   {self.ctx.money(h.unit_price)}   {h.sku}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, h.sku)
+            self.hits.addItem(item)
+        self.hits.setVisible(bool(hits))
+
+    def _add_hit(self, item: QListWidgetItem) -> None:
+        sku = str(item.data(Qt.ItemDataRole.UserRole))
+        self._run("add", lambda: self.flow.add(sku), self._scanned)
+
+    def _add_first_hit(self) -> None:
+        if self.hits.count():
+            self._add_hit(self.hits.item(0))
+
+    # -- lines --------------------------------------------------------------------------
+    def _selected(self) -> str | None:
+        line = self.cart.selected_line()
+        if line is None:
+            self.message.show_text(Text("请先选择一行。", "Choose a line first."), error=True)
+        return line
+
+    def _quantity(self) -> None:
+        line = self._selected()
+        if line is None or self.flow.order is None:
+            return
+        dlg = QuantityDialog(self.flow.order.line(line).quantity, self)
+        if dlg.exec():
+            qty = dlg.spin.value()
+            self._run("quantity", lambda: self.flow.set_quantity(line, qty))
+
+    def _step_quantity(self, step: int) -> None:
+        line = self._selected()
+        if line is None or self.flow.order is None:
+            return
+        qty = self.flow.order.line(line).quantity + step
+        self._run("quantity", lambda: self.flow.set_quantity(line, qty))
+
+    def _discount(self) -> None:
+        line = self._selected()
+        if line is None or self.flow.order is None:
+            return
+        dlg = DiscountDialog(self.ctx, self.flow.order.currency, self)
+        if dlg.exec() and dlg.discount is not None:
+            d = dlg.discount
+            self._run(
+                "discount",
+                lambda: self.flow.discount_line(line, d),
+                retry_with=lambda appr: lambda: self.flow.discount_line(line, d, appr),
+            )
+
+    def _void_line(self) -> None:
+        line = self._selected()
+        if line is not None:
+            self._run("void line", lambda: self.flow.void_line(line))
+
+    # -- sale actions -----------------------------------------------------------------------
+    def _park(self) -> None:
+        self._run("park", self.flow.park)
+
+    def _resume(self) -> None:
+        def choose(parked: list[Any]) -> None:
+            dlg = ParkedDialog(self.ctx, parked, self)
+            if dlg.exec() and dlg.order_id:
+                order_id = dlg.order_id
+                self._run("resume", lambda: self.flow.resume(order_id))
+
+        self._run("parked", self.flow.parked, choose)
+
+    def _void_sale(self) -> None:
+        self._run(
+            "void",
+            self.flow.void_order,
+            retry_with=lambda appr: lambda: self.flow.void_order(appr),
+        )
+
+    # -- tender ---------------------------------------------------------------------------
+    def _tender(self, then: Callable[[], None] | None = None) -> None:
+        def started(_: Any) -> None:
+            tender = self.flow.tender
+            assert tender is not None
+            self._run("channels", tender.channels, self.tender_panel.show_channels)
+            if then is not None:
+                then()
+
+        self._run("tender", self.flow.start_tender, started)
+
+    def _back_from_tender(self) -> None:
+        self._run("back", self.flow.back_from_tender)
+
+    def _payment_code(self, channel: str, code: str) -> None:
+        state = self.flow.state
+        if state is CheckoutState.TENDERING:
+            self._pay(channel, "payment_code", self.tender_panel_amount(), code)
+        elif state is CheckoutState.RINGING and self.flow.order and self.flow.order.lines:
+            self._tender(lambda: self._pay(channel, "payment_code", None, code))
+        else:
+            self.message.show_text(
+                Text(
+                    "购物车是空的，请先扫描商品再扫付款码。",
+                    "Scan the items before the payment code.",
+                ),
+                error=True,
+            )
+
+    def tender_panel_amount(self) -> Money | None:
+        text = self.tender_panel.amount.text().strip()
+        try:
+            return Money.parse(text) if text else None
+        except ValueError:
+            return None
+
+    def _cash(self, tendered: Money) -> None:
+        if self.flow.tender is not None:
+            self.payer.start(self.flow.tender, "cash", "cash", tendered=tendered)
+
+    def _pay(self, channel: str, mode: str, amount: Money | None, code: str = "") -> None:
+        if self.flow.tender is not None:
+            self.payer.start(self.flow.tender, channel, mode, amount, code=code)
+
+    def _payment_failed(self, exc: BaseException) -> None:
+        self.message.show_error(exc)
+        self._redraw()
+
+    def _payment_done(self, result: TenderResult) -> None:
+        if result.status is not Outcome.SUCCEEDED:
+            self.message.show_text(result.message if result.message.en else None, error=True)
+        else:
+            self.message.show_text(None)
+        if self.flow.finish_if_paid():
+            paid = self.flow.last_paid
+            assert paid is not None
+            if self.customer is not None:
+                self.customer.show_paid(paid)
+            self.sale_done.emit(paid)
+            self._run("receipt", self.flow.receipt_text, lambda t: self._show_receipt(paid, t))
+        self._redraw()
+
+    def _resolve(self) -> None:
+        if self.flow.tender is not None:
+            self.payer.resolve(self.flow.tender)
+
+    def _show_receipt(self, order: OrderView, text: str) -> None:
+        printer = self._print
+        dlg = ReceiptDialog(
+            self.ctx, order, text, (lambda: printer(order.order_id)) if printer else None, self
+        )
+        self.receipt_dialog = dlg
+        dlg.finished.connect(self._receipt_closed)
+        dlg.open()
+
+    def _receipt_closed(self, _code: int) -> None:
+        self.receipt_dialog = None
+        if self.customer is not None:
+            self.customer.show_order(None)
+        self.search.setFocus()
+
+    def leave(self) -> None:
+        self.scope.leave()
+        self.search_scope.leave()

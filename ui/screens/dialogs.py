@@ -1,0 +1,178 @@
+"""Small dialogs of the cashier screen: quantity, line discount, parked
+sales, receipt preview."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pos.flows.ports import Discount
+from pos.flows.views import OrderView, ParkedView
+from pos.money import Money, MoneyError
+from ui.context import UiContext
+from ui.qt import (
+    QDialog,
+    QFont,
+    QFontDatabase,
+    QGridLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QSpinBox,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
+from ui.widgets import button, label
+
+
+class QuantityDialog(QDialog):
+    def __init__(self, quantity: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Quantity"))
+        self.spin = QSpinBox()
+        self.spin.setRange(0, 9999)
+        self.spin.setValue(quantity)
+        self.spin.setMinimumHeight(48)
+        grid = QGridLayout()
+        for i, n in enumerate([1, 2, 3, 5, 6, 10, 12, 24]):
+            b = button(str(n))
+            b.clicked.connect(lambda _=False, n=n: self.spin.setValue(n))
+            grid.addWidget(b, i // 4, i % 4)
+        ok = button(self.tr("OK"), "primary")
+        ok.clicked.connect(self.accept)
+        cancel = button(self.tr("Cancel"))
+        cancel.clicked.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(label(self.tr("Quantity (0 removes the line)")))
+        lay.addWidget(self.spin)
+        lay.addLayout(grid)
+        row = QHBoxLayout()
+        row.addWidget(cancel)
+        row.addWidget(ok)
+        lay.addLayout(row)
+
+
+class DiscountDialog(QDialog):
+    """A percent off (one touch) or an amount off the selected line."""
+
+    def __init__(self, ctx: UiContext, currency: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.discount: Discount | None = None
+        self._currency = currency
+        self.setWindowTitle(self.tr("Line discount"))
+        lay = QVBoxLayout(self)
+        lay.addWidget(label(self.tr("Percent off"), "title"))
+        row = QHBoxLayout()
+        for pct in (5, 10, 20, 30, 50):
+            b = button(f"{pct}%", "primary")
+            b.clicked.connect(lambda _=False, p=pct: self._choose(Discount(basis_points=p * 100)))
+            row.addWidget(b)
+        lay.addLayout(row)
+        lay.addWidget(label(self.tr("Or an amount off"), "title"))
+        self.amount = QLineEdit()
+        self.amount.setPlaceholderText("5.00")
+        self.error = label("", "error")
+        take = button(self.tr("Apply amount"), "primary")
+        take.clicked.connect(self._amount)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.amount)
+        row2.addWidget(take)
+        lay.addLayout(row2)
+        lay.addWidget(self.error)
+        cancel = button(self.tr("Cancel"))
+        cancel.clicked.connect(self.reject)
+        lay.addWidget(cancel)
+
+    def _choose(self, discount: Discount) -> None:
+        self.discount = discount
+        self.accept()
+
+    def _amount(self) -> None:
+        try:
+            amount = Money.parse(self.amount.text(), self._currency)
+        except MoneyError:
+            self.error.setText(self.tr("Write the amount like 5.00"))
+            return
+        self._choose(Discount(amount=amount))
+
+
+class ParkedDialog(QDialog):
+    def __init__(
+        self, ctx: UiContext, parked: list[ParkedView], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.order_id: str | None = None
+        self.setWindowTitle(self.tr("Parked sales"))
+        self.list = QListWidget()
+        for p in parked:
+            text = self.tr("%1 items, %2").replace("%1", str(p.item_count))
+            text = text.replace("%2", ctx.money(p.total))
+            item = QListWidgetItem(f"{p.label or p.order_id[-8:]}  ·  {text}  ·  {p.parked_at}")
+            item.setData(Qt.ItemDataRole.UserRole, p.order_id)
+            self.list.addItem(item)
+        self.list.itemActivated.connect(lambda _: self._take())
+        resume = button(self.tr("Resume"), "primary")
+        resume.clicked.connect(self._take)
+        cancel = button(self.tr("Cancel"))
+        cancel.clicked.connect(self.reject)
+        lay = QVBoxLayout(self)
+        if not parked:
+            lay.addWidget(label(self.tr("No sale is parked.")))
+        lay.addWidget(self.list)
+        row = QHBoxLayout()
+        row.addWidget(cancel)
+        row.addWidget(resume)
+        lay.addLayout(row)
+        self.resize(520, 420)
+
+    def _take(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.order_id = str(item.data(Qt.ItemDataRole.UserRole))
+            self.accept()
+
+
+class ReceiptDialog(QDialog):
+    """The paid sale: change due in large type, the receipt as it prints."""
+
+    def __init__(
+        self,
+        ctx: UiContext,
+        order: OrderView,
+        receipt: str,
+        print_receipt: Callable[[], None] | None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Receipt"))
+        lay = QVBoxLayout(self)
+        title = self.tr("Paid. Receipt %1").replace("%1", order.receipt_no or order.order_id)
+        lay.addWidget(label(title, "title"))
+        if order.change.minor:
+            lay.addWidget(
+                label(self.tr("Change: %1").replace("%1", ctx.money(order.change)), "total")
+            )
+        text = QPlainTextEdit(receipt)
+        text.setReadOnly(True)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setFamilies(["Noto Sans Mono CJK SC", "Noto Sans Mono", "monospace"])
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        text.setFont(font)
+        lay.addWidget(text, 1)
+        row = QHBoxLayout()
+        self.print_button = button(self.tr("Print"))
+        self.print_button.setEnabled(print_receipt is not None)
+        if print_receipt is not None:
+            self.print_button.clicked.connect(print_receipt)
+        else:
+            self.print_button.setToolTip(
+                self.tr("No receipt printer is set up (Manager → Settings).")
+            )
+        done = button(self.tr("New sale"), "primary")
+        done.clicked.connect(self.accept)
+        row.addWidget(self.print_button)
+        row.addWidget(done)
+        lay.addLayout(row)
+        self.resize(520, 680)

@@ -1,0 +1,379 @@
+"""Self-service kiosk: attract screen, scan your items, pay by QR, payment code
+or card, thanks. Large touch targets (>= 48 px, most 72+), a zh/en switch,
+call-attendant, an attendant override with PIN, an idle warning that clears
+the cart and cancels an open payment at the gateway. Keys that would leave
+the app are swallowed; the OS session is locked as docs/ui.md says."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pos.flows import CheckoutFlow, CheckoutState, FlowError, KioskSession, KioskState, TickAction
+from pos.flows.checkout import payment_code_channel
+from pos.flows.kiosk import KioskConfig
+from pos.flows.text import Text
+from pos.flows.views import Approval, Outcome, Session, TenderResult
+from ui.context import UiContext
+from ui.ops import Scope
+from ui.qt import (
+    QApplication,
+    QCloseEvent,
+    QEvent,
+    QHBoxLayout,
+    QKeyEvent,
+    QObject,
+    QStackedWidget,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
+from ui.screens.cart import CartTable
+from ui.screens.paying import PaymentDriver
+from ui.widgets import MessageLine, ask_approval, button, label
+
+KIOSK_TARGET = 72  # px: shoppers' fingers, often gloved or hurried
+
+# Keys that would leave a kiosk app; the compositor/Shell Launcher blocks the rest.
+_BLOCKED = {
+    (Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier),
+    (Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier),
+    (Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier),
+    (Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier),
+    (Qt.Key.Key_Tab, Qt.KeyboardModifier.AltModifier),
+}
+
+
+class KioskWindow(QWidget):
+    def __init__(
+        self,
+        ctx: UiContext,
+        session: Session,
+        config: KioskConfig | None = None,
+        on_exit: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.scope = Scope("kiosk")
+        s = ctx.services
+        flow = CheckoutFlow(session, s.checkout, s.catalog, s.payments, mode="kiosk")
+        self.session = KioskSession(flow, s.clock, config)
+        self._on_exit = on_exit
+        self.allow_close = False
+        self.payer = PaymentDriver(ctx, self, self.scope, kiosk=True)
+        self.payer.finished.connect(self._payment_done)
+        self.payer.failed.connect(self._failed)
+
+        # attract
+        self.attract_title = label("", "total")
+        self.attract_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.attract_hint = label("", "title")
+        self.attract_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.start_button = button("", "primary", 120)
+        self.start_button.clicked.connect(self._start)
+        attract = QWidget()
+        al = QVBoxLayout(attract)
+        al.addStretch(1)
+        al.addWidget(self.attract_title)
+        al.addWidget(self.attract_hint)
+        al.addWidget(self.start_button)
+        al.addStretch(1)
+
+        # shopping
+        self.cart = CartTable(ctx, row_height=56)
+        self.scan_hint = label("", "title")
+        self.total = label("", "total")
+        self.total.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.pay_buttons: dict[str, Any] = {}
+        pay_row = QHBoxLayout()
+        for channel, role in (("alipay", "alipay"), ("wechat", "wechat"), ("card", "card")):
+            b = button("", role, KIOSK_TARGET + 24)
+            b.clicked.connect(lambda _=False, c=channel: self._pay(c))
+            pay_row.addWidget(b)
+            self.pay_buttons[channel] = b
+        self.void_line_button = button("", "", KIOSK_TARGET)
+        self.void_line_button.clicked.connect(self._void_line)
+        self.clear_button = button("", "danger", KIOSK_TARGET)
+        self.clear_button.clicked.connect(self._clear)
+        self.exit_button = button("", "", KIOSK_TARGET)
+        self.exit_button.clicked.connect(self._exit)
+        tools = QHBoxLayout()
+        for b in (self.void_line_button, self.clear_button, self.exit_button):
+            tools.addWidget(b)
+        shopping = QWidget()
+        sl = QVBoxLayout(shopping)
+        sl.addWidget(self.scan_hint)
+        sl.addWidget(self.cart, 1)
+        sl.addWidget(self.total)
+        sl.addLayout(pay_row)
+        sl.addLayout(tools)
+
+        # thanks
+        self.thanks = label("", "total")
+        self.thanks.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        thanks = QWidget()
+        QVBoxLayout(thanks).addWidget(self.thanks)
+
+        self.pages = QStackedWidget()
+        for page in (attract, shopping, thanks):
+            self.pages.addWidget(page)
+
+        # always there: language, attendant, warning, messages
+        self.lang_button = button("", "", KIOSK_TARGET)
+        self.lang_button.clicked.connect(self._toggle_language)
+        self.attendant_button = button("", "", KIOSK_TARGET)
+        self.attendant_button.clicked.connect(self._call_attendant)
+        self.staff_button = button("", "", KIOSK_TARGET)
+        self.staff_button.clicked.connect(self._override)
+        self.warning = button("", "danger", KIOSK_TARGET + 24)
+        self.warning.clicked.connect(self._still_here)
+        self.warning.setVisible(False)
+        self.message = MessageLine(ctx)
+        bar = QHBoxLayout()
+        bar.addWidget(self.lang_button)
+        bar.addStretch(1)
+        bar.addWidget(self.attendant_button)
+        bar.addWidget(self.staff_button)
+        lay = QVBoxLayout(self)
+        lay.addLayout(bar)
+        lay.addWidget(self.warning)
+        lay.addWidget(self.pages, 1)
+        lay.addWidget(self.message)
+
+        self._warn_left = 0
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        self.retranslate()
+        self._redraw()
+
+    # -- words ----------------------------------------------------------------------
+    def retranslate(self) -> None:
+        self.attract_title.setText(self.tr("Welcome"))
+        self.attract_hint.setText(self.tr("Scan your first item, or touch to start"))
+        self.start_button.setText(self.tr("Start"))
+        self.scan_hint.setText(self.tr("Scan each item's barcode. Scan your payment code to pay."))
+        self.pay_buttons["alipay"].setText(self.tr("Pay with Alipay"))
+        self.pay_buttons["wechat"].setText(self.tr("Pay with WeChat"))
+        self.pay_buttons["card"].setText(self.tr("Pay by card"))
+        self.void_line_button.setText(self.tr("Remove item (staff)"))
+        self.clear_button.setText(self.tr("Cancel my shopping"))
+        self.exit_button.setText(self.tr("Close kiosk (staff)"))
+        self.thanks.setText(self.tr("Thank you! Take your receipt and items."))
+        self.lang_button.setText("English" if self.ctx.language.zh else "中文")
+        self.attendant_button.setText(
+            self.tr("Attendant is coming")
+            if self.session.attendant_called
+            else self.tr("Call attendant")
+        )
+        self.staff_button.setText(self.tr("Staff"))
+        self.warning.setText(
+            self.tr("Still there? Your cart clears in %1 s. Touch here to continue.").replace(
+                "%1", str(self._warn_left)
+            )
+        )
+        self.message.refresh()
+        self._show_total()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # -- keeping the shopper in --------------------------------------------------------
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        t = event.type()
+        touched = t in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress)
+        if touched and self.session.state is not KioskState.ATTRACT:
+            self.session.touch()
+            self.warning.setVisible(False)
+        if t == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            for key, mod in _BLOCKED:
+                if event.key() == key and mods == mod:
+                    return True
+        return False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.allow_close:
+            self.scope.leave()
+            self.timer.stop()
+            event.accept()
+        else:
+            event.ignore()
+
+    # -- flow calls ---------------------------------------------------------------------
+    def _run(
+        self, name: str, fn: Callable[[], Any], then: Callable[[Any], None] | None = None
+    ) -> None:
+        def done(result: Any) -> None:
+            self.message.show_text(None)
+            if then is not None:
+                then(result)
+            self._redraw()
+
+        self.ctx.ops.run(name, lambda op: fn(), self.scope, done, self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.message.show_error(exc)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        state = self.session.state
+        self.pages.setCurrentIndex({KioskState.ATTRACT: 0, KioskState.THANKS: 2}.get(state, 1))
+        flow = self.session.checkout
+        order = flow.order if flow.state is not CheckoutState.DONE else None
+        self.cart.show_order(order)
+        has_items = order is not None and bool(order.lines)
+        for b in self.pay_buttons.values():
+            b.setEnabled(has_items and not self.payer.busy)
+        self.clear_button.setEnabled(has_items)
+        staff = self.session.overridden
+        self.void_line_button.setVisible(staff)
+        self.exit_button.setVisible(staff)
+        self._show_total()
+        self.retranslate_attendant()
+
+    def retranslate_attendant(self) -> None:
+        self.attendant_button.setText(
+            self.tr("Attendant is coming")
+            if self.session.attendant_called
+            else self.tr("Call attendant")
+        )
+
+    def _show_total(self) -> None:
+        order = self.session.checkout.order
+        total = order.total if order is not None else None
+        self.total.setText(
+            self.tr("Total %1").replace("%1", self.ctx.money(total)) if total else ""
+        )
+
+    def _toggle_language(self) -> None:
+        self.session.set_locale(self.ctx.language.toggle())
+
+    def _start(self) -> None:
+        self.session.touch()
+        self._redraw()
+
+    def on_scan(self, code: str) -> None:
+        if self.payer.busy:
+            return
+        self.session.touch()
+        flow = self.session.checkout
+        channel = payment_code_channel(code)
+        if channel is not None:
+            if flow.order is not None and flow.order.lines:
+                self._pay(channel, code)
+            return
+        if self.session.state is KioskState.THANKS:
+            return
+        if flow.state is CheckoutState.TENDERING:
+            self._run(
+                "back", flow.back_from_tender, lambda _: self._run("scan", lambda: flow.scan(code))
+            )
+            return
+        self._run("scan", lambda: flow.scan(code))
+
+    def _pay(self, channel: str, code: str = "") -> None:
+        flow = self.session.checkout
+        mode = "payment_code" if code else ("card" if channel == "card" else "qr")
+
+        def go(_: Any) -> None:
+            assert flow.tender is not None
+            self.session.paying()
+            self.payer.start(flow.tender, channel, mode, code=code)
+
+        if flow.state is CheckoutState.TENDERING:
+            go(None)
+        else:
+            self._run("tender", flow.start_tender, go)
+
+    def _payment_done(self, result: TenderResult) -> None:
+        flow = self.session.checkout
+        if self.session.state is KioskState.ATTRACT:
+            # The idle reset cancelled this payment; now the cart can go.
+            self._run("clear", self.session.after_cancelled_payment)
+            return
+        if flow.finish_if_paid():
+            self.session.paid()
+        else:
+            self.session.shopping()
+            if result.status is not Outcome.SUCCEEDED:
+                self.message.show_text(result.message if result.message.en else None, error=True)
+        self._redraw()
+
+    def _void_line(self) -> None:
+        line = self.cart.selected_line()
+        flow = self.session.checkout
+        if line is None:
+            return
+        try:
+            self.session.require_override()
+        except FlowError as exc:  # shown to the shopper: call an attendant
+            self._failed(exc)
+            return
+        if flow.state is CheckoutState.TENDERING:
+            self._run(
+                "back",
+                flow.back_from_tender,
+                lambda _: self._run("void", lambda: flow.void_line(line)),
+            )
+        else:
+            self._run("void", lambda: flow.void_line(line))
+
+    def _clear(self) -> None:
+        self._run("clear", self.session.reset)
+
+    def _still_here(self) -> None:
+        self.session.touch()
+        self.warning.setVisible(False)
+
+    def _call_attendant(self) -> None:
+        self.session.call_attendant()
+        self.message.show_text(Text("店员马上就到。", "An attendant is on the way."))
+        self._redraw()
+
+    def _override(self) -> None:
+        ask_approval(
+            self.ctx,
+            self,
+            "kiosk_override",
+            Text("店员操作", "Attendant override"),
+            (),
+            self._overridden,
+        )
+
+    def _overridden(self, approval: Approval) -> None:
+        self.session.override(approval)
+        self._redraw()
+
+    def _exit(self) -> None:
+        try:
+            self.session.require_override()
+        except FlowError as exc:  # the exit needs an attendant
+            self._failed(exc)
+            return
+        self.allow_close = True
+        if self._on_exit is not None:
+            self._on_exit()
+        self.close()
+
+    # -- timers ---------------------------------------------------------------------------
+    def tick(self) -> None:
+        t = self.session.tick()
+        if t.action is TickAction.WARN:
+            self._warn_left = t.seconds_left
+            self.warning.setVisible(True)
+            self.retranslate()
+        elif t.action is TickAction.RESET:
+            self.warning.setVisible(False)
+            if self.payer.busy:
+                self.payer.cancel()  # the gateway closes the trade; the cart goes after
+            self._run("reset", self.session.reset)
+        else:
+            self.warning.setVisible(False)

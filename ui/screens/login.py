@@ -1,0 +1,69 @@
+"""Login with a PIN. The role comes from the core; the screen only asks."""
+
+from __future__ import annotations
+
+from pos.flows.views import Session
+from ui.context import UiContext
+from ui.ops import Scope
+from ui.qt import QEvent, QHBoxLayout, Qt, QVBoxLayout, QWidget, Signal
+from ui.widgets import MessageLine, PinPad, button, label
+
+
+class LoginScreen(QWidget):
+    logged_in = Signal(object)  # Session
+
+    def __init__(self, ctx: UiContext, terminal_name: str = "") -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.scope = Scope("login")
+        self._terminal = terminal_name
+        self.title = label("", "title")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.prompt = label("", "muted")
+        self.prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pad = PinPad(button_size=72)
+        self.pad.setMaximumWidth(420)
+        self.pad.entered.connect(self.try_pin)
+        self.message = MessageLine(ctx)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.lang_button = button("")
+        self.lang_button.setMaximumWidth(200)
+        self.lang_button.clicked.connect(lambda: ctx.language.toggle())
+        center = QVBoxLayout()
+        center.addStretch(1)
+        center.addWidget(self.title)
+        center.addWidget(self.prompt)
+        center.addWidget(self.pad, 0, Qt.AlignmentFlag.AlignHCenter)
+        center.addWidget(self.message)
+        center.addStretch(1)
+        center.addWidget(self.lang_button, 0, Qt.AlignmentFlag.AlignRight)
+        lay = QHBoxLayout(self)
+        lay.addLayout(center)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(
+            self.tr("Store checkout") + (f" · {self._terminal}" if self._terminal else "")
+        )
+        self.prompt.setText(self.tr("Enter your PIN to start"))
+        self.lang_button.setText("English" if self.ctx.language.zh else "中文")
+        self.message.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def try_pin(self, pin: str) -> None:
+        auth = self.ctx.services.auth
+        self.ctx.ops.run(
+            "login", lambda op: auth.login(pin), self.scope, self._done, self.message.show_error
+        )
+
+    def _done(self, session: Session) -> None:
+        self.message.show_text(None)
+        self.logged_in.emit(session)
+
+    def showEvent(self, event: QEvent) -> None:  # type: ignore[override]
+        self.pad.setFocus()
+        super().showEvent(event)  # type: ignore[arg-type]

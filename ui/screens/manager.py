@@ -1,0 +1,380 @@
+"""Manager screens: day close with the drawer counted by denomination and a
+reason for over/short, the Z report with charts by hour and by channel,
+export to CSV / XLSX / PDF with progress and cancel, refund and void review,
+the offline card queue, risk decisions, sync status, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pos.flows import DayCloseFlow, DayCloseState
+from pos.flows.dayclose import EXPORT_FORMATS
+from pos.flows.text import Text
+from pos.flows.views import Approval, Table, ZView
+from pos.money import Money
+from ui.context import UiContext
+from ui.ops import Op, Scope
+from ui.qt import (
+    QAbstractItemView,
+    QEvent,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QProgressBar,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from ui.screens.charts import BarChart
+from ui.screens.payment import channel_name
+from ui.widgets import MessageLine, ask_approval, button, label
+
+
+class TableView(QTableWidget):
+    """A review table drawn from a Table snapshot in the current language."""
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__(0, 0)
+        self._ctx = ctx
+        self._table: Table | None = None
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+
+    def show_table(self, table: Table | None) -> None:
+        self._table = table
+        if table is None:
+            return
+        self.setColumnCount(len(table.headers))
+        self.setHorizontalHeaderLabels([self._ctx.say(h) for h in table.headers])
+        self.setRowCount(len(table.rows))
+        for r, row in enumerate(table.rows):
+            for c, cell in enumerate(row):
+                self.setItem(r, c, QTableWidgetItem(cell))
+
+    def refresh(self) -> None:
+        self.show_table(self._table)
+
+
+class DayCloseTab(QWidget):
+    closed = Signal(object)  # the business date
+
+    def __init__(self, ctx: UiContext, scope: Scope) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.scope = scope
+        self.flow: DayCloseFlow | None = None
+        self.export_op: Op[Any] | None = None
+        self.out_dir = Path.home()
+        self.title = label("", "title")
+        self.expected = label("")
+        self.counted = label("")
+        self.over_short = label("", "total")
+        self.grid = QGridLayout()
+        self.spins: dict[int, QSpinBox] = {}
+        self.reason = QLineEdit()
+        self.close_button = button("", "primary", 64)
+        self.close_button.clicked.connect(self._close)
+        self.export_buttons: dict[str, Any] = {}
+        exports = QHBoxLayout()
+        for fmt in EXPORT_FORMATS:
+            b = button(fmt.upper())
+            b.clicked.connect(lambda _=False, f=fmt: self._export(f))
+            exports.addWidget(b)
+            self.export_buttons[fmt] = b
+        self.cancel_export = button("", "danger")
+        self.cancel_export.clicked.connect(self._cancel_export)
+        exports.addWidget(self.cancel_export)
+        self.progress = QProgressBar()
+        self.message = MessageLine(ctx)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.title)
+        lay.addLayout(self.grid)
+        for w in (self.expected, self.counted, self.over_short):
+            lay.addWidget(w)
+        self.reason_name = label("", "muted")
+        lay.addWidget(self.reason_name)
+        lay.addWidget(self.reason)
+        lay.addWidget(self.close_button)
+        lay.addLayout(exports)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.message)
+        lay.addStretch(1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        date = self.flow.business_date if self.flow else ""
+        self.title.setText(self.tr("Close the day %1").replace("%1", date))
+        self.reason_name.setText(self.tr("Reason for over/short (needed when not zero):"))
+        self.close_button.setText(self.tr("Close the day (manager PIN)"))
+        self.cancel_export.setText(self.tr("Cancel export"))
+        for fmt, b in self.export_buttons.items():
+            b.setText(self.tr("Export %1").replace("%1", fmt.upper()))
+        self._sums()
+        self.message.refresh()
+
+    def load(self) -> None:
+        port = self.ctx.services.dayclose
+        self.ctx.ops.run(
+            "day close",
+            lambda op: DayCloseFlow(port),
+            self.scope,
+            self._loaded,
+            self.message.show_error,
+        )
+
+    def _loaded(self, flow: DayCloseFlow) -> None:
+        self.flow = flow
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()
+        self.spins = {}
+        for i, d in enumerate(flow.denominations):
+            spin = QSpinBox()
+            spin.setRange(0, 100000)
+            spin.setMinimumHeight(44)
+            spin.valueChanged.connect(lambda n, d=d: self._count(d, n))
+            self.grid.addWidget(
+                label(self.ctx.money(Money(d, flow.expected.currency))), i // 4, (i % 4) * 2
+            )
+            self.grid.addWidget(spin, i // 4, (i % 4) * 2 + 1)
+            self.spins[d] = spin
+        self.retranslate()
+        self._enable()
+
+    def _count(self, denomination: int, n: int) -> None:
+        if self.flow is not None:
+            self.flow.set_count(denomination, n)
+            self._sums()
+
+    def _sums(self) -> None:
+        f = self.flow
+        if f is None:
+            return
+        self.expected.setText(
+            self.tr("Expected in drawer: %1").replace("%1", self.ctx.money(f.expected))
+        )
+        self.counted.setText(self.tr("Counted: %1").replace("%1", self.ctx.money(f.counted)))
+        diff = f.over_short
+        word = (
+            self.tr("Over")
+            if diff.minor > 0
+            else self.tr("Short")
+            if diff.minor < 0
+            else self.tr("Exact")
+        )
+        self.over_short.setText(f"{word}: {self.ctx.money(diff)}")
+
+    def _enable(self) -> None:
+        closed = self.flow is not None and self.flow.state is DayCloseState.CLOSED
+        counting = self.flow is not None and not closed
+        self.close_button.setEnabled(counting)
+        self.reason.setEnabled(counting)
+        for s in self.spins.values():
+            s.setEnabled(counting)
+        for b in self.export_buttons.values():
+            b.setEnabled(closed and self.export_op is None)
+        self.cancel_export.setEnabled(self.export_op is not None)
+
+    def _close(self) -> None:
+        flow = self.flow
+        if flow is None:
+            return
+        reason = self.reason.text()
+        if flow.over_short.minor and not reason.strip():
+            self.message.show_text(
+                Text(
+                    "现金有长短款，请先填写原因。",
+                    "The drawer is over or short: give a reason first.",
+                ),
+                error=True,
+            )
+            return
+
+        def closed(report: Any) -> None:
+            self.message.show_text(
+                Text("已结账，Z 报表已生成。", "Day closed; the Z report is ready.")
+            )
+            self._enable()
+            self.closed.emit(flow.business_date)
+
+        def approved(appr: Approval) -> None:
+            self.ctx.ops.run(
+                "close day",
+                lambda op: flow.close(reason, appr),
+                self.scope,
+                closed,
+                self.message.show_error,
+            )
+
+        ask_approval(
+            self.ctx,
+            self,
+            "day_close",
+            Text("结账需要店长批准", "Closing the day needs a manager"),
+            (),
+            approved,
+            reason=reason,
+        )
+
+    def _export(self, fmt: str) -> None:
+        flow = self.flow
+        if flow is None:
+            return
+        out = self.out_dir / f"z-{flow.business_date}.{fmt}"
+        self.progress.setValue(0)
+
+        def work(op: Op[Path]) -> Path:
+            return flow.export(fmt, out, op.progress, op.cancel)
+
+        def done(path: Path) -> None:
+            self.export_op = None
+            self.progress.setValue(self.progress.maximum())
+            self.message.show_text(Text(f"已导出：{path}", f"Exported: {path}"))
+            self._enable()
+
+        def failed(exc: BaseException) -> None:
+            self.export_op = None
+            self.message.show_error(exc)
+            self._enable()
+
+        self.export_op = self.ctx.ops.run(
+            "export", work, self.scope, done, failed, on_progress=self._progress, lane="io"
+        )
+        self._enable()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+
+    def _cancel_export(self) -> None:
+        if self.export_op is not None:
+            self.export_op.cancel.cancel()
+
+
+class ZReportTab(QWidget):
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.view: ZView | None = None
+        self.summary = label("", "title")
+        self.by_hour = BarChart("#1c7ed6")
+        self.by_channel = BarChart("#f59f00")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.summary)
+        row = QHBoxLayout()
+        row.addWidget(self.by_hour, 3)
+        row.addWidget(self.by_channel, 2)
+        lay.addLayout(row, 1)
+
+    def show_view(self, view: ZView | None) -> None:
+        self.view = view
+        if view is None:
+            return
+        money = self.ctx.money
+        text = self.tr("%1 · %2 sales · gross %3 · refunds %4 · net %5")
+        for k, v in (
+            ("%1", view.business_date),
+            ("%2", str(view.sales_count)),
+            ("%3", money(view.gross)),
+            ("%4", money(view.refunds)),
+            ("%5", money(view.net)),
+        ):
+            text = text.replace(k, v)
+        if view.z_number is not None:
+            text = f"Z{view.z_number:04d} · " + text
+        self.summary.setText(text)
+        self.by_hour.set_bars(self.tr("Sales by hour"), [(f"{h:02d}", m) for h, m in view.by_hour])
+        self.by_channel.set_bars(
+            self.tr("Sales by channel"),
+            [(self.ctx.say(channel_name(c)), m) for c, m in view.by_channel],
+        )
+
+
+class ManagerScreen(QWidget):
+    back = Signal()
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.scope = Scope("manager")
+        self.tabs = QTabWidget()
+        self.day_close = DayCloseTab(ctx, self.scope)
+        self.day_close.closed.connect(self._load_z)
+        self.z = ZReportTab(ctx)
+        self.tables = {
+            k: TableView(ctx) for k in ("reviews", "offline", "risk", "sync", "settings")
+        }
+        self.tabs.addTab(self.day_close, "")
+        self.tabs.addTab(self.z, "")
+        for t in self.tables.values():
+            self.tabs.addTab(t, "")
+        self.back_button = button("")
+        self.back_button.clicked.connect(self._back)
+        self.refresh_button = button("")
+        self.refresh_button.clicked.connect(self.load)
+        self.message = MessageLine(ctx)
+        row = QHBoxLayout()
+        row.addWidget(self.back_button)
+        row.addWidget(self.refresh_button)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.tabs, 1)
+        lay.addWidget(self.message)
+        lay.addLayout(row)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        names = [
+            self.tr("Day close"),
+            self.tr("Z report"),
+            self.tr("Refunds and voids"),
+            self.tr("Offline card queue"),
+            self.tr("Risk decisions"),
+            self.tr("Sync"),
+            self.tr("Settings"),
+        ]
+        for i, n in enumerate(names):
+            self.tabs.setTabText(i, n)
+        self.back_button.setText(self.tr("Back to the till"))
+        self.refresh_button.setText(self.tr("Refresh"))
+        for t in self.tables.values():
+            t.refresh()
+        self.z.show_view(self.z.view)
+        self.day_close.retranslate()
+        self.message.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _run(self, name: str, fn: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        self.ctx.ops.run(name, lambda op: fn(), self.scope, then, self.message.show_error)
+
+    def load(self) -> None:
+        r = self.ctx.services.review
+        date = self.ctx.services.dayclose.business_date
+        self.day_close.load()
+        self._run("reviews", lambda: r.refunds_and_voids(date()), self.tables["reviews"].show_table)
+        self._run("offline", r.offline_card_queue, self.tables["offline"].show_table)
+        self._run("risk", lambda: r.risk_decisions(date()), self.tables["risk"].show_table)
+        self._run("sync", r.sync_status, self.tables["sync"].show_table)
+        self._run("settings", r.settings, self.tables["settings"].show_table)
+        self._run("z", lambda: r.z_view(date()), self.z.show_view)
+
+    def _load_z(self, business_date: str) -> None:
+        r = self.ctx.services.review
+        self._run("z", lambda: r.z_view(business_date), self.z.show_view)
+        self.tabs.setCurrentWidget(self.z)
+
+    def _back(self) -> None:
+        self.scope.leave()
+        self.back.emit()

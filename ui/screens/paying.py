@@ -1,0 +1,117 @@
+"""Running one tender from the screen: the risk step-up (a manager's PIN with
+the reasons shown), the payment dialog, the payment on an I/O worker, and the
+result back on the UI thread. The cashier screen and the kiosk share it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pos.flows import TenderFlow
+from pos.flows.ports import TenderRequest
+from pos.flows.text import Text
+from pos.flows.views import TenderResult
+from pos.money import Money
+from ui.context import UiContext
+from ui.ops import Scope
+from ui.qt import QObject, QWidget, Signal
+from ui.screens.payment import PaymentDialog, QtPaymentEvents
+from ui.widgets import ask_approval
+
+_STEP_UP = Text("这笔付款需要店长批准", "This payment needs a manager's approval")
+
+
+class PaymentDriver(QObject):
+    finished = Signal(object)  # TenderResult
+    failed = Signal(object)  # the exception, to be shown
+    qr_shown = Signal(str, object, str)  # payload, amount, channel (for the customer display)
+
+    def __init__(self, ctx: UiContext, parent: QWidget, scope: Scope, kiosk: bool = False):
+        super().__init__(parent)
+        self._ctx = ctx
+        self._parent = parent
+        self._scope = scope
+        self._kiosk = kiosk
+        self.dialog: PaymentDialog | None = None
+        self.tender: TenderFlow | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.dialog is not None
+
+    def _run(
+        self, name: str, fn: Callable[[], Any], then: Callable[[Any], None], lane: str
+    ) -> None:
+        self._ctx.ops.run(name, lambda op: fn(), self._scope, then, self.failed.emit, lane=lane)
+
+    def start(
+        self,
+        tender: TenderFlow,
+        channel: str,
+        mode: str,
+        amount: Money | None = None,
+        tendered: Money | None = None,
+        code: str = "",
+    ) -> None:
+        """Check the tender with the risk engine, then pay (or ask a manager first)."""
+        self.tender = tender
+        self._run(
+            "prepare",
+            lambda: tender.prepare(channel, mode, amount, tendered, code),
+            self._approved_or_step_up,
+            "store",
+        )
+
+    def _approved_or_step_up(self, request: TenderRequest | None) -> None:
+        tender = self.tender
+        assert tender is not None
+        if request is not None:
+            self._pay(request)
+            return
+        reasons = tender.decision.reasons if tender.decision else ()
+        dlg = ask_approval(
+            self._ctx,
+            self._parent,
+            "risk_review",
+            _STEP_UP,
+            reasons,
+            lambda appr: self._run("approve", lambda: tender.approve(appr), self._pay, "store"),
+        )
+        dlg.rejected.connect(tender.back)  # no PIN: back to choosing a tender
+
+    def _pay(self, request: TenderRequest) -> None:
+        tender = self.tender
+        assert tender is not None
+        events = QtPaymentEvents()
+        if request.mode != "cash":
+            dlg = PaymentDialog(
+                self._ctx,
+                request.channel,
+                request.mode,
+                request.amount,
+                events,
+                self._parent,
+                kiosk=self._kiosk,
+            )
+            dlg.cancel_requested.connect(tender.cancel)
+            events.qr_shown.connect(
+                lambda payload, _s: self.qr_shown.emit(payload, request.amount, request.channel)
+            )
+            self.dialog = dlg
+            dlg.open()
+        self._run("pay", lambda: tender.run(events), self._done, "io")
+
+    def resolve(self, tender: TenderFlow) -> None:
+        """Settle a payment left unknown (query, then cancel or reverse)."""
+        self.tender = tender
+        self._run("resolve", tender.resolve, self._done, "io")
+
+    def cancel(self) -> None:
+        if self.tender is not None:
+            self.tender.cancel()
+
+    def _done(self, result: TenderResult) -> None:
+        dlg, self.dialog = self.dialog, None
+        if dlg is not None:
+            dlg.finish(result)
+        self.finished.emit(result)

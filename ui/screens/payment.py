@@ -1,0 +1,250 @@
+"""The payment dialog: a large QR (or "shopper confirming" for a payment code,
+or the card prompts), amount, channel, countdown, live status, and a cancel
+that really cancels (the tender's cancel token makes the router cancel or
+close the trade at the gateway)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from pos.flows.text import Text
+from pos.flows.views import Outcome, TenderResult
+from pos.money import Money
+from ui.context import UiContext
+from ui.qr import QrWidget
+from ui.qt import (
+    QDialog,
+    QEvent,
+    QHBoxLayout,
+    QObject,
+    QProgressBar,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from ui.widgets import button, label
+
+CHANNEL_NAMES = {
+    "alipay": Text("支付宝", "Alipay"),
+    "wechat": Text("微信支付", "WeChat Pay"),
+    "card": Text("银行卡", "Bank card"),
+    "cash": Text("现金", "Cash"),
+}
+
+CARD_PROMPTS = {
+    "insert": Text("请插入银行卡", "Insert the card"),
+    "choose_app": Text("请选择卡片应用", "Choose the card application"),
+    "processing": Text("正在处理，请勿拔卡", "Processing. Do not remove the card"),
+    "remove": Text("请取卡", "Remove the card"),
+}
+
+
+def channel_name(channel: str) -> Text:
+    return CHANNEL_NAMES.get(channel, Text(channel, channel))
+
+
+class QtPaymentEvents(QObject):
+    """PaymentEvents for a payment running on a worker: each call becomes a
+    queued signal to the dialog. A card's application choice blocks the
+    worker until the person has chosen (or the payment is cancelled)."""
+
+    qr_shown = Signal(str, int)
+    status_changed = Signal(object)
+    prompt = Signal(str, list)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._choice = 0
+        self._chosen = threading.Event()
+
+    def qr(self, payload: str, expires_in_s: int) -> None:
+        self.qr_shown.emit(payload, expires_in_s)
+
+    def status(self, text: Text) -> None:
+        self.status_changed.emit(text)
+
+    def card_prompt(self, kind: str, options: Sequence[str] = ()) -> int:
+        self._chosen.clear()
+        self.prompt.emit(kind, list(options))
+        if kind != "choose_app":
+            return 0
+        self._chosen.wait(120)
+        return self._choice
+
+    def choose(self, index: int) -> None:
+        self._choice = index
+        self._chosen.set()
+
+
+class PaymentDialog(QDialog):
+    """Shows one running payment; `cancel_requested` fires on Cancel."""
+
+    cancel_requested = Signal()
+
+    def __init__(
+        self,
+        ctx: UiContext,
+        channel: str,
+        mode: str,
+        amount: Money,
+        events: QtPaymentEvents,
+        parent: QWidget | None = None,
+        kiosk: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.channel = channel
+        self.mode = mode
+        self.amount = amount
+        self.events = events
+        self.result: TenderResult | None = None
+        self._status: Text | None = None
+        self._deadline_left = 0
+        self._prompt: str = "insert" if mode == "card" else ""
+        self.setModal(True)
+        self.title = label("", "title")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.amount_label = label("", "total")
+        self.amount_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.qr = QrWidget(minimum=360 if kiosk else 300)
+        self.qr.setVisible(mode == "qr")
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # "working" without a known end
+        self.busy.setVisible(mode != "qr")
+        self.hint = label("", "muted")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.countdown = label("", "muted")
+        self.countdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.status = label("", "info")
+        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.apps = QHBoxLayout()
+        self.cancel_button = button("", "danger", 64 if kiosk else 48)
+        self.cancel_button.clicked.connect(self._cancel)
+        self.close_button = button("", "primary", 64 if kiosk else 48)
+        self.close_button.clicked.connect(self.accept)
+        self.close_button.setVisible(False)
+        lay = QVBoxLayout(self)
+        for w in (self.title, self.amount_label):
+            lay.addWidget(w)
+        lay.addWidget(self.qr, 1, Qt.AlignmentFlag.AlignCenter)
+        for w in (self.busy, self.hint, self.countdown, self.status):
+            lay.addWidget(w)
+        lay.addLayout(self.apps)
+        row = QHBoxLayout()
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.close_button)
+        lay.addLayout(row)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+        events.qr_shown.connect(self.show_qr)
+        events.status_changed.connect(self.show_status)
+        events.prompt.connect(self.show_prompt)
+        self.resize(480, 640)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        name = self._ctx.say(channel_name(self.channel))
+        self.setWindowTitle(self.tr("Payment"))
+        self.title.setText(name)
+        self.amount_label.setText(self._ctx.money(self.amount))
+        if self.mode == "qr":
+            self.hint.setText(
+                self.tr("Ask the shopper to scan this code with %1.").replace("%1", name)
+            )
+        elif self.mode == "payment_code":
+            self.hint.setText(self.tr("The shopper is confirming the payment on their phone…"))
+        elif self.mode == "card":
+            self.hint.setText(self._ctx.say(CARD_PROMPTS.get(self._prompt, CARD_PROMPTS["insert"])))
+        self.cancel_button.setText(self.tr("Cancel payment"))
+        self.close_button.setText(self.tr("Close"))
+        self._show_countdown()
+        if self._status is not None:
+            self.status.setText(self._ctx.say(self._status))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # -- live updates from the worker ------------------------------------------------
+    def show_qr(self, payload: str, expires_in_s: int) -> None:
+        self.qr.set_payload(payload)
+        self.qr.setVisible(True)
+        self.busy.setVisible(False)
+        self._deadline_left = expires_in_s
+        if expires_in_s > 0:
+            self._timer.start()
+        self._show_countdown()
+
+    def show_status(self, text: Text) -> None:
+        self._status = text
+        self.status.setText(self._ctx.say(text))
+
+    def show_prompt(self, kind: str, options: list[str]) -> None:
+        self._prompt = kind
+        while self.apps.count():
+            item = self.apps.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()
+        if kind == "choose_app":
+            for i, name in enumerate(options):
+                b = button(name, "primary")
+                b.clicked.connect(lambda _=False, i=i: self._choose(i))
+                self.apps.addWidget(b)
+        self.retranslate()
+
+    def _choose(self, index: int) -> None:
+        self.events.choose(index)
+        self.show_prompt("processing", [])
+
+    def _tick(self) -> None:
+        self._deadline_left = max(0, self._deadline_left - 1)
+        self._show_countdown()
+        if self._deadline_left == 0:
+            self._timer.stop()
+
+    def _show_countdown(self) -> None:
+        if self._deadline_left > 0:
+            m, s = divmod(self._deadline_left, 60)
+            self.countdown.setText(self.tr("Code valid for %1").replace("%1", f"{m}:{s:02d}"))
+        else:
+            self.countdown.setText("")
+
+    def _cancel(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.show_status(Text("正在取消…", "Cancelling…"))
+        self.events.choose(-1)  # release a worker waiting for an application choice
+        self.cancel_requested.emit()
+
+    # -- the end ------------------------------------------------------------------------
+    def finish(self, result: TenderResult) -> None:
+        """Show the outcome; success closes by itself, others stay to be read."""
+        self.result = result
+        self._timer.stop()
+        self.busy.setVisible(False)
+        self.cancel_button.setVisible(False)
+        if result.status is Outcome.SUCCEEDED:
+            self.accept()
+            return
+        words = {
+            Outcome.FAILED: Text("付款未成功", "Payment not completed"),
+            Outcome.CANCELLED: Text("付款已取消", "Payment cancelled"),
+            Outcome.TIMED_OUT: Text(
+                "付款超时，已关闭订单", "Payment timed out; the code was closed"
+            ),
+            Outcome.UNKNOWN: Text("付款结果未知，正在确认", "Payment outcome unknown; checking"),
+        }[result.status]
+        self.qr.setVisible(False)
+        self.status.setProperty("role", "error")
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
+        self._status = Text(
+            words.zh + ("：" + result.message.zh if result.message.zh else ""),
+            words.en + (": " + result.message.en if result.message.en else ""),
+        )
+        self.status.setText(self._ctx.say(self._status))
+        self.close_button.setVisible(True)

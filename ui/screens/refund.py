@@ -1,0 +1,205 @@
+"""Refund from a receipt lookup: find the sale, tick lines or type an amount,
+a manager approves with their PIN, the money goes back to the original
+tenders (through the original channel)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pos.flows import FlowError, RefundFlow, RefundState
+from pos.flows.text import Text
+from pos.flows.views import Approval, OrderView, Outcome, TenderResult
+from pos.money import Money, MoneyError
+from ui.context import UiContext
+from ui.ops import Scope
+from ui.qt import (
+    QCheckBox,
+    QEvent,
+    QHBoxLayout,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from ui.widgets import MessageLine, ask_approval, button, label
+
+
+class RefundScreen(QWidget):
+    back = Signal()
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.scope = Scope("refund")
+        self.flow = RefundFlow(ctx.services.checkout, ctx.services.refunds)
+        self.title = label("", "title")
+        self.receipt = QLineEdit()
+        self.receipt.returnPressed.connect(self._lookup)
+        self.find_button = button("", "primary")
+        self.find_button.clicked.connect(self._lookup)
+        self.sale = label("", "muted")
+        self.lines_box = QVBoxLayout()
+        self.checks: list[QCheckBox] = []
+        self.amount = QLineEdit()
+        self.amount.textEdited.connect(self._amount_changed)
+        self.reason = QLineEdit()
+        self.preview = label("", "total")
+        self.refund_button = button("", "danger", 64)
+        self.refund_button.clicked.connect(self._refund)
+        self.back_button = button("")
+        self.back_button.clicked.connect(self._back)
+        self.message = MessageLine(ctx)
+        find = QHBoxLayout()
+        find.addWidget(self.receipt, 3)
+        find.addWidget(self.find_button, 1)
+        self.amount_name = label("", "muted")
+        self.reason_name = label("", "muted")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.title)
+        lay.addLayout(find)
+        lay.addWidget(self.sale)
+        lay.addLayout(self.lines_box)
+        for w in (self.amount_name, self.amount, self.reason_name, self.reason, self.preview):
+            lay.addWidget(w)
+        lay.addStretch(1)
+        lay.addWidget(self.message)
+        row = QHBoxLayout()
+        row.addWidget(self.back_button)
+        row.addWidget(self.refund_button)
+        lay.addLayout(row)
+        self.retranslate()
+        self._redraw()
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Refund from a receipt"))
+        self.receipt.setPlaceholderText(self.tr("Scan or type the receipt number"))
+        self.find_button.setText(self.tr("Find sale"))
+        self.amount_name.setText(self.tr("Or refund an amount:"))
+        self.reason_name.setText(self.tr("Reason:"))
+        self.refund_button.setText(self.tr("Refund (manager PIN)"))
+        self.back_button.setText(self.tr("Back"))
+        self.message.refresh()
+        self._redraw()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _run(
+        self, name: str, fn: Callable[[], Any], then: Callable[[Any], None], lane: str = "store"
+    ) -> None:
+        def failed(exc: BaseException) -> None:
+            self.message.show_error(exc)
+            self._redraw()
+
+        self.ctx.ops.run(name, lambda op: fn(), self.scope, then, failed, lane=lane)
+
+    def on_scan(self, code: str) -> None:
+        self.receipt.setText(code)
+        self._lookup()
+
+    def _lookup(self) -> None:
+        self.flow = RefundFlow(self.ctx.services.checkout, self.ctx.services.refunds)
+        text = self.receipt.text()
+        self._run("find receipt", lambda: self.flow.lookup(text), self._found)
+
+    def _found(self, order: OrderView) -> None:
+        self.message.show_text(None)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        for c in self.checks:
+            c.deleteLater()
+        self.checks = []
+        order = self.flow.order
+        selecting = self.flow.state is RefundState.SELECTING
+        if order is not None and self.flow.refundable is not None:
+            text = self.tr("Receipt %1 · paid %2 · refundable %3")
+            text = text.replace("%1", order.receipt_no).replace("%2", self.ctx.money(order.total))
+            self.sale.setText(text.replace("%3", self.ctx.money(self.flow.refundable)))
+            for ln in order.lines:
+                c = QCheckBox(
+                    f"{ln.name(self.ctx.language.locale)} × {ln.quantity}   "
+                    f"{self.ctx.money(ln.total)}"
+                )
+                c.setMinimumHeight(44)
+                c.setChecked(ln.line_id in self.flow.selected)
+                c.setEnabled(selecting)
+                c.toggled.connect(lambda _on, lid=ln.line_id: self._toggle(lid))
+                self.lines_box.addWidget(c)
+                self.checks.append(c)
+            self._show_preview()
+        else:
+            self.sale.setText("")
+            self.preview.setText("")
+        self.amount.setEnabled(selecting)
+        self.reason.setEnabled(selecting)
+        self.refund_button.setEnabled(selecting)
+
+    def _show_preview(self) -> None:
+        self.preview.setText(
+            self.tr("Refund: %1").replace("%1", self.ctx.money(self.flow.preview()))
+        )
+
+    def _toggle(self, line_id: str) -> None:
+        self.flow.toggle_line(line_id)
+        self.amount.clear()
+        self._show_preview()
+
+    def _amount_changed(self, text: str) -> None:
+        try:
+            amount = Money.parse(text) if text.strip() else None
+            self.flow.set_amount(amount)
+        except MoneyError:
+            return
+        except FlowError as exc:  # the flow's limits, shown where the person typed
+            self.message.show_error(exc)
+            return
+        self.message.show_text(None)
+        for c in self.checks:
+            c.blockSignals(True)
+            c.setChecked(False)
+            c.blockSignals(False)
+        self._show_preview()
+
+    def _refund(self) -> None:
+        try:
+            request = self.flow.request_approval(self.reason.text())
+        except FlowError as exc:  # nothing chosen: said on screen
+            self.message.show_error(exc)
+            return
+        dlg = ask_approval(
+            self.ctx,
+            self,
+            "refund",
+            Text("退款需要店长批准", "A refund needs a manager's approval"),
+            (
+                Text(
+                    f"退款 {self.ctx.money(self.flow.preview())}",
+                    f"Refund {self.ctx.money(self.flow.preview())}",
+                ),
+            ),
+            self._approved,
+            reason=request.reason,
+        )
+        dlg.rejected.connect(self.flow.back)
+
+    def _approved(self, approval: Approval) -> None:
+        self._run("refund", lambda: self.flow.run(approval), self._done, lane="io")
+
+    def _done(self, result: TenderResult) -> None:
+        if result.status is Outcome.SUCCEEDED:
+            self.message.show_text(Text("退款成功。", "Refunded."))
+        else:
+            self.message.show_text(result.message, error=True)
+        self._redraw()
+
+    def _back(self) -> None:
+        self.scope.leave()
+        self.flow = RefundFlow(self.ctx.services.checkout, self.ctx.services.refunds)
+        self.receipt.clear()
+        self.message.show_text(None)
+        self._redraw()
+        self.back.emit()

@@ -1,0 +1,189 @@
+"""The tender panel: what is due, one touch to a QR channel or the card, a
+cash keypad with suggested notes and the change, an amount for split tender.
+A scanned payment code needs no touch here: the cashier screen takes it."""
+
+from __future__ import annotations
+
+from pos.flows.tender import suggest_cash
+from pos.flows.text import Text
+from pos.flows.views import ChannelInfo
+from pos.money import Money, MoneyError
+from ui.context import UiContext
+from ui.qt import (
+    QEvent,
+    QGridLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from ui.widgets import MessageLine, button, label
+
+_ROLE = {"alipay": "alipay", "wechat": "wechat", "card": "card", "cash": "cash"}
+
+
+class TenderPanel(QWidget):
+    pay = Signal(str, str, object)  # channel, mode, amount (Money | None for all due)
+    cash = Signal(object)  # tendered Money
+    back = Signal()
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._due = Money(0)
+        self._channels: list[ChannelInfo] = []
+        self.title = label("", "title")
+        self.due = label("", "total")
+        self.scan_hint = label("", "info")
+        self.amount_name = label("", "muted")
+        self.amount = QLineEdit()
+        self.amount.setPlaceholderText("")
+        self.channel_row = QHBoxLayout()
+        self.channel_buttons: dict[tuple[str, str], QPushButton] = {}
+        self.unavailable = label("", "muted")
+        # cash
+        self.cash_title = label("", "title")
+        self.tendered = QLineEdit()
+        self.tendered.setReadOnly(True)
+        self.tendered.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.change = label("", "info")
+        self.suggest_row = QHBoxLayout()
+        self.suggest_buttons: list[QPushButton] = []
+        keys = QGridLayout()
+        for i, k in enumerate(["7", "8", "9", "4", "5", "6", "1", "2", "3", "00", "0", "."]):
+            b = button(k, "", 56)
+            b.clicked.connect(lambda _=False, k=k: self._key(k))
+            keys.addWidget(b, i // 3, i % 3)
+        self.clear_button = button("C", "", 56)
+        self.clear_button.clicked.connect(lambda: self._set_tendered(""))
+        keys.addWidget(self.clear_button, 0, 3)
+        self.take_cash = button("", "cash", 56)
+        self.take_cash.clicked.connect(self._take_cash)
+        keys.addWidget(self.take_cash, 1, 3, 3, 1)
+        self.back_button = button("")
+        self.back_button.clicked.connect(self.back.emit)
+        self.message = MessageLine(ctx)
+
+        left = QVBoxLayout()
+        for w in (self.title, self.due, self.scan_hint):
+            left.addWidget(w)
+        left.addLayout(self.channel_row)
+        left.addWidget(self.unavailable)
+        amount_row = QHBoxLayout()
+        amount_row.addWidget(self.amount_name)
+        amount_row.addWidget(self.amount)
+        left.addLayout(amount_row)
+        left.addStretch(1)
+        left.addWidget(self.message)
+        left.addWidget(self.back_button)
+        right = QVBoxLayout()
+        right.addWidget(self.cash_title)
+        right.addWidget(self.tendered)
+        right.addLayout(self.suggest_row)
+        right.addLayout(keys)
+        right.addWidget(self.change)
+        lay = QHBoxLayout(self)
+        lay.addLayout(left, 3)
+        lay.addLayout(right, 2)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Amount due"))
+        self.scan_hint.setText(self.tr("Scan the shopper's payment code to take it at once."))
+        self.amount_name.setText(self.tr("Pay part (split tender):"))
+        self.amount.setPlaceholderText(self.tr("all that is due"))
+        self.cash_title.setText(self.tr("Cash received"))
+        self.take_cash.setText(self.tr("Take\ncash"))
+        self.back_button.setText(self.tr("Back to the cart"))
+        self.show_channels(self._channels)
+        self.show_due(self._due)
+        self.message.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def show_channels(self, channels: list[ChannelInfo]) -> None:
+        self._channels = channels
+        while self.channel_row.count():
+            item = self.channel_row.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()
+        self.channel_buttons.clear()
+        why: list[str] = []
+        for ch in channels:
+            for mode in ch.modes:
+                if mode in ("payment_code", "cash"):
+                    continue  # a payment code is scanned; cash has its keypad
+                text = self._ctx.say(ch.label)
+                if mode == "qr":
+                    text = self.tr("%1 QR").replace("%1", text)
+                b = button(text, _ROLE.get(ch.channel, "primary"), 72)
+                b.setEnabled(ch.available)
+                b.clicked.connect(lambda _=False, c=ch.channel, m=mode: self._pay(c, m))
+                self.channel_row.addWidget(b)
+                self.channel_buttons[(ch.channel, mode)] = b
+            if not ch.available and ch.why_unavailable is not None:
+                why.append(f"{self._ctx.say(ch.label)}: {self._ctx.say(ch.why_unavailable)}")
+        self.unavailable.setText("\n".join(why))
+        self.unavailable.setVisible(bool(why))
+
+    def show_due(self, due: Money) -> None:
+        self._due = due
+        self.due.setText(self._ctx.money(due))
+        for b in self.suggest_buttons:
+            b.deleteLater()
+        self.suggest_buttons = []
+        for m in suggest_cash(due):
+            b = button(self._ctx.money(m), "", 56)
+            b.clicked.connect(lambda _=False, m=m: self.cash.emit(m))
+            self.suggest_row.addWidget(b)
+            self.suggest_buttons.append(b)
+        self._set_tendered("")
+
+    def _pay(self, channel: str, mode: str) -> None:
+        text = self.amount.text().strip()
+        try:
+            amount = Money.parse(text, self._due.currency) if text else None
+        except MoneyError:
+            self.message.show_text(
+                Text("金额格式不对，例如 12.50。", "That is not an amount; write it like 12.50."),
+                error=True,
+            )
+            return
+        self.message.show_text(None)
+        self.pay.emit(channel, mode, amount)
+
+    def _key(self, key: str) -> None:
+        self._set_tendered(self.tendered.text() + key)
+
+    def _set_tendered(self, text: str) -> None:
+        self.tendered.setText(text)
+        got = self._tendered()
+        if got is not None and got >= self._due and self._due.minor:
+            self.change.setText(
+                self.tr("Change: %1").replace("%1", self._ctx.money(got - self._due))
+            )
+        else:
+            self.change.setText("")
+
+    def _tendered(self) -> Money | None:
+        try:
+            return (
+                Money.parse(self.tendered.text(), self._due.currency)
+                if self.tendered.text()
+                else None
+            )
+        except MoneyError:
+            return None
+
+    def _take_cash(self) -> None:
+        got = self._tendered()
+        if got is None:
+            self.tendered.setText("")
+            return
+        self.cash.emit(got)

@@ -1,0 +1,226 @@
+"""Small building blocks the screens share: large touch buttons, a PIN pad,
+a message line, the manager-approval dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from pos.flows.text import Text, text_of
+from pos.flows.views import Approval
+from ui.context import UiContext
+from ui.ops import Scope
+from ui.qt import (
+    QDialog,
+    QEvent,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+
+TOUCH_MIN = 48  # px: the smallest target a finger hits reliably
+
+
+STYLE = """
+QWidget { font-family: "Noto Sans CJK SC", "Noto Sans", sans-serif; font-size: 16px; }
+QPushButton { min-height: 48px; padding: 4px 14px; border-radius: 6px;
+              background: #f1f3f5; border: 1px solid #ced4da; }
+QPushButton:pressed { background: #dee2e6; }
+QPushButton:disabled { color: #adb5bd; }
+QPushButton[role="primary"] { background: #1c7ed6; color: white; border: none; font-weight: bold; }
+QPushButton[role="danger"] { background: #fa5252; color: white; border: none; }
+QPushButton[role="alipay"] { background: #1677ff; color: white; border: none; font-weight: bold; }
+QPushButton[role="wechat"] { background: #07c160; color: white; border: none; font-weight: bold; }
+QPushButton[role="card"] { background: #495057; color: white; border: none; font-weight: bold; }
+QPushButton[role="cash"] { background: #f59f00; color: white; border: none; font-weight: bold; }
+QLabel[role="total"] { font-size: 40px; font-weight: bold; color: #212529; }
+QLabel[role="title"] { font-size: 24px; font-weight: bold; }
+QLabel[role="error"] { color: #c92a2a; font-weight: bold; }
+QLabel[role="info"] { color: #1864ab; }
+QLabel[role="muted"] { color: #868e96; }
+QLineEdit { min-height: 40px; font-size: 18px; }
+QTableView, QTableWidget, QListWidget { font-size: 16px; }
+"""
+
+
+def button(text: str, role: str = "", min_height: int = TOUCH_MIN) -> QPushButton:
+    b = QPushButton(text)
+    if role:
+        b.setProperty("role", role)
+    b.setMinimumHeight(min_height)
+    b.setMinimumWidth(max(min_height, 48))
+    b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return b
+
+
+def label(text: str = "", role: str = "") -> QLabel:
+    lb = QLabel(text)
+    if role:
+        lb.setProperty("role", role)
+    lb.setWordWrap(True)
+    return lb
+
+
+class MessageLine(QLabel):
+    """One line that says what happened and what to do next."""
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__("")
+        self._ctx = ctx
+        self._text: Text | None = None
+        self.setWordWrap(True)
+
+    def show_text(self, text: Text | None, error: bool = False) -> None:
+        self._text = text
+        self.setProperty("role", "error" if error else "info")
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.refresh()
+
+    def show_error(self, exc: BaseException) -> None:
+        self.show_text(text_of(exc), error=True)
+
+    def refresh(self) -> None:
+        self.setText(self._ctx.say(self._text) if self._text else "")
+
+
+class PinPad(QWidget):
+    """Digits for a PIN, shown masked; `entered` carries the PIN on OK."""
+
+    entered = Signal(str)
+
+    def __init__(self, button_size: int = 64) -> None:
+        super().__init__()
+        self._pin = ""
+        self.display = QLineEdit()
+        self.display.setEchoMode(QLineEdit.EchoMode.Password)
+        self.display.setReadOnly(True)
+        self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        grid = QGridLayout()
+        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "C", "0", "OK"]
+        self.buttons: dict[str, QPushButton] = {}
+        for i, k in enumerate(keys):
+            b = button(k, "primary" if k == "OK" else "", button_size)
+            b.clicked.connect(lambda _=False, k=k: self.press(k))
+            grid.addWidget(b, i // 3, i % 3)
+            self.buttons[k] = b
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.display)
+        lay.addLayout(grid)
+
+    def press(self, key: str) -> None:
+        if key == "C":
+            self._pin = ""
+        elif key == "OK":
+            pin, self._pin = self._pin, ""
+            self.display.setText("")
+            if pin:
+                self.entered.emit(pin)
+            return
+        elif len(self._pin) < 8:
+            self._pin += key
+        self.display.setText("•" * len(self._pin))
+
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        text = event.text()
+        if text.isdigit():
+            self.press(text)
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.press("OK")
+        elif event.key() == Qt.Key.Key_Backspace:
+            self.press("C")
+        else:
+            super().keyPressEvent(event)
+
+
+class ApprovalDialog(QDialog):
+    """A manager approves `action` with their PIN; the reasons are shown."""
+
+    def __init__(
+        self,
+        ctx: UiContext,
+        action: str,
+        title: Text,
+        reasons: Sequence[Text] = (),
+        reason: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._action = action
+        self._reason = reason
+        self._title = title
+        self._reasons = tuple(reasons)
+        self.approval: Approval | None = None
+        self.scope = Scope("approval")
+        self.setModal(True)
+        self.title = label("", "title")
+        self.reasons = label()
+        self.prompt = label("", "muted")
+        self.message = MessageLine(ctx)
+        self.pad = PinPad()
+        self.pad.entered.connect(self._check)
+        self.cancel_button = button("")
+        self.cancel_button.clicked.connect(self.reject)
+        lay = QVBoxLayout(self)
+        for w in (self.title, self.reasons, self.prompt, self.pad, self.message):
+            lay.addWidget(w)
+        row = QHBoxLayout()
+        row.addWidget(self.cancel_button)
+        lay.addLayout(row)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Manager approval"))
+        self.title.setText(self._ctx.say(self._title))
+        self.reasons.setText("\n".join("• " + self._ctx.say(r) for r in self._reasons))
+        self.reasons.setVisible(bool(self._reasons))
+        self.prompt.setText(self.tr("A manager enters their PIN to approve."))
+        self.cancel_button.setText(self.tr("Cancel"))
+        self.message.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _check(self, pin: str) -> None:
+        auth = self._ctx.services.auth
+        self._ctx.ops.run(
+            "approve",
+            lambda op: auth.approve(pin, self._action, self._reason),
+            self.scope,
+            on_done=self._approved,
+            on_error=self.message.show_error,
+        )
+
+    def _approved(self, approval: Approval) -> None:
+        self.approval = approval
+        self.accept()
+
+    def done(self, result: int) -> None:
+        self.scope.leave()
+        super().done(result)
+
+
+def ask_approval(
+    ctx: UiContext,
+    parent: QWidget,
+    action: str,
+    title: Text,
+    reasons: Sequence[Text],
+    then: Callable[[Approval], None],
+    reason: str = "",
+) -> ApprovalDialog:
+    """Open the approval dialog; `then(approval)` runs when a manager approved."""
+    dlg = ApprovalDialog(ctx, action, title, reasons, reason, parent)
+    dlg.accepted.connect(lambda: then(dlg.approval) if dlg.approval else None)
+    dlg.open()
+    return dlg
