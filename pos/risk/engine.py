@@ -1,0 +1,350 @@
+"""The risk engine: features for one payment, every rule evaluated, one decision."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pos import canonical
+from pos.errors import InvalidInput
+from pos.money import Money
+from pos.risk.attributes import ATTRIBUTES, FLOAT, MONEY, base_features
+from pos.risk.bins import BinTable
+from pos.risk.context import RiskContext
+from pos.risk.decision import ALLOW, BLOCK, REVIEW, Decision, Reason, ShadowHit
+from pos.risk.lists import LISTS, SUBJECTS, ListBook
+from pos.risk.repository import (
+    OUTCOMES,
+    Connection,
+    EventRow,
+    add_list_entry,
+    insert_event,
+    list_entries,
+    remove_list_entry,
+)
+from pos.risk.rules import PLACEHOLDER_RE, Rule, RuleSet
+from pos.risk.rulestore import active_ruleset, install_ruleset
+from pos.risk.state import RiskState
+
+CASHIER_ACTIONS = ("void", "no_sale")
+_REVIEW_ON_ERROR = "manager_pin"
+
+
+class _Plan:
+    """What a rule set needs computed, worked out once per rule set."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        groups = ruleset.groups
+        self.bin = "bin" in groups
+        self.lists = "lists" in groups
+        self.shift = "shift" in groups
+        self.velocity = tuple(
+            g.split(".", 1)[1] for g in sorted(groups) if g.startswith("velocity.")
+        )
+
+
+def _start_of_day(at: datetime) -> datetime:
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+class RiskEngine:
+    """Thread-safe: decide() and record() may be called from worker threads."""
+
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        state: RiskState,
+        *,
+        bins: BinTable,
+        lists: ListBook | None = None,
+        local_lists: Iterable[tuple[str, str, str]] = (),
+    ) -> None:
+        self._lock = threading.Lock()
+        self.state = state
+        self.bins = bins
+        self._local = set(local_lists)
+        self._ruleset = ruleset
+        self._plan = _Plan(ruleset)
+        self.lists = lists or ListBook.build(ruleset.lists, self._local)
+
+    @classmethod
+    def open(
+        cls,
+        conn: Connection,
+        *,
+        now: datetime,
+        currency: str = "CNY",
+        bins: BinTable | None = None,
+    ) -> RiskEngine:
+        """Load the rule set in force, list entries and state from the store."""
+        active = active_ruleset(conn)
+        state = RiskState.load(conn, currency, int(now.timestamp() * 1000))
+        return cls(
+            active.ruleset,
+            state,
+            bins=bins if bins is not None else BinTable.load(),
+            local_lists=list_entries(conn),
+        )
+
+    @property
+    def ruleset(self) -> RuleSet:
+        return self._ruleset
+
+    def use_ruleset(self, ruleset: RuleSet) -> None:
+        """Swap in a compiled rule set (after it was stored)."""
+        with self._lock:
+            self._ruleset = ruleset
+            self._plan = _Plan(ruleset)
+            self.lists = ListBook.build(ruleset.lists, self._local)
+
+    def install(
+        self, conn: Connection, toml_text: str, version: int, *, installed_at: str, origin: str
+    ) -> RuleSet:
+        """install_ruleset, then run the new set. On any error the current set stays.
+
+        Call inside the caller's transaction; if that transaction rolls back,
+        call use_ruleset(previous) or reopen the engine."""
+        ruleset = install_ruleset(
+            conn, toml_text, version, installed_at=installed_at, origin=origin
+        )
+        self.use_ruleset(ruleset)
+        return ruleset
+
+    # -- deciding --------------------------------------------------------------------
+    def features(self, ctx: RiskContext) -> dict[str, Any]:
+        with self._lock:
+            return self._features(ctx, self._plan)[0]
+
+    def _features(self, ctx: RiskContext, plan: _Plan) -> tuple[dict[str, Any], int]:
+        f: dict[str, Any] = base_features(ctx)
+        now_ms = ctx.at_ms()
+        if plan.bin:
+            info = self.bins.lookup(ctx.card_bin) if ctx.card_bin else self.bins.lookup("")
+            f["card.country"] = info.country
+            f["card.brand"] = info.brand
+            f["card.foreign"] = bool(info.country) and info.country != ctx.store_country
+        if plan.lists:
+            self.lists.features(ctx.card_token, ctx.card_bin, ctx.account, f)
+        subjects = {
+            "card": ctx.card_token,
+            "account": ctx.account,
+            "terminal": ctx.terminal_id,
+            "cashier": ctx.cashier_id,
+        }
+        for kind in plan.velocity:
+            self.state.velocity.features(kind, subjects[kind], ctx.currency, now_ms, f)
+        if plan.shift:
+            start = ctx.shift_start or _start_of_day(ctx.at)
+            self.state.shift_features(ctx.cashier_id, start, now_ms, f)
+        score = self.state.history.features(
+            ctx.hour_of_week(), ctx.amount.minor, ctx.basket.items, f
+        )
+        return f, score
+
+    def decide(self, ctx: RiskContext) -> Decision:
+        """Evaluate every rule (all-matches) and combine them; see pos.risk for the order."""
+        with self._lock:
+            ruleset, plan = self._ruleset, self._plan
+            f, score = self._features(ctx, plan)
+        blocks: list[Rule] = []
+        reviews: list[Rule] = []
+        allows: list[Rule] = []
+        shadow: list[ShadowHit] = []
+        failed: list[Reason] = []
+        for rule in ruleset.rules:  # highest priority first
+            try:
+                hit = rule.condition.test(f)
+            except Exception as exc:  # a broken rule must not let the sale through unseen
+                if not rule.shadow:
+                    failed.append(_failure_reason(rule, exc))
+                continue
+            if not hit:
+                continue
+            if rule.shadow:
+                shadow.append(ShadowHit(rule.id, rule.action, rule.step_up))
+            elif rule.action == BLOCK:
+                blocks.append(rule)
+            elif rule.action == REVIEW:
+                reviews.append(rule)
+            else:
+                allows.append(rule)
+        return self._combine(ruleset, ctx, f, score, blocks, reviews, allows, shadow, failed)
+
+    def _combine(
+        self,
+        ruleset: RuleSet,
+        ctx: RiskContext,
+        f: dict[str, Any],
+        score: int,
+        blocks: list[Rule],
+        reviews: list[Rule],
+        allows: list[Rule],
+        shadow: list[ShadowHit],
+        failed: list[Reason],
+    ) -> Decision:
+        overridden: tuple[str, ...] = ()
+        step_ups: tuple[str, ...] = ()
+        if blocks:
+            action, acting = BLOCK, blocks
+        elif allows and (not reviews or allows[0].priority > reviews[0].priority) and not failed:
+            action, acting = ALLOW, allows
+            overridden = tuple(r.id for r in reviews)
+        elif reviews or failed:
+            action, acting = REVIEW, reviews
+            ordered = [r.step_up for r in reviews if r.step_up] + (
+                [_REVIEW_ON_ERROR] if failed else []
+            )
+            step_ups = tuple(dict.fromkeys(ordered))
+        else:
+            action, acting = ALLOW, allows
+        reasons = tuple(_reason(r, f, ctx.currency) for r in acting)
+        if action == REVIEW:
+            reasons += tuple(failed)
+        read = {n for r in acting for n in r.names}
+        return Decision(
+            action=action,
+            reasons=reasons,
+            step_ups=step_ups,
+            score=score,
+            shadow_hits=tuple(shadow),
+            overridden=overridden,
+            ruleset_version=ruleset.version,
+            features={n: f[n] for n in sorted(read)},
+        )
+
+    # -- recording -------------------------------------------------------------------
+    def record(
+        self,
+        conn: Connection,
+        ctx: RiskContext,
+        outcome: str,
+        decision: Decision | None = None,
+    ) -> None:
+        """Remember a payment attempt or refund, inside the caller's transaction.
+
+        outcome: approved | declined | blocked | cancelled. Declined and blocked
+        attempts feed the declines_* velocity; approved sales feed counts, sums
+        and history. Should the transaction roll back, the in-memory counters
+        over-count (the strict side) until the engine is reopened."""
+        if outcome not in OUTCOMES:
+            raise InvalidInput(f"unknown outcome {outcome!r}", f"use one of {', '.join(OUTCOMES)}")
+        ev = EventRow(
+            at_ms=ctx.at_ms(),
+            kind=ctx.kind,
+            outcome=outcome,
+            amount=ctx.amount.minor,
+            currency=ctx.currency,
+            terminal_id=ctx.terminal_id,
+            cashier_id=ctx.cashier_id,
+            card_token=ctx.card_token,
+            account=ctx.account,
+            hour_of_week=ctx.hour_of_week(),
+            items=ctx.basket.items,
+            no_receipt=ctx.refund is not None and not ctx.refund.has_receipt,
+            channel=ctx.channel,
+        )
+        insert_event(
+            conn,
+            ev,
+            ctx_json=canonical.dumps(ctx.to_dict()).decode(),
+            action=None if decision is None else decision.action,
+            rule_ids=",".join(decision.rule_ids) if decision is not None else "",
+            ruleset_version=None if decision is None else decision.ruleset_version,
+        )
+        with self._lock:
+            self.state.apply(ev)
+
+    def record_cashier_action(
+        self,
+        conn: Connection,
+        *,
+        action: str,
+        cashier_id: str,
+        terminal_id: str,
+        at: datetime,
+        amount: Money | None = None,
+    ) -> None:
+        """A void or a no-sale drawer open, counted per cashier per shift."""
+        if action not in CASHIER_ACTIONS:
+            raise InvalidInput(f"unknown cashier action {action!r}", "use void or no_sale")
+        if at.tzinfo is None:
+            raise InvalidInput("the time of a cashier action has no time zone", "pass aware time")
+        money = amount or Money.zero(self.state.currency)
+        ev = EventRow(
+            at_ms=int(at.timestamp() * 1000),
+            kind=action,
+            outcome="approved",
+            amount=money.minor,
+            currency=money.currency,
+            terminal_id=terminal_id,
+            cashier_id=cashier_id,
+            hour_of_week=at.weekday() * 24 + at.hour,
+        )
+        insert_event(conn, ev)
+        with self._lock:
+            self.state.apply(ev)
+
+    # -- local lists -----------------------------------------------------------------
+    def add_list_entry(
+        self, conn: Connection, lst: str, subject: str, value: str, *, note: str, by: str, at: str
+    ) -> None:
+        _check_list(lst, subject, value)
+        add_list_entry(conn, lst, subject, value, note, by, at)
+        with self._lock:
+            self._local.add((lst, subject, value))
+            self.lists.add(lst, subject, value)
+
+    def remove_list_entry(self, conn: Connection, lst: str, subject: str, value: str) -> bool:
+        _check_list(lst, subject, value)
+        removed = remove_list_entry(conn, lst, subject, value)
+        with self._lock:
+            self._local.discard((lst, subject, value))
+            self.lists = ListBook.build(self._ruleset.lists, self._local)
+        return removed
+
+
+def _check_list(lst: str, subject: str, value: str) -> None:
+    if lst not in LISTS or subject not in SUBJECTS:
+        raise InvalidInput(
+            f"no list {lst} {subject}", f"lists: {'/'.join(LISTS)}; subjects: {'/'.join(SUBJECTS)}"
+        )
+    if not value or (subject == "bin" and not (value.isdigit() and 4 <= len(value) <= 8)):
+        raise InvalidInput(f"{value!r} is not a valid {subject}", "a BIN is 4 to 8 digits")
+
+
+def _show(name: str, value: Any, currency: str) -> str:
+    typ = ATTRIBUTES[name].type
+    if typ == MONEY:
+        return Money(int(value), currency).amount_text()
+    if typ == FLOAT:
+        return f"{value:.1f}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, frozenset | set):
+        return ",".join(sorted(value))
+    return str(value)
+
+
+def _fill(text: str, f: Mapping[str, Any], currency: str) -> str:
+    if "{" not in text:
+        return text
+    return PLACEHOLDER_RE.sub(lambda m: _show(m.group(1), f[m.group(1)], currency), text)
+
+
+def _reason(rule: Rule, f: Mapping[str, Any], currency: str) -> Reason:
+    return Reason(rule.id, _fill(rule.reason_zh, f, currency), _fill(rule.reason_en, f, currency))
+
+
+_ERR_ID = re.compile(r"\s+")
+
+
+def _failure_reason(rule: Rule, exc: Exception) -> Reason:
+    detail = _ERR_ID.sub(" ", f"{type(exc).__name__}: {exc}")[:120]
+    return Reason(
+        rule.id,
+        f"规则 {rule.id} 无法计算（{detail}），需经理确认",
+        f"rule {rule.id} could not be evaluated ({detail}); a manager must approve",
+    )
