@@ -1,0 +1,1 @@
+"""Alipay face-to-face payment over the OpenAPI gateway (RSA2)."""

@@ -1,0 +1,198 @@
+"""Alipay as a PaymentChannel: precreate (QR shown) or pay with scene bar_code
+(the shopper's payment code), then query / cancel / close / refund."""
+
+from __future__ import annotations
+
+from pos.money import Money
+from pos.payments.alipay.client import (
+    CODE_BUSINESS_FAILED,
+    CODE_PAYING,
+    CODE_SUCCESS,
+    UNKNOWN_SUB_CODES,
+    AlipayClient,
+    AlipayConfig,
+    AlipayReply,
+)
+from pos.payments.channel import (
+    Capabilities,
+    ChannelEnv,
+    ChannelResult,
+    PaymentHandler,
+    PaymentIntent,
+    PaymentMode,
+    PaymentStatus,
+    RefundIntent,
+    RefundResult,
+    RefundStatus,
+)
+from pos.payments.settings import Section
+from pos.payments.transport import GatewayUnreachable, OutcomeUnknown
+
+_TRADE_STATES = {
+    "WAIT_BUYER_PAY": PaymentStatus.USER_PAYING,
+    "TRADE_SUCCESS": PaymentStatus.SUCCEEDED,
+    "TRADE_FINISHED": PaymentStatus.SUCCEEDED,
+    "TRADE_CLOSED": PaymentStatus.CLOSED,
+}
+
+
+def _unknown(exc: Exception) -> ChannelResult:
+    return ChannelResult(PaymentStatus.UNKNOWN, message=str(exc))
+
+
+def _result(status: PaymentStatus, reply: AlipayReply, **kw: object) -> ChannelResult:
+    return ChannelResult(
+        status,
+        channel_ref=reply.text("trade_no"),
+        buyer_ref=reply.text("buyer_logon_id"),
+        code=reply.code,
+        sub_code=reply.sub_code,
+        message=reply.sub_msg or reply.msg,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _is_unknown(reply: AlipayReply) -> bool:
+    return reply.code not in (CODE_SUCCESS, CODE_PAYING, CODE_BUSINESS_FAILED) or (
+        reply.sub_code in UNKNOWN_SUB_CODES
+    )
+
+
+class AlipayChannel:
+    def __init__(self, env: ChannelEnv) -> None:
+        s = Section(env)
+        config = AlipayConfig(
+            gateway=s.text("gateway"),
+            app_id=s.text("app_id"),
+            private_key=s.private_key("private_key"),
+            alipay_public_key=s.public_key("alipay_public_key"),
+            notify_url=s.text("notify_url", ""),
+            store_id=s.text("store_id", ""),
+            terminal_id=s.text("terminal_id", ""),
+            timeout=s.number("timeout", 15.0),
+        )
+        self.name = env.name
+        self.client = AlipayClient(config, env.clock)
+        # Alipay's guidance for face-to-face: query every few seconds, give up
+        # (and cancel) after about a minute and a half for payment codes.
+        self._caps = Capabilities(
+            modes=frozenset({PaymentMode.QR, PaymentMode.PAYMENT_CODE}),
+            poll_interval=s.number("poll_interval", 3.0),
+            payment_timeout=s.number("payment_timeout", 120.0),
+        )
+
+    def capabilities(self) -> Capabilities:
+        return self._caps
+
+    def _paid(self, intent: PaymentIntent, reply: AlipayReply) -> ChannelResult:
+        """A success is only a success for this order and this amount."""
+        paid = reply.amount("total_amount", intent.amount.currency)
+        if reply.text("out_trade_no") not in ("", intent.out_trade_no) or (
+            paid is not None and paid != intent.amount
+        ):
+            return _result(PaymentStatus.UNKNOWN, reply, message="amount or order mismatch")
+        return _result(PaymentStatus.SUCCEEDED, reply, paid_amount=paid or intent.amount)
+
+    def start(
+        self, intent: PaymentIntent, handler: PaymentHandler, auth_code: str | None = None
+    ) -> ChannelResult:
+        try:
+            if intent.mode == PaymentMode.PAYMENT_CODE:
+                if not auth_code:
+                    return ChannelResult(PaymentStatus.FAILED, code="auth_code_missing")
+                reply = self.client.pay(
+                    intent.out_trade_no, intent.amount, intent.subject, auth_code
+                )
+            else:
+                minutes = int(self._caps.payment_timeout // 60) + 1
+                reply = self.client.precreate(
+                    intent.out_trade_no, intent.amount, intent.subject, minutes
+                )
+        except GatewayUnreachable as exc:
+            return ChannelResult(PaymentStatus.FAILED, code="unreachable", message=str(exc))
+        except OutcomeUnknown as exc:
+            return _unknown(exc)
+        if _is_unknown(reply):
+            return _result(PaymentStatus.UNKNOWN, reply)
+        if reply.code == CODE_PAYING:
+            return _result(PaymentStatus.USER_PAYING, reply)
+        if reply.code != CODE_SUCCESS:
+            return _result(PaymentStatus.FAILED, reply)
+        if intent.mode == PaymentMode.PAYMENT_CODE:
+            return self._paid(intent, reply)
+        qr = reply.text("qr_code")
+        if not qr:
+            return _result(PaymentStatus.UNKNOWN, reply, message="precreate without qr_code")
+        return _result(PaymentStatus.PENDING, reply, qr_payload=qr)
+
+    def query(self, intent: PaymentIntent) -> ChannelResult:
+        try:
+            reply = self.client.query(intent.out_trade_no)
+        except (GatewayUnreachable, OutcomeUnknown) as exc:
+            return _unknown(exc)
+        if reply.code == CODE_BUSINESS_FAILED and reply.sub_code == "ACQ.TRADE_NOT_EXIST":
+            # Nothing scanned yet (a precreated code is invisible until scanned).
+            return _result(PaymentStatus.PENDING, reply)
+        if reply.code != CODE_SUCCESS:
+            return _result(PaymentStatus.UNKNOWN, reply)
+        status = _TRADE_STATES.get(reply.text("trade_status"), PaymentStatus.UNKNOWN)
+        if status == PaymentStatus.SUCCEEDED:
+            return self._paid(intent, reply)
+        return _result(status, reply)
+
+    def cancel(self, intent: PaymentIntent) -> ChannelResult:
+        try:
+            reply = self.client.cancel(intent.out_trade_no)
+        except (GatewayUnreachable, OutcomeUnknown) as exc:
+            return _unknown(exc)
+        if reply.code == CODE_SUCCESS and reply.text("retry_flag") != "Y":
+            # action close (unpaid) or refund (paid, money given back): none kept.
+            return _result(PaymentStatus.CLOSED, reply)
+        return _result(PaymentStatus.UNKNOWN, reply, retry_later=True)
+
+    def close(self, intent: PaymentIntent) -> ChannelResult:
+        try:
+            reply = self.client.close(intent.out_trade_no)
+        except (GatewayUnreachable, OutcomeUnknown) as exc:
+            return _unknown(exc)
+        if reply.code == CODE_SUCCESS:
+            return _result(PaymentStatus.CLOSED, reply)
+        # TRADE_NOT_EXIST: an unscanned code could still be paid; only cancel makes it final.
+        return _result(PaymentStatus.UNKNOWN, reply)
+
+    def refund(self, refund: RefundIntent) -> RefundResult:
+        try:
+            reply = self.client.refund(
+                refund.payment.out_trade_no, refund.out_refund_no, refund.amount, refund.reason
+            )
+        except GatewayUnreachable as exc:
+            return RefundResult(RefundStatus.FAILED, code="unreachable", message=str(exc))
+        except OutcomeUnknown as exc:
+            return RefundResult(RefundStatus.UNKNOWN, message=str(exc))
+        if reply.code == CODE_SUCCESS:
+            # refund_fee is the cumulative total refunded; this refund is its own amount.
+            return self._refunded(refund, None, reply)
+        status = RefundStatus.UNKNOWN if _is_unknown(reply) else RefundStatus.FAILED
+        return RefundResult(status, code=reply.code, sub_code=reply.sub_code, message=reply.sub_msg)
+
+    def refund_query(self, refund: RefundIntent) -> RefundResult:
+        try:
+            reply = self.client.refund_query(refund.payment.out_trade_no, refund.out_refund_no)
+        except (GatewayUnreachable, OutcomeUnknown) as exc:
+            return RefundResult(RefundStatus.UNKNOWN, message=str(exc))
+        if reply.code != CODE_SUCCESS:
+            return RefundResult(RefundStatus.UNKNOWN, code=reply.code, sub_code=reply.sub_code)
+        amount = reply.amount("refund_amount")
+        if reply.text("refund_status") == "REFUND_SUCCESS" or amount is not None:
+            return self._refunded(refund, amount, reply)
+        # 10000 without a refund amount: Alipay has no such refund.
+        return RefundResult(RefundStatus.FAILED, code="REFUND_NOT_EXIST")
+
+    @staticmethod
+    def _refunded(refund: RefundIntent, amount: Money | None, reply: AlipayReply) -> RefundResult:
+        return RefundResult(
+            RefundStatus.SUCCEEDED,
+            channel_ref=reply.text("trade_no"),
+            refunded_amount=refund.amount if amount is None else amount,
+            code=reply.code,
+        )

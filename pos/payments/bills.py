@@ -1,0 +1,112 @@
+"""Reading the platforms' daily bills into rows the terminal can reconcile
+against its own payments: Alipay's zipped GBK 业务明细 CSV and WeChat Pay's
+trade bill (backquote-prefixed CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+
+from pos.errors import InvalidInput
+from pos.money import Money, MoneyError
+
+
+@dataclass(frozen=True, slots=True)
+class BillRow:
+    platform: str
+    kind: str  # payment | refund
+    out_trade_no: str
+    trade_no: str
+    out_refund_no: str
+    amount: Money  # positive for both kinds
+    fee: Money  # service fee charged (negative when given back on a refund)
+    time: str  # Beijing time as the bill prints it
+
+
+def _money(text: str, what: str) -> Money:
+    try:
+        return Money.parse(text.strip().lstrip("`") or "0")
+    except MoneyError as exc:
+        raise InvalidInput(
+            f"bill has an unreadable {what}: {text!r}", "Download it again."
+        ) from exc
+
+
+def parse_alipay_bill(data: bytes) -> list[BillRow]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            name = next(n for n in zf.namelist() if n.endswith("_业务明细.csv"))
+            text = zf.read(name).decode("gbk")
+    except (zipfile.BadZipFile, StopIteration, UnicodeDecodeError, KeyError) as exc:
+        raise InvalidInput("this is not an Alipay bill zip", "Download the bill again.") from exc
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    rows = []
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None or header[0].strip() != "支付宝交易号":
+        raise InvalidInput("the Alipay bill has no detail header", "Download the bill again.")
+    for rec in reader:
+        if len(rec) < 25:
+            raise InvalidInput(f"short Alipay bill line: {rec[:2]}", "Download the bill again.")
+        kind = "refund" if rec[2].strip() == "退款" else "payment"
+        amount = _money(rec[11], "amount")
+        rows.append(
+            BillRow(
+                "alipay",
+                kind,
+                rec[1].strip(),
+                rec[0].strip(),
+                rec[21].strip(),
+                Money(abs(amount.minor)),
+                -_money(rec[22], "fee"),
+                rec[5].strip(),
+            )
+        )
+    return rows
+
+
+def parse_wechat_bill(data: bytes) -> list[BillRow]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the WeChat Pay bill is not UTF-8", "Download it again.") from exc
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None or header[0] != "交易时间":
+        raise InvalidInput("this is not a WeChat Pay trade bill", "Download it again.")
+    rows = []
+    for rec in reader:
+        if rec and rec[0] == "总交易单数":
+            break
+        if len(rec) < 27:
+            raise InvalidInput(f"short WeChat Pay bill line: {rec[:2]}", "Download it again.")
+        v = [x.lstrip("`") for x in rec]
+        if v[9] == "REFUND":
+            rows.append(
+                BillRow(
+                    "wechat",
+                    "refund",
+                    v[6],
+                    v[5],
+                    v[15],
+                    _money(v[16], "refund"),
+                    _money(v[22], "fee"),
+                    v[0],
+                )
+            )
+        else:
+            rows.append(
+                BillRow(
+                    "wechat",
+                    "payment",
+                    v[6],
+                    v[5],
+                    "",
+                    _money(v[12], "amount"),
+                    _money(v[22], "fee"),
+                    v[0],
+                )
+            )
+    return rows

@@ -1,0 +1,237 @@
+"""WeChat Pay as a PaymentChannel: Native (v3, QR shown) or micropay (v2, the
+shopper's payment code); query, close / reverse, refund (v3)."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+from pos.money import Money
+from pos.payments import rsa
+from pos.payments.channel import (
+    Capabilities,
+    ChannelEnv,
+    ChannelResult,
+    PaymentHandler,
+    PaymentIntent,
+    PaymentMode,
+    PaymentStatus,
+    RefundIntent,
+    RefundResult,
+    RefundStatus,
+)
+from pos.payments.settings import Section
+from pos.payments.transport import GatewayUnreachable, OutcomeUnknown
+from pos.payments.wechat import v2sign
+from pos.payments.wechat.client import V3Reply, WechatClient, WechatConfig
+
+_TRADE_STATES = {
+    "SUCCESS": PaymentStatus.SUCCEEDED,
+    "REFUND": PaymentStatus.SUCCEEDED,  # paid, then (partly) refunded: the terminal tracks refunds
+    "NOTPAY": PaymentStatus.PENDING,
+    "USERPAYING": PaymentStatus.USER_PAYING,
+    "CLOSED": PaymentStatus.CLOSED,
+    "REVOKED": PaymentStatus.CLOSED,
+    "PAYERROR": PaymentStatus.FAILED,
+}
+_REFUND_STATES = {
+    "SUCCESS": RefundStatus.SUCCEEDED,
+    "PROCESSING": RefundStatus.PENDING,
+    "CLOSED": RefundStatus.FAILED,
+    "ABNORMAL": RefundStatus.FAILED,
+}
+_V2_UNKNOWN = frozenset({"SYSTEMERROR", "BANKERROR", "ORDERPAID"})
+_NOT_FOUND = frozenset({"ORDER_NOT_EXIST", "ORDERNOTEXIST"})
+_CST = timezone(timedelta(hours=8))
+
+
+def _unknown(exc: Exception) -> ChannelResult:
+    return ChannelResult(PaymentStatus.UNKNOWN, message=str(exc))
+
+
+class WechatChannel:
+    def __init__(self, env: ChannelEnv) -> None:
+        s = Section(env)
+        keys = s.cfg.get("platform_certificates", {})
+        if not isinstance(keys, dict) or not keys:
+            s.text("platform_certificates")  # raises the "add this setting" error
+        platform = {
+            str(serial): rsa.load_public_key(
+                rsa.read_key_file(env.data_dir / str(path), "WeChat platform certificate")
+            )
+            for serial, path in keys.items()
+        }
+        config = WechatConfig(
+            base_url=s.text("base_url"),
+            appid=s.text("appid"),
+            mchid=s.text("mchid"),
+            private_key=s.private_key("private_key"),
+            serial_no=s.text("serial_no"),
+            platform_keys=platform,
+            apiv3_key=s.secret_bytes("apiv3_key").strip(),
+            v2_key=s.secret_bytes("v2_key").decode().strip(),
+            v2_sign_type=s.text("v2_sign_type", v2sign.HMAC_SHA256),
+            notify_url=s.text("notify_url", "https://example.invalid/wechat/notify"),
+            timeout=s.number("timeout", 15.0),
+        )
+        self.name = env.name
+        self._clock = env.clock
+        self.client = WechatClient(config, env.clock)
+        self._caps = Capabilities(
+            modes=frozenset({PaymentMode.QR, PaymentMode.PAYMENT_CODE}),
+            poll_interval=s.number("poll_interval", 3.0),
+            payment_timeout=s.number("payment_timeout", 120.0),
+        )
+
+    def capabilities(self) -> Capabilities:
+        return self._caps
+
+    # -- results ------------------------------------------------------------------
+    def _checked(
+        self, intent: PaymentIntent, ref: str, fen: int | None, buyer_ref: str = ""
+    ) -> ChannelResult:
+        if fen is not None and fen != intent.amount.minor:
+            return ChannelResult(PaymentStatus.UNKNOWN, channel_ref=ref, message="amount mismatch")
+        return ChannelResult(
+            PaymentStatus.SUCCEEDED, channel_ref=ref, paid_amount=intent.amount, buyer_ref=buyer_ref
+        )
+
+    def _v3_trade(self, intent: PaymentIntent, reply: V3Reply) -> ChannelResult:
+        if reply.status == 404 or reply.code in _NOT_FOUND:
+            return ChannelResult(PaymentStatus.PENDING, code=reply.code)
+        if reply.status != 200 or reply.text("out_trade_no") != intent.out_trade_no:
+            return ChannelResult(
+                PaymentStatus.UNKNOWN, code=reply.code, message=reply.text("message")
+            )
+        state = reply.text("trade_state")
+        status = _TRADE_STATES.get(state, PaymentStatus.UNKNOWN)
+        ref = reply.text("transaction_id")
+        if status == PaymentStatus.SUCCEEDED:
+            return self._checked(intent, ref, reply.amount_fen())
+        return ChannelResult(
+            status, channel_ref=ref, code=state, message=reply.text("trade_state_desc")
+        )
+
+    def _v2_trade(self, intent: PaymentIntent, data: dict[str, str]) -> ChannelResult:
+        if data.get("result_code") != "SUCCESS":
+            err = data.get("err_code", "")
+            if err == "USERPAYING":
+                status = PaymentStatus.USER_PAYING
+            elif err in _NOT_FOUND:
+                status = PaymentStatus.PENDING
+            elif err in _V2_UNKNOWN or not err:
+                status = PaymentStatus.UNKNOWN
+            else:
+                status = PaymentStatus.FAILED
+            return ChannelResult(
+                status, code="FAIL", sub_code=err, message=data.get("err_code_des", "")
+            )
+        if data.get("out_trade_no", intent.out_trade_no) != intent.out_trade_no:
+            return ChannelResult(PaymentStatus.UNKNOWN, message="order mismatch")
+        state = data.get("trade_state", "SUCCESS")  # micropay success carries no trade_state
+        status = _TRADE_STATES.get(state, PaymentStatus.UNKNOWN)
+        ref = data.get("transaction_id", "")
+        if status != PaymentStatus.SUCCEEDED:
+            return ChannelResult(status, channel_ref=ref, code=state)
+        fee = data.get("total_fee", "")
+        return self._checked(
+            intent, ref, int(fee) if fee.isdigit() else None, buyer_ref=data.get("openid", "")
+        )
+
+    # -- the interface ----------------------------------------------------------------
+    def start(
+        self, intent: PaymentIntent, handler: PaymentHandler, auth_code: str | None = None
+    ) -> ChannelResult:
+        try:
+            if intent.mode == PaymentMode.PAYMENT_CODE:
+                if not auth_code:
+                    return ChannelResult(PaymentStatus.FAILED, code="auth_code_missing")
+                data = self.client.micropay(
+                    intent.out_trade_no, intent.amount, intent.subject, auth_code
+                )
+                return self._v2_trade(intent, data)
+            expire = self._clock.now() + timedelta(seconds=self._caps.payment_timeout + 60)
+            reply = self.client.native(
+                intent.out_trade_no,
+                intent.amount,
+                intent.subject,
+                expire.astimezone(_CST).isoformat(timespec="seconds"),
+            )
+        except GatewayUnreachable as exc:
+            return ChannelResult(PaymentStatus.FAILED, code="unreachable", message=str(exc))
+        except OutcomeUnknown as exc:
+            return _unknown(exc)
+        if reply.status == 200 and reply.text("code_url"):
+            return ChannelResult(PaymentStatus.PENDING, qr_payload=reply.text("code_url"))
+        if 400 <= reply.status < 500 and reply.code not in ("SYSTEM_ERROR", "ORDERPAID"):
+            return ChannelResult(
+                PaymentStatus.FAILED, code=reply.code, message=reply.text("message")
+            )
+        return ChannelResult(PaymentStatus.UNKNOWN, code=reply.code, message=reply.text("message"))
+
+    def query(self, intent: PaymentIntent) -> ChannelResult:
+        try:
+            if intent.mode == PaymentMode.PAYMENT_CODE:
+                return self._v2_trade(intent, self.client.order_query(intent.out_trade_no))
+            return self._v3_trade(intent, self.client.query(intent.out_trade_no))
+        except (GatewayUnreachable, OutcomeUnknown) as exc:
+            return _unknown(exc)
+
+    def cancel(self, intent: PaymentIntent) -> ChannelResult:
+        if intent.mode != PaymentMode.PAYMENT_CODE:
+            return self.close(intent)
+        try:
+            data = self.client.reverse(intent.out_trade_no)
+        except (GatewayUnreachable, OutcomeUnknown) as exc:
+            return _unknown(exc)
+        if data.get("result_code") == "SUCCESS" and data.get("recall") != "Y":
+            return ChannelResult(PaymentStatus.CLOSED, code="REVERSED")
+        return ChannelResult(
+            PaymentStatus.UNKNOWN, code="FAIL", sub_code=data.get("err_code", ""), retry_later=True
+        )
+
+    def close(self, intent: PaymentIntent) -> ChannelResult:
+        try:
+            reply = self.client.close(intent.out_trade_no)
+        except (GatewayUnreachable, OutcomeUnknown) as exc:
+            return _unknown(exc)
+        if reply.status == 204:
+            return ChannelResult(PaymentStatus.CLOSED, code="CLOSED")
+        # ORDERPAID and the rest: the query that follows says what really happened.
+        return ChannelResult(PaymentStatus.UNKNOWN, code=reply.code, message=reply.text("message"))
+
+    def _refund_result(self, reply: V3Reply) -> RefundResult:
+        if reply.status == 404 or reply.code == "RESOURCE_NOT_EXISTS":
+            return RefundResult(RefundStatus.FAILED, code=reply.code or "RESOURCE_NOT_EXISTS")
+        if reply.status != 200:
+            status = (
+                RefundStatus.UNKNOWN
+                if reply.code in ("SYSTEM_ERROR", "FREQUENCY_LIMITED")
+                else RefundStatus.FAILED
+            )
+            return RefundResult(status, code=reply.code, message=reply.text("message"))
+        state = reply.text("status")
+        fen = reply.amount_fen("refund")
+        return RefundResult(
+            _REFUND_STATES.get(state, RefundStatus.UNKNOWN),
+            channel_ref=reply.text("refund_id"),
+            refunded_amount=Money(fen) if fen is not None else None,
+            code=state,
+        )
+
+    def refund(self, refund: RefundIntent) -> RefundResult:
+        p = refund.payment
+        try:
+            reply = self.client.refund(
+                p.out_trade_no, refund.out_refund_no, refund.amount, p.amount, refund.reason
+            )
+        except GatewayUnreachable as exc:
+            return RefundResult(RefundStatus.FAILED, code="unreachable", message=str(exc))
+        except OutcomeUnknown as exc:
+            return RefundResult(RefundStatus.UNKNOWN, message=str(exc))
+        return self._refund_result(reply)
+
+    def refund_query(self, refund: RefundIntent) -> RefundResult:
+        try:
+            return self._refund_result(self.client.refund_query(refund.out_refund_no))
+        except (GatewayUnreachable, OutcomeUnknown) as exc:
+            return RefundResult(RefundStatus.UNKNOWN, message=str(exc))
