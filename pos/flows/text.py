@@ -28,6 +28,9 @@ def text_of(exc: BaseException) -> Text:
     the core's message and remedy (the core's errors are English)."""
     if isinstance(exc, FlowError):
         return exc.text
+    note = getattr(exc, "notice", None)  # the payment channels' bilingual catalogue
+    if note is not None and hasattr(note, "zh") and hasattr(note, "en"):
+        return Text(str(note.zh), str(note.en))
     if isinstance(exc, PosError):
         msg = f"{exc.message} {exc.remedy}".strip()
         return Text(msg, msg)

@@ -6,30 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pos.auth import Approval as Approval  # the core's, re-exported for screens
+from pos.auth import Role as Role
 from pos.flows.text import NO_TEXT, Text
 from pos.money import Money
 
 
-class Role(StrEnum):
-    CASHIER = "cashier"
-    MANAGER = "manager"
-
-
 @dataclass(frozen=True, slots=True)
 class Session:
+    """Who is signed in at this till."""
+
     user_id: str
     name: str
     role: Role
-
-
-@dataclass(frozen=True, slots=True)
-class Approval:
-    """A manager's consent, given with their PIN, for one named action."""
-
-    user_id: str
-    name: str
-    action: str
-    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

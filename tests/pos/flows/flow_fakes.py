@@ -38,7 +38,7 @@ PRODUCTS = {
 ZERO = Money(0)
 
 CASHIER = Session("u1", "Li Lei", Role.CASHIER)
-MANAGER_OK = Approval("m1", "Wang Fang", "any")
+MANAGER_OK = Approval("m1", Role.MANAGER, "any")
 
 
 class Events:

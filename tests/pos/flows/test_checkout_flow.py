@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import pytest
-from flow_fakes import MANAGER_OK
 
 from pos.errors import InvalidInput, NotFound
 from pos.flows import ApprovalRequired, CheckoutFlow, CheckoutState, FlowError
 from pos.flows.checkout import payment_code_channel
 from pos.flows.ports import Discount
 from pos.money import Money
+from tests.pos.flows.flow_fakes import MANAGER_OK
 
 COLA, CHIPS = "6901234567892", "6909876543217"
 

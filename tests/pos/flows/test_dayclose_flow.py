@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flow_fakes import MANAGER_OK, FakeDayClose
 
 from pos.flows import Cancelled, CancelToken, DayCloseFlow, DayCloseState, FlowError
 from pos.money import Money
+from tests.pos.flows.flow_fakes import MANAGER_OK, FakeDayClose
 
 
 def test_exact_count_closes_without_a_reason() -> None:

@@ -3,12 +3,19 @@ from __future__ import annotations
 import threading
 
 import pytest
-from flow_fakes import MANAGER_OK, Events, FakeCatalog, FakeCheckout, FakePayments, Session
 
 from pos.clock import FakeClock
 from pos.flows import CheckoutFlow, CheckoutState, FlowError, KioskConfig, KioskSession, KioskState
 from pos.flows.kiosk import TickAction
 from pos.flows.views import Outcome, Role
+from tests.pos.flows.flow_fakes import (
+    MANAGER_OK,
+    Events,
+    FakeCatalog,
+    FakeCheckout,
+    FakePayments,
+    Session,
+)
 
 COLA = "6901234567892"
 KIOSK = Session("kiosk-1", "Kiosk 1", Role.CASHIER)

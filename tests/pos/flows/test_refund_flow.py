@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from flow_fakes import MANAGER_OK, Events, FakeCheckout, FakeRefunds
 
 from pos.errors import NotFound
 from pos.flows import CheckoutFlow, FlowError, RefundFlow, RefundState
 from pos.money import Money
+from tests.pos.flows.flow_fakes import MANAGER_OK, Events, FakeCheckout, FakeRefunds
 
 COLA, CHIPS = "6901234567892", "6909876543217"
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from flow_fakes import MANAGER_OK, Events, FakePayments
 
 from pos.flows import CheckoutFlow, CheckoutState, FlowError, TenderState, suggest_cash
 from pos.flows.views import Outcome
 from pos.money import Money
+from tests.pos.flows.flow_fakes import MANAGER_OK, Events, FakePayments
 
 COLA, CHIPS = "6901234567892", "6909876543217"
 

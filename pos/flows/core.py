@@ -1,0 +1,362 @@
+"""The flows' ports over the terminal's real services: the checkout service
+(orders, tenders, refunds, journal), the user service (PINs, approvals), the
+payment router (QR, payment code, card; unknown outcomes resolved), and an
+optional risk check. The Qt app and the tests wire this; nothing here knows
+about Qt."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from pos.auth import Approval
+from pos.catalog import Product
+from pos.errors import NotAllowed, PosError
+from pos.flows.cancel import CancelToken
+from pos.flows.ports import Discount, PaymentEvents, RefundRequest, TenderRequest
+from pos.flows.text import Text
+from pos.flows.views import (
+    ChannelInfo,
+    LineView,
+    OrderView,
+    Outcome,
+    ParkedView,
+    ProductHit,
+    RiskDecision,
+    Session,
+    TenderResult,
+    TenderView,
+)
+from pos.money import Money
+from pos.order.discounts import Discount as OrderDiscount
+from pos.order.order import Order
+from pos.order.tenders import CASH, Tender
+from pos.payments.channel import Notice, PaymentIntent, PaymentMode, PaymentStatus, RefundStatus
+from pos.payments.router import PaymentOutcome, PaymentRouter
+from pos.services.checkout import GiveBack
+from pos.services.orders import StoredOrder
+from pos.services.receipts import render_receipt
+from pos.services.terminal_services import TerminalServices
+
+CHANNEL_LABELS: dict[str, Text] = {
+    "cash": Text("现金", "Cash"),
+    "alipay": Text("支付宝", "Alipay"),
+    "wechat": Text("微信支付", "WeChat Pay"),
+    "card": Text("银行卡", "Bank card"),
+}
+
+# A risk check the composition root wires (the risk engine); None allows all.
+RiskCheck = Callable[[TenderRequest, OrderView, str], RiskDecision]
+
+
+def channel_label(channel: str) -> Text:
+    return CHANNEL_LABELS.get(channel, Text(channel, channel))
+
+
+def _text(note: Notice) -> Text:
+    return Text(note.zh, note.en)
+
+
+def product_hit(p: Product) -> ProductHit:
+    return ProductHit(
+        p.sku,
+        p.name_zh,
+        p.name_en,
+        p.unit_price,
+        p.sold_by_weight,
+        p.barcodes[0] if p.barcodes else "",
+    )
+
+
+def order_view(order: Order, receipt_no: str | None = None) -> OrderView:
+    totals = order.totals()
+    by_id = {lt.line_id: lt for lt in totals.lines}
+    lines = []
+    for ln in order.lines:
+        lt = by_id[ln.line_id]
+        lines.append(
+            LineView(
+                ln.line_id,
+                ln.sku,
+                ln.name_zh,
+                ln.name_en,
+                ln.quantity,
+                ln.unit_price,
+                lt.line_discount + lt.order_discount,
+                lt.total,
+                ln.grams,
+            )
+        )
+    tenders = tuple(
+        TenderView(t.channel, t.amount, t.tendered, t.change, t.reference or "")
+        for t in order.tenders
+    )
+    return OrderView(
+        order.order_id,
+        order.state.value,
+        tuple(lines),
+        totals.subtotal,
+        totals.discount,
+        totals.tax,
+        totals.total,
+        order.paid,
+        order.change,
+        tenders,
+        receipt_no or "",
+        order.refunded,
+    )
+
+
+def _stored_view(stored: StoredOrder) -> OrderView:
+    return order_view(stored.order, stored.receipt_no)
+
+
+class _Handler:
+    """The router's PaymentHandler, speaking to the flow's PaymentEvents."""
+
+    def __init__(self, events: PaymentEvents, cancel: CancelToken, expires_s: int) -> None:
+        self._events = events
+        self._cancel = cancel
+        self._expires = expires_s
+
+    def show_qr(self, payload: str) -> None:
+        self._events.qr(payload, self._expires)
+
+    def status(self, notice: Notice) -> None:
+        self._events.status(_text(notice))
+
+    def cancel_requested(self) -> bool:
+        return self._cancel.cancelled
+
+
+@dataclass
+class CoreServices:
+    """Implements AuthPort, CatalogLookup, CheckoutPort, PaymentPort and
+    RefundPort over one opened terminal."""
+
+    services: TerminalServices
+    router: PaymentRouter | None = None
+    risk_check: RiskCheck | None = None
+    # Channels named here are offered greyed out, with the reason (no reader ...).
+    unavailable: Mapping[str, Text] = field(default_factory=dict)
+    receipt_locale: str = "zh"
+
+    # -- AuthPort ----------------------------------------------------------------------
+    def login(self, pin: str) -> Session:
+        user = self.services.users.login_by_pin(pin)
+        return Session(user.user_id, user.name, user.role)
+
+    def approve(self, pin: str, action: str, reason: str = "") -> Approval:
+        return self.services.users.approval_by_pin(pin, action, reason)
+
+    # -- CatalogLookup -------------------------------------------------------------------
+    def search(self, text: str, limit: int = 20) -> list[ProductHit]:
+        return [product_hit(p) for p in self.services.checkout.search(text, limit)]
+
+    # -- CheckoutPort --------------------------------------------------------------------
+    def new_order(self, session: Session, mode: str) -> OrderView:
+        return order_view(self.services.checkout.new_order(session.user_id, mode))
+
+    def scan(self, order_id: str, code: str) -> OrderView:
+        return order_view(self.services.checkout.scan(order_id, code))
+
+    def add_item(self, order_id: str, sku: str, quantity: int = 1) -> OrderView:
+        return order_view(self.services.checkout.add_item(order_id, sku, quantity))
+
+    def set_quantity(self, order_id: str, line_id: str, quantity: int) -> OrderView:
+        return order_view(self.services.checkout.set_quantity(order_id, line_id, quantity))
+
+    def discount_line(
+        self, order_id: str, line_id: str, discount: Discount, approval: Approval | None
+    ) -> OrderView:
+        if discount.basis_points is not None:
+            d = OrderDiscount.percent(discount.basis_points, approval=approval)
+        elif discount.amount is not None:
+            d = OrderDiscount.amount(discount.amount, approval=approval)
+        else:
+            raise NotAllowed("a discount needs a percent or an amount", "Choose one.")
+        return order_view(self.services.checkout.discount_line(order_id, line_id, d))
+
+    def void_line(self, order_id: str, line_id: str) -> OrderView:
+        return order_view(self.services.checkout.void_line(order_id, line_id))
+
+    def park(self, order_id: str) -> None:
+        self.services.checkout.park(order_id)
+
+    def parked(self) -> list[ParkedView]:
+        out = []
+        for s in self.services.checkout.parked():
+            v = _stored_view(s)
+            out.append(ParkedView(v.order_id, s.updated_at[11:16], v.total, v.item_count))
+        return out
+
+    def resume(self, order_id: str) -> OrderView:
+        return order_view(self.services.checkout.resume(order_id))
+
+    def void_order(self, order_id: str, approval: Approval | None) -> OrderView:
+        return order_view(self.services.checkout.void(order_id, approval, gateway=self._give_back))
+
+    def get(self, order_id: str) -> OrderView:
+        return _stored_view(self.services.checkout.get(order_id))
+
+    def find_receipt(self, receipt_no: str) -> OrderView:
+        return _stored_view(self.services.checkout.find(receipt_no))
+
+    def receipt_text(self, order_id: str, width: int = 42) -> str:
+        return render_receipt(self.services, order_id, width, self.receipt_locale)
+
+    # -- PaymentPort ---------------------------------------------------------------------
+    def channels(self, mode: str) -> list[ChannelInfo]:
+        out = [ChannelInfo("cash", channel_label("cash"), ("cash",))]
+        names = self.router.channel_names if self.router is not None else []
+        for name in names:
+            if name == CASH:
+                continue
+            caps = self.router.channel(name).capabilities()  # type: ignore[union-attr]
+            modes = tuple(m.value for m in sorted(caps.modes, key=lambda m: m.value))
+            up = name in self.router.available()  # type: ignore[union-attr]
+            why = (
+                None
+                if up
+                else Text(
+                    "通道暂时不可用，请换一种方式。", "This channel is down for now; use another."
+                )
+            )
+            out.append(ChannelInfo(name, channel_label(name), modes, up, why))
+        for name, why in self.unavailable.items():
+            if name not in names:
+                out.append(ChannelInfo(name, channel_label(name), (name,), False, why))
+        return out
+
+    def risk(self, request: TenderRequest) -> RiskDecision:
+        if self.risk_check is None:
+            return RiskDecision("allow")
+        order = self.get(request.order_id)
+        return self.risk_check(request, order, self.services.checkout.get(request.order_id).mode)
+
+    def pay(
+        self, request: TenderRequest, events: PaymentEvents, cancel: CancelToken
+    ) -> TenderResult:
+        checkout = self.services.checkout
+        if request.mode == "cash":
+            handed = request.tendered or request.amount
+            receipt = checkout.take_tender(
+                request.order_id, Tender(CASH, min(handed, request.amount), tendered=handed)
+            )
+            view = order_view(receipt.order, receipt.receipt_no)
+            change = receipt.order.tenders[-1].change
+            return TenderResult(Outcome.SUCCEEDED, view, Text("收款成功。", "Paid."), change=change)
+        router = self._router(request.channel)
+        mode = PaymentMode(request.mode)
+        intent = router.open(request.order_id, request.channel, request.amount, mode)
+        expires = int(router.channel(request.channel).capabilities().payment_timeout)
+        outcome = router.run(intent, _Handler(events, cancel, expires), request.auth_code or None)
+        return self._settled(request.order_id, outcome.intent, outcome)
+
+    def resolve(self, order_id: str, cancel: CancelToken) -> TenderResult:
+        router = self._router("")
+        last: PaymentIntent | None = None
+        for intent in router.query_order(order_id):
+            if not intent.status.is_final:
+                intent = router.resolve(intent)
+            if intent.status is PaymentStatus.UNKNOWN or (
+                intent.status.took_money and not self._recorded(order_id, intent)
+            ):
+                last = intent
+        if last is None:
+            return TenderResult(
+                Outcome.CANCELLED,
+                self.get(order_id),
+                Text(
+                    "上一笔付款未扣款，可以重新收款。",
+                    "The last payment took no money; take payment again.",
+                ),
+            )
+        return self._settled(order_id, last, None)
+
+    def _recorded(self, order_id: str, intent: PaymentIntent) -> bool:
+        return any(
+            r.get("intent_id") == intent.intent_id for r in self.services.checkout.tenders(order_id)
+        )
+
+    def _settled(
+        self, order_id: str, intent: PaymentIntent, outcome: PaymentOutcome | None
+    ) -> TenderResult:
+        message = _text(outcome.notice) if outcome is not None else Text("", "")
+        if intent.status.took_money:
+            details = outcome.last.details if outcome is not None and outcome.last else {}
+            receipt = self.services.checkout.take_tender(
+                order_id,
+                Tender(intent.channel, intent.amount, reference=intent.channel_ref or None),
+                intent_id=intent.intent_id,
+                masked_pan=details.get("masked_pan"),
+                auth_code=details.get("auth_code"),
+            )
+            view = order_view(receipt.order, receipt.receipt_no)
+            return TenderResult(Outcome.SUCCEEDED, view, message, intent.channel_ref)
+        view = self.get(order_id)
+        if intent.status is PaymentStatus.UNKNOWN:
+            return TenderResult(Outcome.UNKNOWN, view, message)
+        code = outcome.notice.code if outcome is not None else ""
+        if code.endswith("cashier_cancelled"):
+            return TenderResult(Outcome.CANCELLED, view, message)
+        if code.endswith("timeout"):
+            return TenderResult(Outcome.TIMED_OUT, view, message)
+        return TenderResult(Outcome.FAILED, view, message)
+
+    def _router(self, channel: str) -> PaymentRouter:
+        if self.router is None:
+            why = self.unavailable.get(channel)
+            raise NotAllowed(
+                f"{channel or 'this'} payment is not set up on this terminal",
+                why.en if why else "Take cash, or set up the channel (docs/payments.md).",
+            )
+        return self.router
+
+    # -- RefundPort ------------------------------------------------------------------------
+    def refundable(self, order_id: str) -> Money:
+        order = self.services.checkout.get(order_id).order
+        return order.paid - order.refunded
+
+    def refund(
+        self, request: RefundRequest, approval: Approval, cancel: CancelToken
+    ) -> TenderResult:
+        checkout = self.services.checkout
+        stored = checkout.get(request.order_id)
+        lines = None
+        if request.line_ids:
+            lines = {lid: stored.order.line(lid).refund_units for lid in request.line_ids}
+        order, _refund = checkout.refund(
+            request.order_id,
+            approval=approval,
+            cashier_id=approval.user_id,
+            lines=lines,
+            amount=None if lines else request.amount,
+            reason=request.reason,
+            gateway=self._give_back,
+        )
+        view = order_view(order, stored.receipt_no)
+        return TenderResult(Outcome.SUCCEEDED, view, Text("退款成功。", "Refunded."))
+
+    def _give_back(self, part: GiveBack) -> str:
+        """Money back on the tender's own channel, through the router."""
+        router = self._router(part.channel)
+        paid = [
+            i
+            for i in router.intents.payments_for_order(part.order_id)
+            if i.channel == part.channel
+            and i.status.took_money
+            and (not part.original_reference or i.channel_ref == part.original_reference)
+        ]
+        if not paid:
+            raise PosError(
+                f"no {part.channel} payment to refund on order {part.order_id}",
+                "Refund in cash with a manager, and report it.",
+            )
+        refund = router.refund(paid[0], part.amount, part.reason)
+        if refund.status is not RefundStatus.SUCCEEDED:
+            raise PosError(
+                f"the {part.channel} refund is not confirmed yet ({refund.status.value})",
+                "Try the refund again in a minute; it will not be paid twice.",
+            )
+        return refund.channel_ref or refund.out_refund_no
