@@ -413,10 +413,17 @@ def _receipt_line(line: Line, amount: Money, discount: Money) -> ReceiptLine:
 
 def sale_receipt(
     order: Order,
-    info: ReceiptInfo,
+    *,
+    header: StoreHeader,
+    receipt_no: str,
+    terminal_id: str,
+    cashier: str,
+    created_at: datetime,
     tender_rows: Sequence[Mapping[str, Any]] = (),
+    reprint: bool = False,
 ) -> Receipt:
     """The receipt of a paid order (`pos.order.Order`)."""
+    info = ReceiptInfo(header, receipt_no, terminal_id, cashier, created_at, reprint)
     totals = order.totals()
     lines = tuple(
         _receipt_line(ln, lt.gross - lt.line_discount, lt.line_discount)
@@ -437,12 +444,9 @@ def sale_receipt(
     )
 
 
-def refund_receipt(
-    order: Order,
-    refund: Refund,
-    info: ReceiptInfo,
-) -> Receipt:
-    """The slip for a refund of `order`: what went back, to which tender."""
+def refund_receipt(order: Order, refund: Refund, info: ReceiptInfo) -> Receipt:
+    """The slip for a refund of `order`: what went back, to which tender.
+    `info` is the refund's own: the original receipt number, when and who."""
     cur = order.currency
     lines = []
     for rl in refund.lines:

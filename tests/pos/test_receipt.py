@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,7 +93,16 @@ def _cash_row(order: Order) -> dict[str, object]:
 
 
 def _sale(order: Order, rows: list[dict[str, object]] | None = None, reprint: bool = False):
-    return sale_receipt(order, replace(INFO, reprint=reprint), rows or [])
+    return sale_receipt(
+        order,
+        header=HEADER,
+        receipt_no="20260105-0007",
+        terminal_id="T01",
+        cashier="王芳",
+        created_at=INFO.created_at,
+        tender_rows=rows or [],
+        reprint=reprint,
+    )
 
 
 @pytest.mark.parametrize("locale", ["zh", "en"])

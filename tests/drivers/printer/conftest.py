@@ -10,7 +10,7 @@ from drivers.printer.emulator import EmulatedPrinter
 from pos.catalog import parse_catalog_csv
 from pos.money import Money
 from pos.order import Order, Tender
-from pos.receipt import Receipt, ReceiptInfo, StoreHeader, sale_receipt
+from pos.receipt import Receipt, StoreHeader, sale_receipt
 
 CATALOG = Path(__file__).resolve().parents[3] / "assets" / "demo_catalog.csv"
 
@@ -32,7 +32,15 @@ def receipt() -> Receipt:
     }  # fmt: skip
     header = StoreHeader("好邻居便利店", "北京市朝阳区建国路88号", "010-88886666")
     when = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-    return sale_receipt(order, ReceiptInfo(header, "20260105-0042", "T01", "王芳", when), [card])
+    return sale_receipt(
+        order,
+        header=header,
+        receipt_no="20260105-0042",
+        terminal_id="T01",
+        cashier="王芳",
+        created_at=when,
+        tender_rows=[card],
+    )
 
 
 @pytest.fixture
