@@ -1,0 +1,115 @@
+"""`pos init`, `pos journal verify`, `pos backup create|restore|verify`."""
+
+from __future__ import annotations
+
+import argparse
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from pos.cli.context import CliContext
+from pos.clock import SystemClock
+from pos.store import backup
+from pos.store.journal import ExtraCheck
+from pos.store.keys import DEMO_WARNING
+from pos.store.terminal import Terminal, open_terminal, provision
+
+JOURNAL_CHECKS_GROUP = "pos.journal_checks"
+
+
+def open_for_command(ctx: CliContext) -> Terminal:
+    """Open the terminal for a command, warning on every use of the demo keystore."""
+    terminal = open_terminal(ctx.data_dir, SystemClock())
+    if terminal.demo_keystore:
+        ctx.warn(DEMO_WARNING)
+    return terminal
+
+
+def journal_checks() -> list[ExtraCheck]:
+    """Cross-checks other areas register (orders and payments against the journal)."""
+    found = sorted(entry_points(group=JOURNAL_CHECKS_GROUP), key=lambda e: e.name)
+    return [ep.load() for ep in found]
+
+
+def _init(args: argparse.Namespace, ctx: CliContext) -> int:
+    kind = "demo" if args.demo_keystore else "keyring"
+    if kind == "demo":
+        ctx.warn(DEMO_WARNING)
+    with provision(ctx.data_dir, kind, args.store_id, args.terminal_id, SystemClock()) as t:
+        ctx.emit(
+            {
+                "terminal_id": t.terminal_id,
+                "store_id": t.store_id,
+                "keystore": t.keystore.kind,
+                "data_dir": str(t.data_dir),
+                "public_key": t.public_key,
+                "schema_version": t.db.schema_version,
+            },
+            f"provisioned terminal {t.terminal_id} for store {t.store_id}\n"
+            f"data directory: {t.data_dir}\n"
+            f"keys kept in: {t.keystore.describe()}\n"
+            f"journal public key: {t.public_key}",
+        )
+    return 0
+
+
+def _journal_verify(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_for_command(ctx) as terminal:
+        report = terminal.verify_journal(journal_checks())
+    ctx.emit(report.to_dict(), report.summary())
+    return 0 if report.ok else 6
+
+
+def _backup_create(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_for_command(ctx) as terminal:
+        result = backup.create(terminal, Path(args.out))
+    ctx.emit(result.to_dict(), result.summary())
+    return 0
+
+
+def _backup_verify(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_for_command(ctx) as terminal:
+        result = backup.verify_file(terminal, Path(args.file))
+    ctx.emit(result.to_dict(), result.summary())
+    return 0 if result.ok else 6
+
+
+def _backup_restore(args: argparse.Namespace, ctx: CliContext) -> int:
+    result = backup.restore(ctx.data_dir, Path(args.file), SystemClock(), force=args.force)
+    if result.demo_keystore:
+        ctx.warn(DEMO_WARNING)
+    ctx.emit(result.to_dict(), result.summary())
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("init", help="provision this terminal: keys, encrypted store, ids")
+    p.add_argument("--store-id", required=True, help="the store this terminal belongs to")
+    p.add_argument("--terminal-id", help="terminal id (default: a new random id)")
+    p.add_argument(
+        "--demo-keystore",
+        action="store_true",
+        help="DEMO ONLY: keep the keys in a file in the data directory instead of the OS keyring",
+    )
+    p.set_defaults(func=_init)
+
+    journal = sub.add_parser("journal", help="the signed journal").add_subparsers(
+        dest="journal_command", metavar="ACTION", required=True
+    )
+    p = journal.add_parser("verify", help="recompute hashes and signatures; exit 6 if tampered")
+    p.set_defaults(func=_journal_verify)
+
+    bk = sub.add_parser("backup", help="encrypted online backups").add_subparsers(
+        dest="backup_command", metavar="ACTION", required=True
+    )
+    p = bk.add_parser("create", help="write an encrypted backup (safe while the terminal runs)")
+    p.add_argument("--out", required=True, help="backup file to write (must not exist)")
+    p.set_defaults(func=_backup_create)
+    p = bk.add_parser("verify", help="check a backup: integrity, encryption, journal")
+    p.add_argument("file")
+    p.set_defaults(func=_backup_verify)
+    p = bk.add_parser("restore", help="replace this terminal's database with a backup")
+    p.add_argument("file")
+    p.add_argument(
+        "--force", action="store_true", help="replace an existing database (it is kept aside)"
+    )
+    p.set_defaults(func=_backup_restore)

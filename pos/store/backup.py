@@ -1,0 +1,292 @@
+"""Encrypted online backups of the terminal database.
+
+`create` copies a consistent snapshot with sqlcipher_export into a new file
+keyed with the terminal's database key, while sales go on (WAL readers do
+not block writers). A backup is therefore only readable with this terminal's
+keyring entry; keep the keyring backed up as well.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from pos.clock import Clock
+from pos.store import keys
+from pos.store.db import (
+    DatabaseError,
+    busy_error,
+    connect,
+    diagnose_file,
+    is_busy,
+    key_literal,
+)
+from pos.store.errors import BackupError, StoreError
+from pos.store.files import fsync_dir
+from pos.store.journal import VerifyReport, verify_connection
+from pos.store.journal_format import public_key_hex
+from pos.store.migrate import Migrations, schema_version
+from pos.store.terminal import DB_FILE, Terminal, load_info, make_keystore, open_terminal
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    path: Path
+    size: int
+    schema_version: int
+    last_seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "size": self.size,
+            "schema_version": self.schema_version,
+            "journal_last_seq": self.last_seq,
+        }
+
+    def summary(self) -> str:
+        return (
+            f"backup written to {self.path} ({self.size} bytes, schema {self.schema_version}, "
+            f"journal up to seq {self.last_seq}); it opens only with this terminal's keyring"
+        )
+
+
+def create(terminal: Terminal, out: Path) -> BackupResult:
+    """Write an encrypted snapshot of the live database to `out` (which must not exist)."""
+    out = Path(out)
+    if out.exists():
+        raise BackupError(f"{out} already exists", "Choose a new file name for the backup.")
+    if not out.parent.is_dir():
+        raise BackupError(f"the folder {out.parent} does not exist", "Create it or choose another.")
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    _remove(tmp)
+    db = terminal.db
+    conn = db.dedicated_connection()
+    try:
+        conn.execute(
+            "ATTACH DATABASE ? AS backup KEY ?", (str(tmp), key_literal(_db_key(terminal)))
+        )
+        try:
+            conn.execute("BEGIN")
+            version = schema_version(conn)
+            last = conn.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0]
+            conn.execute("SELECT sqlcipher_export('backup')").fetchall()
+            # sqlcipher_export copies schema and rows, not the version.
+            conn.execute(f"PRAGMA backup.user_version = {int(version)}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.execute("DETACH DATABASE backup")
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+        fsync_dir(out.parent)
+    except DatabaseError as exc:
+        _remove(tmp)
+        if is_busy(exc):
+            raise busy_error(db.path, exc) from exc
+        raise BackupError(
+            f"the backup could not be written: {exc}", "Check free space and permissions."
+        ) from exc
+    except BaseException:
+        _remove(tmp)
+        raise
+    finally:
+        conn.close()
+    return BackupResult(out, out.stat().st_size, version, int(last))
+
+
+def _db_key(terminal: Terminal) -> bytes:
+    return keys.require(terminal.keystore, keys.DB_KEY, terminal.terminal_id)
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", *SIDE_FILES):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@dataclass
+class BackupCheck:
+    path: Path
+    schema_version: int = 0
+    integrity: list[str] = field(default_factory=list)
+    journal: VerifyReport | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.integrity and self.journal is not None and self.journal.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "ok": self.ok,
+            "schema_version": self.schema_version,
+            "integrity_problems": self.integrity,
+            "journal": None if self.journal is None else self.journal.to_dict(),
+        }
+
+    def summary(self) -> str:
+        head = f"backup {self.path}: " + ("OK" if self.ok else "FAILED")
+        lines = [head, f"schema version {self.schema_version}"]
+        lines.extend(f"- {p}" for p in self.integrity)
+        if self.journal is not None:
+            lines.append(self.journal.summary())
+        return "\n".join(lines)
+
+
+def check_file(
+    path: Path, db_key: bytes, public_key: str, terminal_id: str, migrations: Migrations
+) -> BackupCheck:
+    """integrity_check, cipher_integrity_check and journal verify, read-only."""
+    path = Path(path)
+    diagnose_file(path)
+    result = BackupCheck(path)
+    conn = connect(path, db_key, "ro", 5000)
+    try:
+        try:
+            result.schema_version = schema_version(conn)
+        except DatabaseError as exc:
+            raise BackupError(
+                f"{path} does not open with this terminal's database key ({exc})",
+                "It is another terminal's backup, or not a backup at all.",
+            ) from exc
+        if result.schema_version > migrations.latest:
+            result.integrity.append(
+                f"schema version {result.schema_version} is newer than this program "
+                f"({migrations.latest})"
+            )
+        for row in conn.execute("PRAGMA integrity_check"):
+            if row[0] != "ok":
+                result.integrity.append(f"integrity_check: {row[0]}")
+        for row in conn.execute("PRAGMA cipher_integrity_check"):
+            result.integrity.append(f"cipher_integrity_check: {row[0]}")
+        result.journal = verify_connection(conn, public_key, terminal_id)
+    finally:
+        conn.close()
+    return result
+
+
+def verify_file(terminal: Terminal, path: Path) -> BackupCheck:
+    return check_file(
+        path, _db_key(terminal), terminal.public_key, terminal.terminal_id, Migrations.bundled()
+    )
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    data_dir: Path
+    restored_from: Path
+    kept_aside: Path | None
+    last_seq: int
+    demo_keystore: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "data_dir": str(self.data_dir),
+            "restored_from": str(self.restored_from),
+            "previous_database": None if self.kept_aside is None else str(self.kept_aside),
+            "journal_last_seq": self.last_seq,
+        }
+
+    def summary(self) -> str:
+        text = f"restored {self.restored_from} into {self.data_dir} (journal up to seq {self.last_seq})"
+        if self.kept_aside is not None:
+            text += f"\nthe previous database was kept as {self.kept_aside}"
+        return text
+
+
+def restore(data_dir: Path, backup: Path, clock: Clock, *, force: bool = False) -> RestoreResult:
+    """Replace the terminal's database with a verified backup.
+
+    Refuses to replace an existing database unless `force`; even then the old
+    one is renamed aside, never deleted, and only if no program has it open.
+    """
+    data_dir, backup = Path(data_dir), Path(backup)
+    info = load_info(data_dir)
+    store = make_keystore(info.keystore, data_dir, info.terminal_id)
+    db_key = keys.require(store, keys.DB_KEY, info.terminal_id)
+    signing = Ed25519PrivateKey.from_private_bytes(
+        keys.require(store, keys.SIGNING_KEY, info.terminal_id)
+    )
+    if public_key_hex(signing) != info.public_key:
+        raise BackupError(
+            "the keyring's signing key is not this terminal's",
+            "Restore the keyring that belongs to this data directory first.",
+        )
+    check = check_file(backup, db_key, info.public_key, info.terminal_id, Migrations.bundled())
+    if not check.ok:
+        raise BackupError(
+            f"the backup {backup} failed verification; nothing was restored",
+            check.summary(),
+        )
+    live = data_dir / DB_FILE
+    kept: Path | None = None
+    if live.exists():
+        if not force:
+            raise BackupError(
+                f"{live} exists; restoring would replace the terminal's current data",
+                "Run `pos backup restore FILE --force` to replace it (the current database "
+                "is kept beside it, renamed), after closing the checkout program.",
+            )
+        kept = _move_aside(live, db_key, clock.now())
+    tmp = data_dir / f".{DB_FILE}.restoring"
+    _remove(tmp)
+    try:
+        shutil.copyfile(backup, tmp)
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, live)
+        fsync_dir(data_dir)
+    except BaseException:
+        _remove(tmp)
+        raise
+    # Opening applies migrations when the backup came from an earlier release.
+    with open_terminal(data_dir, clock) as terminal:
+        demo = terminal.demo_keystore
+    last = check.journal.last_seq if check.journal is not None else 0
+    return RestoreResult(data_dir, backup, kept, last, demo)
+
+
+def _move_aside(live: Path, db_key: bytes, now: datetime) -> Path:
+    """Rename the live database (and its WAL) aside while holding an exclusive lock,
+    which fails if any other connection, in any process, has it open."""
+    diagnose_file(live)
+    conn = connect(live, db_key, "rw", 200)
+    try:
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("COMMIT")
+        # Fold the WAL into the file so the set-aside copy is one self-contained file.
+        conn.execute("PRAGMA journal_mode = DELETE").fetchone()
+        stamp = now.strftime("%Y%m%dT%H%M%S")
+        aside = live.with_name(f"{live.name}.replaced-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = live.with_name(f"{live.name}.replaced-{stamp}-{n}")
+        os.replace(live, aside)
+        for suffix in SIDE_FILES:
+            Path(f"{live}{suffix}").unlink(missing_ok=True)
+    except DatabaseError as exc:
+        if is_busy(exc):
+            raise StoreError(
+                f"{live} is in use by a running checkout program",
+                "Close the checkout program (and any `pos` command) on this terminal, then "
+                "restore again.",
+            ) from exc
+        raise BackupError(f"the current database could not be set aside: {exc}", "") from exc
+    finally:
+        conn.close()
+    return aside

@@ -1,0 +1,304 @@
+"""Provisioning and opening a terminal: data directory, keys, database, identity.
+
+The data directory holds `terminal.json` (non-secret: which terminal, which
+store, which keystore, the journal's public key) and `terminal.db` (the
+encrypted store). The keys are in the keystore, never in the directory
+(except with the demo keystore, which says so loudly).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from keyring.backend import KeyringBackend
+
+from pos import canonical
+from pos.clock import Clock, iso
+from pos.store import keys
+from pos.store.db import Database
+from pos.store.errors import AlreadyProvisioned, KeystoreUnavailable, NotProvisioned, WrongKey
+from pos.store.files import atomic_write
+from pos.store.journal import ExtraCheck, Journal, VerifyReport, verify
+from pos.store.journal_format import public_key_hex
+from pos.store.migrate import Migrations
+
+TERMINAL_FILE = "terminal.json"
+DB_FILE = "terminal.db"
+FORMAT = 1
+KEYSTORE_KINDS = ("keyring", "demo")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class TerminalInfo:
+    """The contents of terminal.json."""
+
+    terminal_id: str
+    store_id: str
+    keystore: str
+    public_key: str
+    created_at: str
+
+    def to_json(self) -> bytes:
+        doc = {
+            "format": FORMAT,
+            "terminal_id": self.terminal_id,
+            "store_id": self.store_id,
+            "keystore": self.keystore,
+            "public_key": self.public_key,
+            "created_at": self.created_at,
+            "database": DB_FILE,
+        }
+        return json.dumps(doc, indent=2, sort_keys=True).encode() + b"\n"
+
+    @classmethod
+    def load(cls, path: Path) -> TerminalInfo:
+        try:
+            doc: Any = json.loads(path.read_text(encoding="utf-8"))
+            if doc.get("format") != FORMAT:
+                raise ValueError(f"unknown format {doc.get('format')!r}")
+            info = cls(
+                terminal_id=str(doc["terminal_id"]),
+                store_id=str(doc["store_id"]),
+                keystore=str(doc["keystore"]),
+                public_key=str(doc["public_key"]),
+                created_at=str(doc["created_at"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise NotProvisioned(
+                f"{path} is not a readable terminal description ({exc})",
+                "Restore terminal.json from a backup of the data directory; it is not secret.",
+            ) from exc
+        if info.keystore not in KEYSTORE_KINDS:
+            raise NotProvisioned(
+                f"{path} names an unknown keystore {info.keystore!r}",
+                "Restore terminal.json from a backup of the data directory.",
+            )
+        return info
+
+
+@dataclass
+class Terminal:
+    """An opened terminal: its database, journal and identity. Close it when done."""
+
+    data_dir: Path
+    info: TerminalInfo
+    db: Database
+    journal: Journal
+    keystore: keys.KeyStore
+    clock: Clock
+    _card_token_key: bytes = field(repr=False)
+
+    @property
+    def terminal_id(self) -> str:
+        return self.info.terminal_id
+
+    @property
+    def store_id(self) -> str:
+        return self.info.store_id
+
+    @property
+    def public_key(self) -> str:
+        return self.info.public_key
+
+    @property
+    def demo_keystore(self) -> bool:
+        """True when the keys sit in a demo file: every front end must say so."""
+        return self.keystore.kind == "demo"
+
+    @property
+    def card_token_key(self) -> bytes:
+        """The HMAC-SHA256 key for card tokens. Never log or store it."""
+        return self._card_token_key
+
+    def verify_journal(self, extra_checks: Sequence[ExtraCheck] = ()) -> VerifyReport:
+        return verify(self.db, self.public_key, self.terminal_id, extra_checks)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_keystore(
+    kind: str, data_dir: Path, terminal_id: str, keyring_backend: KeyringBackend | None = None
+) -> keys.KeyStore:
+    if kind == "demo":
+        return keys.DemoKeyStore(data_dir)
+    if kind == "keyring":
+        return keys.KeyringKeyStore(terminal_id, keyring_backend)
+    raise KeystoreUnavailable(f"unknown keystore {kind!r}", "Use 'keyring' (or 'demo').")
+
+
+def _check_id(label: str, value: str) -> None:
+    if not _ID.match(value):
+        from pos.errors import InvalidInput
+
+        raise InvalidInput(
+            f"{label} {value!r} is not valid",
+            f"A {label} is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
+        )
+
+
+def provision(
+    data_dir: Path,
+    keystore_kind: str,
+    store_id: str,
+    terminal_id: str | None,
+    clock: Clock,
+    *,
+    keyring_backend: KeyringBackend | None = None,
+    migrations: Migrations | None = None,
+) -> Terminal:
+    """Create a terminal in `data_dir`: keys, encrypted database, identity, first
+    journal entry. Refuses to overwrite an existing terminal or existing keys."""
+    data_dir = Path(data_dir)
+    terminal_id = terminal_id or f"T-{uuid.uuid4().hex[:16]}"
+    _check_id("store id", store_id)
+    _check_id("terminal id", terminal_id)
+    for name in (TERMINAL_FILE, DB_FILE):
+        if (data_dir / name).exists():
+            raise AlreadyProvisioned(
+                f"{data_dir} already holds a terminal ({name} exists)",
+                "Use a different --data-dir, or keep using this terminal. Provisioning "
+                "never overwrites a terminal.",
+            )
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    store = make_keystore(keystore_kind, data_dir, terminal_id, keyring_backend)
+    existing = [name for name in keys.ALL_KEYS if store.get(name) is not None]
+    if existing:
+        raise AlreadyProvisioned(
+            f"{store.describe()} already holds keys for terminal {terminal_id}",
+            "Those keys may protect another copy of this terminal's database, so they are "
+            "not overwritten. Choose another --terminal-id, or delete the old keys first.",
+        )
+    secrets = {name: keys.new_secret() for name in keys.ALL_KEYS}
+    written: list[str] = []
+    tmp_db = data_dir / f"{DB_FILE}.provisioning"
+    try:
+        for name, secret in secrets.items():
+            store.set(name, secret)
+            written.append(name)
+            if store.get(name) != secret:
+                raise KeystoreUnavailable(
+                    f"{store.describe()} did not return the key just stored",
+                    keys.ENABLE_KEYRING,
+                )
+        signing = Ed25519PrivateKey.from_private_bytes(secrets[keys.SIGNING_KEY])
+        info = TerminalInfo(
+            terminal_id=terminal_id,
+            store_id=store_id,
+            keystore=store.kind,
+            public_key=public_key_hex(signing),
+            created_at=iso(clock.now()),
+        )
+        _create_database(tmp_db, secrets[keys.DB_KEY], info, signing, clock, migrations)
+        os.replace(tmp_db, data_dir / DB_FILE)
+        atomic_write(data_dir / TERMINAL_FILE, info.to_json())
+    except BaseException:
+        for name in written:
+            store.delete(name)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{tmp_db}{suffix}").unlink(missing_ok=True)
+        raise
+    return open_terminal(data_dir, clock, keyring_backend=keyring_backend, migrations=migrations)
+
+
+def _create_database(
+    path: Path,
+    db_key: bytes,
+    info: TerminalInfo,
+    signing: Ed25519PrivateKey,
+    clock: Clock,
+    migrations: Migrations | None,
+) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)  # leftovers of an interrupted init
+    with Database.create(path, db_key, migrations=migrations) as db, db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO terminal (id, terminal_id, store_id, public_key, created_at) "
+            "VALUES (1, ?, ?, ?, ?)",
+            (info.terminal_id, info.store_id, info.public_key, info.created_at),
+        )
+        conn.execute(
+            "INSERT INTO settings (key, value, updated_at) VALUES ('keystore', ?, ?)",
+            (canonical.dumps(info.keystore).decode(), info.created_at),
+        )
+        Journal(info.terminal_id, signing, clock).append(
+            conn,
+            "terminal.provisioned",
+            {
+                "terminal_id": info.terminal_id,
+                "store_id": info.store_id,
+                "public_key": info.public_key,
+                "keystore": info.keystore,
+            },
+        )
+
+
+def is_provisioned(data_dir: Path) -> bool:
+    return (Path(data_dir) / TERMINAL_FILE).exists()
+
+
+def load_info(data_dir: Path) -> TerminalInfo:
+    data_dir = Path(data_dir)
+    path = data_dir / TERMINAL_FILE
+    if not path.exists():
+        if (data_dir / DB_FILE).exists():
+            raise NotProvisioned(
+                f"{data_dir} has a database but no {TERMINAL_FILE}",
+                f"Restore {TERMINAL_FILE} from a backup of the data directory (it is not "
+                "secret); without it the terminal's keys cannot be found.",
+            )
+        raise NotProvisioned(
+            f"no terminal is provisioned in {data_dir}",
+            "Run `pos init --store-id STORE` to provision one, or pass the right --data-dir "
+            "(or POS_DATA_DIR).",
+        )
+    return TerminalInfo.load(path)
+
+
+def open_terminal(
+    data_dir: Path,
+    clock: Clock,
+    *,
+    keyring_backend: KeyringBackend | None = None,
+    migrations: Migrations | None = None,
+) -> Terminal:
+    """Open a provisioned terminal, upgrading its database if this program is newer."""
+    data_dir = Path(data_dir)
+    info = load_info(data_dir)
+    store = make_keystore(info.keystore, data_dir, info.terminal_id, keyring_backend)
+    db_key = keys.require(store, keys.DB_KEY, info.terminal_id)
+    signing_seed = keys.require(store, keys.SIGNING_KEY, info.terminal_id)
+    card_key = keys.require(store, keys.CARD_TOKEN_KEY, info.terminal_id)
+    signing = Ed25519PrivateKey.from_private_bytes(signing_seed)
+    if public_key_hex(signing) != info.public_key:
+        raise WrongKey(
+            f"the signing key in {store.describe()} is not the one terminal "
+            f"{info.terminal_id} was provisioned with",
+            "The keyring holds another terminal's keys under this id: restore the right "
+            "keyring. No file was changed.",
+        )
+    db = Database.open(data_dir / DB_FILE, db_key, migrations=migrations)
+    return Terminal(
+        data_dir=data_dir,
+        info=info,
+        db=db,
+        journal=Journal(info.terminal_id, signing, clock),
+        keystore=store,
+        clock=clock,
+        _card_token_key=card_key,
+    )
