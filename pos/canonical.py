@@ -12,18 +12,28 @@ class CanonicalError(ValueError):
 
 
 def _check(value: Any, path: str) -> None:
-    if isinstance(value, float):
-        raise CanonicalError(f"float at {path}: money and quantities are integers")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise CanonicalError(f"non-string key at {path}")
-            _check(v, f"{path}.{k}")
-    elif isinstance(value, list | tuple):
-        for i, v in enumerate(value):
-            _check(v, f"{path}[{i}]")
-    elif not (value is None or isinstance(value, str | int | bool)):
-        raise CanonicalError(f"{type(value).__name__} at {path} is not JSON")
+    # Iterative, and by exact type first: this runs on every journal entry.
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        v, where = stack.pop()
+        t = type(v)
+        if t is str or t is int or t is bool or v is None:
+            continue
+        if t is dict:
+            for k, item in v.items():
+                if type(k) is not str:
+                    raise CanonicalError(f"non-string key at {where}")
+                stack.append((item, f"{where}.{k}"))
+        elif t is list or t is tuple:
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(v))
+        elif isinstance(v, float):
+            raise CanonicalError(f"float at {where}: money and quantities are integers")
+        elif isinstance(v, dict):
+            stack.append((dict(v), where))
+        elif isinstance(v, list | tuple):
+            stack.append((list(v), where))
+        elif not isinstance(v, str | int):
+            raise CanonicalError(f"{t.__name__} at {where} is not JSON")
 
 
 def dumps(value: Any) -> bytes:

@@ -15,7 +15,12 @@ from types import ModuleType
 from pos.cli.context import CliContext, default_data_dir
 from pos.errors import PosError
 
-CORE_COMMAND_MODULES: tuple[str, ...] = ()
+CORE_COMMAND_MODULES: tuple[str, ...] = (
+    "pos.cli.store",
+    "pos.cli.catalog",
+    "pos.cli.users",
+    "pos.cli.checkout",
+)
 
 
 def _command_modules() -> list[ModuleType]:
@@ -47,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = CliContext(
-        data_dir=default_data_dir() if args.data_dir is None else __import__("pathlib").Path(args.data_dir),
+        data_dir=default_data_dir()
+        if args.data_dir is None
+        else __import__("pathlib").Path(args.data_dir),
         as_json=args.json,
     )
     try:

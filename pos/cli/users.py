@@ -1,0 +1,60 @@
+"""`pos user add|list`. The first account on a new terminal must be a
+manager and needs no approval; after that a manager approves new accounts."""
+
+from __future__ import annotations
+
+import argparse
+
+from pos.cli.context import CliContext
+from pos.cli.session import open_services, read_pin
+from pos.errors import InvalidInput
+
+
+def cmd_add(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_services(ctx) as services:
+        existing = services.users.all()
+        if not existing and args.role != "manager":
+            raise InvalidInput(
+                "the first account on a terminal must be a manager", "Add it with --role manager."
+            )
+        if existing:
+            if not args.approver:
+                raise InvalidInput("a new account needs a manager", "Add --approver MANAGER_ID.")
+            services.users.approval(
+                args.approver, read_pin(ctx, args.approver, "POS_APPROVER_PIN"), "add a user"
+            )
+        pin = read_pin(ctx, args.user_id, "POS_NEW_PIN")
+        user = services.users.add(args.user_id, args.name, args.role, pin)
+    ctx.emit(
+        {"user_id": user.user_id, "name": user.name, "role": user.role.value},
+        f"added {user.role.value} {user.user_id} ({user.name})",
+    )
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_services(ctx) as services:
+        users = services.users.all()
+    ctx.emit(
+        [
+            {"user_id": u.user_id, "name": u.name, "role": u.role.value, "active": u.active}
+            for u in users
+        ],
+        lambda: (
+            "\n".join(f"{u.user_id:<12} {u.role.value:<8} {u.name}" for u in users) or "no accounts"
+        ),
+    )
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("user", help="cashier and manager accounts")
+    usub = p.add_subparsers(dest="user_command", required=True)
+    add = usub.add_parser("add", help="add an account (PIN from POS_NEW_PIN or prompt)")
+    add.add_argument("user_id")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", choices=["cashier", "manager"], default="cashier")
+    add.add_argument("--approver", help="manager id (PIN from POS_APPROVER_PIN or prompt)")
+    add.set_defaults(func=cmd_add)
+    lst = usub.add_parser("list", help="list accounts")
+    lst.set_defaults(func=cmd_list)

@@ -1,0 +1,1 @@
+"""Application services: the checkout use cases over the store, one transaction each."""

@@ -1,0 +1,144 @@
+"""The catalog in the store: import, barcode lookup, name search."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pos.canonical import dumps
+from pos.catalog import Product
+from pos.money import Money
+
+# Under three characters a trigram index cannot help; a bounded scan can.
+_MIN_TRIGRAM = 3
+
+
+def _search_text(p: Product) -> str:
+    return " ".join([p.sku, p.name_zh, p.name_en, *p.barcodes])
+
+
+def product_row(p: Product, now: str) -> tuple[Any, ...]:
+    return (
+        p.sku,
+        p.name_zh,
+        p.name_en,
+        p.unit_price.minor,
+        p.unit_price.currency,
+        p.tax_class,
+        int(p.active),
+        int(p.sold_by_weight),
+        now,
+    )
+
+
+def _from_row(row: Sequence[Any], barcodes: tuple[str, ...]) -> Product:
+    return Product(
+        sku=row[0],
+        barcodes=barcodes,
+        name_zh=row[1],
+        name_en=row[2],
+        unit_price=Money(row[3], row[4]),
+        tax_class=row[5],
+        active=bool(row[6]),
+        sold_by_weight=bool(row[7]),
+    )
+
+
+_COLUMNS = "sku, name_zh, name_en, unit_price_minor, currency, tax_class, active, sold_by_weight"
+
+
+def catalog_digest(products: Iterable[Product]) -> str:
+    """A content digest the journal keeps, so a catalog change can be proven."""
+    h = hashlib.sha256()
+    for p in sorted(products, key=lambda p: p.sku):
+        h.update(dumps(p.to_dict()))
+    return h.hexdigest()
+
+
+class CatalogRepository:
+    """Reads and writes the catalog tables on a connection the caller owns,
+    so an import is part of the caller's one transaction."""
+
+    def upsert(self, conn: Any, products: Sequence[Product], now: str) -> None:
+        """Add or update `products`; the search index follows each row by rowid."""
+        for p in products:
+            rowid = conn.execute(
+                f"INSERT INTO products ({_COLUMNS}, updated_at) VALUES (?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(sku) DO UPDATE SET name_zh=excluded.name_zh, "
+                "name_en=excluded.name_en, unit_price_minor=excluded.unit_price_minor, "
+                "currency=excluded.currency, tax_class=excluded.tax_class, "
+                "active=excluded.active, sold_by_weight=excluded.sold_by_weight, "
+                "updated_at=excluded.updated_at RETURNING rowid",
+                product_row(p, now),
+            ).fetchone()[0]
+            conn.execute("DELETE FROM product_barcodes WHERE sku = ?", (p.sku,))
+            conn.executemany(
+                "INSERT INTO product_barcodes (barcode, sku) VALUES (?, ?)",
+                [(b, p.sku) for b in p.barcodes],
+            )
+            conn.execute("DELETE FROM product_search WHERE rowid = ?", (rowid,))
+            if p.active:
+                conn.execute(
+                    "INSERT INTO product_search (rowid, sku, text) VALUES (?, ?, ?)",
+                    (rowid, p.sku, _search_text(p)),
+                )
+
+    def replace_all(self, conn: Any, products: Sequence[Product], now: str) -> int:
+        """Make the active catalog exactly `products`. Products absent from the
+        file become inactive, never deleted: old orders and reports name them.
+        Returns how many were deactivated."""
+        keep = {p.sku for p in products}
+        gone = [
+            (r[0], r[1])
+            for r in conn.execute("SELECT rowid, sku FROM products WHERE active = 1")
+            if r[1] not in keep
+        ]
+        for rowid, sku in gone:
+            conn.execute("UPDATE products SET active = 0, updated_at = ? WHERE sku = ?", (now, sku))
+            conn.execute("DELETE FROM product_search WHERE rowid = ?", (rowid,))
+        # A barcode may move from a product that left the file to a new one.
+        conn.executemany("DELETE FROM product_barcodes WHERE sku = ?", [(sku,) for _, sku in gone])
+        self.upsert(conn, products, now)
+        return len(gone)
+
+    def get(self, conn: Any, sku: str) -> Product | None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM products WHERE sku = ?", (sku,)).fetchone()
+        if row is None:
+            return None
+        codes = tuple(
+            r[0]
+            for r in conn.execute(
+                "SELECT barcode FROM product_barcodes WHERE sku = ? ORDER BY barcode", (sku,)
+            )
+        )
+        return _from_row(row, codes)
+
+    def sku_for_barcode(self, conn: Any, barcode: str) -> str | None:
+        row = conn.execute(
+            "SELECT sku FROM product_barcodes WHERE barcode = ?", (barcode,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def search(self, conn: Any, text: str, limit: int = 20) -> list[Product]:
+        """Substring search over SKU, barcodes, Chinese and English names."""
+        text = text.strip()
+        if not text:
+            return []
+        if len(text) >= _MIN_TRIGRAM:
+            quoted = '"' + text.replace('"', '""') + '"'
+            rows = conn.execute(
+                "SELECT sku FROM product_search WHERE product_search MATCH ? ORDER BY rank LIMIT ?",
+                (quoted, limit),
+            ).fetchall()
+        else:
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = conn.execute(
+                "SELECT sku FROM product_search WHERE text LIKE ? ESCAPE '\\' LIMIT ?",
+                (pattern, limit),
+            ).fetchall()
+        found = (self.get(conn, r[0]) for r in rows)
+        return [p for p in found if p is not None and p.active]
+
+    def count(self, conn: Any) -> int:
+        return int(conn.execute("SELECT count(*) FROM products WHERE active = 1").fetchone()[0])

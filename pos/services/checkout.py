@@ -1,0 +1,563 @@
+"""The checkout's use cases. Each call is one durable transaction: the order's
+new state, any tender or refund rows, and the journal entry that describes
+them commit together or not at all.
+
+Open orders are kept in the store as they change, so a cart survives a crash
+or a power cut; only business events (tender taken, sale paid, park, resume,
+void, refund, approvals) go into the journal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pos.auth import Approval
+from pos.barcode import DEFAULT_LAYOUTS, WeightedLayout, parse_scan
+from pos.canonical import loads
+from pos.catalog import Product
+from pos.clock import Clock, iso
+from pos.errors import InvalidInput, NotAllowed, NotFound
+from pos.money import DEFAULT_CURRENCY, Money
+from pos.order.discounts import Discount, DiscountPolicy
+from pos.order.order import Order
+from pos.order.refunds import Refund, RefundPlan, plan_refund
+from pos.order.state import OrderState
+from pos.order.tenders import CASH, Tender
+from pos.services.catalog import CatalogRepository
+from pos.services.orders import OrderRepository, StoredOrder
+from pos.store.db import Connection, Database
+from pos.store.journal import Journal
+from pos.tax import TaxTable
+
+# A hook that runs inside the sale's transaction once it is paid (risk
+# velocity, loyalty ...): (conn, order, stored) -> None.
+PaidHook = Callable[[Connection, Order, StoredOrder], None]
+
+
+@dataclass(frozen=True)
+class GiveBack:
+    """One tender's money going back to the shopper (a refund or a void)."""
+
+    order_id: str
+    refund_id: str  # the idempotency key: a retry re-uses it
+    tender_id: str
+    channel: str
+    amount: Money
+    original_reference: str | None
+    reason: str = ""
+
+
+# Gives one non-cash part back on its channel and returns the channel's refund
+# reference; raises when the money could not go back.
+RefundGateway = Callable[[GiveBack], str]
+
+
+@dataclass(frozen=True)
+class CheckoutSettings:
+    currency: str = DEFAULT_CURRENCY
+    tax_table: TaxTable = field(default_factory=TaxTable)
+    policy: DiscountPolicy = field(default_factory=DiscountPolicy)
+    timezone: str = "Asia/Shanghai"
+    # The business day starts at this local hour, so a shop open past
+    # midnight books late sales on the evening's day.
+    day_starts_at_hour: int = 4
+    weighted_layouts: tuple[WeightedLayout, ...] = DEFAULT_LAYOUTS
+    receipt_prefix: str = "R"
+
+
+@dataclass(frozen=True)
+class SaleReceipt:
+    """What a completed tender leaves: the order as stored and, when the
+    order is now paid, its receipt number."""
+
+    order: Order
+    receipt_no: str | None
+    business_date: str
+    journal_seq: int
+
+
+class CheckoutService:
+    def __init__(
+        self,
+        db: Database,
+        journal: Journal,
+        clock: Clock,
+        settings: CheckoutSettings | None = None,
+        *,
+        terminal_id: str,
+        catalog: CatalogRepository | None = None,
+        orders: OrderRepository | None = None,
+    ) -> None:
+        self.db = db
+        self.journal = journal
+        self.clock = clock
+        self.settings = settings or CheckoutSettings()
+        self.terminal_id = terminal_id
+        self.catalog = catalog or CatalogRepository()
+        self.orders = orders or OrderRepository()
+        self._tz = ZoneInfo(self.settings.timezone)
+        self.paid_hooks: list[PaidHook] = []
+
+    # -- time -------------------------------------------------------------------
+    def _now(self) -> str:
+        return iso(self.clock.now())
+
+    def business_date(self, at: datetime | None = None) -> str:
+        local = (at or self.clock.now()).astimezone(self._tz)
+        return (local - timedelta(hours=self.settings.day_starts_at_hour)).date().isoformat()
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return self._tz
+
+    def local_time(self) -> datetime:
+        return self.clock.now().astimezone(self._tz)
+
+    # -- reading ------------------------------------------------------------------
+    def get(self, order_id: str) -> StoredOrder:
+        with self.db.read() as conn:
+            return self.orders.load(conn, order_id)
+
+    def find(self, receipt_or_order: str) -> StoredOrder:
+        with self.db.read() as conn:
+            return self.orders.load(conn, self.orders.find_id(conn, receipt_or_order))
+
+    def parked(self) -> list[StoredOrder]:
+        with self.db.read() as conn:
+            ids = self.orders.ids_in_state(conn, [OrderState.PARKED.value])
+            return [self.orders.load(conn, i) for i in ids]
+
+    def open_orders(self) -> list[StoredOrder]:
+        """Orders left open (a crash, a closed window): the till offers them back."""
+        with self.db.read() as conn:
+            ids = self.orders.ids_in_state(conn, [OrderState.OPEN.value])
+            return [self.orders.load(conn, i) for i in ids]
+
+    def tenders(self, order_id: str) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            return self.orders.tenders_of(conn, order_id)
+
+    def lookup(self, code: str) -> tuple[Product, Any]:
+        """The product a scanned code or typed SKU names, with the scan."""
+        code = code.strip()
+        with self.db.read() as conn:
+            try:
+                scan = parse_scan(code, self.settings.weighted_layouts)
+            except InvalidInput:
+                product = self.catalog.get(conn, code)
+                if product is None:
+                    raise
+                return product, None
+            sku = self.catalog.sku_for_barcode(conn, scan.lookup_key)
+            product = None if sku is None else self.catalog.get(conn, sku)
+        if product is None or not product.active:
+            raise NotFound(
+                f"no product for barcode {code}",
+                "Key the item in by name, or set it aside and ask the manager to add it.",
+            )
+        return product, scan
+
+    def search(self, text: str, limit: int = 20) -> list[Product]:
+        with self.db.read() as conn:
+            return self.catalog.search(conn, text, limit)
+
+    # -- building the order ---------------------------------------------------------
+    def new_order(self, cashier_id: str, mode: str = "cashier") -> Order:
+        order = Order.open(
+            f"{self.terminal_id}-{uuid.uuid4().hex[:12]}",
+            cashier_id,
+            currency=self.settings.currency,
+            tax_table=self.settings.tax_table,
+            policy=self.settings.policy,
+        )
+        now = self._now()
+        with self.db.transaction() as conn:
+            self.orders.insert(conn, order, mode=mode, business_date=self.business_date(), now=now)
+        return order
+
+    def _change(self, order_id: str, change: Callable[[Order], Order]) -> Order:
+        with self.db.transaction() as conn:
+            stored = self.orders.load(conn, order_id)
+            order = change(stored.order)
+            self.orders.update(conn, order, now=self._now())
+        return order
+
+    def scan(self, order_id: str, code: str) -> Order:
+        product, scan = self.lookup(code)
+        if scan is None:
+            return self.add_item(order_id, product.sku)
+        return self._change(order_id, lambda o: o.add_scan(product, scan))
+
+    def add_item(
+        self, order_id: str, sku_or_code: str, quantity: int = 1, grams: int | None = None
+    ) -> Order:
+        with self.db.read() as conn:
+            product = self.catalog.get(conn, sku_or_code)
+        if product is None:
+            product, _ = self.lookup(sku_or_code)
+        if not product.active:
+            raise NotFound(f"{product.sku} is no longer sold", "Set the item aside.")
+        return self._change(order_id, lambda o: o.add_product(product, quantity, grams))
+
+    def set_quantity(self, order_id: str, line_id: str, quantity: int) -> Order:
+        return self._change(order_id, lambda o: o.set_quantity(line_id, quantity))
+
+    def void_line(self, order_id: str, line_id: str) -> Order:
+        return self._change(order_id, lambda o: o.remove_line(line_id))
+
+    def discount_line(self, order_id: str, line_id: str, discount: Discount | None) -> Order:
+        order = self._change(order_id, lambda o: o.discount_line(line_id, discount))
+        if discount is not None and discount.approval is not None:
+            self._journal_approval("discount.line", order_id, discount.approval, order.cashier_id)
+        return order
+
+    def discount_order(self, order_id: str, discount: Discount | None) -> Order:
+        order = self._change(order_id, lambda o: o.discount_order(discount))
+        if discount is not None and discount.approval is not None:
+            self._journal_approval("discount.order", order_id, discount.approval, order.cashier_id)
+        return order
+
+    def _journal_approval(
+        self, action: str, subject: str, approval: Approval, requested_by: str
+    ) -> None:
+        with self.db.transaction() as conn:
+            self._approval_in(conn, action, subject, approval, requested_by)
+
+    def _approval_in(
+        self, conn: Connection, action: str, subject: str, approval: Approval, requested_by: str
+    ) -> None:
+        now = self._now()
+        self.orders.insert_approval(
+            conn,
+            action=action,
+            subject_id=subject,
+            approver_id=approval.user_id,
+            requested_by=requested_by,
+            reason=approval.reason,
+            now=now,
+        )
+        self.journal.append(
+            conn,
+            "approval.granted",
+            {
+                "action": action,
+                "subject_id": subject,
+                "approver_id": approval.user_id,
+                "requested_by": requested_by,
+                "reason": approval.reason,
+            },
+        )
+
+    # -- lifecycle events (journaled) ---------------------------------------------------
+    def _event(
+        self,
+        order_id: str,
+        event_type: str,
+        change: Callable[[Order], Order],
+        extra: dict[str, Any] | None = None,
+        approval_action: str | None = None,
+        approval: Approval | None = None,
+    ) -> Order:
+        with self.db.transaction() as conn:
+            stored = self.orders.load(conn, order_id)
+            order = change(stored.order)
+            if approval_action and approval is not None:
+                self._approval_in(conn, approval_action, order_id, approval, order.cashier_id)
+            entry = self.journal.append(
+                conn,
+                event_type,
+                {"order_id": order_id, "state": order.state.value, **(extra or {})},
+            )
+            self.orders.update(conn, order, now=self._now(), journal_seq=entry.seq)
+        return order
+
+    def park(self, order_id: str) -> Order:
+        return self._event(order_id, "order.parked", lambda o: o.park())
+
+    def resume(self, order_id: str) -> Order:
+        return self._event(order_id, "order.resumed", lambda o: o.resume())
+
+    def void(
+        self,
+        order_id: str,
+        approval: Approval | None = None,
+        reason: str = "",
+        gateway: RefundGateway | None = None,
+    ) -> Order:
+        """Void an order. Once money was taken a manager must approve, and every
+        tender goes back first (cash from the drawer, other channels through
+        `gateway`); the void commits only when all of it has."""
+        order = self.get(order_id).order
+        if order.tenders:
+            # Checked before any money moves, so a refused void moves none.
+            order.void(approval, reason)
+        refund_id = f"{order_id}-VOID"
+        back = self._give_back(
+            [
+                GiveBack(order_id, refund_id, t.tender_id, t.channel, t.amount, t.reference, reason)
+                for t in order.tenders
+            ],
+            gateway,
+        )
+        with self.db.transaction() as conn:
+            stored = self.orders.load(conn, order_id)
+            order = stored.order.void(approval, reason)
+            now = self._now()
+            rows = self._refund_rows(conn, order_id, refund_id, back, now)
+            if approval is not None:
+                self._approval_in(conn, "order.void", order_id, approval, order.cashier_id)
+            entry = self.journal.append(
+                conn,
+                "order.voided",
+                {
+                    "order_id": order_id,
+                    "state": order.state.value,
+                    "reason": reason,
+                    "approver_id": approval.user_id if approval else None,
+                    "tenders": rows,
+                },
+            )
+            self.orders.update(conn, order, now=now, journal_seq=entry.seq)
+        return order
+
+    def _give_back(
+        self, parts: list[GiveBack], gateway: RefundGateway | None
+    ) -> list[tuple[GiveBack, str | None]]:
+        done: list[tuple[GiveBack, str | None]] = []
+        for part in parts:
+            if part.channel == CASH:
+                done.append((part, None))
+                continue
+            if gateway is None:
+                raise NotAllowed(
+                    f"giving money back on {part.channel} needs that payment channel,"
+                    " which is not set up here",
+                    "Do this on a till with the channel configured.",
+                )
+            done.append((part, gateway(part)))
+        return done
+
+    def _refund_rows(
+        self,
+        conn: Connection,
+        order_id: str,
+        refund_id: str,
+        back: list[tuple[GiveBack, str | None]],
+        now: str,
+    ) -> list[dict[str, Any]]:
+        business_date = self.business_date()
+        rows = []
+        for i, (part, reference) in enumerate(back, start=1):
+            row_id = f"{refund_id}-{i}"
+            rows.append(
+                {
+                    "row_id": row_id,
+                    "tender_id": part.tender_id,
+                    "channel": part.channel,
+                    "amount_minor": part.amount.minor,
+                    "reference": reference,
+                }
+            )
+            self.orders.insert_tender(
+                conn,
+                tender_id=row_id,
+                order_id=order_id,
+                kind="refund",
+                tender=Tender(part.channel, part.amount, reference=reference),
+                business_date=business_date,
+                now=now,
+                refund_id=refund_id,
+            )
+        return rows
+
+    # -- tenders --------------------------------------------------------------------------
+    def take_tender(
+        self,
+        order_id: str,
+        tender: Tender,
+        *,
+        intent_id: str | None = None,
+        masked_pan: str | None = None,
+        auth_code: str | None = None,
+        extra_paid_payload: dict[str, Any] | None = None,
+    ) -> SaleReceipt:
+        """Record a tender the channel has confirmed (or cash in hand). When it
+        covers the rest, the sale is paid in the same transaction: receipt
+        number, the full sale in the journal, and the paid hooks."""
+        with self.db.transaction() as conn:
+            stored = self.orders.load(conn, order_id)
+            before = stored.order
+            if tender.channel == CASH and tender.tendered is not None:
+                order = before.tender_cash(tender.tendered, tender.reference)
+            else:
+                order = before.add_tender(tender)
+            taken = order.tenders[-1]
+            now = self._now()
+            business_date = self.business_date()
+            tender_row_id = f"{order_id}-{taken.tender_id}"
+            self.orders.insert_tender(
+                conn,
+                tender_id=tender_row_id,
+                order_id=order_id,
+                kind="payment",
+                tender=taken,
+                business_date=business_date,
+                now=now,
+                intent_id=intent_id,
+                masked_pan=masked_pan,
+                auth_code=auth_code,
+            )
+            entry = self.journal.append(
+                conn,
+                "tender.taken",
+                {
+                    "order_id": order_id,
+                    "tender_row_id": tender_row_id,
+                    "tender": taken.to_dict(),
+                    "intent_id": intent_id,
+                    "masked_pan": masked_pan,
+                },
+            )
+            receipt_no = None
+            totals = order.totals()
+            if order.state is OrderState.PAID:
+                receipt_no = self.orders.next_receipt_no(
+                    conn, f"{self.settings.receipt_prefix}{self.terminal_id}", business_date
+                )
+                entry = self.journal.append(
+                    conn,
+                    "sale.paid",
+                    {
+                        "order_id": order_id,
+                        "receipt_no": receipt_no,
+                        "business_date": business_date,
+                        "mode": stored.mode,
+                        "order": order.to_dict(),
+                        "totals": totals.to_dict(),
+                        **(extra_paid_payload or {}),
+                    },
+                )
+            self.orders.update(
+                conn,
+                order,
+                now=now,
+                receipt_no=receipt_no,
+                journal_seq=entry.seq,
+                business_date=business_date if receipt_no else None,
+                totals=totals,
+            )
+            if receipt_no is not None:
+                final = StoredOrder(
+                    order, receipt_no, business_date, stored.mode, stored.created_at, now
+                )
+                for hook in self.paid_hooks:
+                    hook(conn, order, final)
+        return SaleReceipt(order, receipt_no, business_date, entry.seq)
+
+    def pay_cash(self, order_id: str, handed: Money) -> SaleReceipt:
+        return self.take_tender(order_id, Tender(CASH, handed, tendered=handed))
+
+    def prior_refunds(self, order_id: str) -> list[Refund]:
+        with self.db.read() as conn:
+            return self._prior_refunds(conn, order_id)
+
+    def _prior_refunds(self, conn: Connection, order_id: str) -> list[Refund]:
+        rows = conn.execute(
+            "SELECT doc FROM refunds WHERE order_id = ? ORDER BY created_at, id", (order_id,)
+        ).fetchall()
+        return [Refund.from_dict(loads(r[0])) for r in rows]
+
+    def plan_refund(
+        self,
+        order_id: str,
+        *,
+        lines: dict[str, int] | None = None,
+        amount: Money | None = None,
+    ) -> RefundPlan:
+        with self.db.read() as conn:
+            order = self.orders.load(conn, order_id).order
+            return plan_refund(
+                order, self._prior_refunds(conn, order_id), lines=lines, amount=amount
+            )
+
+    def refund(
+        self,
+        order_id: str,
+        *,
+        approval: Approval,
+        cashier_id: str,
+        lines: dict[str, int] | None = None,
+        amount: Money | None = None,
+        reason: str = "",
+        gateway: RefundGateway | None = None,
+    ) -> tuple[Order, Refund]:
+        """Refund lines or an amount to the original tenders. Money goes back on
+        each non-cash channel through `gateway` first; the refund is committed
+        only when every part is confirmed, so a refund that fails half way can
+        be tried again with the same refund id and no tender pays twice."""
+        plan = self.plan_refund(order_id, lines=lines, amount=amount)
+        refund = plan.approve(approval, f"{order_id}-RF{uuid.uuid4().hex[:8]}", reason)
+        back = self._give_back(
+            [
+                GiveBack(
+                    order_id,
+                    refund.refund_id,
+                    t.tender_id,
+                    t.channel,
+                    t.amount,
+                    t.reference,
+                    reason,
+                )
+                for t in refund.tenders
+            ],
+            gateway,
+        )
+        return self._commit_refund(order_id, refund, back, cashier_id), refund
+
+    def _commit_refund(
+        self,
+        order_id: str,
+        refund: Refund,
+        back: list[tuple[GiveBack, str | None]],
+        cashier_id: str,
+    ) -> Order:
+        with self.db.transaction() as conn:
+            stored = self.orders.load(conn, order_id)
+            order = stored.order.apply_refund(refund)
+            now = self._now()
+            business_date = self.business_date()
+            rows = self._refund_rows(conn, order_id, refund.refund_id, back, now)
+            self._approval_in(conn, "order.refund", order_id, refund.approval, cashier_id)
+            entry = self.journal.append(
+                conn,
+                "refund.completed",
+                {
+                    "order_id": order_id,
+                    "refund": refund.to_dict(),
+                    "tenders": rows,
+                    "state": order.state.value,
+                    "refunded_minor": order.refunded_minor,
+                    "business_date": business_date,
+                    "cashier_id": cashier_id,
+                },
+            )
+            self.orders.insert_refund(
+                conn,
+                refund_id=refund.refund_id,
+                order_id=order_id,
+                amount=refund.amount,
+                approver_id=refund.approval.user_id,
+                cashier_id=cashier_id,
+                reason=refund.reason,
+                business_date=business_date,
+                now=now,
+                journal_seq=entry.seq,
+                doc=refund.to_dict(),
+            )
+            self.orders.update(conn, order, now=now, journal_seq=entry.seq)
+        return order

@@ -1,0 +1,58 @@
+"""The core services of one opened terminal, wired together. The CLI and the
+Qt app's composition root both start here and add the layers above."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pos.clock import Clock, SystemClock
+from pos.services.checkout import CheckoutService, CheckoutSettings
+from pos.services.consistency import orders_agree_with_journal
+from pos.services.users import UserService
+from pos.store.journal import VerifyReport
+from pos.store.terminal import Terminal, open_terminal
+
+
+@dataclass
+class TerminalServices:
+    terminal: Terminal
+    checkout: CheckoutService
+    users: UserService
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path,
+        clock: Clock | None = None,
+        settings: CheckoutSettings | None = None,
+    ) -> TerminalServices:
+        clock = clock or SystemClock()
+        terminal = open_terminal(data_dir, clock)
+        return cls.wrap(terminal, settings)
+
+    @classmethod
+    def wrap(cls, terminal: Terminal, settings: CheckoutSettings | None = None) -> TerminalServices:
+        checkout = CheckoutService(
+            terminal.db,
+            terminal.journal,
+            terminal.clock,
+            settings,
+            terminal_id=terminal.terminal_id,
+        )
+        users = UserService(terminal.db, terminal.journal, terminal.clock)
+        return cls(terminal, checkout, users)
+
+    def verify(self) -> VerifyReport:
+        """The journal's chain and signatures, and the orders, tenders and
+        refunds tables against what the journal says happened."""
+        return self.terminal.verify_journal(extra_checks=[orders_agree_with_journal])
+
+    def close(self) -> None:
+        self.terminal.close()
+
+    def __enter__(self) -> TerminalServices:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
