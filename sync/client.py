@@ -1,0 +1,337 @@
+"""The terminal's side of sync: enrolment, pushing the journal, pulling
+configuration, and the status the UI and `pos sync status` show.
+
+Pushing starts from the server's acknowledged high-water mark (asked at the
+start of every cycle), so a terminal killed mid-push, a lost answer or a
+server restored from backup all resume at the right entry. An outbox row is
+marked sent only when an acknowledgement covering it arrives, and only if
+the hash the server holds for that entry is the terminal's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from pos.clock import iso
+from pos.errors import NotAllowed, NotFound, PosError
+from pos.store import keys, outbox
+from pos.store.journal import records
+from pos.store.terminal import Terminal
+from sync.apply import Applied, ConfigApplier, Handler
+from sync.protocol import RequestSigner, public_key_from_hex
+from sync.schemas import Ack, EnrolRequest, EnrolResponse, WireEntry
+from sync.transport import Link, LinkError, OutcomeUnknown, ServerRefused, Unreachable
+
+
+def signing_key(terminal: Terminal) -> Ed25519PrivateKey:
+    seed = keys.require(terminal.keystore, keys.SIGNING_KEY, terminal.terminal_id)
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    server_url: str
+    server_key: str
+    store_id: str
+    ca_file: str | None
+    enrolled_at: str
+
+
+def enrolment(terminal: Terminal) -> Enrolment | None:
+    with terminal.db.read() as conn:
+        row = conn.execute(
+            "SELECT server_url, server_key, store_id, ca_file, enrolled_at FROM sync_enrolment WHERE id = 1"
+        ).fetchone()
+    return None if row is None else Enrolment(*tuple(row))
+
+
+def enroll(
+    terminal: Terminal,
+    server_url: str,
+    code: str,
+    *,
+    ca_file: str | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Enrolment:
+    """Register this terminal's key with the server and pin the server's key."""
+    if enrolment(terminal) is not None:
+        raise NotAllowed(
+            "this terminal is already enrolled with a server",
+            "A terminal enrols once. To move it to another server, initialise a new terminal.",
+        )
+    link = Link(
+        server_url,
+        RequestSigner(terminal.terminal_id, signing_key(terminal), terminal.clock),
+        ca_file=ca_file,
+        transport=transport,
+    )
+    try:
+        resp: EnrolResponse = link.enroll(
+            EnrolRequest(
+                code=code,
+                terminal_id=terminal.terminal_id,
+                store_id=terminal.store_id,
+                public_key=terminal.public_key,
+            )
+        )
+    except ServerRefused as exc:
+        raise NotAllowed(f"the server refused the enrolment: {exc.detail}", exc.remedy) from exc
+    except LinkError as exc:
+        raise PosError(
+            f"enrolment did not complete: {exc}",
+            "Check the server address and try again; the same code works again for this terminal.",
+        ) from exc
+    finally:
+        link.close()
+    if resp.terminal_id != terminal.terminal_id or resp.store_id != terminal.store_id:
+        raise NotAllowed("the server answered for another terminal", "Check the server address.")
+    try:
+        public_key_from_hex(resp.server_key)
+    except ValueError as exc:
+        raise NotAllowed(
+            "the server's key is not an Ed25519 key", "Check the server address."
+        ) from exc
+    now = iso(terminal.clock.now())
+    with terminal.db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO sync_enrolment (id, server_url, server_key, store_id, ca_file, enrolled_at) "
+            "VALUES (1, ?, ?, ?, ?, ?)",
+            (server_url, resp.server_key, resp.store_id, ca_file, now),
+        )
+        conn.execute("INSERT OR IGNORE INTO sync_status (id) VALUES (1)")
+        terminal.journal.append(
+            conn,
+            "sync.enrolled",
+            {"server_url": server_url, "server_key": resp.server_key, "store_id": resp.store_id},
+        )
+    return Enrolment(server_url, resp.server_key, resp.store_id, ca_file, now)
+
+
+@dataclass
+class BatchSizer:
+    """Batches grow while the server answers quickly and shrink when it does
+    not (or when an answer is lost), so a slow link still makes progress."""
+
+    size: int = 500
+    smallest: int = 50
+    largest: int = 5000
+    target_seconds: float = 2.0
+
+    def answered(self, seconds: float) -> None:
+        if seconds < self.target_seconds / 2:
+            self.size = min(self.largest, self.size * 2)
+        elif seconds > self.target_seconds:
+            self.size = max(self.smallest, self.size // 2)
+
+    def lost(self) -> None:
+        self.size = max(self.smallest, self.size // 2)
+
+
+@dataclass
+class PushResult:
+    sent: int = 0
+    batches: int = 0
+    hwm: int = 0
+
+
+@dataclass
+class SyncReport:
+    pushed: PushResult = field(default_factory=PushResult)
+    applied: list[Applied] = field(default_factory=list)
+
+
+class SyncClient:
+    """One terminal's push and pull. Not thread-safe: one worker drives it."""
+
+    def __init__(
+        self,
+        terminal: Terminal,
+        link: Link,
+        server_key: str,
+        applier: ConfigApplier | None = None,
+        sizer: BatchSizer | None = None,
+    ) -> None:
+        self.terminal = terminal
+        self.link = link
+        self.server_key = public_key_from_hex(server_key)
+        self.applier = applier
+        self.sizer = sizer or BatchSizer()
+
+    @classmethod
+    def for_terminal(
+        cls,
+        terminal: Terminal,
+        handlers: dict[str, Handler] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> SyncClient:
+        e = enrolment(terminal)
+        if e is None:
+            raise NotFound(
+                "this terminal is not enrolled with a server",
+                "Ask the manager for an enrolment code, then run `pos enroll --server URL --code CODE`.",
+            )
+        signer = RequestSigner(terminal.terminal_id, signing_key(terminal), terminal.clock)
+        link = Link(e.server_url, signer, ca_file=e.ca_file, transport=transport, timeout=timeout)
+        applier = ConfigApplier(terminal, handlers) if handlers is not None else None
+        return cls(terminal, link, e.server_key, applier)
+
+    def close(self) -> None:
+        self.link.close()
+
+    def _acknowledge(self, ack: Ack) -> None:
+        with self.terminal.db.transaction() as conn:
+            if ack.hwm > 0:
+                outbox.mark_sent(conn, ack.hwm, ack.last_hash, self.terminal.clock.now())
+            conn.execute("UPDATE sync_status SET server_hwm = ? WHERE id = 1", (ack.hwm,))
+
+    def push(self, max_batches: int | None = None) -> PushResult:
+        """Send everything the server lacks, from its high-water mark on."""
+        state = self.link.journal_state()
+        self._acknowledge(state)
+        result = PushResult(hwm=state.hwm)
+        cursor = state.hwm + 1
+        while max_batches is None or result.batches < max_batches:
+            with self.terminal.db.read() as conn:
+                batch = [
+                    WireEntry.of(r) for r in records(conn, cursor, cursor + self.sizer.size - 1)
+                ]
+            if not batch:
+                break
+            started = self.terminal.clock.monotonic()
+            try:
+                ack = self.link.upload(self.terminal.terminal_id, batch)
+            except OutcomeUnknown:
+                self.sizer.lost()
+                raise
+            except ServerRefused as exc:
+                if exc.error == "gap" and exc.hwm is not None and exc.hwm < cursor - 1:
+                    # The server holds less than it once acknowledged (restored from
+                    # backup): send again from what it has.
+                    cursor = exc.hwm + 1
+                    continue
+                raise
+            self.sizer.answered(self.terminal.clock.monotonic() - started)
+            self._acknowledge(ack)
+            result.sent += ack.stored
+            result.batches += 1
+            result.hwm = ack.hwm
+            cursor = ack.hwm + 1
+        return result
+
+    def pull(self) -> list[Applied]:
+        """Apply every configuration version newer than the one in force, in order."""
+        if self.applier is None:
+            return []
+        done: list[Applied] = []
+        while True:
+            versions = self.link.config_after(self.applier.current()).versions
+            if not versions:
+                return done
+            for v in versions:
+                done.append(self.applier.apply(v, self.server_key))
+
+    def sync_once(self) -> SyncReport:
+        """One push and pull, with the outcome recorded for the status screen."""
+        self._note_attempt()
+        try:
+            report = SyncReport(self.push(), self.pull())
+            if report.applied:
+                # Applying configuration journaled it: send that too.
+                report.pushed = self.push()
+        except (LinkError, PosError) as exc:
+            self._note_failure(exc)
+            raise
+        self._note_success()
+        return report
+
+    def _note_attempt(self) -> None:
+        with self.terminal.db.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO sync_status (id) VALUES (1)")
+            conn.execute("UPDATE sync_status SET last_attempt_at = ? WHERE id = 1", (self._now(),))
+
+    def _note_success(self) -> None:
+        with self.terminal.db.transaction() as conn:
+            conn.execute(
+                "UPDATE sync_status SET online = 1, last_success_at = ?, failures = 0 WHERE id = 1",
+                (self._now(),),
+            )
+
+    def _note_failure(self, exc: Exception) -> None:
+        # A refusal or a rejected version is an answer: the server is reachable.
+        online = not isinstance(exc, Unreachable | OutcomeUnknown)
+        with self.terminal.db.transaction() as conn:
+            conn.execute(
+                "UPDATE sync_status SET online = ?, last_error = ?, last_error_at = ?, "
+                "failures = failures + 1 WHERE id = 1",
+                (int(online), str(exc)[:500], self._now()),
+            )
+
+    def _now(self) -> str:
+        return iso(self.terminal.clock.now())
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    enrolled: bool
+    server_url: str | None
+    online: bool
+    backlog: int
+    oldest_unsent_seconds: int | None
+    last_success_at: str | None
+    last_error: str | None
+    last_error_at: str | None
+    server_hwm: int
+    config_version: int
+    failures: int
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+    def text(self) -> str:
+        if not self.enrolled:
+            return "not enrolled: run `pos enroll --server URL --code CODE`"
+        age = "-" if self.oldest_unsent_seconds is None else f"{self.oldest_unsent_seconds} s"
+        lines = [
+            f"server:        {self.server_url} ({'online' if self.online else 'offline'})",
+            f"backlog:       {self.backlog} entries (oldest waiting {age})",
+            f"acknowledged:  up to entry {self.server_hwm}",
+            f"configuration: version {self.config_version}",
+            f"last success:  {self.last_success_at or 'never'}",
+        ]
+        if self.last_error:
+            lines.append(f"last error:    {self.last_error_at} {self.last_error}")
+        return "\n".join(lines)
+
+
+def status(terminal: Terminal, now: datetime | None = None) -> SyncStatus:
+    now = now or terminal.clock.now()
+    e = enrolment(terminal)
+    with terminal.db.read() as conn:
+        row = conn.execute(
+            "SELECT online, last_success_at, last_error, last_error_at, server_hwm, failures "
+            "FROM sync_status WHERE id = 1"
+        ).fetchone()
+        backlog = outbox.backlog(conn)
+        age = outbox.oldest_age(conn, now)
+        version = conn.execute("SELECT max(version) FROM config_versions").fetchone()[0] or 0
+    online, last_ok, last_err, last_err_at, hwm, failures = (
+        tuple(row) if row else (0, None, None, None, 0, 0)
+    )
+    return SyncStatus(
+        enrolled=e is not None,
+        server_url=None if e is None else e.server_url,
+        online=bool(online),
+        backlog=backlog,
+        oldest_unsent_seconds=None if age is None else int(age.total_seconds()),
+        last_success_at=last_ok,
+        last_error=last_err,
+        last_error_at=last_err_at,
+        server_hwm=int(hwm),
+        config_version=int(version),
+        failures=int(failures),
+    )

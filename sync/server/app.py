@@ -1,0 +1,296 @@
+"""The ASGI application. Every piece of state is in the database, so several
+processes behind a load balancer can serve one PostgreSQL."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from fastapi import FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import Engine, delete, select
+from starlette.concurrency import run_in_threadpool
+
+from pos.clock import Clock, SystemClock
+from sync.protocol import (
+    AuthRefused,
+    VerifiedRequest,
+    public_key_from_hex,
+    public_key_hex,
+    verify_request,
+)
+from sync.schemas import Ack, ConfigList, EnrolRequest, EnrolResponse, Refusal, UploadRequest
+from sync.server import configs, enrolment, ingest, reports
+from sync.server import models as m
+from sync.server.verify import BatchVerifier
+
+NONCE_KEEP_SECONDS = 15 * 60
+
+
+@dataclass
+class ServerState:
+    engine: Engine
+    key: Ed25519PrivateKey
+    clock: Clock = field(default_factory=SystemClock)
+    admin_token: str | None = None
+    verifier: BatchVerifier = field(default_factory=BatchVerifier)
+    _last_purge: float = 0.0
+
+    def purge_nonces(self) -> None:
+        """Nonces older than the freshness window can never be replayed."""
+        mono = time.monotonic()
+        if mono - self._last_purge < 60:
+            return
+        self._last_purge = mono
+        cutoff = int(self.clock.now().timestamp()) - NONCE_KEEP_SECONDS
+        with self.engine.begin() as conn:
+            conn.execute(delete(m.nonces).where(m.nonces.c.created_at < cutoff))
+
+
+def refusal(
+    status: int, error: str, detail: str, remedy: str = "", hwm: int | None = None
+) -> JSONResponse:
+    body = Refusal(error=error, detail=detail, remedy=remedy, hwm=hwm)
+    return JSONResponse(body.model_dump(), status_code=status)
+
+
+def _schema(model: type[Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+            "required": True,
+        }
+    }
+
+
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Refusal, "description": "unsigned, badly signed, stale, replayed or unknown"},
+    403: {"model": Refusal, "description": "revoked or wrong terminal"},
+}
+
+
+def create_app(state: ServerState) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.verifier.close()
+
+    app = FastAPI(
+        title="Store checkout central server",
+        version="1",
+        description="Terminal enrolment, signed journal upload, configuration push, store reports.",
+        lifespan=lifespan,
+    )
+
+    def key_of(terminal_id: str) -> Ed25519PublicKey | None:
+        with state.engine.connect() as conn:
+            pk = conn.execute(
+                select(m.terminals.c.public_key).where(m.terminals.c.id == terminal_id)
+            ).scalar_one_or_none()
+        return None if pk is None else public_key_from_hex(pk)
+
+    def authenticate(request: Request, body: bytes) -> VerifiedRequest:
+        verified = verify_request(
+            request.method, str(request.url), request.headers, body, key_of, state.clock
+        )
+        with state.engine.connect() as conn:
+            revoked = conn.execute(
+                select(m.terminals.c.revoked_at).where(m.terminals.c.id == verified.terminal_id)
+            ).scalar_one_or_none()
+        if revoked is not None:
+            raise AuthRefused(
+                "revoked", f"terminal {verified.terminal_id} was revoked on {revoked}"
+            )
+        return verified
+
+    def spend_nonce(v: VerifiedRequest) -> None:
+        state.purge_nonces()
+        try:
+            with state.engine.begin() as conn:
+                ingest.remember_nonce(conn, v.terminal_id, v.nonce, int(v.created.timestamp()))
+        except Exception as exc:
+            raise AuthRefused("replay", "this request was already received") from exc
+
+    def require_admin(authorization: str | None) -> None:
+        token = state.admin_token
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not token or not hmac.compare_digest(given.encode(), token.encode()):
+            raise AuthRefused("admin-only", "this needs the server's admin token")
+
+    @app.exception_handler(AuthRefused)
+    async def _auth(_r: Request, exc: AuthRefused) -> JSONResponse:
+        code = 403 if exc.reason in ("revoked", "wrong-terminal", "admin-only") else 401
+        return refusal(code, exc.reason, exc.detail)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/server-key")
+    def server_key() -> dict[str, str]:
+        """The key terminals pin at enrolment (also returned by /v1/enroll)."""
+        return {"server_key": public_key_hex(state.key.public_key())}
+
+    @app.post(
+        "/v1/enroll",
+        response_model=EnrolResponse,
+        openapi_extra=_schema(EnrolRequest),
+        responses={400: {"model": Refusal}, 401: {"model": Refusal}, 409: {"model": Refusal}},
+    )
+    async def enroll(request: Request) -> Response:
+        """Spend a one-time code: register the terminal's key and its store.
+        The request is signed with the key being registered (proof of possession)."""
+        body = await request.body()
+        try:
+            req = EnrolRequest.model_validate_json(body)
+            new_key = public_key_from_hex(req.public_key)
+        except (ValidationError, ValueError) as exc:
+            return refusal(400, "malformed", str(exc)[:500])
+        verified = verify_request(
+            request.method,
+            str(request.url),
+            request.headers,
+            body,
+            lambda kid: new_key if kid == req.terminal_id else None,
+            state.clock,
+        )
+        try:
+            done = enrolment.enrol(
+                state.engine, state.clock, req.code, req.terminal_id, req.store_id, req.public_key
+            )
+        except enrolment.EnrolmentRefused as exc:
+            code = 409 if exc.reason in ("code-used", "terminal-exists") else 400
+            return refusal(code, exc.reason, exc.detail, exc.remedy)
+        spend_nonce(verified)
+        out = EnrolResponse(
+            terminal_id=done.terminal_id,
+            store_id=done.store_id,
+            server_key=public_key_hex(state.key.public_key()),
+            hwm=done.hwm,
+        )
+        return JSONResponse(out.model_dump())
+
+    @app.get("/v1/journal/state", response_model=Ack, responses=_REFUSALS)
+    async def journal_state(request: Request) -> Response:
+        """The acknowledged high-water mark: where the terminal's next upload starts."""
+        v = authenticate(request, await request.body())
+        spend_nonce(v)
+        return JSONResponse(ingest.journal_state(state.engine, v.terminal_id).model_dump())
+
+    @app.post(
+        "/v1/journal",
+        response_model=Ack,
+        openapi_extra=_schema(UploadRequest),
+        responses={**_REFUSALS, 409: {"model": Refusal}, 422: {"model": Refusal}},
+    )
+    async def upload_journal(request: Request) -> Response:
+        """Store a batch of journal entries once each; answer the high-water mark."""
+        body = await request.body()
+        v = authenticate(request, body)
+        try:
+            batch = UploadRequest.model_validate_json(body)
+        except ValidationError as exc:
+            return refusal(400, "malformed", str(exc)[:500])
+        if batch.terminal_id != v.terminal_id:
+            raise AuthRefused("wrong-terminal", "a terminal may only upload its own journal")
+        seqs = [e.seq for e in batch.entries]
+        if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+            return refusal(400, "malformed", "entries must be in ascending, contiguous order")
+        return await run_in_threadpool(_store, v, batch)
+
+    def _store(v: VerifiedRequest, batch: UploadRequest) -> Response:
+        with state.engine.connect() as conn:
+            pk = conn.execute(
+                select(m.terminals.c.public_key).where(m.terminals.c.id == v.terminal_id)
+            ).scalar_one()
+        bad = state.verifier.first_bad(v.terminal_id, pk, batch.entries)
+        hwm = ingest.journal_state(state.engine, v.terminal_id).hwm
+        if bad is not None:
+            ingest.raise_alert(
+                state.engine, state.clock, v.terminal_id, "bad-entry", bad[0], bad[1]
+            )
+            return refusal(422, "bad-entry", f"entry {bad[0]}: {bad[1]}", _ALERT_REMEDY, hwm)
+        try:
+            ack = ingest.store_batch(
+                state.engine,
+                state.clock,
+                v.terminal_id,
+                batch.entries,
+                (v.nonce, int(v.created.timestamp())),
+            )
+        except ingest.ReplayedNonce:
+            return refusal(401, "replay", "this request was already received")
+        except ingest.Refused as exc:
+            ingest.raise_alert(
+                state.engine, state.clock, v.terminal_id, exc.kind, exc.seq, exc.detail
+            )
+            remedy = (
+                "Upload from the acknowledged high-water mark."
+                if exc.kind == "gap"
+                else _ALERT_REMEDY
+            )
+            return refusal(409, exc.kind, exc.detail, remedy, exc.hwm)
+        return JSONResponse(ack.model_dump())
+
+    @app.get("/v1/config", response_model=ConfigList, responses=_REFUSALS)
+    async def config(request: Request, after: int = Query(0, ge=0)) -> Response:
+        """Configuration versions newer than `after` for the terminal's store, oldest first."""
+        v = authenticate(request, await request.body())
+        spend_nonce(v)
+        with state.engine.connect() as conn:
+            store_id = conn.execute(
+                select(m.terminals.c.store_id).where(m.terminals.c.id == v.terminal_id)
+            ).scalar_one()
+        return JSONResponse(
+            ConfigList(versions=configs.newer_than(state.engine, store_id, after)).model_dump()
+        )
+
+    @app.get(
+        "/v1/reports/daily", response_class=PlainTextResponse, responses={403: {"model": Refusal}}
+    )
+    def daily_report(
+        date: str = Query(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+        store: str | None = None,
+        authorization: str | None = Header(None),
+    ) -> Response:
+        """Daily settlement per store, terminal and channel, as CSV (admin token)."""
+        require_admin(authorization)
+        rows = reports.daily_settlement(state.engine, date, store)
+        return PlainTextResponse(
+            reports.to_csv(date, rows),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="settlement-{date}.csv"'},
+        )
+
+    @app.get("/v1/alerts", responses={403: {"model": Refusal}})
+    def list_alerts(authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+        """Gaps, forks and bad entries refused, newest first (admin token)."""
+        require_admin(authorization)
+        with state.engine.connect() as conn:
+            rows = conn.execute(
+                select(m.alerts).order_by(m.alerts.c.id.desc()).limit(500)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    @app.post("/v1/codes", responses={403: {"model": Refusal}})
+    def new_code(
+        store: str = Query(pattern=r"^[A-Za-z0-9_.:-]{1,64}$"),
+        authorization: str | None = Header(None),
+    ) -> dict[str, str]:
+        """A one-time enrolment code for a store (admin token)."""
+        require_admin(authorization)
+        return {"store_id": store, "code": enrolment.create_code(state.engine, state.clock, store)}
+
+    return app
+
+
+_ALERT_REMEDY = (
+    "The server refused this batch and raised an alert; nothing was stored. "
+    "A manager must check the terminal's journal (pos journal verify)."
+)

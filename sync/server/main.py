@@ -1,0 +1,259 @@
+"""`pos-server`: run the central server and manage it from its own machine.
+
+    pos-server serve [--host H] [--port P] [--tls-cert C --tls-key K] [--workers N]
+    pos-server db upgrade | db current
+    pos-server code create --store S
+    pos-server terminal list | terminal revoke ID
+    pos-server config publish KIND FILE [--store S]
+    pos-server report daily --date D [--store S] [--out FILE]
+    pos-server alerts
+
+Every command takes --db URL (env POS_SERVER_DB; default SQLite in the data
+dir) and --data-dir (env POS_SERVER_DATA_DIR), where the signing key lives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import platformdirs
+from fastapi import FastAPI
+from sqlalchemy import Engine, select
+
+from pos.clock import SystemClock
+from sync.server import configs, db, enrolment, keys, reports
+from sync.server import models as m
+from sync.server.app import ServerState, create_app
+
+
+def _data_dir(arg: str | None) -> Path:
+    text = arg or os.environ.get("POS_SERVER_DATA_DIR")
+    return (
+        Path(text)
+        if text
+        else Path(platformdirs.user_data_dir("store-checkout-server", appauthor=False))
+    )
+
+
+def _db_url(arg: str | None, data_dir: Path) -> str:
+    url = arg or os.environ.get("POS_SERVER_DB")
+    if url:
+        return url
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'server.db'}"
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    return db.make_engine(_db_url(args.db, _data_dir(args.data_dir)))
+
+
+def _state(args: argparse.Namespace, engine: Engine) -> ServerState:
+    data_dir = _data_dir(args.data_dir)
+    token = os.environ.get("POS_SERVER_ADMIN_TOKEN")
+    token_file = getattr(args, "admin_token_file", None)
+    if token_file:
+        token = Path(token_file).read_text().strip()
+    return ServerState(
+        engine=engine, key=keys.load_or_create(data_dir / "signing-key.pem"), admin_token=token
+    )
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn's worker processes (`serve --workers N`)."""
+    args = argparse.Namespace(
+        db=os.environ.get("POS_SERVER_DB"),
+        data_dir=os.environ.get("POS_SERVER_DATA_DIR"),
+        admin_token_file=os.environ.get("POS_SERVER_ADMIN_TOKEN_FILE"),
+    )
+    return create_app(_state(args, _engine(args)))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    engine = _engine(args)
+    if not args.no_migrate:
+        db.upgrade(engine)
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    sock.listen(2048)
+    port = sock.getsockname()[1]
+    scheme = "https" if args.tls_cert else "http"
+    tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key} if args.tls_cert else {}
+    print(f"listening on {scheme}://{args.host}:{port}", flush=True)
+    if args.workers > 1:
+        os.environ["POS_SERVER_DB"] = _db_url(args.db, _data_dir(args.data_dir))
+        os.environ["POS_SERVER_DATA_DIR"] = str(_data_dir(args.data_dir))
+        if args.admin_token_file:
+            os.environ["POS_SERVER_ADMIN_TOKEN_FILE"] = args.admin_token_file
+        config = uvicorn.Config(
+            "sync.server.main:app_from_env",
+            factory=True,
+            workers=args.workers,
+            log_level=args.log_level,
+            fd=sock.fileno(),
+            **tls,
+        )
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+        return 0
+    app = create_app(_state(args, engine))
+    config = uvicorn.Config(app, log_level=args.log_level, **tls)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def _print(args: argparse.Namespace, data: object, text: str) -> None:
+    print(json.dumps(data, indent=2, default=str) if args.json else text)
+
+
+def _db_cmd(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    if args.action == "upgrade":
+        db.upgrade(engine)
+    rev = db.current_revision(engine)
+    _print(
+        args,
+        {"revision": rev, "head": db.head_revision()},
+        f"schema at {rev} (head {db.head_revision()})",
+    )
+    return 0
+
+
+def _code(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    code = enrolment.create_code(engine, SystemClock(), args.store)
+    _print(
+        args,
+        {"store_id": args.store, "code": code},
+        f"enrolment code for store {args.store}: {code}\n(one use, valid for 24 hours)",
+    )
+    return 0
+
+
+def _terminal(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    if args.action == "revoke":
+        if not args.terminal_id or not enrolment.revoke(engine, SystemClock(), args.terminal_id):
+            print(f"error: no active terminal {args.terminal_id}", file=sys.stderr)
+            return 4
+        _print(args, {"revoked": args.terminal_id}, f"terminal {args.terminal_id} revoked")
+        return 0
+    t = m.terminals
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(select(t).order_by(t.c.store_id, t.c.id)).mappings()]
+    lines = [
+        f"{r['store_id']:<12} {r['id']:<24} hwm {r['hwm']:<8} seen {r['last_seen_at'] or '-'}"
+        + (f"  REVOKED {r['revoked_at']}" if r["revoked_at"] else "")
+        for r in rows
+    ]
+    _print(args, rows, "\n".join(lines) or "no terminals enrolled")
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    state = _state(args, engine)
+    version = configs.publish(
+        engine, SystemClock(), state.key, args.kind, Path(args.file).read_bytes(), args.store
+    )
+    _print(
+        args, {"version": version, "kind": args.kind}, f"published {args.kind} as version {version}"
+    )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    rows = reports.daily_settlement(_engine(args), args.date, args.store)
+    text = reports.to_csv(args.date, rows)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out} ({len(rows)} rows)")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    with _engine(args).connect() as conn:
+        rows = [dict(r) for r in conn.execute(select(m.alerts).order_by(m.alerts.c.id)).mappings()]
+    lines = [
+        f"{r['created_at']} {r['terminal_id']} {r['kind']} seq {r['seq']}: {r['detail']}"
+        for r in rows
+    ]
+    _print(args, rows, "\n".join(lines) or "no alerts")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pos-server", description="Store checkout central server")
+    p.add_argument("--db", help="database URL (env POS_SERVER_DB); default SQLite in the data dir")
+    p.add_argument("--data-dir", help="server data dir (env POS_SERVER_DATA_DIR)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the server")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8443)
+    s.add_argument("--tls-cert", help="PEM certificate: serve HTTPS")
+    s.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    s.add_argument("--workers", type=int, default=1, help="processes sharing the socket")
+    s.add_argument(
+        "--admin-token-file", help="file holding the token for /v1/codes, reports, alerts"
+    )
+    s.add_argument("--no-migrate", action="store_true", help="do not upgrade the schema at start")
+    s.add_argument("--log-level", default="warning")
+    s.set_defaults(func=_serve)
+
+    d = sub.add_parser("db", help="schema migrations")
+    d.add_argument("action", choices=["upgrade", "current"])
+    d.set_defaults(func=_db_cmd)
+
+    c = sub.add_parser("code", help="one-time enrolment codes")
+    c.add_argument("action", choices=["create"])
+    c.add_argument("--store", required=True)
+    c.set_defaults(func=_code)
+
+    t = sub.add_parser("terminal", help="enrolled terminals")
+    t.add_argument("action", choices=["list", "revoke"])
+    t.add_argument("terminal_id", nargs="?")
+    t.set_defaults(func=_terminal)
+
+    cf = sub.add_parser("config", help="publish a configuration version")
+    cf.add_argument("action", choices=["publish"])
+    cf.add_argument("kind", choices=configs.KINDS)
+    cf.add_argument("file")
+    cf.add_argument("--store", help="only for this store (default: every store)")
+    cf.set_defaults(func=_config)
+
+    r = sub.add_parser("report", help="store reports")
+    r.add_argument("action", choices=["daily"])
+    r.add_argument("--date", required=True, help="business date YYYY-MM-DD")
+    r.add_argument("--store")
+    r.add_argument("--out", help="CSV file (default: standard output)")
+    r.set_defaults(func=_report)
+
+    a = sub.add_parser("alerts", help="refused gaps, forks and bad entries")
+    a.set_defaults(func=_alerts)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (keys.ServerKeyError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Money movements in journal entries, for store reports.
+
+The terminal journals each tender taken (`tender.taken`: one payment) and
+each tender given back (`refund.completed` and `order.voided`: a list of
+refund rows). Each becomes one settlement line, signed: payments positive,
+refunds negative. Other entries move no money. A payload the server cannot
+read is still stored (the journal is the record) but adds no line.
+
+The business date is the payload's `business_date` when it has one,
+otherwise the terminal's rule applied to the entry's time: the store's local
+date (Asia/Shanghai by default) of a day that starts at 04:00.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pos.clock import parse_iso
+
+STORE_TZ = ZoneInfo("Asia/Shanghai")
+DAY_STARTS_AT_HOUR = 4
+DEFAULT_CURRENCY = "CNY"
+
+
+def business_date(time_text: str) -> str:
+    local = parse_iso(time_text).astimezone(STORE_TZ)
+    return (local - timedelta(hours=DAY_STARTS_AT_HOUR)).date().isoformat()
+
+
+def _line(
+    n: int, day: str, kind: str, t: dict[str, Any], order_id: Any, currency: Any
+) -> dict[str, Any] | None:
+    amount = t.get("amount_minor")
+    channel = t.get("channel")
+    cur = t.get("currency") or currency or DEFAULT_CURRENCY
+    if isinstance(amount, bool) or not isinstance(amount, int) or not isinstance(channel, str):
+        return None
+    if not isinstance(cur, str):
+        return None
+    return {
+        "line": n,
+        "business_date": day[:10],
+        "kind": kind,
+        "channel": channel[:32],
+        "amount_minor": abs(amount) if kind == "payment" else -abs(amount),
+        "currency": cur[:3],
+        "order_id": str(order_id or "")[:64],
+    }
+
+
+def lines_for_entry(
+    seq: int, event_type: str, payload_text: str, time_text: str
+) -> list[dict[str, Any]]:
+    if event_type not in ("tender.taken", "refund.completed", "order.voided"):
+        return []
+    try:
+        payload = json.loads(payload_text)
+        day = payload.get("business_date") or business_date(time_text)
+    except (ValueError, AttributeError):
+        return []
+    if not isinstance(day, str):
+        return []
+    order_id = payload.get("order_id")
+    currency = payload.get("currency")
+    if event_type == "tender.taken":
+        tenders, kind = [payload.get("tender")], "payment"
+    else:
+        tenders, kind = payload.get("tenders") or [], "refund"
+    if not isinstance(tenders, list):
+        return []
+    out: list[dict[str, Any]] = []
+    for t in tenders:
+        line = _line(len(out), day, kind, t, order_id, currency) if isinstance(t, dict) else None
+        if line is not None:
+            out.append({"seq": seq, **line})
+    return out

@@ -1,0 +1,132 @@
+"""The terminal's HTTP link to the server: signed requests, and every failure
+sorted into what the caller can do about it.
+
+- `Unreachable`: the request never left (no route, refused, DNS). Safe to retry.
+- `OutcomeUnknown`: it may have reached the server (timeout, connection
+  dropped after sending, 5xx, a body that is not the answer). Never guessed:
+  the next push asks again, and the server's idempotency makes that safe.
+- `ServerRefused`: the server answered with a refusal it explains.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from pos import canonical
+from sync.protocol import RequestSigner
+from sync.schemas import Ack, ConfigList, EnrolRequest, EnrolResponse, UploadRequest, WireEntry
+
+
+class LinkError(Exception):
+    pass
+
+
+class Unreachable(LinkError):
+    pass
+
+
+class OutcomeUnknown(LinkError):
+    pass
+
+
+@dataclass
+class ServerRefused(LinkError):
+    status: int
+    error: str
+    detail: str
+    remedy: str = ""
+    hwm: int | None = None
+
+    def __str__(self) -> str:
+        return f"server refused ({self.status} {self.error}): {self.detail}"
+
+
+def _refusal(resp: httpx.Response) -> ServerRefused:
+    try:
+        body = resp.json()
+        return ServerRefused(
+            resp.status_code,
+            str(body.get("error", "refused")),
+            str(body.get("detail", "")),
+            str(body.get("remedy", "")),
+            body.get("hwm") if isinstance(body.get("hwm"), int) else None,
+        )
+    except (ValueError, AttributeError):
+        return ServerRefused(resp.status_code, "refused", resp.text[:200])
+
+
+class Link:
+    def __init__(
+        self,
+        base_url: str,
+        signer: RequestSigner,
+        *,
+        ca_file: str | None = None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._signer = signer
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            verify=ca_file if ca_file else True,
+            transport=transport,
+            headers={"User-Agent": "store-checkout-terminal/1"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _send(
+        self, method: str, path: str, body: bytes = b"", params: dict[str, Any] | None = None
+    ) -> Any:
+        request = self._http.build_request(
+            method,
+            path,
+            content=body,
+            params=params,
+            headers={"Content-Type": "application/json"} if body else None,
+        )
+        self._signer.sign_request(request)
+        try:
+            resp = self._http.send(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise Unreachable(f"cannot reach {self.base_url}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise OutcomeUnknown(f"no answer from {self.base_url}: {type(exc).__name__}") from exc
+        if resp.status_code >= 500:
+            raise OutcomeUnknown(f"server error {resp.status_code}")
+        if resp.status_code >= 400:
+            raise _refusal(resp)
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise OutcomeUnknown("the server's answer was cut short or is not JSON") from exc
+
+    def enroll(self, req: EnrolRequest) -> EnrolResponse:
+        data = self._send("POST", "/v1/enroll", canonical.dumps(req.model_dump()))
+        return _parse(EnrolResponse, data)
+
+    def journal_state(self) -> Ack:
+        return _parse(Ack, self._send("GET", "/v1/journal/state"))
+
+    def upload(self, terminal_id: str, entries: list[WireEntry]) -> Ack:
+        body = UploadRequest(terminal_id=terminal_id, entries=entries)
+        return _parse(Ack, self._send("POST", "/v1/journal", body.model_dump_json().encode()))
+
+    def config_after(self, version: int) -> ConfigList:
+        return _parse(ConfigList, self._send("GET", "/v1/config", params={"after": version}))
+
+
+def _parse(model: Any, data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # A 2xx body of the wrong shape: a proxy or a mangled answer, not the server's word.
+        raise OutcomeUnknown(f"unexpected answer: {json.dumps(data)[:200]}") from exc

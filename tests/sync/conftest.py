@@ -1,0 +1,262 @@
+"""Sync test parts, shared through fixtures (tests are imported by path): a
+real server (uvicorn on 127.0.0.1 port 0, in a thread
+or as its own process), terminals that sell through the real checkout, and
+PostgreSQL when scripts/pg-test.sh has started one (POS_TEST_PG_URL)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import Engine, create_engine, text
+
+from pos.catalog import Product, parse_catalog_csv
+from pos.clock import Clock, SystemClock
+from pos.money import Money
+from pos.services.catalog_import import import_products
+from pos.services.terminal_services import TerminalServices
+from pos.store.terminal import provision
+from sync.server import db, enrolment, keys
+from sync.server.app import ServerState, create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def demo_products() -> list[Product]:
+    return parse_catalog_csv((ROOT / "assets" / "demo_catalog.csv").read_text("utf-8"), "CNY")
+
+
+class ThreadServer:
+    """The ASGI app on uvicorn in a thread: real HTTP on loopback, with an
+    injectable clock for freshness tests."""
+
+    def __init__(
+        self, engine: Engine, key_path: Path, clock: Clock, admin_token: str | None = None
+    ):
+        db.upgrade(engine)
+        self.engine = engine
+        self.clock = clock
+        self.state = ServerState(
+            engine=engine, key=keys.load_or_create(key_path), clock=clock, admin_token=admin_token
+        )
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(create_app(self.state), log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+        self.thread.start()
+        while not self.server.started:
+            self.thread.join(0.01)
+
+    def code(self, store_id: str = "S001") -> str:
+        return enrolment.create_code(self.engine, SystemClock(), store_id)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+        self.engine.dispose()
+
+
+class ServerProcess:
+    """`pos-server serve` as its own process, killable and restartable on its port."""
+
+    def __init__(self, data_dir: Path, db_url: str, port: int = 0) -> None:
+        self.data_dir = data_dir
+        self.db_url = db_url
+        self.port = port
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def start(self) -> ServerProcess:
+        cmd = [
+            sys.executable,
+            "-m",
+            "sync.server.main",
+            "--db",
+            self.db_url,
+            "--data-dir",
+            str(self.data_dir),
+            "serve",
+            "--port",
+            str(self.port),
+        ]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on (http\S+)", line)
+        if not m:
+            self.proc.kill()
+            raise RuntimeError(f"server did not start: {line!r}")
+        self.url = m.group(1)
+        self.port = int(self.url.rsplit(":", 1)[1])
+        _wait_http(self.port)
+        return self
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+
+
+def _wait_http(port: int) -> None:
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server port never opened")
+
+
+def pg_url() -> str | None:
+    return os.environ.get("POS_TEST_PG_URL")
+
+
+def fresh_pg_database() -> str:
+    """A new, empty database on the test cluster; its URL."""
+    base = pg_url()
+    assert base is not None
+    name = f"pos_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def make_terminal(base: Path, terminal_id: str = "T-1", store_id: str = "S001") -> TerminalServices:
+    terminal = provision(base / terminal_id, "demo", store_id, terminal_id, SystemClock())
+    services = TerminalServices.wrap(terminal)
+    import_products(
+        terminal.db, terminal.journal, terminal.clock, demo_products(), replace=True, source="demo"
+    )
+    return services
+
+
+def sell(services: TerminalServices, n: int, seed: int = 0) -> int:
+    """Ring up `n` cash sales of one to three items; the money taken, in minor units."""
+    import random
+
+    rng = random.Random(seed)
+    products = [p for p in demo_products() if not p.sold_by_weight and p.active]
+    taken = 0
+    for _ in range(n):
+        order = services.checkout.new_order("cashier-1")
+        for p in rng.sample(products, rng.randint(1, 3)):
+            services.checkout.scan(order.order_id, p.barcodes[0])
+        due = services.checkout.get(order.order_id).order.remaining
+        services.checkout.pay_cash(order.order_id, due + Money(rng.choice([0, 50, 1000])))
+        taken += due.minor
+    return taken
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'server.db'}"
+    if not pg_url():
+        if os.environ.get("CI"):
+            pytest.fail("POS_TEST_PG_URL is not set: scripts/test.sh starts PostgreSQL for CI")
+        pytest.skip("no PostgreSQL: run through scripts/test.sh (scripts/pg-test.sh starts one)")
+    return fresh_pg_database()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ThreadServer]:
+    s = ThreadServer(
+        db.make_engine(f"sqlite:///{tmp_path / 'server.db'}"),
+        tmp_path / "key.pem",
+        SystemClock(),
+        admin_token="admin-secret",
+    )
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[TerminalServices]:
+    services = make_terminal(tmp_path)
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+@pytest.fixture
+def new_shop(tmp_path: Path) -> Iterator[Callable[..., TerminalServices]]:
+    """A factory of terminals with the demo catalog, closed afterwards."""
+    made: list[TerminalServices] = []
+
+    def make(terminal_id: str = "T-1", store_id: str = "S001") -> TerminalServices:
+        made.append(make_terminal(tmp_path, terminal_id, store_id))
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.close()
+
+
+@pytest.fixture
+def ring_up() -> Callable[[TerminalServices, int], int]:
+    return sell
+
+
+@pytest.fixture
+def server_on() -> Iterator[Callable[[str, Path], ThreadServer]]:
+    """A factory of in-thread servers on a given database URL."""
+    made: list[ThreadServer] = []
+
+    def make(url: str, key_dir: Path, clock: Clock | None = None) -> ThreadServer:
+        made.append(
+            ThreadServer(
+                db.make_engine(url), key_dir / "key.pem", clock or SystemClock(), "admin-secret"
+            )
+        )
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.stop()
+
+
+@pytest.fixture
+def server_process() -> Iterator[Callable[[Path, str], ServerProcess]]:
+    made: list[ServerProcess] = []
+
+    def make(data_dir: Path, url: str) -> ServerProcess:
+        made.append(ServerProcess(data_dir, url).start())
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.stop()

@@ -1,0 +1,293 @@
+"""The server over real HTTP, on SQLite and on PostgreSQL: every entry stored
+once keyed by (terminal, seq); gaps, forks and bad entries refused and
+raised as alerts; unsigned, stale, replayed, wrong-terminal and revoked
+requests refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+
+from pos.clock import FakeClock, SystemClock, iso
+from pos.store.journal_format import GENESIS_HASH, JournalRecord, make_record, public_key_hex
+from sync.protocol import RequestSigner
+from sync.schemas import EnrolRequest, WireEntry
+from sync.server import enrolment
+from sync.server import models as m
+from sync.transport import Link, ServerRefused
+
+
+class Device:
+    """A terminal reduced to what the server sees: an id, a key, a chain."""
+
+    def __init__(self, server: Any, terminal_id: str = "T-1", store_id: str = "S001") -> None:
+        self.server = server
+        self.id = terminal_id
+        self.key = Ed25519PrivateKey.generate()
+        self.clock = SystemClock()
+        self.chain: list[JournalRecord] = []
+        self.link = Link(server.url, RequestSigner(self.id, self.key, self.clock))
+        code = enrolment.create_code(server.engine, SystemClock(), store_id)
+        self.link.enroll(
+            EnrolRequest(
+                code=code,
+                terminal_id=self.id,
+                store_id=store_id,
+                public_key=public_key_hex(self.key),
+            )
+        )
+
+    def make(self, n: int, etype: str = "tender.taken") -> list[JournalRecord]:
+        out = []
+        for _ in range(n):
+            prev = self.chain[-1].hash if self.chain else GENESIS_HASH
+            seq = len(self.chain) + 1
+            payload = {
+                "order_id": f"O{seq}",
+                "tender": {"channel": "cash", "amount_minor": 100 * seq},
+            }
+            rec = make_record(self.key, self.id, seq, iso(self.clock.now()), etype, payload, prev)
+            self.chain.append(rec)
+            out.append(rec)
+        return out
+
+    def upload(self, records: list[JournalRecord]) -> Any:
+        return self.link.upload(self.id, [WireEntry.of(r) for r in records])
+
+
+@pytest.fixture
+def srv(db_url: str, tmp_path: Path, server_on: Callable[..., Any]) -> Iterator[Any]:
+    yield server_on(db_url, tmp_path)
+
+
+def _count(server: Any, table: Any, **where: Any) -> int:
+    q = select(func.count()).select_from(table)
+    for k, v in where.items():
+        q = q.where(table.c[k] == v)
+    with server.engine.connect() as conn:
+        return int(conn.execute(q).scalar_one())
+
+
+def _alerts(server: Any) -> list[tuple[str, int]]:
+    with server.engine.connect() as conn:
+        return [(r.kind, r.seq) for r in conn.execute(select(m.alerts).order_by(m.alerts.c.id))]
+
+
+def test_entries_are_stored_once_and_the_high_water_mark_acknowledged(srv: Any) -> None:
+    d = Device(srv)
+    first = d.make(5)
+    ack = d.upload(first)
+    assert (ack.hwm, ack.stored, ack.duplicates, ack.last_hash) == (5, 5, 0, first[-1].hash)
+    again = d.upload(first + d.make(3))
+    assert (again.hwm, again.stored, again.duplicates) == (8, 3, 5)
+    assert d.upload(first[1:3]).hwm == 8
+    assert _count(srv, m.entries, terminal_id="T-1") == 8
+    assert _alerts(srv) == []
+
+
+def test_a_gap_is_refused_stores_nothing_and_raises_an_alert(srv: Any) -> None:
+    d = Device(srv)
+    d.upload(d.make(3))
+    d.make(2)
+    with pytest.raises(ServerRefused) as exc:
+        d.upload(d.chain[4:])
+    assert (exc.value.status, exc.value.error, exc.value.hwm) == (409, "gap", 3)
+    assert _count(srv, m.entries) == 3
+    assert _alerts(srv) == [("gap", 5)]
+
+
+def test_a_fork_at_an_acknowledged_sequence_is_refused_and_raises_an_alert(srv: Any) -> None:
+    d = Device(srv)
+    d.upload(d.make(4))
+    other = make_record(
+        d.key, d.id, 3, d.chain[2].time, "tender.taken", {"order_id": "X"}, d.chain[1].hash
+    )
+    with pytest.raises(ServerRefused) as exc:
+        d.upload([other])
+    assert (exc.value.status, exc.value.error) == (409, "fork")
+    assert _alerts(srv) == [("fork", 3)]
+    with srv.engine.connect() as conn:
+        kept = conn.execute(select(m.entries.c.hash).where(m.entries.c.seq == 3)).scalar_one()
+    assert kept == d.chain[2].hash
+
+
+def test_an_entry_that_does_not_link_to_the_stored_chain_is_refused(srv: Any) -> None:
+    d = Device(srv)
+    d.upload(d.make(2))
+    stray = make_record(
+        d.key, d.id, 3, d.chain[1].time, "tender.taken", {"order_id": "Y"}, "ab" * 32
+    )
+    with pytest.raises(ServerRefused) as exc:
+        d.upload([stray])
+    assert exc.value.error == "chain"
+    assert _alerts(srv) == [("chain", 3)]
+
+
+@pytest.mark.parametrize("how", ["edited", "resigned"])
+def test_an_edited_or_foreign_signed_entry_is_refused_with_its_sequence(srv: Any, how: str) -> None:
+    d = Device(srv)
+    batch = d.make(600)  # large enough to be checked by the worker processes
+    rec = batch[321]
+    if how == "edited":
+        batch[321] = JournalRecord(**{**rec.to_dict(), "payload": rec.payload.replace("O", "Q")})
+    else:
+        forged = make_record(
+            Ed25519PrivateKey.generate(),
+            d.id,
+            rec.seq,
+            rec.time,
+            rec.type,
+            rec.payload_data(),
+            rec.prev_hash,
+        )
+        batch[321] = forged
+    with pytest.raises(ServerRefused) as exc:
+        d.upload(batch)
+    assert (exc.value.status, exc.value.error) == (422, "bad-entry")
+    assert "322" in exc.value.detail
+    assert _count(srv, m.entries) == 0
+    assert _alerts(srv) == [("bad-entry", 322)]
+
+
+def test_terminals_chains_are_kept_apart(srv: Any) -> None:
+    a, b = Device(srv, "T-A"), Device(srv, "T-B")
+    a.upload(a.make(3))
+    b.upload(b.make(2))
+    assert _count(srv, m.entries, terminal_id="T-A") == 3
+    assert _count(srv, m.entries, terminal_id="T-B") == 2
+
+
+def _raw(
+    server: Any,
+    d: Device,
+    body: bytes,
+    clock: Any = None,
+    method: str = "POST",
+    path: str = "/v1/journal",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    url = server.url + path
+    h = (
+        headers
+        if headers is not None
+        else RequestSigner(d.id, d.key, clock or SystemClock()).headers(method, url, body)
+    )
+    return httpx.request(
+        method, url, content=body, headers={**h, "Content-Type": "application/json"}
+    )
+
+
+def _body(d: Device, records: list[JournalRecord], terminal_id: str | None = None) -> bytes:
+    entries = [WireEntry.of(r).model_dump() for r in records]
+    import json
+
+    return json.dumps({"terminal_id": terminal_id or d.id, "entries": entries}).encode()
+
+
+def test_unsigned_badly_signed_stale_replayed_and_wrong_terminal_requests_are_refused(
+    srv: Any,
+) -> None:
+    d, other = Device(srv, "T-1"), Device(srv, "T-2")
+    body = _body(d, d.make(1))
+    assert _raw(srv, d, body, headers={}).json()["error"] == "unsigned"
+    signed = RequestSigner(d.id, d.key, SystemClock()).headers(
+        "POST", srv.url + "/v1/journal", body
+    )
+    tampered = body.replace(b"tender", b"tendex")
+    assert _raw(srv, d, tampered, headers=signed).json()["error"] == "bad-signature"
+    old = FakeClock(SystemClock().now())
+    old.advance(-400)
+    assert _raw(srv, d, body, clock=old).json()["error"] == "stale"
+    ok = _raw(srv, d, body, headers=signed)
+    assert ok.status_code == 200
+    replay = _raw(srv, d, body, headers=signed)
+    assert (replay.status_code, replay.json()["error"]) == (401, "replay")
+    as_other = _raw(srv, other, _body(other, d.chain, terminal_id="T-1"))
+    assert (as_other.status_code, as_other.json()["error"]) == (403, "wrong-terminal")
+    assert _count(srv, m.entries) == 1
+
+
+def test_a_revoked_terminal_is_refused(srv: Any) -> None:
+    d = Device(srv)
+    d.upload(d.make(1))
+    assert enrolment.revoke(srv.engine, SystemClock(), d.id)
+    with pytest.raises(ServerRefused) as exc:
+        d.upload(d.make(1))
+    assert (exc.value.status, exc.value.error) == (403, "revoked")
+
+
+def test_malformed_bodies_get_a_clear_refusal(srv: Any) -> None:
+    d = Device(srv)
+    for body in (
+        b"{",
+        b'{"terminal_id":"T-1","entries":[]}',
+        b'{"terminal_id":"T-1","entries":[{"seq":1}]}',
+    ):
+        r = _raw(srv, d, body)
+        assert r.status_code == 400
+        assert r.json()["error"] == "malformed"
+    recs = d.make(3)
+    r = _raw(srv, d, _body(d, [recs[0], recs[2], recs[1]]))
+    assert (r.status_code, r.json()["error"]) == (400, "malformed")
+
+
+def test_an_enrolment_code_works_once_and_only_for_its_store(srv: Any) -> None:
+    code = enrolment.create_code(srv.engine, SystemClock(), "S001")
+    key = Ed25519PrivateKey.generate()
+    link = Link(srv.url, RequestSigner("T-9", key, SystemClock()))
+    wrong = EnrolRequest(
+        code=code, terminal_id="T-9", store_id="S002", public_key=public_key_hex(key)
+    )
+    with pytest.raises(ServerRefused) as exc:
+        link.enroll(wrong)
+    assert exc.value.error == "wrong-store"
+    right = wrong.model_copy(update={"store_id": "S001"})
+    first = link.enroll(right)
+    assert first.hwm == 0 and len(first.server_key) == 64
+    assert link.enroll(right).server_key == first.server_key  # a lost answer, asked again
+    thief_key = Ed25519PrivateKey.generate()
+    thief = Link(srv.url, RequestSigner("T-10", thief_key, SystemClock()))
+    with pytest.raises(ServerRefused) as exc:
+        thief.enroll(
+            EnrolRequest(
+                code=code, terminal_id="T-10", store_id="S001", public_key=public_key_hex(thief_key)
+            )
+        )
+    assert exc.value.error == "code-used"
+    with pytest.raises(ServerRefused) as exc:
+        link.enroll(right.model_copy(update={"code": "NOPE-NOPE-NOPE"}))
+    assert exc.value.error == "bad-code"
+
+
+def test_enrolment_must_be_signed_by_the_key_being_registered(srv: Any) -> None:
+    code = enrolment.create_code(srv.engine, SystemClock(), "S001")
+    registered, signer = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    link = Link(srv.url, RequestSigner("T-9", signer, SystemClock()))
+    with pytest.raises(ServerRefused) as exc:
+        link.enroll(
+            EnrolRequest(
+                code=code, terminal_id="T-9", store_id="S001", public_key=public_key_hex(registered)
+            )
+        )
+    assert exc.value.status == 401
+
+
+def test_the_openapi_description_is_published(srv: Any) -> None:
+    doc = httpx.get(srv.url + "/openapi.json").json()
+    assert {
+        "/v1/enroll",
+        "/v1/journal",
+        "/v1/journal/state",
+        "/v1/config",
+        "/v1/reports/daily",
+    } <= set(doc["paths"])
+    body = doc["paths"]["/v1/journal"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
+    assert "entries" in body["properties"]
