@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from emv_helpers import exchange_for, kernel_for, txn
 
 from drivers.emv.apdu import CardError
 from drivers.emv.config import TerminalConfig
@@ -10,6 +9,7 @@ from drivers.emv.tvr import TvrBit
 from drivers.virtualcard.profiles import MASTERCARD, PIN_ONLY, UNIONPAY, VISA
 from pos.payments.card import cryptogram as ac
 from pos.payments.card.issuer_keys import sandbox_issuer_key
+from tests.drivers.emv.emv_helpers import exchange_for, kernel_for, txn
 
 
 def _issuer_session_key(profile, atc: bytes) -> bytes:
