@@ -260,6 +260,10 @@ class Order:
                 f"refund {refund.refund_id} is for another order", "Refund the right order."
             )
         require_approval(refund.approval, f"refund order {self.order_id}")
+        if refund.amount.currency != self.currency:
+            raise InvalidInput(
+                f"refund {refund.refund_id} is not in {self.currency}", "Refund the right order."
+            )
         refunded = self.refunded + refund.amount
         total = self.total
         if refunded > total:

@@ -64,6 +64,25 @@ class RefundPlan:
     tenders: tuple[RefundTender, ...]
     tax_by_rate: tuple[RateTax, ...]
 
+    def __post_init__(self) -> None:
+        # Plans are built consistent; this catches a damaged stored refund.
+        minor = self.amount.minor
+        problems = [
+            (minor <= 0, "the amount must be above zero"),
+            (sum(t.amount.minor for t in self.tenders) != minor, "tenders do not add up"),
+            (any(t.amount.minor <= 0 for t in self.tenders), "a tender amount is not positive"),
+            (
+                bool(self.lines) and sum(ln.amount.minor for ln in self.lines) != minor,
+                "lines do not add up",
+            ),
+            (any(ln.quantity < 1 or ln.amount.minor < 0 for ln in self.lines), "a bad line"),
+            (sum(g.gross.minor for g in self.tax_by_rate) != minor, "tax rates do not add up"),
+            (any(g.net + g.tax != g.gross for g in self.tax_by_rate), "a rate does not add up"),
+        ]
+        for failed, what in problems:
+            if failed:
+                raise InvalidInput(f"refund on order {self.order_id}: {what}", _RELOAD)
+
     @property
     def tax(self) -> Money:
         return Money(sum(g.tax.minor for g in self.tax_by_rate), self.amount.currency)

@@ -113,3 +113,22 @@ def test_any_single_field_damage_gives_an_order_or_invalid_input(
     # What loads is a whole order again: consistent, and storable as it was.
     assert Order.from_dict(through_json(restored.to_dict())) == restored
     assert restored.paid <= restored.totals().total
+
+
+@pytest.mark.parametrize(
+    ("key", "change"),
+    [
+        ("amount_minor", lambda v: v + 1),
+        ("amount_minor", lambda v: 0),
+        ("tenders", lambda v: v[:1]),
+        ("tax_by_rate", lambda v: []),
+        ("currency", lambda v: "USD"),
+        ("approval", lambda v: None),
+    ],
+)
+def test_a_damaged_refund_is_reported_not_applied(key: str, change: Any) -> None:
+    order = paid_split()
+    data = through_json(plan_refund(order, [], lines={"L3": 1}).approve(MANAGER, "r-1").to_dict())
+    data[key] = change(data[key])
+    with pytest.raises(InvalidInput):
+        order.apply_refund(Refund.from_dict(data))
