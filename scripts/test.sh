@@ -13,7 +13,10 @@ if [ -z "${POS_TEST_IN_SESSION:-}" ]; then
   # service the store's keys live in.
   exec env POS_TEST_IN_SESSION=1 dbus-run-session -- bash "$0" "$@"
 fi
-eval "$(printf 'pos-test-keyring' | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)"
+# Fresh keyring files for every run: a login keyring left with another
+# password would stay locked.
+keyring_home=$(mktemp -d)
+eval "$(printf 'pos-test-keyring' | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)"
 export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
 
 [ -f scripts/pcscd-vpcd.sh ] && bash scripts/pcscd-vpcd.sh start || true

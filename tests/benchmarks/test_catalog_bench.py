@@ -1,0 +1,122 @@
+"""A 300,000-product catalog: import, barcode lookup and name search, with
+plain sqlite3 lookups on the same rows as the baseline of the same run."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import statistics
+import time
+from pathlib import Path
+
+from pos.barcode import with_check_digit
+from pos.catalog import Product
+from pos.clock import SystemClock
+from pos.money import Money
+from pos.services.catalog_import import import_products
+from pos.services.terminal_services import TerminalServices
+from pos.store.terminal import provision
+
+N = 300_000
+WORDS_ZH = ["牛奶", "可乐", "面包", "苹果", "饼干", "洗发水", "矿泉水", "巧克力", "方便面", "酸奶"]
+WORDS_EN = ["milk", "cola", "bread", "apple", "biscuit", "shampoo", "water", "chocolate", "noodles", "yogurt"]
+
+
+def _products() -> list[Product]:
+    rng = random.Random(7)
+    out = []
+    for i in range(N):
+        w = rng.randrange(len(WORDS_ZH))
+        out.append(
+            Product(
+                sku=f"SKU{i:07d}",
+                barcodes=(with_check_digit(f"69{i:010d}"),),
+                name_zh=f"{WORDS_ZH[w]} {i % 977}号 {rng.randint(100, 999)}g",
+                name_en=f"{WORDS_EN[w]} no.{i % 977} {rng.randint(100, 999)}g",
+                unit_price=Money(rng.randint(100, 99_999)),
+                tax_class="standard",
+                active=True,
+                sold_by_weight=False,
+            )
+        )
+    return out
+
+
+def _median_ms(fn, args) -> float:
+    times = []
+    for a in args:
+        t0 = time.perf_counter()
+        fn(a)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def _p95_ms(fn, args) -> float:
+    times = []
+    for a in args:
+        t0 = time.perf_counter()
+        fn(a)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[int(0.95 * len(times))] * 1000
+
+
+def test_catalog_of_300k_products(tmp_path: Path, record) -> None:
+    products = _products()
+    terminal = provision(tmp_path / "till", "demo", "S001", "T01", SystemClock())
+    services = TerminalServices.wrap(terminal)
+    t0 = time.perf_counter()
+    import_products(terminal.db, terminal.journal, terminal.clock, products, replace=False, source="bench")
+    import_s = time.perf_counter() - t0
+
+    plain = sqlite3.connect(tmp_path / "plain.db")
+    plain.execute("CREATE TABLE b (barcode TEXT PRIMARY KEY, sku TEXT) WITHOUT ROWID")
+    plain.execute("CREATE TABLE p (sku TEXT PRIMARY KEY, name TEXT)")
+    t0 = time.perf_counter()
+    plain.executemany("INSERT INTO b VALUES (?, ?)", [(p.barcodes[0], p.sku) for p in products])
+    plain.executemany("INSERT INTO p VALUES (?, ?)", [(p.sku, p.name_zh) for p in products])
+    plain.commit()
+    plain_import_s = time.perf_counter() - t0
+
+    rng = random.Random(3)
+    codes = [products[rng.randrange(N)].barcodes[0] for _ in range(2000)]
+    co = services.checkout
+    lookup_ms = _median_ms(co.lookup, codes)
+    lookup_p95 = _p95_ms(co.lookup, codes)
+    plain_lookup_ms = _median_ms(
+        lambda c: plain.execute(
+            "SELECT p.* FROM b JOIN p ON p.sku = b.sku WHERE b.barcode = ?", (c,)
+        ).fetchone(),
+        codes,
+    )
+    queries = [f"{WORDS_ZH[i % 10]} {i % 977}号" for i in range(100)] + [
+        f"{WORDS_EN[i % 10]} no.{i % 977}" for i in range(100)
+    ]
+    short = [WORDS_ZH[i % 10][:2] for i in range(50)]
+    search_ms = _median_ms(co.search, queries)
+    search_p95 = _p95_ms(co.search, queries)
+    short_ms = _median_ms(co.search, short)
+    plain_like_ms = _median_ms(
+        lambda q: plain.execute(
+            "SELECT * FROM p WHERE name LIKE ? LIMIT 20", (f"%{q}%",)
+        ).fetchall(),
+        queries[:50],
+    )
+    assert co.search("可乐 5号")
+    services.close()
+    record(
+        "catalog_300k",
+        {
+            "products": N,
+            "import_s": round(import_s, 1),
+            "plain_sqlite3_import_s": round(plain_import_s, 1),
+            "barcode_lookup_median_ms": round(lookup_ms, 3),
+            "barcode_lookup_p95_ms": round(lookup_p95, 3),
+            "plain_sqlite3_lookup_median_ms": round(plain_lookup_ms, 3),
+            "name_search_median_ms": round(search_ms, 2),
+            "name_search_p95_ms": round(search_p95, 2),
+            "two_char_search_median_ms": round(short_ms, 2),
+            "plain_sqlite3_like_scan_median_ms": round(plain_like_ms, 2),
+            "goal_lookup_ms": 1,
+            "goal_search_ms": 30,
+        },
+    )
