@@ -176,18 +176,9 @@ class _Compiler:
             if p.type != BOOL:
                 raise self.fail(v, f"'and'/'or' needs true/false, got {p.type}")
         fns = tuple(p.fn for p in parts)
-        is_and = isinstance(node.op, ast.And)
-        if len(fns) == 2:
-            a, b = fns
-            if is_and:
-                return _Node(lambda f: a(f) and b(f), BOOL)
-            return _Node(lambda f: a(f) or b(f), BOOL)
-        fold = all if is_and else any
-
-        def many(f: Mapping[str, Any]) -> bool:
-            return fold(fn(f) for fn in fns)
-
-        return _Node(many, BOOL)
+        if isinstance(node.op, ast.And):
+            return _Node(_all_of(fns), BOOL)
+        return _Node(_any_of(fns), BOOL)
 
     def _UnaryOp(self, node: ast.UnaryOp) -> _Node:
         inner = self.compile(node.operand)
@@ -236,14 +227,7 @@ class _Compiler:
             left, right = operands[i], operands[i + 1]
             self._check_compare(node, op, left, right)
             steps.append(_compare_step(_CMP_OPS[type(op)], left, right))
-        if len(steps) == 1:
-            return _Node(steps[0], BOOL)
-        chain = tuple(steps)
-
-        def chained(f: Mapping[str, Any]) -> bool:
-            return all(s(f) for s in chain)
-
-        return _Node(chained, BOOL)
+        return _Node(_all_of(tuple(steps)), BOOL)
 
     # -- functions ---------------------------------------------------------------
     def _Call(self, node: ast.Call) -> _Node:
@@ -267,6 +251,44 @@ class _Compiler:
             return _Node(lambda f: not wanted.isdisjoint(g(f)), BOOL)
         shown = ", ".join(types)
         raise self.fail(node, f"no function {name}({shown}); use abs, min, max, len or has_any")
+
+
+# Short shapes get their own closures and longer ones a plain loop: a rule set is
+# evaluated on every payment, and a generator per call costs more than the test.
+def _all_of(fns: tuple[Fn, ...]) -> Fn:
+    if len(fns) == 1:
+        return fns[0]
+    if len(fns) == 2:
+        a, b = fns
+        return lambda f: a(f) and b(f)
+    if len(fns) == 3:
+        a, b, c = fns
+        return lambda f: a(f) and b(f) and c(f)
+
+    def all_of(f: Mapping[str, Any]) -> bool:
+        for fn in fns:  # noqa: SIM110 - a loop allocates no generator per call
+            if not fn(f):
+                return False
+        return True
+
+    return all_of
+
+
+def _any_of(fns: tuple[Fn, ...]) -> Fn:
+    if len(fns) == 2:
+        a, b = fns
+        return lambda f: a(f) or b(f)
+    if len(fns) == 3:
+        a, b, c = fns
+        return lambda f: a(f) or b(f) or c(f)
+
+    def any_of(f: Mapping[str, Any]) -> bool:
+        for fn in fns:  # noqa: SIM110 - a loop allocates no generator per call
+            if fn(f):
+                return True
+        return False
+
+    return any_of
 
 
 def _compare_step(op: Callable[[Any, Any], Any], left: _Node, right: _Node) -> Fn:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable
 
-from pos.risk.attributes import WINDOWS
+from pos.risk.attributes import VELOCITY_SUBJECTS, WINDOWS
 
 HORIZON_MS = max(ms for _label, ms in WINDOWS)
 
@@ -59,6 +59,20 @@ class Series:
         return len(self.times)
 
 
+# Attribute names per subject and window, spelled out once.
+_KEYS: dict[str, tuple[tuple[int, str, str, str], ...]] = {
+    kind: tuple(
+        (
+            ms,
+            f"velocity.{kind}.count_{label}",
+            f"velocity.{kind}.sum_{label}",
+            f"velocity.{kind}.declines_{label}",
+        )
+        for label, ms in WINDOWS
+    )
+    for kind in VELOCITY_SUBJECTS
+}
+
 SubjectKey = tuple[str, str, str]  # (subject kind, subject value, currency)
 
 
@@ -94,21 +108,16 @@ class VelocityIndex:
 
         Counts what was recorded up to `now_ms`: the payment being decided is not
         recorded yet, so it is not counted."""
-        prefix = f"velocity.{kind}."
         key = (kind, value, currency)
         sales = self.sales.get(key) if value else None
         declines = self.declines.get(key) if value else None
-        for label, ms in WINDOWS:
+        for ms, count_key, sum_key, declines_key in _KEYS[kind]:
             start = now_ms - ms
             if sales is not None:
-                count, total = sales.window(start, now_ms)
+                out[count_key], out[sum_key] = sales.window(start, now_ms)
             else:
-                count, total = 0, 0
-            out[prefix + "count_" + label] = count
-            out[prefix + "sum_" + label] = total
-            out[prefix + "declines_" + label] = (
-                declines.count_since(start, now_ms) if declines is not None else 0
-            )
+                out[count_key] = out[sum_key] = 0
+            out[declines_key] = declines.count_since(start, now_ms) if declines is not None else 0
 
     def prune(self, now_ms: int) -> None:
         """Forget what no window can see any more."""
