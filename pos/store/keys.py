@@ -130,7 +130,12 @@ class KeyringKeyStore:
 
     def __init__(self, terminal_id: str, backend: KeyringBackend | None = None) -> None:
         self.service = service_name(terminal_id)
-        self._backend = secure_backend(backend if backend is not None else keyring.get_keyring())
+        if backend is None:
+            try:
+                backend = keyring.get_keyring()
+            except Exception as exc:  # a backend named in PYTHON_KEYRING_BACKEND failed to load
+                raise self._unavailable(exc) from exc
+        self._backend = secure_backend(backend)
 
     def __repr__(self) -> str:
         return f"KeyringKeyStore({self.service!r}, {backend_name(self._backend)})"

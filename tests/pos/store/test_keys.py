@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail, null
+from keyring.backends.chainer import ChainerBackend
+from keyring.backends.SecretService import Keyring as SecretServiceKeyring
+from keyrings.alt.file import PlaintextKeyring
+
+from pos.clock import FakeClock
+from pos.store import keys
+from pos.store.errors import KeystoreUnavailable
+from pos.store.terminal import Terminal, open_terminal, provision
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [null.Keyring(), fail.Keyring(), PlaintextKeyring()],
+    ids=["null", "fail", "plaintext"],
+)
+def test_keyring_backends_that_do_not_protect_secrets_are_refused(
+    backend: KeyringBackend,
+) -> None:
+    with pytest.raises(KeystoreUnavailable) as err:
+        keys.KeyringKeyStore("T-1", backend)
+    assert "does not protect secrets" in err.value.message
+    assert "gnome-keyring" in err.value.remedy and "Keychain" in err.value.remedy
+
+
+def test_chain_of_only_insecure_backends_is_refused() -> None:
+    class InsecureChain(ChainerBackend):
+        backends = (null.Keyring(), PlaintextKeyring())
+
+    with pytest.raises(KeystoreUnavailable, match="no keyring backend here protects"):
+        keys.secure_backend(InsecureChain())
+
+
+def test_chain_resolves_to_its_secure_member_and_skips_plaintext_fallbacks() -> None:
+    secret_service = SecretServiceKeyring()
+
+    class MixedChain(ChainerBackend):
+        backends = (PlaintextKeyring(), secret_service)
+
+    assert keys.secure_backend(MixedChain()) is secret_service
+
+
+def _pos(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pos.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["keyring.backends.null.Keyring", "keyrings.alt.file.PlaintextKeyring"],
+)
+def test_init_honours_python_keyring_backend_and_refuses_insecure_ones(
+    tmp_path: Path, backend: str
+) -> None:
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": backend, "HOME": str(tmp_path)}
+    result = _pos(env, "--data-dir", str(tmp_path / "t"), "init", "--store-id", "S001")
+    assert result.returncode == 5, result.stderr
+    assert "does not protect secrets" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "t" / "terminal.json").exists()
+
+
+def test_keyring_keystore_round_trips_secrets(real_keyring: KeyringBackend) -> None:
+    store = keys.KeyringKeyStore(f"T-rt-{os.getpid()}", real_keyring)
+    secret = keys.new_secret()
+    try:
+        assert store.get("probe") is None
+        store.set("probe", secret)
+        assert store.get("probe") == secret
+    finally:
+        store.delete("probe")
+    assert store.get("probe") is None
+    store.delete("probe")  # deleting twice is fine
+
+
+def test_keyring_terminal_keeps_no_key_in_its_data_directory(keyring_terminal: Terminal) -> None:
+    assert keyring_terminal.keystore.kind == "keyring"
+    assert not keyring_terminal.demo_keystore
+    files = b"".join(p.read_bytes() for p in keyring_terminal.data_dir.iterdir() if p.is_file())
+    for name in keys.ALL_KEYS:
+        secret = keyring_terminal.keystore.get(name)
+        assert secret is not None and len(secret) == 32
+        assert secret not in files and secret.hex().encode() not in files
+
+
+def test_keyring_terminal_reopens_with_keys_from_the_keyring(
+    keyring_terminal: Terminal, real_keyring: KeyringBackend
+) -> None:
+    data_dir = keyring_terminal.data_dir
+    keyring_terminal.close()
+    with open_terminal(data_dir, FakeClock(), keyring_backend=real_keyring) as again:
+        assert again.verify_journal().ok
+
+
+def test_two_terminals_share_one_keyring_without_mixing_keys(
+    tmp_path: Path, real_keyring: KeyringBackend
+) -> None:
+    made = []
+    try:
+        for name in ("a", "b"):
+            made.append(
+                provision(
+                    tmp_path / name,
+                    "keyring",
+                    "S001",
+                    None,
+                    FakeClock(),
+                    keyring_backend=real_keyring,
+                )
+            )
+        assert made[0].public_key != made[1].public_key
+        assert made[0].card_token_key != made[1].card_token_key
+    finally:
+        for terminal in made:
+            terminal.close()
+            for key_name in keys.ALL_KEYS:
+                terminal.keystore.delete(key_name)
+
+
+def test_existing_keys_for_a_terminal_id_are_never_overwritten(
+    tmp_path: Path, real_keyring: KeyringBackend
+) -> None:
+    tid = f"T-dup-{os.getpid()}"
+    first = provision(
+        tmp_path / "a", "keyring", "S001", tid, FakeClock(), keyring_backend=real_keyring
+    )
+    try:
+        db_key = first.keystore.get(keys.DB_KEY)
+        with pytest.raises(Exception, match="already holds keys"):
+            provision(
+                tmp_path / "b", "keyring", "S001", tid, FakeClock(), keyring_backend=real_keyring
+            )
+        assert first.keystore.get(keys.DB_KEY) == db_key
+    finally:
+        first.close()
+        for key_name in keys.ALL_KEYS:
+            first.keystore.delete(key_name)
+
+
+def test_locked_or_unreachable_keyring_is_reported_not_crashed(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path}/no-bus",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring",
+    }
+    result = _pos(env, "--data-dir", str(tmp_path / "t"), "init", "--store-id", "S001")
+    assert result.returncode == 5, result.stderr
+    assert "keyring" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
