@@ -151,6 +151,13 @@ def handwritten(f: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     return "allow", ()
 
 
+INSERT = (
+    "INSERT INTO risk_events (at_ms, kind, outcome, amount_minor, currency, channel, "
+    "terminal_id, cashier_id, card_token, account, hour_of_week, items)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
 def _fill_history(db: Database, rows: int, rng: random.Random) -> None:
     now_ms = int(NOW.timestamp() * 1000)
     span_ms = 60 * 86_400_000  # two months of history
@@ -170,20 +177,10 @@ def _fill_history(db: Database, rows: int, rng: random.Random) -> None:
                  rng.randint(1, 12))
             )  # fmt: skip
             if len(batch) == 50_000:
-                conn.executemany(
-                    "INSERT INTO risk_events (at_ms, kind, outcome, amount_minor, currency, "
-                    "channel, terminal_id, cashier_id, card_token, account, hour_of_week, items)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    batch,
-                )
+                conn.executemany(INSERT, batch)
                 batch.clear()
         if batch:
-            conn.executemany(
-                "INSERT INTO risk_events (at_ms, kind, outcome, amount_minor, currency, "
-                "channel, terminal_id, cashier_id, card_token, account, hour_of_week, items)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                batch,
-            )
+            conn.executemany(INSERT, batch)
 
 
 def _contexts(n: int, rng: random.Random) -> list[RiskContext]:

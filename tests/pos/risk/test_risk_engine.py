@@ -299,3 +299,58 @@ def test_an_unknown_outcome_is_refused(db: Database, engine: RiskEngine, ctx: Ct
 
     with db.transaction() as conn, pytest.raises(InvalidInput):
         engine.record(conn, ctx(), "maybe")
+
+
+def test_an_allow_listed_card_skips_velocity_review_but_not_the_offline_cap(
+    db: Database, engine: RiskEngine, ctx: Ctx
+) -> None:
+    with db.transaction() as conn:
+        engine.add_list_entry(conn, "allow", "card", "tok-a", note="staff", by="m1", at="t")
+        for minute in range(3):
+            engine.record(conn, ctx(at=T0 + timedelta(minutes=minute)), "approved")
+    d = engine.decide(ctx(at=T0 + timedelta(minutes=4)))
+    assert (d.action, d.rule_ids, d.overridden) == (
+        "allow", ("list-card-allowed",), ("card-velocity-10m",)
+    )  # fmt: skip
+    offline = engine.decide(ctx(at=T0 + timedelta(minutes=4), online=False, amount=Money(1500_00)))
+    assert offline.action == "review"
+    with db.read() as conn:
+        reopened = RiskEngine.open(conn, now=T0 + timedelta(minutes=4))
+    assert reopened.decide(ctx(at=T0 + timedelta(minutes=4))).action == "allow"
+    with db.transaction() as conn:
+        assert reopened.remove_list_entry(conn, "allow", "card", "tok-a")
+    assert reopened.decide(ctx(at=T0 + timedelta(minutes=4))).action == "review"
+
+
+def test_decisions_and_records_from_several_threads_lose_nothing(
+    db: Database, engine: RiskEngine, ctx: Ctx
+) -> None:
+    import threading
+
+    def till(n: int) -> None:
+        for i in range(40):
+            c = ctx(at=T0 + timedelta(seconds=i), card_token=f"tok-{n}")
+            d = engine.decide(c)
+            with db.transaction() as conn:
+                engine.record(conn, c, "approved", d)
+
+    threads = [threading.Thread(target=till, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    f = engine.features(ctx(at=T0 + timedelta(minutes=1)))
+    assert f["velocity.terminal.count_10m"] == 160
+    with db.read() as conn:
+        assert conn.execute("SELECT count(*) FROM risk_events").fetchone()[0] == 160
+        fresh = RiskEngine.open(conn, now=T0 + timedelta(minutes=1))
+    assert fresh.features(ctx(at=T0 + timedelta(minutes=1)))["velocity.terminal.count_10m"] == 160
+
+
+def test_a_bad_list_entry_is_refused(db: Database, engine: RiskEngine) -> None:
+    from pos.errors import InvalidInput
+
+    with db.transaction() as conn, pytest.raises(InvalidInput, match="BIN"):
+        engine.add_list_entry(conn, "block", "bin", "12ab", note="", by="", at="t")
+    with db.transaction() as conn, pytest.raises(InvalidInput, match="no list"):
+        engine.add_list_entry(conn, "grey", "card", "x", note="", by="", at="t")
