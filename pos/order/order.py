@@ -6,7 +6,7 @@ Typical use:
 
     order = Order.open("o-1", cashier_id="u-7")
     order = order.add_product(cola, quantity=2)
-    order = order.add_scan(bananas, parse_scan("2001234004994"))
+    order = order.add_scan(apples, parse_scan("2000101004998"))  # label: 4.99
     order = order.discount_order(Discount.percent(1000))
     order = order.add_tender(Tender("alipay", Money(500), reference="2088..."))
     order = order.tender_cash(Money(10000))   # -> paid, order.change = the change

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pos.errors import NotFound
 from pos.money import Money
 from pos.order.discounts import Discount, DiscountPolicy, checked_amount
 from pos.order.lines import Line
@@ -59,7 +60,10 @@ class Totals:
         return self.line_discounts + self.order_discount
 
     def line(self, line_id: str) -> LineTotal:
-        return next(lt for lt in self.lines if lt.line_id == line_id)
+        for lt in self.lines:
+            if lt.line_id == line_id:
+                return lt
+        raise NotFound(f"no line {line_id} in these totals", "Pick a line on the order.")
 
     def to_dict(self) -> dict[str, Any]:
         return {
