@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from ui.qt import QApplication, QEvent, QKeyEvent, QObject, Qt, QTimer, Signal
+from ui.qt import QApplication, QEvent, QKeyEvent, QObject, Qt, QTimer, QWidget, Signal
 
 
 class ScannerFilter(QObject):
@@ -29,6 +29,7 @@ class ScannerFilter(QObject):
         self._min_length = min_length
         self._now = monotonic
         self._held: list[QKeyEvent] = []
+        self._target: QWidget | None = None  # where the held keys were going
         self._last = 0.0
         self._replaying = False
         self.enabled = True
@@ -41,8 +42,10 @@ class ScannerFilter(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if self._replaying or not self.enabled or event.type() != QEvent.Type.KeyPress:
             return False
-        # Only the window's key delivery, not the propagation to parents.
-        if not isinstance(event, QKeyEvent) or obj is not QApplication.focusWidget():
+        # Widgets only: Qt first hands the key to the window object, then to the
+        # focused widget. A key a widget ignores goes on to its parent; held keys
+        # are consumed, so a burst is only ever seen once.
+        if not isinstance(event, QKeyEvent) or not isinstance(obj, QWidget):
             return False
         now = self._now()
         fast = bool(self._held) and now - self._last <= self._max_gap
@@ -67,6 +70,8 @@ class ScannerFilter(QObject):
             return False
         if self._held and not fast:
             self.flush()
+        if not self._held:
+            self._target = obj
         self._held.append(
             QKeyEvent(QEvent.Type.KeyPress, key, event.modifiers(), text, event.isAutoRepeat())
         )
@@ -75,10 +80,10 @@ class ScannerFilter(QObject):
         return True
 
     def flush(self) -> None:
-        """Hand held keys to the focused widget: they were typed, not scanned."""
+        """Hand held keys to the widget they were for: they were typed, not scanned."""
         self._flush_timer.stop()
         held, self._held = self._held, []
-        target = QApplication.focusWidget()
+        target = self._target
         if not held or target is None:
             return
         self._replaying = True

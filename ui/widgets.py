@@ -39,6 +39,7 @@ QPushButton[role="alipay"] { background: #1677ff; color: white; border: none; fo
 QPushButton[role="wechat"] { background: #07c160; color: white; border: none; font-weight: bold; }
 QPushButton[role="card"] { background: #495057; color: white; border: none; font-weight: bold; }
 QPushButton[role="cash"] { background: #f59f00; color: white; border: none; font-weight: bold; }
+QPushButton[role]:disabled { background: #e9ecef; color: #adb5bd; border: 1px solid #dee2e6; }
 QLabel[role="total"] { font-size: 40px; font-weight: bold; color: #212529; }
 QLabel[role="title"] { font-size: 24px; font-weight: bold; }
 QLabel[role="error"] { color: #c92a2a; font-weight: bold; }

@@ -133,7 +133,7 @@ class CashierScreen(QWidget):
         # right: totals and sale actions
         self.totals = TotalsPanel(ctx)
         self.pay_button = button("", "primary", 96)
-        self.pay_button.clicked.connect(self._tender)
+        self.pay_button.clicked.connect(lambda: self._tender())
         self.park_button = button("")
         self.park_button.clicked.connect(self._park)
         self.resume_button = button("")

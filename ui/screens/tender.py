@@ -50,7 +50,7 @@ class TenderPanel(QWidget):
         self.tendered.setReadOnly(True)
         self.tendered.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.change = label("", "info")
-        self.suggest_row = QHBoxLayout()
+        self.suggest_row = QGridLayout()
         self.suggest_buttons: list[QPushButton] = []
         keys = QGridLayout()
         for i, k in enumerate(["7", "8", "9", "4", "5", "6", "1", "2", "3", "00", "0", "."]):
@@ -85,6 +85,7 @@ class TenderPanel(QWidget):
         right.addLayout(self.suggest_row)
         right.addLayout(keys)
         right.addWidget(self.change)
+        right.addStretch(1)
         lay = QHBoxLayout(self)
         lay.addLayout(left, 3)
         lay.addLayout(right, 2)
@@ -138,10 +139,10 @@ class TenderPanel(QWidget):
         for b in self.suggest_buttons:
             b.deleteLater()
         self.suggest_buttons = []
-        for m in suggest_cash(due):
+        for i, m in enumerate(suggest_cash(due)):
             b = button(self._ctx.money(m), "", 56)
             b.clicked.connect(lambda _=False, m=m: self.cash.emit(m))
-            self.suggest_row.addWidget(b)
+            self.suggest_row.addWidget(b, i // 3, i % 3)
             self.suggest_buttons.append(b)
         self._set_tendered("")
 

@@ -1,0 +1,268 @@
+"""The manager's ports over the terminal: the drawer count and day close, the
+Z report, exports, and the review tables (refunds and voids, the offline card
+queue, risk decisions, sync status, settings). Reads are plain queries on the
+store and its journal; closing and exporting go through pos.reports."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pos.auth import Approval
+from pos.canonical import loads
+from pos.errors import NotAllowed
+from pos.flows.cancel import Cancelled, CancelToken
+from pos.flows.ports import Progress
+from pos.flows.text import Text
+from pos.flows.views import CashCount, Table, ZView
+from pos.money import Money
+from pos.payments.router import PaymentRouter
+from pos.reports.compute import ReportContext
+from pos.reports.exports import export
+from pos.reports.model import SettlementReport
+from pos.reports.tables import report_doc
+from pos.reports.zreport import close_day, daily_report, x_report
+from pos.services.terminal_services import TerminalServices
+from pos.store import outbox
+
+# Notes and coins of the renminbi in fen, largest first.
+DENOMINATIONS: dict[str, list[int]] = {
+    "CNY": [10000, 5000, 2000, 1000, 500, 100, 50, 10],
+    "HKD": [100000, 50000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10],
+}
+
+
+def _t(zh: str, en: str) -> Text:
+    return Text(zh, en)
+
+
+class Backoffice:
+    """Implements DayClosePort and ReviewPort."""
+
+    def __init__(self, services: TerminalServices, router: PaymentRouter | None = None) -> None:
+        self.services = services
+        self.router = router
+
+    @property
+    def _db(self):  # type: ignore[no-untyped-def]
+        return self.services.terminal.db
+
+    # -- DayClosePort ----------------------------------------------------------------------
+    def business_date(self) -> str:
+        return self.services.checkout.business_date()
+
+    def _ctx(self) -> ReportContext:
+        t, checkout = self.services.terminal, self.services.checkout
+        return ReportContext(
+            t.store_id,
+            t.terminal_id,
+            checkout.settings.currency,
+            checkout.timezone,
+            checkout.business_date,
+        )
+
+    def _report(self, business_date: str) -> SettlementReport:
+        """The Z report once the day is closed, the figures so far before."""
+        return daily_report(
+            self.services.terminal.db,
+            self._ctx(),
+            business_date,
+            self.services.terminal.clock.now(),
+        )
+
+    def expected_cash(self, business_date: str) -> Money:
+        """Cash the drawer should hold: the float, plus cash taken, less cash given back."""
+        t = self.services.terminal
+        return x_report(t.db, self._ctx(), business_date, t.clock.now()).cash.expected
+
+    def denominations(self, currency: str) -> list[int]:
+        try:
+            return list(DENOMINATIONS[currency])
+        except KeyError:
+            raise NotAllowed(
+                f"no note list for {currency}", "Count the drawer as one total instead."
+            ) from None
+
+    def close_day(
+        self, business_date: str, counted: CashCount, reason: str, approval: Approval
+    ) -> dict[str, Any]:
+        t = self.services.terminal
+        closed = close_day(
+            t.db,
+            t.journal,
+            self._ctx(),
+            business_date,
+            now=t.clock.now(),
+            counted=counted.total(),
+            reason=reason,
+            approval=approval,
+        )
+        return closed.report.to_dict()
+
+    def export(
+        self, business_date: str, fmt: str, out: Path, progress: Progress, cancel: CancelToken
+    ) -> Path:
+        def step(done: int, total: int) -> None:
+            if cancel.cancelled:
+                raise Cancelled()
+            progress(done, total)
+
+        report = self._report(business_date)
+        return export(report_doc(report, self.services.checkout.timezone), fmt, out, step)
+
+    # -- ReviewPort --------------------------------------------------------------------------
+    def z_view(self, business_date: str) -> ZView:
+        r = self._report(business_date)
+        return ZView(
+            business_date=r.business_date,
+            sales_count=r.sales.count,
+            gross=r.gross,
+            refunds=r.refunds.amount,
+            net=r.net,
+            by_hour=tuple((h.hour, h.sales.amount) for h in r.hours),
+            by_channel=tuple((t.channel, t.payments.amount) for t in r.tenders),
+            tax_by_rate=tuple((t.rate_bp, t.tax) for t in r.tax_by_rate),
+            z_number=r.z_no,
+        )
+
+    def _journal(self, types: Sequence[str], business_date: str | None) -> list[sqlite3.Row]:
+        marks = ",".join("?" * len(types))
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT seq, time, type, payload FROM journal WHERE type IN ({marks})"
+                " ORDER BY seq DESC LIMIT 500",
+                tuple(types),
+            ).fetchall()
+        out = []
+        for r in rows:
+            payload = loads(r[3])
+            if (
+                business_date is None
+                or payload.get("business_date", business_date) == business_date
+            ):
+                out.append((r[0], r[1], r[2], payload))
+        return out  # type: ignore[return-value]
+
+    def refunds_and_voids(self, business_date: str) -> Table:
+        currency = self.services.checkout.settings.currency
+        rows = []
+        for seq, time, kind, p in self._journal(
+            ("refund.completed", "order.voided"), business_date
+        ):
+            if kind == "refund.completed":
+                refund = p.get("refund", {})
+                amount = Money(int(refund.get("amount_minor", 0)), currency)
+                who = refund.get("approval", {}).get("user_id", "")
+                what, reason = "退款 refund", refund.get("reason", "")
+            else:
+                amount = Money(
+                    sum(int(t.get("amount_minor", 0)) for t in p.get("tenders", [])), currency
+                )
+                who = p.get("approver_id") or ""
+                what, reason = "作废 void", p.get("reason", "")
+            rows.append(
+                (
+                    str(seq),
+                    time[11:19],
+                    what,
+                    p.get("order_id", ""),
+                    amount.amount_text(),
+                    str(who),
+                    str(reason),
+                )
+            )
+        return Table(
+            (
+                _t("序号", "Seq"),
+                _t("时间", "Time"),
+                _t("类型", "Kind"),
+                _t("订单", "Order"),
+                _t("金额", "Amount"),
+                _t("批准人", "Approved by"),
+                _t("原因", "Reason"),
+            ),
+            tuple(rows),
+        )
+
+    def offline_card_queue(self) -> Table:
+        with self._db.read() as conn:
+            try:
+                rows = conn.execute(
+                    "SELECT o.stored_at, p.order_id, p.masked_pan, o.amount_minor, o.currency,"
+                    " o.forward_state, o.attempts, o.response_code FROM card_offline o"
+                    " JOIN card_payments p USING (intent_id) ORDER BY o.stored_at DESC LIMIT 500"
+                ).fetchall()
+            except sqlite3.OperationalError:
+                rows = []  # a store made before card payments existed
+        return Table(
+            (
+                _t("存储时间", "Stored"),
+                _t("订单", "Order"),
+                _t("卡号", "Card"),
+                _t("金额", "Amount"),
+                _t("状态", "State"),
+                _t("尝试", "Tries"),
+                _t("应答码", "Response"),
+            ),
+            tuple(
+                (r[0][:19], r[1], r[2], Money(int(r[3]), r[4]).amount_text(), r[5], str(r[6]), r[7])
+                for r in rows
+            ),
+        )
+
+    def risk_decisions(self, business_date: str) -> Table:
+        rows = []
+        for seq, time, _kind, p in self._journal(("risk.decision",), None):
+            reasons = "; ".join(
+                str(x.get("en", x)) if isinstance(x, dict) else str(x) for x in p.get("reasons", [])
+            )
+            rows.append(
+                (
+                    str(seq),
+                    time[11:19],
+                    str(p.get("action", "")),
+                    str(p.get("channel", "")),
+                    reasons,
+                    ", ".join(p.get("rule_ids", [])),
+                )
+            )
+        return Table(
+            (
+                _t("序号", "Seq"),
+                _t("时间", "Time"),
+                _t("决定", "Decision"),
+                _t("渠道", "Channel"),
+                _t("原因", "Reasons"),
+                _t("规则", "Rules"),
+            ),
+            tuple(rows),
+        )
+
+    def sync_status(self) -> Table:
+        clock = self.services.terminal.clock
+        with self._db.read() as conn:
+            backlog = outbox.backlog(conn)
+            age = outbox.oldest_age(conn, clock.now())
+            acked = outbox.acked_seq(conn)
+        rows = (
+            ("待上传条目 entries to push", str(backlog)),
+            ("最早未传 oldest waiting", "" if age is None else f"{int(age.total_seconds())} s"),
+            ("服务器已确认 acknowledged up to", str(acked)),
+        )
+        return Table((_t("项目", "Item"), _t("值", "Value")), rows)
+
+    def settings(self) -> Table:
+        t = self.services.terminal
+        rows = [
+            ("终端 terminal", t.terminal_id),
+            ("门店 store", t.store_id),
+            ("数据目录 data dir", str(t.data_dir)),
+            ("密钥库 keystore", "demo" if t.demo_keystore else "OS keyring"),
+        ]
+        if self.router is not None:
+            for name in self.router.channel_names:
+                up = name in self.router.available()
+                rows.append((f"支付通道 channel {name}", "up" if up else "down"))
+        return Table((_t("设置", "Setting"), _t("值", "Value")), tuple(rows))

@@ -1,0 +1,94 @@
+"""`pos demo`: the app with embedded defaults. A fresh demo data dir with the
+demo catalog, a manager and a cashier, the sandbox Alipay and WeChat Pay
+gateways on loopback, the card tender (or why it is unavailable). With
+--kiosk the self-service kiosk; with --headless --screenshots DIR a scripted
+sale through every tender, offscreen, saving a screenshot of each screen."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pos.clock import Clock, SystemClock
+from pos.services.catalog_import import import_products, read_catalog_file
+from pos.services.terminal_services import TerminalServices
+from pos.store.terminal import provision
+from ui.wiring import Runtime, open_runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CATALOG = ROOT / "assets" / "demo_catalog.csv"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    user_id: str
+    name: str
+    role: str
+    pin: str
+
+
+# Demo accounts, printed on the console and the login screen of the demo only.
+MANAGER = DemoUser("m1", "王芳 Wang Fang", "manager", "2580")
+CASHIER = DemoUser("c1", "李雷 Li Lei", "cashier", "1357")
+
+
+def fresh_data_dir(base: Path | None = None) -> Path:
+    parent = base or Path(tempfile.gettempdir())
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="pos-demo-", dir=parent))
+
+
+def provision_demo(data_dir: Path, clock: Clock | None = None) -> None:
+    """A demo terminal: demo keystore (says so), the demo catalog, two users."""
+    clock = clock or SystemClock()
+    terminal = provision(data_dir, "demo", "S-DEMO", "T-DEMO-1", clock)
+    with TerminalServices.wrap(terminal) as services:
+        t = services.terminal
+        products = read_catalog_file(DEMO_CATALOG, "CNY")
+        import_products(t.db, t.journal, clock, products, replace=True, source="demo")
+        for u in (MANAGER, CASHIER):
+            services.users.add(u.user_id, u.name, u.role, u.pin)
+
+
+def demo_runtime(data_dir: Path, clock: Clock | None = None) -> Runtime:
+    """Provision (when new) and open the demo terminal with its sandbox gateways."""
+    if not (data_dir / "terminal.json").exists():
+        provision_demo(data_dir, clock)
+    return open_runtime(data_dir, clock, with_sandbox=True, sandbox_poll=1.0)
+
+
+def run_demo(
+    data_dir: Path | None,
+    kiosk: bool,
+    headless: bool,
+    screenshots: Path | None,
+    locale: str,
+    say: Callable[[str], None] = print,
+) -> int:
+    if headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        headless = True
+    data_dir = data_dir or fresh_data_dir()
+    say(f"demo data dir: {data_dir}")
+    say("DEMO KEYSTORE: keys are in a file in the data dir, for the demo only.")
+    say(f"manager PIN {MANAGER.pin} ({MANAGER.name}), cashier PIN {CASHIER.pin} ({CASHIER.name})")
+    runtime = demo_runtime(data_dir)
+    say(f"sandbox gateways on {runtime.sandbox_url}")
+    from ui.app import App
+
+    app = App(runtime, locale, kiosk, terminal_name="T-DEMO-1")
+    if not headless:
+        return app.run()
+    from ui.demo_script import DemoScript
+
+    out = screenshots or data_dir / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        report = DemoScript(app, out, say).run()
+    finally:
+        app.close()
+    say(report)
+    return 0

@@ -1,0 +1,639 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="en_US">
+<context>
+    <name>ApprovalDialog</name>
+    <message>
+        <location filename="../widgets.py" line="181" />
+        <source>Manager approval</source>
+        <translation>Manager approval</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="185" />
+        <source>A manager enters their PIN to approve.</source>
+        <translation>A manager enters their PIN to approve.</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="186" />
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+</context>
+<context>
+    <name>CartTable</name>
+    <message>
+        <location filename="../screens/cart.py" line="44" />
+        <source>Item</source>
+        <translation>Item</translation>
+    </message>
+    <message>
+        <location filename="../screens/cart.py" line="45" />
+        <source>Qty</source>
+        <translation>Qty</translation>
+    </message>
+    <message>
+        <location filename="../screens/cart.py" line="46" />
+        <source>Price</source>
+        <translation>Price</translation>
+    </message>
+    <message>
+        <location filename="../screens/cart.py" line="47" />
+        <source>Discount</source>
+        <translation>Discount</translation>
+    </message>
+    <message>
+        <location filename="../screens/cart.py" line="48" />
+        <source>Total</source>
+        <translation>Total</translation>
+    </message>
+</context>
+<context>
+    <name>CashierScreen</name>
+    <message>
+        <location filename="../screens/cashier.py" line="168" />
+        <source>Cashier: %1</source>
+        <translation>Cashier: %1</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="169" />
+        <location filename="../screens/cashier.py" line="173" />
+        <source>Manager</source>
+        <translation>Manager</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="172" />
+        <source>Refund</source>
+        <translation>Refund</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="174" />
+        <source>Log out</source>
+        <translation>Log out</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="175" />
+        <source>Scan, or type a name or code to search</source>
+        <translation>Scan, or type a name or code to search</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="176" />
+        <source>Qty…</source>
+        <translation>Qty…</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="177" />
+        <source>Discount…</source>
+        <translation>Discount…</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="178" />
+        <source>Void line</source>
+        <translation>Void line</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="179" />
+        <source>Pay</source>
+        <translation>Pay</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="180" />
+        <source>Park</source>
+        <translation>Park</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="181" />
+        <source>Resume…</source>
+        <translation>Resume…</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="182" />
+        <source>Void sale</source>
+        <translation>Void sale</translation>
+    </message>
+    <message>
+        <location filename="../screens/cashier.py" line="183" />
+        <source>Check the payment again</source>
+        <translation>Check the payment again</translation>
+    </message>
+</context>
+<context>
+    <name>CustomerDisplay</name>
+    <message>
+        <location filename="../screens/customer.py" line="52" />
+        <source>Thank you!</source>
+        <translation>Thank you!</translation>
+    </message>
+    <message>
+        <location filename="../screens/customer.py" line="54" />
+        <source>Welcome</source>
+        <translation>Welcome</translation>
+    </message>
+    <message>
+        <location filename="../screens/customer.py" line="55" />
+        <source>Total</source>
+        <translation>Total</translation>
+    </message>
+    <message>
+        <location filename="../screens/customer.py" line="76" />
+        <source>Scan with %1 to pay %2</source>
+        <translation>Scan with %1 to pay %2</translation>
+    </message>
+</context>
+<context>
+    <name>DayCloseTab</name>
+    <message>
+        <location filename="../screens/manager.py" line="114" />
+        <source>Close the day %1</source>
+        <translation>Close the day %1</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="115" />
+        <source>Reason for over/short (needed when not zero):</source>
+        <translation>Reason for over/short (needed when not zero):</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="116" />
+        <source>Close the day (manager PIN)</source>
+        <translation>Close the day (manager PIN)</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="117" />
+        <source>Cancel export</source>
+        <translation>Cancel export</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="119" />
+        <source>Export %1</source>
+        <translation>Export %1</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="163" />
+        <source>Expected in drawer: %1</source>
+        <translation>Expected in drawer: %1</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="165" />
+        <source>Counted: %1</source>
+        <translation>Counted: %1</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="168" />
+        <source>Over</source>
+        <translation>Over</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="170" />
+        <source>Short</source>
+        <translation>Short</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="172" />
+        <source>Exact</source>
+        <translation>Exact</translation>
+    </message>
+</context>
+<context>
+    <name>DiscountDialog</name>
+    <message>
+        <location filename="../screens/dialogs.py" line="64" />
+        <source>Line discount</source>
+        <translation>Line discount</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="66" />
+        <source>Percent off</source>
+        <translation>Percent off</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="73" />
+        <source>Or an amount off</source>
+        <translation>Or an amount off</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="77" />
+        <source>Apply amount</source>
+        <translation>Apply amount</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="84" />
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="96" />
+        <source>Write the amount like 5.00</source>
+        <translation>Write the amount like 5.00</translation>
+    </message>
+</context>
+<context>
+    <name>KioskWindow</name>
+    <message>
+        <location filename="../screens/kiosk.py" line="157" />
+        <source>Welcome</source>
+        <translation>Welcome</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="158" />
+        <source>Scan your first item, or touch to start</source>
+        <translation>Scan your first item, or touch to start</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="159" />
+        <source>Start</source>
+        <translation>Start</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="160" />
+        <source>Scan each item's barcode. Scan your payment code to pay.</source>
+        <translation>Scan each item's barcode. Scan your payment code to pay.</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="161" />
+        <source>Pay with Alipay</source>
+        <translation>Pay with Alipay</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="162" />
+        <source>Pay with WeChat</source>
+        <translation>Pay with WeChat</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="163" />
+        <source>Pay by card</source>
+        <translation>Pay by card</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="164" />
+        <source>Remove item (staff)</source>
+        <translation>Remove item (staff)</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="165" />
+        <source>Cancel my shopping</source>
+        <translation>Cancel my shopping</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="166" />
+        <source>Close kiosk (staff)</source>
+        <translation>Close kiosk (staff)</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="167" />
+        <source>Thank you! Take your receipt and items.</source>
+        <translation>Thank you! Take your receipt and items.</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="170" />
+        <location filename="../screens/kiosk.py" line="244" />
+        <source>Attendant is coming</source>
+        <translation>Attendant is coming</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="172" />
+        <location filename="../screens/kiosk.py" line="246" />
+        <source>Call attendant</source>
+        <translation>Call attendant</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="174" />
+        <source>Staff</source>
+        <translation>Staff</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="176" />
+        <source>Still there? Your cart clears in %1 s. Touch here to continue.</source>
+        <translation>Still there? Your cart clears in %1 s. Touch here to continue.</translation>
+    </message>
+    <message>
+        <location filename="../screens/kiosk.py" line="253" />
+        <source>Total %1</source>
+        <translation>Total %1</translation>
+    </message>
+</context>
+<context>
+    <name>LoginScreen</name>
+    <message>
+        <location filename="../screens/login.py" line="46" />
+        <source>Store checkout</source>
+        <translation>Store checkout</translation>
+    </message>
+    <message>
+        <location filename="../screens/login.py" line="48" />
+        <source>Enter your PIN to start</source>
+        <translation>Enter your PIN to start</translation>
+    </message>
+</context>
+<context>
+    <name>ManagerScreen</name>
+    <message>
+        <location filename="../screens/manager.py" line="336" />
+        <source>Day close</source>
+        <translation>Day close</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="337" />
+        <source>Z report</source>
+        <translation>Z report</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="338" />
+        <source>Refunds and voids</source>
+        <translation>Refunds and voids</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="339" />
+        <source>Offline card queue</source>
+        <translation>Offline card queue</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="340" />
+        <source>Risk decisions</source>
+        <translation>Risk decisions</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="341" />
+        <source>Sync</source>
+        <translation>Sync</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="342" />
+        <source>Settings</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="346" />
+        <source>Back to the till</source>
+        <translation>Back to the till</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="347" />
+        <source>Refresh</source>
+        <translation>Refresh</translation>
+    </message>
+</context>
+<context>
+    <name>ParkedDialog</name>
+    <message>
+        <location filename="../screens/dialogs.py" line="107" />
+        <source>Parked sales</source>
+        <translation>Parked sales</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="110" />
+        <source>%1 items, %2</source>
+        <translation>%1 items, %2</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="116" />
+        <source>Resume</source>
+        <translation>Resume</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="118" />
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="122" />
+        <source>No sale is parked.</source>
+        <translation>No sale is parked.</translation>
+    </message>
+</context>
+<context>
+    <name>PaymentDialog</name>
+    <message>
+        <location filename="../screens/payment.py" line="151" />
+        <source>Payment</source>
+        <translation>Payment</translation>
+    </message>
+    <message>
+        <location filename="../screens/payment.py" line="156" />
+        <source>Ask the shopper to scan this code with %1.</source>
+        <translation>Ask the shopper to scan this code with %1.</translation>
+    </message>
+    <message>
+        <location filename="../screens/payment.py" line="159" />
+        <source>The shopper is confirming the payment on their phone…</source>
+        <translation>The shopper is confirming the payment on their phone…</translation>
+    </message>
+    <message>
+        <location filename="../screens/payment.py" line="162" />
+        <source>Cancel payment</source>
+        <translation>Cancel payment</translation>
+    </message>
+    <message>
+        <location filename="../screens/payment.py" line="163" />
+        <source>Close</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../screens/payment.py" line="213" />
+        <source>Code valid for %1</source>
+        <translation>Code valid for %1</translation>
+    </message>
+</context>
+<context>
+    <name>QuantityDialog</name>
+    <message>
+        <location filename="../screens/dialogs.py" line="33" />
+        <source>Quantity</source>
+        <translation>Quantity</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="43" />
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="45" />
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="48" />
+        <source>Quantity (0 removes the line)</source>
+        <translation>Quantity (0 removes the line)</translation>
+    </message>
+</context>
+<context>
+    <name>ReceiptDialog</name>
+    <message>
+        <location filename="../screens/dialogs.py" line="149" />
+        <source>Receipt</source>
+        <translation>Receipt</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="151" />
+        <source>Paid. Receipt %1</source>
+        <translation>Paid. Receipt %1</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="155" />
+        <source>Change: %1</source>
+        <translation>Change: %1</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="165" />
+        <source>Print</source>
+        <translation>Print</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="171" />
+        <source>No receipt printer is set up (Manager → Settings).</source>
+        <translation>No receipt printer is set up (Manager → Settings).</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="173" />
+        <source>New sale</source>
+        <translation>New sale</translation>
+    </message>
+</context>
+<context>
+    <name>RefundScreen</name>
+    <message>
+        <location filename="../screens/refund.py" line="75" />
+        <source>Refund from a receipt</source>
+        <translation>Refund from a receipt</translation>
+    </message>
+    <message>
+        <location filename="../screens/refund.py" line="76" />
+        <source>Scan or type the receipt number</source>
+        <translation>Scan or type the receipt number</translation>
+    </message>
+    <message>
+        <location filename="../screens/refund.py" line="77" />
+        <source>Find sale</source>
+        <translation>Find sale</translation>
+    </message>
+    <message>
+        <location filename="../screens/refund.py" line="78" />
+        <source>Or refund an amount:</source>
+        <translation>Or refund an amount:</translation>
+    </message>
+    <message>
+        <location filename="../screens/refund.py" line="79" />
+        <source>Reason:</source>
+        <translation>Reason:</translation>
+    </message>
+    <message>
+        <location filename="../screens/refund.py" line="80" />
+        <source>Refund (manager PIN)</source>
+        <translation>Refund (manager PIN)</translation>
+    </message>
+    <message>
+        <location filename="../screens/refund.py" line="81" />
+        <source>Back</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <location filename="../screens/refund.py" line="119" />
+        <source>Receipt %1 · paid %2 · refundable %3</source>
+        <translation>Receipt %1 · paid %2 · refundable %3</translation>
+    </message>
+    <message>
+        <location filename="../screens/refund.py" line="143" />
+        <source>Refund: %1</source>
+        <translation>Refund: %1</translation>
+    </message>
+</context>
+<context>
+    <name>TenderPanel</name>
+    <message>
+        <location filename="../screens/tender.py" line="94" />
+        <source>Amount due</source>
+        <translation>Amount due</translation>
+    </message>
+    <message>
+        <location filename="../screens/tender.py" line="95" />
+        <source>Scan the shopper's payment code to take it at once.</source>
+        <translation>Scan the shopper's payment code to take it at once.</translation>
+    </message>
+    <message>
+        <location filename="../screens/tender.py" line="96" />
+        <source>Pay part (split tender):</source>
+        <translation>Pay part (split tender):</translation>
+    </message>
+    <message>
+        <location filename="../screens/tender.py" line="97" />
+        <source>all that is due</source>
+        <translation>all that is due</translation>
+    </message>
+    <message>
+        <location filename="../screens/tender.py" line="98" />
+        <source>Cash received</source>
+        <translation>Cash received</translation>
+    </message>
+    <message>
+        <location filename="../screens/tender.py" line="99" />
+        <source>Take
+cash</source>
+        <translation>Take
+cash</translation>
+    </message>
+    <message>
+        <location filename="../screens/tender.py" line="100" />
+        <source>Back to the cart</source>
+        <translation>Back to the cart</translation>
+    </message>
+    <message>
+        <location filename="../screens/tender.py" line="124" />
+        <source>%1 QR</source>
+        <translation>%1 QR</translation>
+    </message>
+    <message>
+        <location filename="../screens/tender.py" line="169" />
+        <source>Change: %1</source>
+        <translation>Change: %1</translation>
+    </message>
+</context>
+<context>
+    <name>TotalsPanel</name>
+    <message>
+        <location filename="../screens/cart.py" line="122" />
+        <source>Subtotal</source>
+        <translation>Subtotal</translation>
+    </message>
+    <message>
+        <location filename="../screens/cart.py" line="123" />
+        <source>Discount</source>
+        <translation>Discount</translation>
+    </message>
+    <message>
+        <location filename="../screens/cart.py" line="124" />
+        <source>Tax included</source>
+        <translation>Tax included</translation>
+    </message>
+    <message>
+        <location filename="../screens/cart.py" line="125" />
+        <source>Paid</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <location filename="../screens/cart.py" line="126" />
+        <source>Due</source>
+        <translation>Due</translation>
+    </message>
+    <message>
+        <location filename="../screens/cart.py" line="130" />
+        <source>Total</source>
+        <translation>Total</translation>
+    </message>
+</context>
+<context>
+    <name>ZReportTab</name>
+    <message>
+        <location filename="../screens/manager.py" line="283" />
+        <source>%1 · %2 sales · gross %3 · refunds %4 · net %5</source>
+        <translation>%1 · %2 sales · gross %3 · refunds %4 · net %5</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="295" />
+        <source>Sales by hour</source>
+        <translation>Sales by hour</translation>
+    </message>
+    <message>
+        <location filename="../screens/manager.py" line="297" />
+        <source>Sales by channel</source>
+        <translation>Sales by channel</translation>
+    </message>
+</context>
+</TS>

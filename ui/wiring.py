@@ -1,0 +1,141 @@
+"""The composition root's plumbing: open the terminal's services, its payment
+router (with the sandbox gateways for the demo), the risk check, and hand the
+screens one `Services`. Everything that is started here is stopped by
+`Runtime.close()`."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pos.clock import Clock, SystemClock
+from pos.errors import PosError
+from pos.flows.backoffice import Backoffice
+from pos.flows.core import CoreServices
+from pos.flows.text import Text
+from pos.services.terminal_services import TerminalServices
+from ui.context import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    terminal: TerminalServices
+    core: CoreServices
+    services: Services
+    sandbox_url: str = ""
+    sandbox: Any = None  # the demo's SandboxServer, for its "shopper scans now" control
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in reversed(self._closers):
+            try:
+                close()
+            except Exception as exc:  # shutting down: log it and go on closing the rest
+                log.warning("while closing: %s", exc)
+        self._closers.clear()
+
+
+def card_unavailable() -> Text | None:
+    """Why the card tender cannot run here, or None when a reader service is up."""
+    if shutil.which("pcscd") is None:
+        return Text(
+            "没有读卡服务（pcscd 未安装）。", "No card reader service (pcscd is not installed)."
+        )
+    try:
+        from smartcard.System import readers
+
+        if not readers():
+            return Text("没有连接读卡器。", "No card reader is connected.")
+    except Exception as exc:  # pcscd not running, or pyscard missing
+        return Text(f"读卡器不可用：{exc}", f"The card reader is unavailable: {exc}")
+    return Text("银行卡通道未配置。", "The card channel is not set up (payments.json).")
+
+
+def open_runtime(
+    data_dir: Path,
+    clock: Clock | None = None,
+    with_sandbox: bool = False,
+    sandbox_poll: float = 2.0,
+) -> Runtime:
+    """Open the provisioned terminal in `data_dir` with every layer that is set up."""
+    clock = clock or SystemClock()
+    terminal = TerminalServices.open(data_dir, clock)
+    closers: list[Callable[[], None]] = [terminal.close]
+    sandbox_url = ""
+    sandbox: Any = None
+    try:
+        if with_sandbox:
+            from pos.payments.sandbox.keys import write_terminal_config
+            from pos.payments.sandbox.server import SandboxServer
+
+            sandbox = SandboxServer(data_dir, clock=clock).start()
+            closers.append(sandbox.stop)
+            sandbox_url = sandbox.base_url
+            config = sandbox.keys.terminal_config(sandbox.base_url, poll_interval=sandbox_poll)
+            write_terminal_config(data_dir, config)
+        router, problems = _router(terminal)
+        unavailable = {
+            name: Text(f"未配置：{why}", f"Not set up: {why}") for name, why in problems.items()
+        }
+        if router is None or "card" not in router.channel_names:
+            why = card_unavailable()
+            if why is not None:
+                unavailable["card"] = why
+        core = CoreServices(terminal, router, None, unavailable)
+        office = Backoffice(terminal, router)
+        services = Services(
+            auth=core,
+            catalog=core,
+            checkout=core,
+            payments=core,
+            refunds=core,
+            dayclose=office,
+            review=office,
+            clock=clock,
+        )
+    except BaseException:
+        for close in reversed(closers):
+            close()
+        raise
+    return Runtime(terminal, core, services, sandbox_url, sandbox, closers)
+
+
+def _router(terminal: TerminalServices):  # type: ignore[no-untyped-def]
+    """The router over every channel the terminal has configured. Channels come
+    from the `pos.payment_channels` entry points; the wallets this program ships
+    are known here too, so a checkout whose entry points are not installed yet
+    still finds them."""
+    from pos.payments.channel import ChannelEnv
+    from pos.payments.intents import IntentStore
+    from pos.payments.registry import KeystoreSecrets, load_channels
+    from pos.payments.router import PaymentRouter
+    from pos.payments.settings import load_payments_config
+
+    t = terminal.terminal
+    secrets = KeystoreSecrets(t.keystore)
+    channels, problems = load_channels(t.data_dir, t.clock, secrets)
+    config = load_payments_config(t.data_dir)
+    for name, factory in _shipped_channels().items():
+        if name not in channels and name in config:
+            try:
+                channels[name] = factory(
+                    ChannelEnv(name, config[name], t.data_dir, t.clock, secrets)
+                )
+                problems.pop(name, None)
+            except (PosError, OSError, ValueError) as exc:
+                problems[name] = str(exc).splitlines()[0]
+    intents = IntentStore(t.db, t.clock, t.journal)
+    return PaymentRouter(intents, channels, t.clock), problems
+
+
+def _shipped_channels() -> dict[str, Callable[..., Any]]:
+    from pos.payments.alipay.channel import AlipayChannel
+    from pos.payments.wechat.channel import WechatChannel
+
+    return {"alipay": AlipayChannel, "wechat": WechatChannel}
