@@ -61,28 +61,41 @@ class CatalogRepository:
     so an import is part of the caller's one transaction."""
 
     def upsert(self, conn: Any, products: Sequence[Product], now: str) -> None:
-        """Add or update `products`; the search index follows each row by rowid."""
-        for p in products:
-            rowid = conn.execute(
-                f"INSERT INTO products ({_COLUMNS}, updated_at) VALUES (?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT(sku) DO UPDATE SET name_zh=excluded.name_zh, "
-                "name_en=excluded.name_en, unit_price_minor=excluded.unit_price_minor, "
-                "currency=excluded.currency, tax_class=excluded.tax_class, "
-                "active=excluded.active, sold_by_weight=excluded.sold_by_weight, "
-                "updated_at=excluded.updated_at RETURNING rowid",
-                product_row(p, now),
-            ).fetchone()[0]
-            conn.execute("DELETE FROM product_barcodes WHERE sku = ?", (p.sku,))
-            conn.executemany(
-                "INSERT INTO product_barcodes (barcode, sku) VALUES (?, ?)",
-                [(b, p.sku) for b in p.barcodes],
-            )
-            conn.execute("DELETE FROM product_search WHERE rowid = ?", (rowid,))
-            if p.active:
-                conn.execute(
-                    "INSERT INTO product_search (rowid, sku, text) VALUES (?, ?, ?)",
-                    (rowid, p.sku, _search_text(p)),
-                )
+        """Add or update `products`; the search index follows each row by rowid.
+        Statements run in batches: a 300,000-product file is one import."""
+        conn.executemany(
+            f"INSERT INTO products ({_COLUMNS}, updated_at) VALUES (?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(sku) DO UPDATE SET name_zh=excluded.name_zh, "
+            "name_en=excluded.name_en, unit_price_minor=excluded.unit_price_minor, "
+            "currency=excluded.currency, tax_class=excluded.tax_class, "
+            "active=excluded.active, sold_by_weight=excluded.sold_by_weight, "
+            "updated_at=excluded.updated_at",
+            [product_row(p, now) for p in products],
+        )
+        skus = [(p.sku,) for p in products]
+        conn.executemany("DELETE FROM product_barcodes WHERE sku = ?", skus)
+        conn.executemany(
+            "INSERT INTO product_barcodes (barcode, sku) VALUES (?, ?)",
+            [(b, p.sku) for p in products for b in p.barcodes],
+        )
+        rowids = self._rowids(conn, [p.sku for p in products])
+        conn.executemany(
+            "DELETE FROM product_search WHERE rowid = ?", [(rowids[p.sku],) for p in products]
+        )
+        conn.executemany(
+            "INSERT INTO product_search (rowid, sku, text) VALUES (?, ?, ?)",
+            [(rowids[p.sku], p.sku, _search_text(p)) for p in products if p.active],
+        )
+
+    @staticmethod
+    def _rowids(conn: Any, skus: list[str]) -> dict[str, int]:
+        if len(skus) > 1000:
+            return {r[1]: r[0] for r in conn.execute("SELECT rowid, sku FROM products")}
+        marks = ",".join("?" * len(skus))
+        return {
+            r[1]: r[0]
+            for r in conn.execute(f"SELECT rowid, sku FROM products WHERE sku IN ({marks})", skus)
+        }
 
     def replace_all(self, conn: Any, products: Sequence[Product], now: str) -> int:
         """Make the active catalog exactly `products`. Products absent from the
