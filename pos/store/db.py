@@ -15,6 +15,7 @@ written, so a refused open leaves the files byte-identical.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -202,8 +203,18 @@ def _probe(conn: Connection, path: Path) -> int:
         raise
 
 
+class _Holder:
+    """Owns one thread's connection; when the thread ends its locals are dropped,
+    the holder with them, and the finalizer closes the connection."""
+
+    __slots__ = ("__weakref__", "conn")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+
 class _ThreadState(threading.local):
-    conn: Connection | None = None
+    holder: _Holder | None = None
     depth: int = 0
     mode: str = ""
 
@@ -216,7 +227,7 @@ class Database:
         self._key = key
         self._busy_timeout_ms = busy_timeout_ms
         self._local = _ThreadState()
-        self._all: list[Connection] = []
+        self._finalizers: list[weakref.finalize[Any, Any]] = []
         self._lock = threading.Lock()
         self._closed = False
         self._mode = "rw"  # never create a missing file behind the caller's back
@@ -308,13 +319,21 @@ class Database:
         if self._closed:
             raise StoreError(f"the database {self._path} is closed", "Open the terminal again.")
         state = self._local
-        if state.conn is None:
+        if state.holder is None:
             conn = connect(self._path, self._key, self._mode, self._busy_timeout_ms)
             _configure(conn)
+            holder = _Holder(conn)
             with self._lock:
-                self._all.append(conn)
-            state.conn = conn
-        return state.conn
+                self._finalizers = [f for f in self._finalizers if f.alive]
+                self._finalizers.append(weakref.finalize(holder, conn.close))
+            state.holder = holder
+        return state.holder.conn
+
+    @property
+    def open_connections(self) -> int:
+        """How many threads hold a connection (finished threads' are closed)."""
+        with self._lock:
+            return sum(1 for f in self._finalizers if f.alive)
 
     def dedicated_connection(self) -> Connection:
         """A new connection outside the per-thread pool (backups); the caller closes it."""
@@ -392,11 +411,11 @@ class Database:
     def close(self) -> None:
         """Close every thread's connection. Call once no thread is using the database."""
         with self._lock:
-            conns, self._all = self._all, []
+            finalizers, self._finalizers = self._finalizers, []
             self._closed = True
-        for conn in conns:
-            conn.close()
-        self._local.conn = None
+        self._local.holder = None
+        for close_connection in finalizers:
+            close_connection()
 
     def __enter__(self) -> Database:
         return self

@@ -113,7 +113,7 @@ class Journal:
                 "Call it inside `with db.transaction() as conn:` together with the data "
                 "it describes (program error).",
             )
-        if not EVENT_TYPE.match(event_type) or len(event_type) > 64:
+        if not EVENT_TYPE.fullmatch(event_type) or len(event_type) > 64:
             raise JournalMisuse(
                 f"event type {event_type!r} is not a dotted lower-case name",
                 "Use names like 'sale.paid' or 'day.closed' (program error).",

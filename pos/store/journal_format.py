@@ -23,11 +23,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from pos import canonical
-from pos.clock import parse_iso
 
 DOMAIN = b"pos-journal-entry-v1\n"
 GENESIS_HASH = "0" * 64
 EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+# The one format pos.clock.iso writes.
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _HEX128 = re.compile(r"^[0-9a-f]{128}$")
 
@@ -136,7 +137,7 @@ def public_key_hex(private_key: Ed25519PrivateKey) -> str:
 
 
 def signature_valid(public_key: Ed25519PublicKey, entry_hash: str, signature: str) -> bool:
-    if not (_HEX64.match(entry_hash) and _HEX128.match(signature)):
+    if not (_HEX64.fullmatch(entry_hash) and _HEX128.fullmatch(signature)):
         return False
     try:
         public_key.verify(bytes.fromhex(signature), bytes.fromhex(entry_hash))
@@ -247,13 +248,11 @@ class ChainChecker:
 
 
 def _malformed(rec: JournalRecord) -> str:
-    if not EVENT_TYPE.match(rec.type):
+    if not EVENT_TYPE.fullmatch(rec.type):
         return f"event type {rec.type!r} is malformed"
-    try:
-        parse_iso(rec.time)
-    except ValueError:
+    if not _TIME.fullmatch(rec.time):
         return f"time {rec.time!r} is not a journal timestamp"
-    if not (_HEX64.match(rec.prev_hash) and _HEX64.match(rec.hash)):
+    if not (_HEX64.fullmatch(rec.prev_hash) and _HEX64.fullmatch(rec.hash)):
         return "hash fields are not 64 lower-case hex digits"
     try:
         data = canonical.loads(rec.payload)

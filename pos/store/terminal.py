@@ -143,7 +143,7 @@ def make_keystore(
 
 
 def _check_id(label: str, value: str) -> None:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         from pos.errors import InvalidInput
 
         raise InvalidInput(

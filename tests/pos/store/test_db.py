@@ -190,17 +190,21 @@ def test_write_inside_a_read_is_refused(db_path: Path) -> None:
 
 def test_each_thread_gets_its_own_connection(db_path: Path) -> None:
     with Database.open(db_path, KEY, migrations=SMALL) as db:
-        seen: list[int] = []
+        seen: list[object] = []
+        all_alive = threading.Barrier(4)
 
         def work() -> None:
-            seen.append(id(db.connection()))
+            seen.append(db.connection())
+            all_alive.wait()
 
         threads = [threading.Thread(target=work) for _ in range(3)]
         for t in threads:
             t.start()
+        seen.append(db.connection())
+        all_alive.wait()
+        assert len({id(c) for c in seen}) == 4
         for t in threads:
             t.join()
-        assert len(set([*seen, id(db.connection())])) == 4
 
 
 def test_reader_sees_a_stable_snapshot_while_a_writer_commits(db_path: Path) -> None:
@@ -230,3 +234,15 @@ def test_closed_database_refuses_use(db_path: Path) -> None:
 def test_key_never_appears_in_repr(db_path: Path) -> None:
     with Database.open(db_path, KEY, migrations=SMALL) as db:
         assert KEY.hex() not in repr(db)
+
+
+def test_connection_of_a_finished_thread_is_closed(db_path: Path) -> None:
+    with Database.open(db_path, KEY, migrations=SMALL) as db:
+        db.connection()
+        for _ in range(5):
+            worker = threading.Thread(target=_insert_one, args=(db,))
+            worker.start()
+            worker.join()
+        assert db.open_connections == 1
+        with db.read() as conn:
+            assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 6

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from pos.clock import FakeClock
 from pos.store.db import Connection
 from pos.store.errors import JournalMisuse
 from pos.store.journal import Journal, records
 from pos.store.journal_format import make_record
-from pos.store.terminal import Terminal
+from pos.store.terminal import Terminal, open_terminal
 
 
 def _append_sales(terminal: Terminal, n: int) -> None:
@@ -96,8 +99,8 @@ def test_append_outside_a_transaction_is_refused(tmp_terminal: Terminal) -> None
 
 @pytest.mark.parametrize(
     ("event_type", "payload"),
-    [("Sale Paid", {}), ("sale.", {}), ("sale.paid", {"total": 1.5})],
-    ids=["spaces", "trailing-dot", "float"],
+    [("Sale Paid", {}), ("sale.", {}), ("sale.paid\n", {}), ("sale.paid", {"total": 1.5})],
+    ids=["spaces", "trailing-dot", "newline", "float"],
 )
 def test_malformed_events_are_refused(
     tmp_terminal: Terminal, event_type: str, payload: dict[str, object]
@@ -270,3 +273,29 @@ def test_journal_object_never_shows_the_signing_key(tmp_terminal: Terminal) -> N
     journal = Journal("T-1", key, tmp_terminal.clock)
     raw = key.private_bytes_raw().hex()
     assert raw not in repr(journal) and raw not in repr(tmp_terminal)
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from pos.clock import SystemClock
+from pos.store.terminal import open_terminal
+
+with open_terminal(Path(sys.argv[1]), SystemClock()) as terminal:
+    for i in range(int(sys.argv[2])):
+        with terminal.db.transaction() as conn:
+            terminal.journal.append(conn, "sale.paid", {"by": sys.argv[3], "i": i})
+"""
+
+
+def test_writers_in_two_processes_never_break_the_chain(tmp_terminal: Terminal) -> None:
+    tmp_terminal.close()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_terminal.data_dir), "30", name])
+        for name in ("p1", "p2")
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with open_terminal(tmp_terminal.data_dir, FakeClock()) as again:
+        report = again.verify_journal()
+    assert report.ok, report.summary()
+    assert report.last_seq == 61

@@ -107,6 +107,7 @@ def test_malformed_wire_records_are_refused_clearly(body: Any) -> None:
         ("signature", "zz"),
         ("hash", "not-hex"),
         ("time", "yesterday"),
+        ("time", "2026-01-05T09:00:00.000000Z\n"),
         ("payload", "[1,2]"),
         ("payload", "{not json"),
     ],

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -165,3 +166,23 @@ def test_locked_or_unreachable_keyring_is_reported_not_crashed(tmp_path: Path) -
     assert result.returncode == 5, result.stderr
     assert "keyring" in result.stderr.lower()
     assert "Traceback" not in result.stderr
+
+
+def test_pos_init_keeps_keys_in_the_session_keyring(
+    tmp_path: Path, real_keyring: KeyringBackend
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
+    data_dir = tmp_path / "t"
+    made = _pos(env, "--json", "--data-dir", str(data_dir), "init", "--store-id", "S001")
+    assert made.returncode == 0, made.stderr
+    assert "DEMO" not in made.stderr
+    terminal_id = json.loads(made.stdout)["terminal_id"]
+    store = keys.KeyringKeyStore(terminal_id, real_keyring)
+    try:
+        assert all(store.get(name) is not None for name in keys.ALL_KEYS)
+        assert _pos(env, "--data-dir", str(data_dir), "journal", "verify").returncode == 0
+    finally:
+        for name in keys.ALL_KEYS:
+            store.delete(name)
+    gone = _pos(env, "--data-dir", str(data_dir), "journal", "verify")
+    assert gone.returncode == 5 and "is not in the OS keyring" in gone.stderr
