@@ -23,6 +23,7 @@ from pos.risk import (
     install_ruleset,
     parse_ruleset,
 )
+from pos.risk.decision import journal_payload
 from pos.risk.lists import LISTS, SUBJECTS
 from pos.risk.replay import replay
 from pos.risk.repository import OUTCOMES, stored_rulesets
@@ -113,16 +114,7 @@ def _check(args: argparse.Namespace, ctx: CliContext) -> int:
             with terminal.db.transaction() as conn:
                 engine.record(conn, risk_ctx, args.record, decision)
                 entry = terminal.journal.append(
-                    conn,
-                    "risk.decision",
-                    {
-                        "decision": decision.to_dict(),
-                        "outcome": args.record,
-                        "kind": risk_ctx.kind,
-                        "amount_minor": risk_ctx.amount.minor,
-                        "currency": risk_ctx.currency,
-                        "channel": risk_ctx.channel,
-                    },
+                    conn, "risk.decision", journal_payload(decision, risk_ctx, args.record)
                 )
             recorded = entry.seq
         text = _decision_text(decision, origin)

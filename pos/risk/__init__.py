@@ -14,7 +14,7 @@ Blocking and Qt-free; works with no network. How the checkout uses it:
     with db.transaction() as conn:          # the sale's own transaction
         ...order, payment...
         engine.record(conn, ctx, "approved", decision)
-        journal.append(conn, "risk.decision", decision.to_dict())
+        journal.append(conn, "risk.decision", journal_payload(decision, ctx, "approved"))
 
 `record` is also called for declined / blocked / cancelled attempts (they
 feed the declines_* velocity) and for refunds (ctx.kind == "refund");
@@ -47,7 +47,15 @@ naming that rule, never into a silent allow.
 from __future__ import annotations
 
 from pos.risk.context import BasketFacts, RefundFacts, RiskContext
-from pos.risk.decision import ALLOW, BLOCK, REVIEW, Decision, Reason, ShadowHit
+from pos.risk.decision import (
+    ALLOW,
+    BLOCK,
+    REVIEW,
+    Decision,
+    Reason,
+    ShadowHit,
+    journal_payload,
+)
 from pos.risk.engine import RiskEngine
 from pos.risk.rules import Rule, RuleSet, RuleSetError, parse_ruleset
 from pos.risk.rulestore import active_ruleset, default_ruleset, install_ruleset
@@ -69,5 +77,6 @@ __all__ = [
     "active_ruleset",
     "default_ruleset",
     "install_ruleset",
+    "journal_payload",
     "parse_ruleset",
 ]

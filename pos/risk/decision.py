@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pos.risk.context import RiskContext
 
 ALLOW = "allow"
 REVIEW = "review"
@@ -78,6 +81,22 @@ class Decision:
             "ruleset_version": self.ruleset_version,
             "features": {k: _plain(v) for k, v in sorted(self.features.items())},
         }
+
+
+def journal_payload(decision: Decision, ctx: RiskContext, outcome: str) -> dict[str, Any]:
+    """The 'risk.decision' journal entry: the decision's own fields at the top
+    level (what the back office reads), plus what was decided about."""
+    return {
+        **decision.to_dict(),
+        "outcome": outcome,
+        "kind": ctx.kind,
+        "amount_minor": ctx.amount.minor,
+        "currency": ctx.currency,
+        "channel": ctx.channel,
+        "mode": ctx.mode,
+        "online": ctx.online,
+        "cashier_id": ctx.cashier_id,
+    }
 
 
 def _plain(value: Any) -> Any:

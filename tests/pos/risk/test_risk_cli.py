@@ -82,8 +82,15 @@ def test_recorded_velocity_survives_between_commands(
     with open_terminal(data_dir, SystemClock()) as t:
         assert t.verify_journal().ok
         with t.db.read() as conn:
-            kinds = [r[0] for r in conn.execute("SELECT type FROM journal ORDER BY seq")]
-    assert kinds.count("risk.decision") == 3
+            rows = conn.execute(
+                "SELECT payload FROM journal WHERE type = 'risk.decision' ORDER BY seq"
+            ).fetchall()
+    assert len(rows) == 3
+    payload = json.loads(rows[0][0])
+    # The back office reads the decision's fields at the top level.
+    assert (payload["action"], payload["outcome"], payload["amount_minor"]) == (
+        "allow", "approved", 20_00
+    )  # fmt: skip
 
 
 def test_a_bad_rule_file_is_refused_and_the_current_set_stays(
