@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from pos.errors import InvalidInput
+
+_PREFIX_RE = re.compile(r"^[0-9]{1,8}$")
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets" / "risk"
 DEFAULT_BINS = ASSETS_DIR / "bins.csv"
@@ -46,8 +49,15 @@ class BinTable:
 
     @classmethod
     def parse(cls, text: str, source: str = "BIN table") -> BinTable:
+        try:
+            return cls._parse(text, source)
+        except csv.Error as exc:
+            raise InvalidInput(f"{source}: not a CSV table: {exc}", "fix the BIN table") from None
+
+    @classmethod
+    def _parse(cls, text: str, source: str) -> BinTable:
         entries: dict[str, BinInfo] = {}
-        reader = csv.reader(io.StringIO(text))
+        reader = csv.reader(io.StringIO(text, newline=""))
         header = next(reader, None)
         if header != ["prefix", "country", "brand", "issuer"]:
             raise InvalidInput(
@@ -61,7 +71,7 @@ class BinTable:
             if len(row) != 4:
                 raise InvalidInput(f"{source} line {line}: expected 4 fields", "fix that line")
             prefix, country, brand, issuer = (c.strip() for c in row)
-            if not (prefix.isdigit() and 1 <= len(prefix) <= 8):
+            if not _PREFIX_RE.match(prefix):
                 raise InvalidInput(
                     f"{source} line {line}: prefix {prefix!r} is not 1 to 8 digits", "fix that line"
                 )

@@ -12,7 +12,7 @@ from pos.money import Money, MoneyError
 
 KINDS = ("sale", "refund")
 MODES = ("cashier", "kiosk")
-_BIN_RE = re.compile(r"^\d{6,8}$")
+_BIN_RE = re.compile(r"^[0-9]{6,8}$")  # ASCII digits only: \d takes any script
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from pos.risk.repository import (
     list_entries,
     remove_list_entry,
 )
-from pos.risk.rules import PLACEHOLDER_RE, Rule, RuleSet
+from pos.risk.rules import BIN_ENTRY_RE, PLACEHOLDER_RE, Rule, RuleSet
 from pos.risk.rulestore import active_ruleset, install_ruleset
 from pos.risk.state import RiskState
 
@@ -312,7 +312,7 @@ def _check_list(lst: str, subject: str, value: str) -> None:
         raise InvalidInput(
             f"no list {lst} {subject}", f"lists: {'/'.join(LISTS)}; subjects: {'/'.join(SUBJECTS)}"
         )
-    if not value or (subject == "bin" and not (value.isdigit() and 4 <= len(value) <= 8)):
+    if not value or (subject == "bin" and not BIN_ENTRY_RE.match(value)):
         raise InvalidInput(f"{value!r} is not a valid {subject}", "a BIN is 4 to 8 digits")
 
 

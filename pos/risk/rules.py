@@ -22,6 +22,7 @@ LIST_KEYS = (
     "block_cards", "allow_cards", "block_bins", "allow_bins", "block_accounts", "allow_accounts",
 )  # fmt: skip
 MAX_RULES = 500
+BIN_ENTRY_RE = re.compile(r"^[0-9]{4,8}$")  # a list entry matches cards by prefix
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _RULE_KEYS = frozenset(
     {"id", "when", "action", "step_up", "priority", "reason_zh", "reason_en", "shadow",
@@ -184,7 +185,7 @@ def _parse_lists(raw: Any, problems: list[tuple[str, str]]) -> RuleLists:
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
             problems.append(("", f"[lists] {key} must be a list of non-empty texts"))
             continue
-        if key.endswith("_bins") and not all(i.isdigit() and 4 <= len(i) <= 8 for i in items):
+        if key.endswith("_bins") and not all(BIN_ENTRY_RE.match(i) for i in items):
             problems.append(("", f"[lists] {key} entries must be 4 to 8 digits"))
             continue
         values[key] = frozenset(items)
