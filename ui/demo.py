@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pos.clock import Clock, SystemClock
 from pos.services.catalog_import import import_products, read_catalog_file
@@ -53,11 +54,15 @@ def provision_demo(data_dir: Path, clock: Clock | None = None) -> None:
             services.users.add(u.user_id, u.name, u.role, u.pin)
 
 
-def demo_runtime(data_dir: Path, clock: Clock | None = None) -> Runtime:
+def demo_runtime(
+    data_dir: Path, clock: Clock | None = None, **sandbox_options: Any
+) -> Runtime:
     """Provision (when new) and open the demo terminal with its sandbox gateways."""
     if not (data_dir / "terminal.json").exists():
         provision_demo(data_dir, clock)
-    return open_runtime(data_dir, clock, with_sandbox=True, sandbox_poll=1.0)
+    options: dict[str, Any] = {"poll_interval": 1.0}
+    options.update(sandbox_options)
+    return open_runtime(data_dir, clock, with_sandbox=True, sandbox_options=options)
 
 
 def run_demo(

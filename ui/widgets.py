@@ -46,6 +46,9 @@ QLabel[role="error"] { color: #c92a2a; font-weight: bold; }
 QLabel[role="info"] { color: #1864ab; }
 QLabel[role="muted"] { color: #868e96; }
 QLineEdit { min-height: 40px; font-size: 18px; }
+QCheckBox { spacing: 12px; }
+QCheckBox::indicator { width: 28px; height: 28px; }
+QPlainTextEdit[role="receipt"] { font-family: "Noto Sans Mono CJK SC", monospace; font-size: 15px; }
 QTableView, QTableWidget, QListWidget { font-size: 16px; }
 """
 
@@ -55,6 +58,9 @@ def button(text: str, role: str = "", min_height: int = TOUCH_MIN) -> QPushButto
     if role:
         b.setProperty("role", role)
     b.setMinimumHeight(min_height)
+    if min_height != TOUCH_MIN:
+        # The app's style sheet sets every button's minimum; this one is taller.
+        b.setStyleSheet(f"min-height: {min_height}px;")
     b.setMinimumWidth(max(min_height, 48))
     b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
     b.setFocusPolicy(Qt.FocusPolicy.NoFocus)

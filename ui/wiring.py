@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ def open_runtime(
     data_dir: Path,
     clock: Clock | None = None,
     with_sandbox: bool = False,
-    sandbox_poll: float = 2.0,
+    sandbox_options: Mapping[str, Any] | None = None,
 ) -> Runtime:
     """Open the provisioned terminal in `data_dir` with every layer that is set up."""
     clock = clock or SystemClock()
@@ -77,7 +77,7 @@ def open_runtime(
             sandbox = SandboxServer(data_dir, clock=clock).start()
             closers.append(sandbox.stop)
             sandbox_url = sandbox.base_url
-            config = sandbox.keys.terminal_config(sandbox.base_url, poll_interval=sandbox_poll)
+            config = sandbox.keys.terminal_config(sandbox.base_url, **(sandbox_options or {}))
             write_terminal_config(data_dir, config)
         router, problems = _router(terminal)
         unavailable = {

@@ -155,18 +155,19 @@ class CheckoutFlow:
         return self._set(order)
 
     def void_order(self, approval: Approval | None = None) -> None:
-        """Void the open sale. A sale with money taken needs a manager."""
-        if self.order is None:
+        """Void the open sale. A sale with money taken needs a manager, and the
+        money goes back to each tender."""
+        order = self.tender.order if self.tender is not None else self.order
+        if order is None:
             raise FlowError(_NO_ORDER)
-        if self.order.paid.minor and approval is None:
+        if self.tender is not None and self.tender.busy:
+            raise FlowError(_BUSY_PAYING)
+        if order.paid.minor and approval is None:
             raise ApprovalRequired(
                 "void",
-                Text(
-                    "已收款的订单作废需要店长批准。",
-                    "Voiding a sale with payments needs a manager.",
-                ),
+                Text("已收款的订单作废需要店长批准。", "Voiding a paid sale needs a manager."),
             )
-        self._checkout.void_order(self.order.order_id, approval)
+        self._checkout.void_order(order.order_id, approval)
         self.order = None
         self.tender = None
         self.state = CheckoutState.EMPTY

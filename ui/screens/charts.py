@@ -44,12 +44,13 @@ class BarChart(QWidget):
         peak = max(1, max(m.minor for _, m in self._bars))
         slot = (w - 16) / len(self._bars)
         small = QFont(self.font())
-        small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.75))
+        small.setPointSizeF(max(9.0, self.font().pointSizeF() * 0.85))
         p.setFont(small)
         for i, (name, amount) in enumerate(self._bars):
             x = 8 + i * slot
             bar_h = (bottom - top) * max(0, amount.minor) / peak
-            rect = QRectF(x + slot * 0.15, bottom - bar_h, slot * 0.7, bar_h)
+            width = min(slot * 0.7, 90.0)
+            rect = QRectF(x + (slot - width) / 2, bottom - bar_h, width, bar_h)
             p.fillRect(rect, self._color)
             p.setPen(QColor("#212529"))
             p.drawText(QRectF(x, bottom + 4, slot, 20), Qt.AlignmentFlag.AlignHCenter, name)

@@ -7,7 +7,7 @@ from pos.flows.views import OrderView
 from pos.money import Money
 from ui.context import UiContext
 from ui.qr import QrWidget
-from ui.qt import QEvent, QHBoxLayout, Qt, QVBoxLayout, QWidget
+from ui.qt import QAbstractItemView, QEvent, QHBoxLayout, Qt, QVBoxLayout, QWidget
 from ui.screens.cart import CartTable
 from ui.screens.payment import channel_name
 from ui.widgets import label
@@ -24,6 +24,7 @@ class CustomerDisplay(QWidget):
         self.welcome = label("", "title")
         self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.cart = CartTable(ctx, row_height=48)
+        self.cart.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.total_name = label("", "muted")
         self.total = label("", "total")
         self.total.setAlignment(Qt.AlignmentFlag.AlignRight)

@@ -11,8 +11,6 @@ from pos.money import Money, MoneyError
 from ui.context import UiContext
 from ui.qt import (
     QDialog,
-    QFont,
-    QFontDatabase,
     QGridLayout,
     QHBoxLayout,
     QLineEdit,
@@ -156,10 +154,7 @@ class ReceiptDialog(QDialog):
             )
         text = QPlainTextEdit(receipt)
         text.setReadOnly(True)
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setFamilies(["Noto Sans Mono CJK SC", "Noto Sans Mono", "monospace"])
-        font.setStyleHint(QFont.StyleHint.Monospace)
-        text.setFont(font)
+        text.setProperty("role", "receipt")  # monospace, CJK two columns wide
         lay.addWidget(text, 1)
         row = QHBoxLayout()
         self.print_button = button(self.tr("Print"))

@@ -13,7 +13,7 @@ from pos.flows import CheckoutFlow, CheckoutState, FlowError, KioskSession, Kios
 from pos.flows.checkout import payment_code_channel
 from pos.flows.kiosk import KioskConfig
 from pos.flows.text import Text
-from pos.flows.views import Approval, Outcome, Session, TenderResult
+from pos.flows.views import Approval, ChannelInfo, Outcome, Session, TenderResult
 from ui.context import UiContext
 from ui.ops import Scope
 from ui.qt import (
@@ -45,6 +45,14 @@ _BLOCKED = {
 }
 
 
+KIOSK_STYLE = """
+QWidget { font-size: 22px; }
+QLabel[role="total"] { font-size: 52px; font-weight: bold; }
+QLabel[role="title"] { font-size: 30px; font-weight: bold; }
+QTableWidget { font-size: 22px; }
+"""
+
+
 class KioskWindow(QWidget):
     def __init__(
         self,
@@ -61,6 +69,8 @@ class KioskWindow(QWidget):
         self.session = KioskSession(flow, s.clock, config)
         self._on_exit = on_exit
         self.allow_close = False
+        self.setStyleSheet(KIOSK_STYLE)
+        self._offered: dict[str, ChannelInfo] = {}
         self.payer = PaymentDriver(ctx, self, self.scope, kiosk=True)
         self.payer.finished.connect(self._payment_done)
         self.payer.failed.connect(self._failed)
@@ -107,6 +117,8 @@ class KioskWindow(QWidget):
         sl.addWidget(self.cart, 1)
         sl.addWidget(self.total)
         sl.addLayout(pay_row)
+        self.unavailable = label("", "muted")
+        sl.addWidget(self.unavailable)
         sl.addLayout(tools)
 
         # thanks
@@ -151,6 +163,17 @@ class KioskWindow(QWidget):
             app.installEventFilter(self)
         self.retranslate()
         self._redraw()
+        ctx.ops.run(
+            "channels",
+            lambda op: s.payments.channels("kiosk"),
+            self.scope,
+            self._channels,
+            self._failed,
+        )
+
+    def _channels(self, channels: list[ChannelInfo]) -> None:
+        self._offered = {c.channel: c for c in channels}
+        self._redraw()
 
     # -- words ----------------------------------------------------------------------
     def retranslate(self) -> None:
@@ -179,6 +202,7 @@ class KioskWindow(QWidget):
         )
         self.message.refresh()
         self._show_total()
+        self._redraw()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -230,8 +254,14 @@ class KioskWindow(QWidget):
         order = flow.order if flow.state is not CheckoutState.DONE else None
         self.cart.show_order(order)
         has_items = order is not None and bool(order.lines)
-        for b in self.pay_buttons.values():
-            b.setEnabled(has_items and not self.payer.busy)
+        why = []
+        for channel, b in self.pay_buttons.items():
+            info = self._offered.get(channel)
+            up = info is not None and info.available
+            b.setEnabled(has_items and up and not self.payer.busy)
+            if info is not None and not up and info.why_unavailable is not None:
+                why.append(self.ctx.say(info.why_unavailable))
+        self.unavailable.setText("  ".join(why))
         self.clear_button.setEnabled(has_items)
         staff = self.session.overridden
         self.void_line_button.setVisible(staff)

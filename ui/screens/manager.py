@@ -46,7 +46,8 @@ class TableView(QTableWidget):
         self._table: Table | None = None
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().setVisible(False)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setStretchLastSection(True)
 
     def show_table(self, table: Table | None) -> None:
         self._table = table
@@ -292,11 +293,21 @@ class ZReportTab(QWidget):
         if view.z_number is not None:
             text = f"Z{view.z_number:04d} · " + text
         self.summary.setText(text)
-        self.by_hour.set_bars(self.tr("Sales by hour"), [(f"{h:02d}", m) for h, m in view.by_hour])
+        self.by_hour.set_bars(self.tr("Sales by hour"), _opening_hours(view))
         self.by_channel.set_bars(
             self.tr("Sales by channel"),
             [(self.ctx.say(channel_name(c)), m) for c, m in view.by_channel],
         )
+
+
+def _opening_hours(view: ZView) -> list[tuple[str, Money]]:
+    """Every hour from 7:00 to 22:00 (wider when sales fell outside), so one busy
+    hour reads as one bar among the day's, not a wall."""
+    sold = dict(view.by_hour)
+    first = min([7, *sold])
+    last = max([22, *sold])
+    zero = Money.zero(view.gross.currency)
+    return [(f"{h:02d}", sold.get(h, zero)) for h in range(first, last + 1)]
 
 
 class ManagerScreen(QWidget):

@@ -225,7 +225,9 @@ class PaymentDialog(QDialog):
         """Show the outcome; success closes by itself, others stay to be read."""
         self.result = result
         self._timer.stop()
-        self.busy.setVisible(False)
+        self._deadline_left = 0
+        for w in (self.busy, self.hint, self.countdown):
+            w.setVisible(False)
         self.cancel_button.setVisible(False)
         if result.status is Outcome.SUCCEEDED:
             self.accept()
