@@ -178,3 +178,15 @@ def _half():  # type: ignore[no-untyped-def]
     from pos.flows.ports import Discount
 
     return Discount(basis_points=5000)
+
+
+def test_switching_language_redraws_the_open_screens(
+    app: App, qtbot, cashier: CashierScreen
+) -> None:
+    ring_up(app, qtbot, cashier, COLA)
+    assert cashier.pay_button.text() == "Pay"
+    app.language.set("zh_CN")
+    settle(app)
+    assert cashier.pay_button.text() == "收款"
+    assert cashier.cart.item(0, 0).text() == "可口可乐 500ml"
+    assert cashier.lang_button.text() == "English"

@@ -1,0 +1,176 @@
+"""Refunds, the manager's day close with exports, and the kiosk's idle reset,
+through the screens."""
+
+from __future__ import annotations
+
+import openpyxl
+
+from pos.flows.kiosk import KioskConfig
+from pos.money import Money
+from pos.payments.sandbox.state import TradeState
+from tests.ui.conftest import (
+    CHIPS,
+    COLA,
+    KIOSK,
+    MANAGER_PIN,
+    WATER,
+    approval,
+    close_receipt,
+    enter_pin,
+    open_tender,
+    ring_up,
+    scan,
+    settle,
+)
+from ui.app import App
+from ui.screens.cashier import CashierScreen
+from ui.screens.kiosk import KioskWindow
+
+
+def _cash_sale(app: App, qtbot, cashier: CashierScreen, *codes: str) -> str:  # type: ignore[no-untyped-def]
+    ring_up(app, qtbot, cashier, *codes)
+    open_tender(app, cashier)
+    cashier.tender_panel.suggest_buttons[0].click()
+    return close_receipt(app, cashier)
+
+
+def test_refund_of_one_line_from_the_receipt_with_the_manager_pin(
+    app: App, qtbot, cashier: CashierScreen
+) -> None:
+    receipt = _cash_sale(app, qtbot, cashier, COLA, CHIPS)
+    cashier.refund_button.click()
+    screen = app.counter.refund
+    scan(qtbot, screen.receipt, receipt)  # the receipt's barcode, scanned
+    settle(app, lambda: len(screen.checks) == 2)
+    screen.checks[1].setChecked(True)
+    assert screen.preview.text() == "Refund: ¥7.50"
+    screen.reason.setText("stale")
+    screen.refund_button.click()
+    enter_pin(approval(app, screen), MANAGER_PIN)
+    settle(app, lambda: screen.flow.state.value == "done")
+    order = app.runtime.core.find_receipt(receipt)
+    assert order.state == "partly_refunded" and order.refunded == Money(750)
+    assert app.runtime.terminal.verify().ok
+
+
+def test_day_close_counts_the_drawer_closes_with_a_reason_and_exports(
+    app: App, qtbot, cashier: CashierScreen, tmp_path
+) -> None:
+    _cash_sale(app, qtbot, cashier, COLA, WATER)  # 5.50 cash
+    counter = app.counter
+    cashier.manager_button.click()
+    enter_pin(approval(app, counter), MANAGER_PIN)
+    tab = counter.manager.day_close
+    settle(app, lambda: tab.flow is not None and tab.spins)
+    assert tab.flow.expected == Money(550)
+    tab.spins[500].setValue(1)
+    assert "Short" in tab.over_short.text()
+    tab.close_button.click()
+    assert "reason" in tab.message.text()  # refused before any PIN is asked
+    tab.reason.setText("coin under the drawer")
+    tab.close_button.click()
+    enter_pin(approval(app, tab), MANAGER_PIN)
+    settle(app, lambda: counter.manager.z.view is not None and counter.manager.z.view.z_number)
+    view = counter.manager.z.view
+    assert view.sales_count == 1 and view.net == Money(550)
+    assert dict(view.by_channel)["cash"] == Money(550)
+    tab.out_dir = tmp_path
+    seen: list[int] = []
+    tab.progress.valueChanged.connect(seen.append)
+    for fmt in ("csv", "xlsx", "pdf"):
+        tab._export(fmt)
+        settle(app, lambda: tab.export_op is None, timeout=60)
+    date = tab.flow.business_date
+    assert "5.50" in (tmp_path / f"z-{date}.csv").read_text("utf-8-sig")
+    assert (tmp_path / f"z-{date}.pdf").read_bytes().startswith(b"%PDF")
+    assert openpyxl.load_workbook(tmp_path / f"z-{date}.xlsx").sheetnames
+    assert seen and max(seen) == tab.progress.maximum()
+
+
+def test_idle_kiosk_warns_then_cancels_the_qr_at_the_gateway_and_voids_the_cart(
+    app: App, qtbot
+) -> None:
+    win = KioskWindow(app.ctx, KIOSK, KioskConfig(idle_timeout_s=3, warning_s=2, thanks_s=2))
+    app.scanner.scanned.disconnect()
+    app.scanner.scanned.connect(win.on_scan)
+    win.show()
+    try:
+        win.start_button.click()
+        scan(qtbot, win, COLA)
+        settle(
+            app,
+            lambda: (
+                win.session.checkout.order is not None
+                and len(win.session.checkout.order.lines) == 1
+            ),
+        )
+        order_id = win.session.checkout.order.order_id
+        app.runtime.sandbox.state.set_scenario({"next": True, "outcome": "never"})
+        settle(app, lambda: win.pay_buttons["alipay"].isEnabled())
+        win.pay_buttons["alipay"].click()
+        settle(
+            app, lambda: win.payer.dialog is not None and win.payer.dialog.qr.payload, idle=False
+        )
+        # Nobody touches the kiosk: the warning shows, then the session resets.
+        settle(app, lambda: win.warning.isVisible(), idle=False)
+        assert "clears in" in win.warning.text()
+        settle(
+            app,
+            lambda: (
+                win.session.state.value == "attract"
+                and app.runtime.core.get(order_id).state == "voided"
+            ),
+            timeout=20,
+        )
+        trades = list(app.runtime.sandbox.state.trades.values())
+        assert trades[-1].state is TradeState.CLOSED  # cancelled at the gateway
+        assert not win.warning.isVisible() and win.pages.currentIndex() == 0
+    finally:
+        win.allow_close = True
+        win.close()
+
+
+def test_kiosk_blocks_the_keys_that_would_leave_it(app: App, qtbot) -> None:
+    win = KioskWindow(app.ctx, KIOSK)
+    win.show()
+    try:
+        win.close()
+        assert win.isVisible()  # a close without the attendant is refused
+        from ui.qt import QEvent, QKeyEvent, Qt
+
+        alt_f4 = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier)
+        assert win.eventFilter(win, alt_f4) is True
+        plain = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier, "a")
+        assert win.eventFilter(win, plain) is False
+    finally:
+        win.allow_close = True
+        win.close()
+
+
+def test_kiosk_shopper_pays_by_payment_code_and_sees_thanks(app: App, qtbot) -> None:
+    win = KioskWindow(app.ctx, KIOSK, KioskConfig(thanks_s=1))
+    app.scanner.scanned.disconnect()
+    app.scanner.scanned.connect(win.on_scan)
+    win.show()
+    try:
+        scan(qtbot, win, CHIPS)
+        settle(app, lambda: win.session.checkout.order is not None)
+        assert win.session.state.value == "shopping"
+        scan(qtbot, win, "286543210987654321")  # the shopper's Alipay code
+        settle(app, lambda: win.session.state.value == "thanks", idle=False)
+        paid = win.session.checkout.last_paid
+        assert paid is not None and paid.tenders[0].channel == "alipay"
+        assert win.payer.dialog is None
+        settle(app, lambda: win.session.state.value == "attract", timeout=10)
+    finally:
+        win.allow_close = True
+        win.close()
+
+
+def test_card_tender_says_why_it_is_unavailable(app: App, qtbot, cashier: CashierScreen) -> None:
+    ring_up(app, qtbot, cashier, COLA)
+    open_tender(app, cashier)
+    panel = cashier.tender_panel
+    card = panel.channel_buttons.get(("card", "card"))
+    assert card is not None and not card.isEnabled()
+    assert panel.unavailable.text().startswith("Bank card:")

@@ -1,0 +1,146 @@
+"""The pieces under the screens: the keyboard-wedge scanner, operations off the
+UI thread, the QR painter, the run-time language switch."""
+
+from __future__ import annotations
+
+import threading
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+
+from pos.clock import FakeClock
+from ui.i18n import Language
+from ui.ops import Ops, Scope
+from ui.qr import qr_image, qr_matrix
+from ui.qt import QApplication, QColor, QLineEdit, Qt
+from ui.scanner import ScannerFilter
+
+
+def _pump(cond, limit: int = 2000) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(limit):
+        if cond():
+            return
+        QApplication.processEvents()
+        threading.Event().wait(0.002)
+    raise AssertionError("never happened")
+
+
+def test_fast_burst_ending_in_enter_is_a_scan_and_never_reaches_the_field(qapp, qtbot) -> None:
+    clock = FakeClock()
+    scanner = ScannerFilter(qapp, monotonic=clock.monotonic)
+    field = QLineEdit()
+    qtbot.addWidget(field)
+    got: list[str] = []
+    scanner.scanned.connect(got.append)
+    try:
+        qtbot.keyClicks(field, "6901234000016")
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        assert got == ["6901234000016"] and field.text() == ""
+    finally:
+        qapp.removeEventFilter(scanner)
+
+
+def test_slow_typing_goes_to_the_focused_field(qapp, qtbot) -> None:
+    clock = FakeClock()
+    scanner = ScannerFilter(qapp, monotonic=clock.monotonic)
+    field = QLineEdit()
+    qtbot.addWidget(field)
+    got: list[str] = []
+    scanner.scanned.connect(got.append)
+    try:
+        for ch in "cola milk":
+            qtbot.keyClick(field, ch)
+            clock.advance(0.2)  # a person, not a scanner
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        assert got == [] and field.text() == "cola milk"
+    finally:
+        qapp.removeEventFilter(scanner)
+
+
+def test_short_fast_burst_is_typing_not_a_scan(qapp, qtbot) -> None:
+    clock = FakeClock()
+    scanner = ScannerFilter(qapp, monotonic=clock.monotonic, min_length=6)
+    field = QLineEdit()
+    qtbot.addWidget(field)
+    got: list[str] = []
+    scanner.scanned.connect(got.append)
+    try:
+        qtbot.keyClicks(field, "12")
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        assert got == [] and field.text() == "12"
+    finally:
+        qapp.removeEventFilter(scanner)
+
+
+def test_result_of_a_scope_that_was_left_is_dropped(qapp) -> None:
+    ops = Ops()
+    scope = Scope("screen")
+    release = threading.Event()
+    seen: list[str] = []
+    try:
+        op = ops.run("slow", lambda op: release.wait(5) and "late", scope, seen.append, lane="io")
+        scope.leave()  # the screen moved on
+        assert op.cancel.cancelled
+        release.set()
+        _pump(lambda: ops.idle)
+        assert seen == []
+        ops.run("fresh", lambda op: "now", scope, seen.append)
+        _pump(lambda: seen)
+        assert seen == ["now"]
+    finally:
+        ops.shutdown()
+
+
+def test_errors_come_back_to_the_ui_thread_and_progress_is_reported(qapp) -> None:
+    ops = Ops()
+    scope = Scope("screen")
+    errors: list[BaseException] = []
+    progress: list[tuple[int, int]] = []
+    main = threading.get_ident()
+    where: list[int] = []
+
+    def work(op):  # type: ignore[no-untyped-def]
+        for i in range(3):
+            op.progress(i + 1, 3)
+        raise ValueError("bad file")
+
+    def failed(exc: BaseException) -> None:
+        where.append(threading.get_ident())
+        errors.append(exc)
+
+    try:
+        ops.run(
+            "export", work, scope, on_error=failed, on_progress=lambda d, t: progress.append((d, t))
+        )
+        _pump(lambda: errors)
+        assert str(errors[0]) == "bad file" and where == [main]
+        assert progress[-1] == (3, 3)
+    finally:
+        ops.shutdown()
+
+
+def test_qr_is_painted_module_for_module_from_the_qrcode_matrix(qapp) -> None:
+    payload = "https://qr.alipay.com/bax01234"
+    ref = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4)
+    ref.add_data(payload)
+    ref.make(fit=True)
+    matrix = qr_matrix(payload)
+    assert matrix == [list(r) for r in ref.get_matrix()]
+    n = len(matrix)
+    size = n * 8
+    image = qr_image(payload, size)
+    for r in range(n):
+        for c in range(n):
+            pixel = QColor(image.pixel(c * 8 + 4, r * 8 + 4))
+            assert (pixel.lightness() < 128) == matrix[r][c], (r, c)
+
+
+def test_language_switches_at_run_time(qapp) -> None:
+    lang = Language(qapp, "en")
+    try:
+        assert qapp.translate("LoginScreen", "Enter your PIN to start") == "Enter your PIN to start"
+        lang.set("zh_CN")
+        assert qapp.translate("LoginScreen", "Enter your PIN to start") == "请输入密码登录"
+        assert lang.toggle() == "en"
+    finally:
+        lang.set("en")
