@@ -255,13 +255,17 @@ _GENERIC: _T = _t(
 def explain(platform: str, code: str = "", sub_code: str = "") -> Notice:
     """The most specific message for (sub_code, code); never fails."""
     table = _CATALOGUES.get(platform, {})
+    if (sub_code and sub_code not in table) or (not sub_code and code and code not in table):
+        log.warning(
+            "payment code without a message: platform=%s code=%r sub_code=%r",
+            platform,
+            code,
+            sub_code,
+        )
     for key in (sub_code, code):
         if key and key in table:
             en, zh = table[key]
             return Notice(f"{platform}.{key}", en, zh)
-    log.warning(
-        "payment code without a message: platform=%s code=%r sub_code=%r", platform, code, sub_code
-    )
     return Notice(f"{platform}.unknown", *_GENERIC)
 
 
