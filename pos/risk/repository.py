@@ -113,7 +113,9 @@ def history_amounts(conn: Connection, currency: str, before_ms: int) -> list[tup
 
 def history_baskets(conn: Connection, currency: str, before_ms: int) -> list[int]:
     rows = conn.execute(
-        "SELECT items FROM risk_events WHERE at_ms < ? AND currency = ? "
+        # The time index, read backwards, stops after LIMIT rows; left to itself
+        # the planner picks the history index and sorts every approved sale.
+        "SELECT items FROM risk_events INDEXED BY risk_events_at WHERE at_ms < ? AND currency = ? "
         "AND kind = 'sale' AND outcome = 'approved' ORDER BY at_ms DESC LIMIT ?",
         (before_ms, currency, BASKET_SAMPLE),
     ).fetchall()

@@ -24,9 +24,9 @@ _SHIFT_FEATURES = {
     "refund": "shift.refunds",
     "refund_no_receipt": "shift.refunds_no_receipt",
 }
-# Anything older than the velocity horizon is forgotten by the in-memory index;
-# prune it now and then, not on every payment.
-_PRUNE_EVERY = 1000
+# A series drops its own old events as it grows; subjects not seen for a whole
+# horizon are swept out once per horizon of event time, not on every payment.
+_SWEEP_EVERY_MS = HORIZON_MS
 
 
 class RiskState:
@@ -35,7 +35,7 @@ class RiskState:
         self.velocity = VelocityIndex()
         self.history = History()
         self.shift: dict[tuple[str, str], Series] = {}
-        self._since_prune = 0
+        self._last_sweep_ms: int | None = None
 
     @classmethod
     def load(cls, conn: Connection, currency: str, now_ms: int) -> RiskState:
@@ -76,9 +76,10 @@ class RiskState:
             self._shift_add(ev.cashier_id, ev.kind, ev.at_ms)
             if ev.kind == "refund" and ev.no_receipt:
                 self._shift_add(ev.cashier_id, "refund_no_receipt", ev.at_ms)
-        self._since_prune += 1
-        if self._since_prune >= _PRUNE_EVERY:
-            self._since_prune = 0
+        if self._last_sweep_ms is None:
+            self._last_sweep_ms = ev.at_ms
+        elif ev.at_ms - self._last_sweep_ms >= _SWEEP_EVERY_MS:
+            self._last_sweep_ms = ev.at_ms
             self.prune(ev.at_ms)
 
     def _shift_add(self, cashier_id: str, action: str, at_ms: int) -> None:

@@ -100,6 +100,7 @@ class VelocityIndex:
             if series is None:
                 series = table[key] = Series()
             series.add(at_ms, amount)
+            series.prune(at_ms - HORIZON_MS)
 
     def features(
         self, kind: str, value: str, currency: str, now_ms: int, out: dict[str, object]

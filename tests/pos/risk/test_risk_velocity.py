@@ -55,3 +55,20 @@ def test_the_index_forgets_subjects_no_window_can_see() -> None:
     v.add((("card", "new"),), "CNY", HORIZON_MS + MIN, 1, approved=True)
     v.prune(HORIZON_MS + 2 * MIN)
     assert [k[1] for k in v.sales] == ["new"]
+
+
+def test_the_state_forgets_subjects_unseen_for_a_whole_day() -> None:
+    from pos.risk.repository import EventRow
+    from pos.risk.state import RiskState
+
+    state = RiskState("CNY")
+
+    def sale(at_ms: int, card: str) -> EventRow:
+        return EventRow(at_ms, "sale", "approved", 100, "CNY", "T1", card_token=card)
+
+    state.apply(sale(0, "old"))
+    state.apply(sale(HORIZON_MS // 2, "new"))
+    assert ("card", "old", "CNY") in state.velocity.sales
+    state.apply(sale(HORIZON_MS + MIN, "newer"))
+    assert ("card", "old", "CNY") not in state.velocity.sales
+    assert {k[1] for k in state.velocity.sales if k[0] == "card"} == {"new", "newer"}
