@@ -330,9 +330,9 @@ def compile_condition(source: str, attributes: Mapping[str, Attribute] = ATTRIBU
         hint = ""
         if "&&" in text or "||" in text:
             hint = "; write 'and' / 'or' / 'not' instead of && || !"
-        raise ExpressionError(
-            f"syntax error at column {exc.offset or 0}: {exc.msg}{hint}"
-        ) from None
+        # Python reports column 0 when the text ends too early.
+        where = f"at column {exc.offset}" if exc.offset else "at the end"
+        raise ExpressionError(f"syntax error {where}: {exc.msg}{hint}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("the condition is nested too deeply") from None
     compiler = _Compiler(attributes)

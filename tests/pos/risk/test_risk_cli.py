@@ -37,9 +37,10 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d = tmp_path / "term"
     with provision(d, "demo", "S1", "T1", SystemClock()):
         pass
-    monkeypatch.setattr(
-        cli_main, "CORE_COMMAND_MODULES", (*cli_main.CORE_COMMAND_MODULES, "pos.cli.risk")
-    )
+    if "pos.cli.risk" not in cli_main.CORE_COMMAND_MODULES:
+        monkeypatch.setattr(
+            cli_main, "CORE_COMMAND_MODULES", (*cli_main.CORE_COMMAND_MODULES, "pos.cli.risk")
+        )
     return d
 
 
