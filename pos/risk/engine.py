@@ -101,6 +101,16 @@ class RiskEngine:
             self._plan = _Plan(ruleset)
             self.lists = ListBook.build(ruleset.lists, self._local)
 
+    def refresh(self, conn: Connection) -> RuleSet:
+        """Pick up rule sets and list entries written by someone else (the sync
+        client installing the server's rules) without rebuilding the state."""
+        active = active_ruleset(conn)
+        local = list_entries(conn)
+        with self._lock:
+            self._local = set(local)
+        self.use_ruleset(active.ruleset)
+        return active.ruleset
+
     def install(
         self, conn: Connection, toml_text: str, version: int, *, installed_at: str, origin: str
     ) -> RuleSet:

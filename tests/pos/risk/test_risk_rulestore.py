@@ -99,3 +99,19 @@ def test_a_database_of_the_previous_version_gains_the_risk_tables(tmp_path: Path
         assert engine.ruleset.version == 0
     finally:
         db.close()
+
+
+def test_a_running_engine_picks_up_a_rule_set_installed_by_the_sync_client(
+    db: Database, engine: RiskEngine, ctx: Ctx
+) -> None:
+    with db.transaction() as conn:
+        install_ruleset(conn, rules("10_00"), 4, installed_at="t", origin="server")
+        conn.execute(
+            "INSERT INTO risk_list_entries (list, subject, value, added_at) "
+            "VALUES ('block', 'card', 'tok-a', 't')"
+        )
+    assert engine.decide(ctx(amount=Money(20_00))).action == "allow"
+    with db.read() as conn:
+        assert engine.refresh(conn).version == 4
+    assert engine.decide(ctx(amount=Money(20_00))).rule_ids == ("cap",)
+    assert engine.lists.has("block", "card", "tok-a")
