@@ -20,6 +20,8 @@ CORE_COMMAND_MODULES: tuple[str, ...] = (
     "pos.cli.catalog",
     "pos.cli.users",
     "pos.cli.checkout",
+    "pos.cli.payments",
+    "pos.cli.risk",
 )
 
 

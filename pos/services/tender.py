@@ -1,5 +1,4 @@
-"""Non-cash tenders from the command line: the payment router, when this
-terminal has channels configured."""
+"""Non-cash tenders from the command line, through the payment router."""
 
 from __future__ import annotations
 
@@ -7,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from pos.errors import NotAllowed
 from pos.money import Money
+from pos.payments.registry import open_router
 from pos.services.checkout import RefundGateway, SaleReceipt
+from pos.services.payments import record_payment, router_refunds
 
 if TYPE_CHECKING:
     from pos.cli.context import CliContext
@@ -22,11 +23,25 @@ def pay_with_channel(
     amount: Money,
     auth_code: str | None = None,
 ) -> SaleReceipt:
+    from pos.cli.payments import pay_from_cli
+
+    router, problems = open_router(services.terminal)
+    if channel not in router.channel_names:
+        why = problems.get(channel, "not configured")
+        raise NotAllowed(
+            f"{channel} is not available on this terminal: {why}",
+            "Pay in cash, or set the channel up (docs/payments.md; `pos sandbox run` for a demo).",
+        )
+    outcome = pay_from_cli(ctx, router, order_id, channel, amount, auth_code)
+    if outcome.paid:
+        return record_payment(services.checkout, order_id, outcome.intent, outcome)
+    others = ", ".join(router.alternatives(outcome.intent)) or "cash"
     raise NotAllowed(
-        f"{channel} is not set up on this terminal",
-        "Pay in cash, or configure the channel (docs/payments.md).",
+        f"{channel}: {outcome.notice.en} ({outcome.intent.status.value})",
+        f"The order stays open; take payment another way ({others}), or void it.",
     )
 
 
 def refund_gateway(services: TerminalServices) -> RefundGateway | None:
-    return None
+    router, _ = open_router(services.terminal)
+    return router_refunds(router, services.checkout)

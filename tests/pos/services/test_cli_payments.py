@@ -1,0 +1,160 @@
+"""`pos sale --pay alipay|wechat` and `pos refund` end to end: the real CLI,
+the real router and channels, the sandbox gateways over HTTP on loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pos.cli.context import CliContext
+from pos.cli.main import build_parser
+from pos.clock import SystemClock
+from pos.errors import NotAllowed
+from pos.payments.sandbox.keys import SandboxKeys, write_terminal_config
+from pos.payments.sandbox.server import SandboxServer
+from pos.services.catalog_import import import_products, read_catalog_file
+from pos.services.terminal_services import TerminalServices
+from pos.store.terminal import provision
+from tests.pos.services.conftest import CASHIER_PIN, DEMO_CATALOG, MANAGER_PIN
+
+
+@pytest.fixture(scope="module")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sandbox-keys")
+    SandboxKeys.load_or_create(root)
+    return root / "sandbox"
+
+
+@pytest.fixture
+def till(tmp_path: Path, keys_dir: Path):
+    data = tmp_path / "till"
+    terminal = provision(data, "demo", "S001", "T01", SystemClock())
+    services = TerminalServices.wrap(terminal)
+    t = services.terminal
+    import_products(
+        t.db, t.journal, t.clock, read_catalog_file(DEMO_CATALOG, "CNY"), replace=True, source="t"
+    )
+    services.users.add("boss", "Wang Li", "manager", MANAGER_PIN)
+    services.users.add("c1", "Zhang Wei", "cashier", CASHIER_PIN)
+    services.close()
+    shutil.copytree(keys_dir, data / "sandbox")
+    server = SandboxServer(data, SystemClock()).start()
+    write_terminal_config(
+        data, server.keys.terminal_config(server.base_url, poll_interval=0.2, payment_timeout=20.0)
+    )
+    yield data, server
+    server.stopping.set()
+    server._httpd.shutdown()
+
+
+def run(data: Path, *argv: str) -> tuple[int, dict]:
+    out = io.StringIO()
+    ctx = CliContext(data_dir=data, as_json=True, out=out, err=io.StringIO())
+    ctx.read_pin = lambda who: MANAGER_PIN if who == "boss" else CASHIER_PIN
+    args = build_parser().parse_args(list(argv))
+    code = args.func(args, ctx)
+    return code, json.loads(out.getvalue()) if out.getvalue().strip() else {}
+
+
+def test_sale_paid_by_alipay_qr_when_the_shopper_scans(till):
+    data, server = till
+
+    def shopper() -> None:
+        for _ in range(200):
+            if server.state.scan_now("alipay", None) is not None:
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=shopper, daemon=True).start()
+    code, sale = run(data, "sale", "--cashier", "c1", "--item", "DRK-001:2", "--pay", "alipay")
+    assert code == 0
+    assert sale["state"] == "paid" and sale["receipt_no"]
+    assert [t["channel"] for t in sale["tenders"]] == ["alipay"]
+    assert sale["tenders"][0]["reference"]
+
+
+def test_sale_paid_by_wechat_payment_code_then_refunded_on_wechat(till):
+    data, server = till
+    code, sale = run(
+        data,
+        "sale",
+        "--cashier",
+        "c1",
+        "--item",
+        "SNK-001",
+        "--pay",
+        "wechat",
+        "--auth-code",
+        "134567890123456789",
+    )
+    assert code == 0 and sale["tenders"][0]["channel"] == "wechat"
+    code, refund = run(
+        data,
+        "refund",
+        sale["receipt_no"],
+        "--cashier",
+        "c1",
+        "--approver",
+        "boss",
+        "--amount",
+        "2.00",
+    )
+    assert code == 0
+    assert refund["tenders"] == [{"channel": "wechat", "amount": "2.00"}]
+    refunded = [t for t in server.state.trades.values() if t.refunded]
+    assert [t.refunded for t in refunded] == [200]
+    with TerminalServices.open(data) as services:
+        assert services.verify().ok
+
+
+def test_split_tender_cash_then_wechat_payment_code(till):
+    data, server = till
+    code, sale = run(
+        data,
+        "sale",
+        "--cashier",
+        "c1",
+        "--item",
+        "DLY-005",
+        "--pay",
+        "cash:10",
+        "--pay",
+        "wechat",
+        "--auth-code",
+        "134567890123456789",
+    )
+    assert code == 0 and sale["state"] == "paid"
+    assert [(t["channel"], t["amount"]) for t in sale["tenders"]] == [
+        ("cash", "10.00"),
+        ("wechat", "19.90"),
+    ]
+    assert [t.amount for t in server.state.trades.values()] == [1990]
+
+
+def test_declined_payment_code_leaves_the_order_open_and_charges_nothing(till):
+    data, server = till
+    server.state.set_scenario({"next": True, "decline": "NOTENOUGH"})
+    with pytest.raises(NotAllowed, match="wechat") as err:
+        run(
+            data,
+            "sale",
+            "--cashier",
+            "c1",
+            "--item",
+            "SNK-001",
+            "--pay",
+            "wechat",
+            "--auth-code",
+            "134567890123456789",
+        )
+    assert "open" in err.value.remedy
+    assert sum(t.charged for t in server.state.trades.values()) == 0
+    with TerminalServices.open(data) as services:
+        [left] = services.checkout.open_orders()
+        assert left.order.tenders == ()
