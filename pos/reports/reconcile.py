@@ -327,3 +327,23 @@ def recon_doc(results: list[Reconciliation], terminal_id: str, currency: str) ->
                   rows(i for i in all_items if i.category is Category.MATCHED)),
         ),
     )  # fmt: skip
+
+
+def journal_result(db: Any, journal: Any, result: Reconciliation) -> int:
+    """Record that the day was reconciled, and what differed, in the signed
+    journal; returns the entry's sequence number."""
+    with db.transaction() as conn:
+        entry = journal.append(
+            conn,
+            "reconcile.done",
+            {
+                "channel": result.channel,
+                "bill_date": result.bill_date,
+                "counts": {c.value: result.count(c) for c in Category},
+                "differences": [
+                    {"category": i.category.value, "kind": i.kind, "out_no": i.out_no}
+                    for i in result.differences
+                ],
+            },
+        )
+    return int(entry.seq)

@@ -1,0 +1,208 @@
+"""`pos report x|z|daily` and `pos reconcile`: the day's settlement, closing
+it, its files, and the channels' bills against the terminal's records."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from pos.cli.context import CliContext
+from pos.cli.session import open_services, read_pin
+from pos.errors import InvalidInput
+from pos.money import Money, MoneyError
+from pos.payments.registry import KeystoreSecrets, load_channels
+from pos.reports import context_of
+from pos.reports.exports import FORMATS, export
+from pos.reports.model import SettlementReport
+from pos.reports.reconcile import (
+    BILL_CHANNELS,
+    GatewayBills,
+    Reconciliation,
+    journal_result,
+    recon_doc,
+    reconcile,
+)
+from pos.reports.tables import TableDoc, report_doc
+from pos.reports.text import render_doc
+from pos.reports.zreport import close_day, daily_report, load_z, x_report
+from pos.services.terminal_services import TerminalServices
+
+DIFFERENCES_FOUND = 5  # exit status of `pos reconcile` when anything differs
+
+
+def _money(text: str | None, currency: str, what: str) -> Money | None:
+    if text is None:
+        return None
+    try:
+        return Money.parse(text, currency)
+    except MoneyError as exc:
+        raise InvalidInput(f"{what} {text!r} is not an amount", "Write it like 1234.50.") from exc
+
+
+def _date(services: TerminalServices, given: str | None) -> str:
+    if given is None:
+        return services.checkout.business_date()
+    parts = given.split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(given) != 10:
+        raise InvalidInput(f"not a date: {given!r}", "Give the business date as YYYY-MM-DD.")
+    return given
+
+
+def _width() -> int:
+    return max(42, min(shutil.get_terminal_size((100, 24)).columns, 140))
+
+
+def _show(
+    ctx: CliContext, args: argparse.Namespace, data: dict[str, object], doc: TableDoc
+) -> None:
+    if args.out:
+        fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
+        written = export(doc, fmt, Path(args.out))
+        data = {**data, "file": str(written), "format": fmt}
+        ctx.emit(data, f"{doc.title}\nwritten to {written} ({fmt})")
+        return
+    if args.format:
+        raise InvalidInput("--format needs --out FILE", "Say where to write the file.")
+    ctx.emit(data, render_doc(doc, _width()))
+
+
+def _report_out(
+    ctx: CliContext,
+    args: argparse.Namespace,
+    services: TerminalServices,
+    report: SettlementReport,
+    extra: dict[str, object] | None = None,
+) -> int:
+    doc = report_doc(report, services.checkout.timezone)
+    _show(ctx, args, {**report.to_dict(), **(extra or {})}, doc)
+    if not report.journal.agrees:
+        ctx.warn(
+            "warning: the tables disagree with the signed journal: "
+            + "; ".join(report.journal.problems)
+        )
+        return 1
+    return 0
+
+
+def cmd_x(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_services(ctx) as services:
+        cur = services.checkout.settings.currency
+        report = x_report(
+            services.terminal.db,
+            context_of(services),
+            _date(services, args.date),
+            services.terminal.clock.now(),
+            _money(args.float, cur, "opening float"),
+        )
+        return _report_out(ctx, args, services, report)
+
+
+def cmd_z(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_services(ctx) as services:
+        date = _date(services, args.date)
+        t = services.terminal
+        if args.reprint:
+            closed = load_z(t.db, business_date=date)
+        else:
+            cur = services.checkout.settings.currency
+            counted = _money(args.counted, cur, "counted cash")
+            if counted is None or not args.approver:
+                raise InvalidInput(
+                    "closing the day needs the counted cash and a manager",
+                    "Run `pos report z --counted AMOUNT --approver MANAGER_ID`"
+                    " (or --reprint to print a closed day again).",
+                )
+            pin = read_pin(ctx, args.approver, "POS_APPROVER_PIN")
+            approval = services.users.approval(args.approver, pin, f"close the day {date}")
+            closed = close_day(
+                t.db,
+                t.journal,
+                context_of(services),
+                date,
+                now=t.clock.now(),
+                counted=counted,
+                reason=args.reason or "",
+                approval=approval,
+                opening_float=_money(args.float, cur, "opening float"),
+                force=args.force,
+            )
+        extra = {"sha256": closed.sha256, "journal_seq": closed.journal_seq}
+        return _report_out(ctx, args, services, closed.report, extra)
+
+
+def cmd_daily(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_services(ctx) as services:
+        t = services.terminal
+        report = daily_report(t.db, context_of(services), _date(services, args.date), t.clock.now())
+        return _report_out(ctx, args, services, report)
+
+
+def cmd_reconcile(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_services(ctx) as services:
+        t = services.terminal
+        date = _date(services, args.date)
+        wanted = [args.channel] if args.channel else list(BILL_CHANNELS)
+        channels, problems = load_channels(
+            t.data_dir, t.clock, KeystoreSecrets(t.keystore), only=wanted
+        )
+        if not args.channel:
+            for name, why in problems.items():
+                ctx.warn(f"note: {name} not reconciled: {why}")
+            wanted = [c for c in wanted if c in channels]
+            if not wanted:
+                raise InvalidInput(
+                    "no channel with a daily bill is set up", "Configure alipay or wechat first."
+                )
+        cur = services.checkout.settings.currency
+        results: list[Reconciliation] = []
+        for channel in wanted:
+            result = reconcile(t.db, GatewayBills(channels), channel, date, cur)
+            journal_result(t.db, t.journal, result)
+            results.append(result)
+        doc = recon_doc(results, t.terminal_id, cur)
+        _show(ctx, args, {"bill_date": date, "results": [r.to_dict() for r in results]}, doc)
+        return DIFFERENCES_FOUND if any(r.differences for r in results) else 0
+
+
+def _file_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=FORMATS, help="file format (default: from --out)")
+    p.add_argument("--out", metavar="FILE", help="write the report to FILE")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser("report", help="settlement reports: X, Z (close the day), daily")
+    rsub = report.add_subparsers(dest="report_kind", metavar="KIND")
+    rsub.required = True
+
+    p = rsub.add_parser("x", help="the business day so far (changes nothing)")
+    p.add_argument("--date", help="business date YYYY-MM-DD (default: today's)")
+    p.add_argument("--float", metavar="AMOUNT", help="cash in the drawer at opening")
+    _file_args(p)
+    p.set_defaults(func=cmd_x)
+
+    p = rsub.add_parser("z", help="close the business day (needs a manager), or --reprint")
+    p.add_argument("--date", help="business date YYYY-MM-DD (default: today's)")
+    p.add_argument("--counted", metavar="AMOUNT", help="cash counted in the drawer")
+    p.add_argument("--reason", help="why the cash is over or short")
+    p.add_argument("--approver", help="manager id (PIN from POS_APPROVER_PIN or prompt)")
+    p.add_argument("--float", metavar="AMOUNT", help="cash in the drawer at opening")
+    p.add_argument("--force", action="store_true", help="close even if the journal disagrees")
+    p.add_argument("--reprint", action="store_true", help="the closed day's Z report again")
+    _file_args(p)
+    p.set_defaults(func=cmd_z)
+
+    p = rsub.add_parser("daily", help="a day's settlement (its Z report once closed)")
+    p.add_argument("--date", help="business date YYYY-MM-DD (default: today's)")
+    _file_args(p)
+    p.set_defaults(func=cmd_daily)
+
+    p = sub.add_parser(
+        "reconcile",
+        help="match the channels' daily bills against this terminal's payments and refunds",
+        description=f"Exit status {DIFFERENCES_FOUND} when any difference is found.",
+    )
+    p.add_argument("--date", help="bill date YYYY-MM-DD, Beijing time (default: today's)")
+    p.add_argument("--channel", choices=BILL_CHANNELS)
+    _file_args(p)
+    p.set_defaults(func=cmd_reconcile)
