@@ -1,0 +1,199 @@
+"""`pos print ...`, `pos drawer open` and `pos printer ...`: the receipt printer
+from the command line. Registered through the `pos.commands` entry-point group.
+
+The printer is named by `--printer URL`, else POS_PRINTER, else the terminal's
+`printer` setting (`pos printer setup`). See drivers.printer.transport for URLs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+from typing import Any
+
+from drivers.printer import EscPosReceiptPrinter, open_printer
+from drivers.printer.emulator import EmulatedPrinter, Printout
+from drivers.printer.queue import JobState, JobView
+from drivers.printer.transport import parse_address
+from pos.canonical import dumps, loads
+from pos.cli.context import CliContext
+from pos.cli.session import open_services, read_pin
+from pos.clock import SystemClock, iso
+from pos.errors import InvalidInput
+from pos.receipt import WIDTHS, columns, lookup_code
+from pos.services.receipts import build_receipt, store_header
+from pos.services.terminal_services import TerminalServices
+
+SETTING = "printer"
+WAIT_S = 20.0
+CLI_RETRIES = (1.0, 2.0, 4.0)
+
+
+def _setting(services: TerminalServices) -> dict[str, Any]:
+    with services.terminal.db.read() as conn:
+        row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING,)).fetchone()
+    return {} if row is None else dict(loads(row[0]))
+
+
+def _printer(services: TerminalServices, url: str | None) -> EscPosReceiptPrinter:
+    conf = _setting(services)
+    url = url or os.environ.get("POS_PRINTER") or conf.get("url")
+    if not url:
+        raise InvalidInput(
+            "no receipt printer is set up",
+            "Run `pos printer setup --printer tcp://HOST:9100` (or pass --printer URL).",
+        )
+    return open_printer(
+        url,
+        SystemClock(),
+        width=int(conf.get("width", 42)),
+        locale=str(conf.get("locale", "zh")),
+        tz=services.checkout.timezone,
+        retry_delays=CLI_RETRIES,
+    )
+
+
+def _finish(ctx: CliContext, printer: EscPosReceiptPrinter, job_id: str) -> int:
+    try:
+        view: JobView = printer.queue.wait(job_id, WAIT_S)
+    finally:
+        printer.close()
+    data = {"job": view.id, "kind": view.kind, "state": view.state.value, "attempts": view.attempts}
+    if view.state is JobState.DONE:
+        ctx.emit(data, f"{view.title}: printed")
+        return 0
+    data |= {"error": view.error, "error_code": view.error_code, "remedy": view.remedy}
+    ctx.emit(data, f"{view.title}: {view.state.value}: {view.error}\n{view.remedy}")
+    return 1
+
+
+def cmd_print_test(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_services(ctx) as services:
+        printer = _printer(services, args.printer)
+        w = printer.width
+        head = store_header(services)
+        lines = [
+            head.name,
+            "打印测试 Printer test",
+            "-" * w,
+            columns("终端 Terminal", services.terminal.terminal_id, w),
+            columns("时间 Time", services.checkout.local_time().strftime("%Y-%m-%d %H:%M"), w),
+            columns("纸宽 Width", f"{w}", w),
+            "".join(str(i % 10) for i in range(1, w + 1)),
+            "中文字符：你好，欢迎光临！¥12.50",
+            "-" * w,
+        ]
+        job = printer.print_lines("test", "test page", lines, qr=lookup_code("TEST", "0"))
+        return _finish(ctx, printer, job)
+
+
+def cmd_print_receipt(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_services(ctx) as services:
+        order_id = services.checkout.find(args.order).order.order_id
+        receipt = build_receipt(services, order_id, reprint=not args.first)
+        printer = _printer(services, args.printer)
+        return _finish(ctx, printer, printer.print_receipt(receipt))
+
+
+def cmd_drawer_open(args: argparse.Namespace, ctx: CliContext) -> int:
+    """A no-sale drawer open: a manager approves, the journal records it, then
+    the drawer opens."""
+    with open_services(ctx) as services:
+        printer = _printer(services, args.printer)
+        pin = read_pin(ctx, args.approver, "POS_APPROVER_PIN")
+        approval = services.users.approval(args.approver, pin, "open the cash drawer", args.reason)
+        t = services.terminal
+        now = iso(t.clock.now())
+        with t.db.transaction() as conn:
+            services.checkout.orders.insert_approval(
+                conn,
+                action="drawer.no_sale",
+                subject_id=t.terminal_id,
+                approver_id=approval.user_id,
+                requested_by=approval.user_id,
+                reason=args.reason,
+                now=now,
+            )
+            t.journal.append(
+                conn,
+                "drawer.opened",
+                {"approver_id": approval.user_id, "reason": args.reason, "no_sale": True},
+            )
+        return _finish(ctx, printer, printer.open_drawer())
+
+
+def cmd_printer_setup(args: argparse.Namespace, ctx: CliContext) -> int:
+    parse_address(args.printer)
+    with open_services(ctx) as services:
+        conf = {"url": args.printer, "width": args.width, "locale": args.locale}
+        t = services.terminal
+        now = iso(t.clock.now())
+        with t.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key)"
+                " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (SETTING, dumps(conf).decode(), now),
+            )
+            t.journal.append(conn, "config.changed", {"key": SETTING, "value": conf})
+        ctx.emit(conf, f"receipt printer: {args.printer}, {args.width} columns, {args.locale}")
+    return 0
+
+
+def cmd_printer_emulate(args: argparse.Namespace, ctx: CliContext) -> int:
+    """A loopback printer that shows what it is sent (for the demo)."""
+    printer = EmulatedPrinter(port=args.port)
+
+    def show(p: Printout) -> None:
+        ctx.emit(
+            {"lines": [ln.text for ln in p.lines], "qr": p.qr_codes, "cut": p.cut},
+            "\n".join([*(ln.text for ln in p.lines), *(f"[QR {q}]" for q in p.qr_codes)])
+            + "\n" + "~" * 20,
+        )  # fmt: skip
+
+    printer.on_printout = show
+    with printer:
+        ctx.warn(f"emulated printer at {printer.address}; Ctrl-C stops")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            return 0
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def printer_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--printer", metavar="URL", help="tcp://HOST:9100, usb://VID:PID, ...")
+
+    pr = sub.add_parser("print", help="print on the receipt printer")
+    psub = pr.add_subparsers(dest="print_what", metavar="WHAT")
+    psub.required = True
+    p = psub.add_parser("test", help="print a test page")
+    printer_arg(p)
+    p.set_defaults(func=cmd_print_test)
+    p = psub.add_parser("receipt", help="print a sale's receipt again (marked reprint)")
+    p.add_argument("order", help="order id or receipt number")
+    p.add_argument("--first", action="store_true", help="not marked reprint")
+    printer_arg(p)
+    p.set_defaults(func=cmd_print_receipt)
+
+    dr = sub.add_parser("drawer", help="the cash drawer")
+    dsub = dr.add_subparsers(dest="drawer_what", metavar="WHAT")
+    dsub.required = True
+    p = dsub.add_parser("open", help="open the drawer without a sale (needs a manager)")
+    p.add_argument("--approver", required=True, help="manager id (PIN from POS_APPROVER_PIN)")
+    p.add_argument("--reason", default="", help="why the drawer is opened")
+    printer_arg(p)
+    p.set_defaults(func=cmd_drawer_open)
+
+    pt = sub.add_parser("printer", help="set up or emulate the receipt printer")
+    tsub = pt.add_subparsers(dest="printer_what", metavar="WHAT")
+    tsub.required = True
+    p = tsub.add_parser("setup", help="remember the receipt printer for this terminal")
+    p.add_argument("--printer", required=True, metavar="URL")
+    p.add_argument("--width", type=int, choices=WIDTHS, default=42, help="paper columns")
+    p.add_argument("--locale", choices=("zh", "en"), default="zh")
+    p.set_defaults(func=cmd_printer_setup)
+    p = tsub.add_parser("emulate", help="run a loopback printer that shows what it prints")
+    p.add_argument("--port", type=int, default=9100)
+    p.set_defaults(func=cmd_printer_emulate)
