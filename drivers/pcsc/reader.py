@@ -162,6 +162,7 @@ class PcscTransport:
 
     def __init__(self, reader: str, clock: Clock, settle_s: float = 1.0) -> None:
         self.reader = reader
+        self._clock = clock
         self.exchange = ApduExchange(self._raw)
         # Just after insertion the reader may still be powering the card up.
         deadline = clock.monotonic() + settle_s
@@ -181,8 +182,25 @@ class PcscTransport:
         try:
             data, sw1, sw2 = self._conn.transmit(list(apdu))
         except SmartcardException as exc:
-            raise reader_error(exc, self.reader) from exc
+            error = reader_error(exc, self.reader)
+            if isinstance(error, CardMute) and self._slot_emptied():
+                raise CardRemoved() from exc
+            raise error from exc
         return Response(bytes(data), sw1, sw2)
+
+    def _slot_emptied(self, within_s: float = 1.0) -> bool:
+        """A card that goes mute and then is gone was pulled, not broken; the
+        reader reports the empty slot a moment after the failed exchange."""
+        deadline = self._clock.monotonic() + within_s
+        while True:
+            try:
+                if card_present(self.reader) is None:
+                    return True
+            except ReaderError:
+                return False
+            if self._clock.monotonic() >= deadline:
+                return False
+            self._clock.sleep(0.02)
 
     def transmit(self, apdu: bytes) -> Response:
         return self.exchange.transmit(apdu)

@@ -1,0 +1,116 @@
+"""`pos card ...`: the readers, reading a card through the EMV flow up to its
+cryptogram, and the card emulator for the demo. Registered through the
+`pos.commands` entry-point group."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from typing import Any
+
+from drivers.emv.config import TerminalConfig
+from drivers.handler import CliCardHandler
+from drivers.pcsc.reader import card_present, list_readers
+from drivers.pcsc.terminal import PcscCardTerminal
+from drivers.virtualcard.card import EmvCard
+from drivers.virtualcard.profiles import PROFILES
+from drivers.virtualcard.vpcd import VPCD_PORT, VirtualCardSlot
+from pos.cli.context import CliContext
+from pos.clock import SystemClock
+from pos.errors import InvalidInput
+from pos.money import Money, MoneyError
+from pos.payments.card.port import CardRead, CardRequest
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    card = sub.add_parser("card", help="card readers and cards")
+    cmds = card.add_subparsers(dest="card_command", metavar="ACTION")
+    cmds.required = True
+
+    readers = cmds.add_parser("readers", help="list PC/SC readers and whether a card is in")
+    readers.set_defaults(func=cmd_readers)
+
+    read = cmds.add_parser("read", help="read the card in a reader up to its cryptogram")
+    read.add_argument("--reader", help="reader name (or a unique part of it)")
+    read.add_argument("--amount", default="0.01", help="amount for the cryptogram (CNY)")
+    read.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a card")
+    read.set_defaults(func=cmd_read)
+
+    emulate = cmds.add_parser("emulate", help="insert an emulated card into the vpcd reader")
+    emulate.add_argument("--profile", required=True, choices=sorted(PROFILES))
+    emulate.add_argument("--port", type=int, default=VPCD_PORT, help="vpcd port (35963: slot 0)")
+    emulate.add_argument("--seconds", type=float, default=0.0, help="remove after (0: until ^C)")
+    emulate.set_defaults(func=cmd_emulate)
+
+
+def cmd_readers(args: argparse.Namespace, ctx: CliContext) -> int:
+    rows = []
+    for name in list_readers():
+        atr = card_present(name)
+        rows.append(
+            {"reader": name, "card": atr is not None, "atr": atr.hex().upper() if atr else ""}
+        )
+    text = "\n".join(
+        f"{r['reader']}: {'card ' + str(r['atr']) if r['card'] else 'empty'}" for r in rows
+    )
+    ctx.emit({"readers": rows}, text or "no card readers")
+    return 0
+
+
+def _read_view(read: CardRead) -> dict[str, Any]:
+    return {
+        "masked_pan": read.masked_pan,
+        "brand": read.brand,
+        "aid": read.aid,
+        "label": read.label,
+        "expiry": read.expiry,
+        "pan_sequence": read.psn,
+        "atc": read.atc,
+        "cryptogram": read.cryptogram,
+        "cryptogram_type": read.cryptogram_type,
+        "decision": read.decision,
+        "decline_reason": read.decline_reason,
+        "tvr": read.tvr,
+        "tsi": read.tsi,
+        "cvm": read.cvm,
+        "apdus": read.apdu_count,
+        "elapsed_ms": round(read.elapsed_ms, 1),
+    }
+
+
+def cmd_read(args: argparse.Namespace, ctx: CliContext) -> int:
+    try:
+        amount = Money.parse(args.amount)
+    except MoneyError as exc:
+        raise InvalidInput(f"'{args.amount}' is not an amount", "Write it like 12.50.") from exc
+    clock = SystemClock()
+    handler = CliCardHandler(out=ctx.err, interactive=None if not ctx.as_json else False)
+    config = TerminalConfig(card_timeout_s=args.timeout)
+    terminal = PcscCardTerminal(handler, clock, reader=args.reader, config=config)
+    try:
+        read = terminal.read_card(CardRequest(amount, clock.now().astimezone(), False))
+        if read.decision == "online":
+            # Only a reading: the card is told the transaction goes no further.
+            terminal.complete("Z3", None)
+    finally:
+        terminal.end("Remove the card")
+        terminal.close()
+    view = _read_view(read)
+    width = max(len(k) for k in view)
+    ctx.emit(view, "\n".join(f"{k.ljust(width)}  {v}" for k, v in view.items() if v != ""))
+    return 0
+
+
+def cmd_emulate(args: argparse.Namespace, ctx: CliContext) -> int:
+    profile = PROFILES[args.profile]
+    slot = VirtualCardSlot(port=args.port)
+    slot.insert(EmvCard(profile))
+    ctx.warn(f"emulated {profile.name} card inserted in the vpcd reader on port {args.port}")
+    stop = threading.Event()
+    try:
+        stop.wait(args.seconds if args.seconds > 0 else None)
+    except KeyboardInterrupt:
+        ctx.warn("card removed")
+    finally:
+        slot.remove()
+    return 0
