@@ -16,6 +16,7 @@ from pos.order.discounts import Discount
 from pos.order.order import Order
 from pos.order.tenders import CASH
 from pos.services.checkout import CheckoutService
+from pos.services.risk_gate import Checked, RiskRefused
 from pos.services.terminal_services import TerminalServices
 
 _QTY = re.compile(r"^(?P<code>[^:]+)(?::(?P<qty>\d+)(?P<g>g)?)?$")
@@ -98,6 +99,18 @@ def receipt_text(services: TerminalServices, order_id: str, width: int = 42) -> 
     return render_receipt(services, order_id, width=width)
 
 
+def _decision_dict(channel: str, checked: Checked) -> dict[str, Any]:
+    d = checked.decision
+    return {
+        "channel": channel,
+        "action": d.action,
+        "rule_ids": list(d.rule_ids),
+        "reasons": d.explain(),
+        "step_ups_met": sorted(checked.satisfied),
+        "score": d.score,
+    }
+
+
 def _approval(
     ctx: CliContext, services: TerminalServices, approver: str | None, action: str
 ) -> Approval | None:
@@ -142,7 +155,7 @@ def cmd_sale(args: argparse.Namespace, ctx: CliContext) -> int:
         checkout = services.checkout
         cashier = _cashier(ctx, services, args.cashier)
         approval = _approval(ctx, services, args.approver, "discount")
-        order = checkout.new_order(cashier, mode="cashier")
+        order = checkout.new_order(cashier, mode=args.mode)
         try:
             order = _build_order(checkout, order.order_id, args, approval)
         except Exception:
@@ -152,11 +165,44 @@ def cmd_sale(args: argparse.Namespace, ctx: CliContext) -> int:
         receipt_no = None
         currency = checkout.settings.currency
         pays = [parse_pay(p, currency) for p in args.pay]
+        satisfied = tuple(
+            s for s, ok in (("manager_pin", approval), ("check_id", args.id_checked)) if ok
+        )
+        decisions = []
         for i, (channel, amount) in enumerate(pays):
             remaining = checkout.get(order.order_id).order.remaining
+            due = remaining if amount is None else min(amount, remaining)
+            try:
+                checked = checkout.check_tender(
+                    order.order_id, channel, due, mode=args.mode, satisfied=satisfied
+                )
+            except RiskRefused as refused:
+                if not order.tenders:
+                    checkout.void(
+                        order.order_id, reason="refused by risk rules", counts_as_void=False
+                    )
+                ctx.warn(
+                    "risk: "
+                    + refused.decision.action
+                    + " — "
+                    + "; ".join(refused.decision.explain())
+                )
+                raise
+            if checked is not None:
+                decisions.append(_decision_dict(channel, checked))
+                if checked.decision.action != "allow" or checked.decision.reasons:
+                    ctx.warn(
+                        f"risk: {checked.decision.action} — "
+                        + "; ".join(checked.decision.explain())
+                        + (
+                            f" (met: {', '.join(sorted(checked.satisfied))})"
+                            if checked.satisfied
+                            else ""
+                        )
+                    )
             if channel == CASH:
                 handed = amount if amount is not None else remaining
-                result = checkout.pay_cash(order.order_id, handed)
+                result = checkout.pay_cash(order.order_id, handed, risk=checked)
             else:
                 from pos.services.tender import pay_with_channel
 
@@ -167,6 +213,7 @@ def cmd_sale(args: argparse.Namespace, ctx: CliContext) -> int:
                     channel,
                     amount if amount is not None else remaining,
                     auth_code=args.auth_code if i == len(pays) - 1 else None,
+                    risk=checked,
                 )
             order, receipt_no = result.order, result.receipt_no or receipt_no
         if receipt_no is None:
@@ -174,7 +221,7 @@ def cmd_sale(args: argparse.Namespace, ctx: CliContext) -> int:
                 f"order {order.order_id} is not fully paid ({order.remaining.format()} left); "
                 "it stays open: pay the rest with `pos order pay` or void it."
             )
-        data = order_dict(order, receipt_no)
+        data = {**order_dict(order, receipt_no), "risk": decisions}
         ctx.emit(
             data,
             lambda: (
@@ -234,6 +281,7 @@ def cmd_refund(args: argparse.Namespace, ctx: CliContext) -> int:
             amount=amount,
             reason=args.reason or "",
             gateway=refund_gateway(services),
+            has_receipt=not args.no_receipt,
         )
         data = {
             "refund_id": refund.refund_id,
@@ -289,6 +337,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="cash, alipay, wechat or card; repeat to split",
     )
     p.add_argument("--auth-code", help="the shopper's payment code (last --pay)")
+    p.add_argument("--mode", choices=["cashier", "kiosk"], default="cashier")
+    p.add_argument(
+        "--id-checked", action="store_true", help="the shopper's ID was checked (risk step-up)"
+    )
     p.set_defaults(func=cmd_sale)
 
     p = sub.add_parser("refund", help="refund a paid order to its tenders (needs a manager)")
@@ -297,6 +349,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--approver", required=True, help="manager id (PIN from POS_APPROVER_PIN)")
     p.add_argument("--item", action="append", metavar="SKU_OR_LINE[:QTY]")
     p.add_argument("--amount", help="refund an amount instead of items")
+    p.add_argument(
+        "--no-receipt", action="store_true", help="the shopper has no receipt (risk rules apply)"
+    )
     p.add_argument("--reason")
     p.set_defaults(func=cmd_refund)
 

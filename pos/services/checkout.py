@@ -20,7 +20,7 @@ from pos.auth import Approval
 from pos.barcode import DEFAULT_LAYOUTS, WeightedLayout, parse_scan
 from pos.canonical import loads
 from pos.catalog import Product
-from pos.clock import Clock, iso
+from pos.clock import Clock, iso, parse_iso
 from pos.errors import InvalidInput, NotAllowed, NotFound
 from pos.money import DEFAULT_CURRENCY, Money
 from pos.order.discounts import Discount, DiscountPolicy
@@ -30,6 +30,7 @@ from pos.order.state import OrderState
 from pos.order.tenders import CASH, Tender
 from pos.services.catalog import CatalogRepository
 from pos.services.orders import OrderRepository, StoredOrder
+from pos.services.risk_gate import Checked, RiskGate, RiskRefused
 from pos.store.db import Connection, Database
 from pos.store.journal import Journal
 from pos.tax import TaxTable
@@ -102,6 +103,9 @@ class CheckoutService:
         self.orders = orders or OrderRepository()
         self._tz = ZoneInfo(self.settings.timezone)
         self.paid_hooks: list[PaidHook] = []
+        # Wired by the composition root; the checkout works without them.
+        self.risk: RiskGate | None = None
+        self.is_online: Callable[[], bool] = lambda: True
 
     # -- time -------------------------------------------------------------------
     def _now(self) -> str:
@@ -288,6 +292,7 @@ class CheckoutService:
         approval: Approval | None = None,
         reason: str = "",
         gateway: RefundGateway | None = None,
+        counts_as_void: bool = True,
     ) -> Order:
         """Void an order. Once money was taken a manager must approve, and every
         tender goes back first (cash from the drawer, other channels through
@@ -311,6 +316,8 @@ class CheckoutService:
             rows = self._refund_rows(conn, order_id, refund_id, back, now)
             if approval is not None:
                 self._approval_in(conn, "order.void", order_id, approval, order.cashier_id)
+            if self.risk is not None and stored.order.lines and counts_as_void:
+                self.risk.record_void(conn, stored.order, self.local_time())
             entry = self.journal.append(
                 conn,
                 "order.voided",
@@ -385,6 +392,7 @@ class CheckoutService:
         masked_pan: str | None = None,
         auth_code: str | None = None,
         extra_paid_payload: dict[str, Any] | None = None,
+        risk: Checked | None = None,
     ) -> SaleReceipt:
         """Record a tender the channel has confirmed (or cash in hand). When it
         covers the rest, the sale is paid in the same transaction: receipt
@@ -412,6 +420,8 @@ class CheckoutService:
                 masked_pan=masked_pan,
                 auth_code=auth_code,
             )
+            if risk is not None and self.risk is not None:
+                self.risk.record(conn, risk, "approved")
             entry = self.journal.append(
                 conn,
                 "tender.taken",
@@ -459,8 +469,43 @@ class CheckoutService:
                     hook(conn, order, final)
         return SaleReceipt(order, receipt_no, business_date, entry.seq)
 
-    def pay_cash(self, order_id: str, handed: Money) -> SaleReceipt:
-        return self.take_tender(order_id, Tender(CASH, handed, tendered=handed))
+    def pay_cash(self, order_id: str, handed: Money, risk: Checked | None = None) -> SaleReceipt:
+        return self.take_tender(order_id, Tender(CASH, handed, tendered=handed), risk=risk)
+
+    # -- risk ----------------------------------------------------------------------------
+    def check_tender(
+        self,
+        order_id: str,
+        channel: str,
+        amount: Money,
+        *,
+        mode: str = "cashier",
+        satisfied: tuple[str, ...] = (),
+        card_token: str = "",
+        card_bin: str = "",
+        account: str = "",
+    ) -> Checked | None:
+        """The risk decision for one tender, before any money moves. A block or
+        an unmet step-up raises RiskRefused (and is remembered as blocked)."""
+        if self.risk is None:
+            return None
+        order = self.get(order_id).order
+        ctx = self.risk.sale_context(
+            order,
+            channel=channel,
+            amount=amount,
+            mode=mode,
+            online=self.is_online(),
+            at=self.local_time(),
+            card_token=card_token,
+            card_bin=card_bin,
+            account=account,
+        )
+        try:
+            return self.risk.check(ctx, satisfied)
+        except RiskRefused as refused:
+            self.risk.record_refused(self.db, refused, ctx)
+            raise
 
     def prior_refunds(self, order_id: str) -> list[Refund]:
         with self.db.read() as conn:
@@ -495,13 +540,20 @@ class CheckoutService:
         amount: Money | None = None,
         reason: str = "",
         gateway: RefundGateway | None = None,
+        has_receipt: bool = True,
+        satisfied: tuple[str, ...] = ("manager_pin",),
     ) -> tuple[Order, Refund]:
         """Refund lines or an amount to the original tenders. Money goes back on
         each non-cash channel through `gateway` first; the refund is committed
         only when every part is confirmed, so a refund that fails half way can
         be tried again with the same refund id and no tender pays twice."""
         plan = self.plan_refund(order_id, lines=lines, amount=amount)
-        refund = plan.approve(approval, f"{order_id}-RF{uuid.uuid4().hex[:8]}", reason)
+        # The refund id follows from the refunds before it, so a retry after a
+        # failure half way re-uses it and a channel never pays back twice.
+        refund = plan.approve(
+            approval, f"{order_id}-RF{len(self.prior_refunds(order_id)) + 1}", reason
+        )
+        checked = self._check_refund(order_id, refund, cashier_id, has_receipt, satisfied)
         back = self._give_back(
             [
                 GiveBack(
@@ -517,7 +569,35 @@ class CheckoutService:
             ],
             gateway,
         )
-        return self._commit_refund(order_id, refund, back, cashier_id), refund
+        return self._commit_refund(order_id, refund, back, cashier_id, checked), refund
+
+    def _check_refund(
+        self,
+        order_id: str,
+        refund: Refund,
+        cashier_id: str,
+        has_receipt: bool,
+        satisfied: tuple[str, ...],
+    ) -> Checked | None:
+        if self.risk is None:
+            return None
+        stored = self.get(order_id)
+        rows = [r for r in self.tenders(order_id) if r["kind"] == "payment"]
+        sale_at = parse_iso(max(r["created_at"] for r in rows)) if rows else None
+        ctx = self.risk.refund_context(
+            stored.order,
+            channel=refund.tenders[0].channel if refund.tenders else CASH,
+            amount=refund.amount,
+            cashier_id=cashier_id,
+            at=self.local_time(),
+            sale_at=sale_at,
+            has_receipt=has_receipt,
+        )
+        try:
+            return self.risk.check(ctx, satisfied)
+        except RiskRefused as refused:
+            self.risk.record_refused(self.db, refused, ctx)
+            raise
 
     def _commit_refund(
         self,
@@ -525,10 +605,13 @@ class CheckoutService:
         refund: Refund,
         back: list[tuple[GiveBack, str | None]],
         cashier_id: str,
+        checked: Checked | None = None,
     ) -> Order:
         with self.db.transaction() as conn:
             stored = self.orders.load(conn, order_id)
             order = stored.order.apply_refund(refund)
+            if checked is not None and self.risk is not None:
+                self.risk.record(conn, checked, "approved")
             now = self._now()
             business_date = self.business_date()
             rows = self._refund_rows(conn, order_id, refund.refund_id, back, now)

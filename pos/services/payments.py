@@ -9,10 +9,15 @@ from pos.order.tenders import Tender
 from pos.payments.channel import PaymentIntent, RefundStatus
 from pos.payments.router import PaymentOutcome, PaymentRouter
 from pos.services.checkout import CheckoutService, GiveBack, RefundGateway, SaleReceipt
+from pos.services.risk_gate import Checked
 
 
 def record_payment(
-    checkout: CheckoutService, order_id: str, intent: PaymentIntent, outcome: PaymentOutcome | None
+    checkout: CheckoutService,
+    order_id: str,
+    intent: PaymentIntent,
+    outcome: PaymentOutcome | None,
+    risk: Checked | None = None,
 ) -> SaleReceipt:
     """Commit a payment the channel confirmed as the order's tender."""
     details = outcome.last.details if outcome is not None and outcome.last else {}
@@ -22,6 +27,7 @@ def record_payment(
         intent_id=intent.intent_id,
         masked_pan=details.get("masked_pan"),
         auth_code=details.get("auth_code"),
+        risk=risk,
     )
 
 
@@ -32,7 +38,9 @@ def unrecorded_payments(
     (the till stopped between the channel's answer and the commit)."""
     recorded = {r.get("intent_id") for r in checkout.tenders(order_id)}
     return [
-        i for i in router.query_order(order_id) if i.status.took_money and i.intent_id not in recorded
+        i
+        for i in router.query_order(order_id)
+        if i.status.took_money and i.intent_id not in recorded
     ]
 
 

@@ -9,6 +9,7 @@ from pos.money import Money
 from pos.payments.registry import open_router
 from pos.services.checkout import RefundGateway, SaleReceipt
 from pos.services.payments import record_payment, router_refunds
+from pos.services.risk_gate import Checked
 
 if TYPE_CHECKING:
     from pos.cli.context import CliContext
@@ -22,6 +23,7 @@ def pay_with_channel(
     channel: str,
     amount: Money,
     auth_code: str | None = None,
+    risk: Checked | None = None,
 ) -> SaleReceipt:
     from pos.cli.payments import pay_from_cli
 
@@ -34,7 +36,7 @@ def pay_with_channel(
         )
     outcome = pay_from_cli(ctx, router, order_id, channel, amount, auth_code)
     if outcome.paid:
-        return record_payment(services.checkout, order_id, outcome.intent, outcome)
+        return record_payment(services.checkout, order_id, outcome.intent, outcome, risk)
     others = ", ".join(router.alternatives(outcome.intent)) or "cash"
     raise NotAllowed(
         f"{channel}: {outcome.notice.en} ({outcome.intent.status.value})",

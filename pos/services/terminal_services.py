@@ -9,6 +9,7 @@ from pathlib import Path
 from pos.clock import Clock, SystemClock
 from pos.services.checkout import CheckoutService, CheckoutSettings
 from pos.services.consistency import orders_agree_with_journal
+from pos.services.risk_gate import RiskGate
 from pos.services.users import UserService
 from pos.store.journal import VerifyReport
 from pos.store.terminal import Terminal, open_terminal
@@ -39,6 +40,13 @@ class TerminalServices:
             terminal.clock,
             settings,
             terminal_id=terminal.terminal_id,
+        )
+        checkout.risk = RiskGate.open(
+            terminal.db,
+            terminal.journal,
+            terminal.clock.now(),
+            terminal.terminal_id,
+            terminal.store_id,
         )
         users = UserService(terminal.db, terminal.journal, terminal.clock)
         return cls(terminal, checkout, users)
