@@ -291,8 +291,11 @@ def recon_doc(results: list[Reconciliation], terminal_id: str, currency: str) ->
     for r in results:
         for c in Category:
             items = [i for i in r.items if i.category is c]
+            # Money in less money given back, as the bill itself adds up.
             amount = sum(
-                (i.bill_amount or i.terminal_amount or Money.zero(currency)).minor for i in items
+                (-1 if i.kind == "refund" else 1)
+                * (i.bill_amount or i.terminal_amount or Money.zero(currency)).minor
+                for i in items
             )
             summary.append((r.channel, c.label, len(items), Money(amount, currency)))
         summary.append((r.channel, "手续费 Fees", None, r.fees))

@@ -39,9 +39,10 @@ def _table_lines(table: Table, width: int) -> list[str]:
             out.append(columns(row[0], values[0][1], width))
             continue
         out += wrap(row[0], width)
+        narrow = min(width, 64)  # label and value stay close enough to read across
         for header, value in values:
-            for part in wrap(value, width - 2) if text_width(value) > width - 2 else [value]:
-                out.append(columns(f"  {header}", part, width))
+            for part in wrap(value, narrow - 2) if text_width(value) > narrow - 2 else [value]:
+                out.append(columns(f"  {header}", part, narrow))
     return out
 
 

@@ -78,22 +78,23 @@ class _ReportPdf(FPDF):
 
 
 def _widths(table: Table, page_width: float) -> list[float]:
-    cols = len(table.headers)
+    """Column widths in proportion to what the column holds; a heading may
+    wrap between its words, a value never."""
     body = list(table.rows) + ([table.totals] if table.totals else [])
     need = [
         max(
-            [text_width(table.headers[i])]
-            + [text_width(cell_text(r[i])) for r in body if len(r) > i]
+            6,
+            *(text_width(word) for word in table.headers[i].split()),
+            *(text_width(_text(r[i])) + 1 for r in body),
         )
-        for i in range(cols)
+        for i in range(len(table.headers))
     ]
-    need = [max(n, 6) for n in need]
     scale = page_width / sum(need)
     return [n * scale for n in need]
 
 
 def _page(pdf: _ReportPdf, doc: TableDoc, table: Table) -> None:
-    pdf.add_page()
+    pdf.add_page(orientation="landscape" if len(table.headers) > 6 else "portrait")
     pdf.set_font(FAMILY, "B", 15)
     pdf.cell(0, 9, table.title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FAMILY, "", 9)
