@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from datetime import date
 from pathlib import Path
 
 from pos.cli.context import CliContext
@@ -43,10 +44,15 @@ def _money(text: str | None, currency: str, what: str) -> Money | None:
 def _date(services: TerminalServices, given: str | None) -> str:
     if given is None:
         return services.checkout.business_date()
-    parts = given.split("-")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(given) != 10:
-        raise InvalidInput(f"not a date: {given!r}", "Give the business date as YYYY-MM-DD.")
-    return given
+    text = given.strip()
+    if len(text) == 8 and text.isdigit():  # as in receipt numbers: 20260302
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise InvalidInput(
+            f"not a date: {given!r}", "Give the business date as YYYY-MM-DD."
+        ) from None
 
 
 def _width() -> int:

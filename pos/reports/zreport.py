@@ -199,3 +199,27 @@ def load_z(db: Any, *, business_date: str | None = None, z_no: int | None = None
             f"Z {number} cannot be read: {exc}", "Restore from a backup."
         ) from exc
     return ClosedDay(int(number), str(day), str(sha), int(seq), report)
+
+
+def z_reports_agree_with_journal(conn: Any) -> list[str]:
+    """For `pos journal verify`: every stored Z report is the one its signed
+    `day.closed` entry names, and every `day.closed` entry has its Z report."""
+    problems: list[str] = []
+    stored = {
+        seq: (z_no, sha, doc)
+        for z_no, sha, seq, doc in conn.execute(
+            "SELECT z_no, sha256, journal_seq, doc FROM z_reports ORDER BY z_no"
+        )
+    }
+    for seq, payload in conn.execute(
+        "SELECT seq, payload FROM journal WHERE type = ? ORDER BY seq", (EVENT,)
+    ):
+        z = stored.pop(seq, None)
+        sha = loads(payload).get("sha256")
+        if z is None:
+            problems.append(f"journal entry {seq} closed a day whose Z report is not stored")
+        elif z[1] != sha or hashlib.sha256(z[2].encode()).hexdigest() != sha:
+            problems.append(f"Z {z[0]} differs from its signed journal entry {seq}")
+    for seq, (z_no, _, _) in stored.items():
+        problems.append(f"Z {z_no} names journal entry {seq}, which did not close a day")
+    return problems

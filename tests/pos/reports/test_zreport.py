@@ -8,7 +8,13 @@ from pos.errors import InvalidInput, NotAllowed, NotFound
 from pos.money import Money
 from pos.reports.compute import ReportContext, ReportDataError
 from pos.reports.model import report_from_dict
-from pos.reports.zreport import close_day, daily_report, load_z, x_report
+from pos.reports.zreport import (
+    close_day,
+    daily_report,
+    load_z,
+    x_report,
+    z_reports_agree_with_journal,
+)
 from pos.services.terminal_services import TerminalServices
 
 from .conftest import approval, ring_up_a_day
@@ -81,6 +87,7 @@ def test_z_report_is_journaled_signed_and_reads_back_checked(
     ring_up_a_day(services, clock)
     closed = _close(services, ctx, _expected_cash(services, ctx))
     with services.terminal.db.read() as conn:
+        assert z_reports_agree_with_journal(conn) == []
         etype, payload = conn.execute(
             "SELECT type, payload FROM journal WHERE seq = ?", (closed.journal_seq,)
         ).fetchone()
@@ -104,6 +111,10 @@ def test_a_stored_z_report_changed_afterwards_is_refused(
         conn.execute("UPDATE z_reports SET doc = ?", (forged,))
     with pytest.raises(ReportDataError, match="does not match its signed journal entry"):
         load_z(services.terminal.db, business_date=DATE)
+    with services.terminal.db.read() as conn:
+        assert z_reports_agree_with_journal(conn) == [
+            f"Z 1 differs from its signed journal entry {closed.journal_seq}"
+        ]
 
 
 def test_z_numbers_run_on_without_gaps_and_a_day_closes_once(
