@@ -123,18 +123,19 @@ class Journal:
                 "a journal payload must be a mapping", "Pass a dict (program error)."
             )
         data = dict(payload)
+        last = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+        seq = 1 if last is None else last[0] + 1
+        prev = GENESIS_HASH if last is None else last[1]
+        now = iso(self._clock.now())
         try:
-            canonical.dumps(data)
+            record = make_record(
+                self._signing_key, self.terminal_id, seq, now, event_type, data, prev
+            )
         except canonical.CanonicalError as exc:
             raise JournalMisuse(
                 f"journal payload is not canonical JSON: {exc}",
                 "Money is integer minor units and times are ISO text (program error).",
             ) from exc
-        last = last_record(conn)
-        seq = 1 if last is None else last.seq + 1
-        prev = GENESIS_HASH if last is None else last.hash
-        now = iso(self._clock.now())
-        record = make_record(self._signing_key, self.terminal_id, seq, now, event_type, data, prev)
         conn.execute(
             f"INSERT INTO journal ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (

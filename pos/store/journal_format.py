@@ -14,6 +14,7 @@ Hashes, signatures and public keys travel as lower-case hex.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -88,15 +89,20 @@ class JournalRecord:
 def hash_input(
     terminal_id: str, seq: int, time: str, event_type: str, payload: bytes, prev_hash: str
 ) -> bytes:
-    header = canonical.dumps(
+    # Exactly pos.canonical.dumps of the header; its fields are only str and int,
+    # so the type walk canonical.dumps does for arbitrary payloads is skipped.
+    header = json.dumps(
         {
-            "prev_hash": prev_hash,
-            "seq": seq,
-            "terminal_id": terminal_id,
-            "time": time,
-            "type": event_type,
-        }
-    )
+            "prev_hash": str(prev_hash),
+            "seq": int(seq),
+            "terminal_id": str(terminal_id),
+            "time": str(time),
+            "type": str(event_type),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
     return DOMAIN + header + b"\n" + payload
 
 

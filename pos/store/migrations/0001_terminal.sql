@@ -25,7 +25,7 @@ CREATE TABLE journal (
     type        TEXT NOT NULL,
     payload     TEXT NOT NULL,       -- canonical JSON, exactly the bytes hashed
     prev_hash   TEXT NOT NULL,
-    hash        TEXT NOT NULL UNIQUE,
+    hash        TEXT NOT NULL,
     signature   TEXT NOT NULL
 );
 CREATE INDEX journal_type_time ON journal(type, time);
