@@ -64,10 +64,14 @@ else
   echo "(verify exited non-zero, as it must)"
 fi
 
-if pos report --help >/dev/null 2>&1; then
-  step "the day's report"
-  day=$(pos --json order show "$last" | python -c 'import json,sys; print(json.load(sys.stdin)["receipt_no"].split("-")[1])')
-  day="${day:0:4}-${day:4:2}-${day:6:2}"
-  pos report daily --date "$day" --format csv --out "$OUT/daily-$day.csv"
-  cat "$OUT/daily-$day.csv"
-fi
+step "mid-day X report"
+pos report x
+
+step "close the day: cash counted against the drawer, Z report, exports"
+expected=$(pos --json report x | python -c 'import json,sys; d=json.load(sys.stdin); print(d.get("expected_cash") or d.get("cash", {}).get("expected") or "")' 2>/dev/null || true)
+pos report z --counted "${expected:-0}" --reason "walkthrough count" --approver boss
+day=$(pos --json order show "$last" | python -c 'import json,sys; r=json.load(sys.stdin)["receipt_no"].split("-")[1]; print(f"{r[:4]}-{r[4:6]}-{r[6:]}")')
+for fmt in csv xlsx pdf; do
+  pos report daily --date "$day" --format "$fmt" --out "$OUT/daily-$day.$fmt"
+done
+ls -l "$OUT"/daily-"$day".*

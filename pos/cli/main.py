@@ -22,6 +22,7 @@ CORE_COMMAND_MODULES: tuple[str, ...] = (
     "pos.cli.checkout",
     "pos.cli.payments",
     "pos.cli.risk",
+    "pos.cli.report",
 )
 
 
