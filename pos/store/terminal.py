@@ -13,7 +13,7 @@ import os
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,13 @@ from pos import canonical
 from pos.clock import Clock, iso
 from pos.store import keys
 from pos.store.db import Database
-from pos.store.errors import AlreadyProvisioned, KeystoreUnavailable, NotProvisioned, WrongKey
+from pos.store.errors import (
+    AlreadyProvisioned,
+    KeystoreUnavailable,
+    NotProvisioned,
+    StoreError,
+    WrongKey,
+)
 from pos.store.files import atomic_write
 from pos.store.journal import ExtraCheck, Journal, VerifyReport, verify
 from pos.store.journal_format import public_key_hex
@@ -32,6 +38,7 @@ from pos.store.migrate import Migrations
 
 TERMINAL_FILE = "terminal.json"
 DB_FILE = "terminal.db"
+STAGING_DB = f"{DB_FILE}.provisioning"
 FORMAT = 1
 KEYSTORE_KINDS = ("keyring", "demo")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -46,9 +53,10 @@ class TerminalInfo:
     keystore: str
     public_key: str
     created_at: str
+    provisioning: bool = False  # set until `pos init` has finished
 
     def to_json(self) -> bytes:
-        doc = {
+        doc: dict[str, Any] = {
             "format": FORMAT,
             "terminal_id": self.terminal_id,
             "store_id": self.store_id,
@@ -57,6 +65,8 @@ class TerminalInfo:
             "created_at": self.created_at,
             "database": DB_FILE,
         }
+        if self.provisioning:
+            doc["provisioning"] = True
         return json.dumps(doc, indent=2, sort_keys=True).encode() + b"\n"
 
     @classmethod
@@ -71,6 +81,7 @@ class TerminalInfo:
                 keystore=str(doc["keystore"]),
                 public_key=str(doc["public_key"]),
                 created_at=str(doc["created_at"]),
+                provisioning=doc.get("provisioning", False) is True,
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise NotProvisioned(
@@ -163,11 +174,17 @@ def provision(
     migrations: Migrations | None = None,
 ) -> Terminal:
     """Create a terminal in `data_dir`: keys, encrypted database, identity, first
-    journal entry. Refuses to overwrite an existing terminal or existing keys."""
+    journal entry. Refuses to overwrite an existing terminal or existing keys.
+
+    terminal.json is written first, marked as provisioning, and rewritten
+    without the mark as the last step; a `pos init` killed half-way is cleared
+    and redone by the next one, since no sale can have used it.
+    """
     data_dir = Path(data_dir)
     terminal_id = terminal_id or f"T-{uuid.uuid4().hex[:16]}"
     _check_id("store id", store_id)
     _check_id("terminal id", terminal_id)
+    _clear_interrupted(data_dir, keyring_backend)
     for name in (TERMINAL_FILE, DB_FILE):
         if (data_dir / name).exists():
             raise AlreadyProvisioned(
@@ -177,43 +194,66 @@ def provision(
             )
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = make_keystore(keystore_kind, data_dir, terminal_id, keyring_backend)
-    existing = [name for name in keys.ALL_KEYS if store.get(name) is not None]
-    if existing:
+    if any(store.get(name) is not None for name in keys.ALL_KEYS):
         raise AlreadyProvisioned(
             f"{store.describe()} already holds keys for terminal {terminal_id}",
             "Those keys may protect another copy of this terminal's database, so they are "
             "not overwritten. Choose another --terminal-id, or delete the old keys first.",
         )
     secrets = {name: keys.new_secret() for name in keys.ALL_KEYS}
-    written: list[str] = []
-    tmp_db = data_dir / f"{DB_FILE}.provisioning"
+    signing = Ed25519PrivateKey.from_private_bytes(secrets[keys.SIGNING_KEY])
+    info = TerminalInfo(
+        terminal_id=terminal_id,
+        store_id=store_id,
+        keystore=store.kind,
+        public_key=public_key_hex(signing),
+        created_at=iso(clock.now()),
+        provisioning=True,
+    )
+    atomic_write(data_dir / TERMINAL_FILE, info.to_json())
     try:
         for name, secret in secrets.items():
             store.set(name, secret)
-            written.append(name)
             if store.get(name) != secret:
                 raise KeystoreUnavailable(
                     f"{store.describe()} did not return the key just stored",
                     keys.ENABLE_KEYRING,
                 )
-        signing = Ed25519PrivateKey.from_private_bytes(secrets[keys.SIGNING_KEY])
-        info = TerminalInfo(
-            terminal_id=terminal_id,
-            store_id=store_id,
-            keystore=store.kind,
-            public_key=public_key_hex(signing),
-            created_at=iso(clock.now()),
-        )
+        tmp_db = data_dir / STAGING_DB
         _create_database(tmp_db, secrets[keys.DB_KEY], info, signing, clock, migrations)
         os.replace(tmp_db, data_dir / DB_FILE)
-        atomic_write(data_dir / TERMINAL_FILE, info.to_json())
-    except BaseException:
-        for name in written:
-            store.delete(name)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{tmp_db}{suffix}").unlink(missing_ok=True)
+        atomic_write(data_dir / TERMINAL_FILE, replace(info, provisioning=False).to_json())
+    except BaseException as exc:
+        try:
+            _discard(data_dir, store)
+        except StoreError as cleanup:
+            exc.add_note(f"cleanup incomplete ({cleanup.message}); the next `pos init` ends it")
         raise
     return open_terminal(data_dir, clock, keyring_backend=keyring_backend, migrations=migrations)
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _discard(data_dir: Path, store: keys.KeyStore) -> None:
+    """Undo an unfinished provisioning: its keys, database and terminal.json."""
+    for name in keys.ALL_KEYS:
+        store.delete(name)
+    _remove_database(data_dir / STAGING_DB)
+    _remove_database(data_dir / DB_FILE)
+    (data_dir / TERMINAL_FILE).unlink(missing_ok=True)
+
+
+def _clear_interrupted(data_dir: Path, keyring_backend: KeyringBackend | None) -> None:
+    path = data_dir / TERMINAL_FILE
+    if not path.exists():
+        return
+    info = TerminalInfo.load(path)
+    if info.provisioning:
+        store = make_keystore(info.keystore, data_dir, info.terminal_id, keyring_backend)
+        _discard(data_dir, store)
 
 
 def _create_database(
@@ -224,8 +264,7 @@ def _create_database(
     clock: Clock,
     migrations: Migrations | None,
 ) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)  # leftovers of an interrupted init
+    _remove_database(path)  # leftovers of an interrupted init
     with Database.create(path, db_key, migrations=migrations) as db, db.transaction() as conn:
         conn.execute(
             "INSERT INTO terminal (id, terminal_id, store_id, public_key, created_at) "
@@ -267,7 +306,13 @@ def load_info(data_dir: Path) -> TerminalInfo:
             "Run `pos init --store-id STORE` to provision one, or pass the right --data-dir "
             "(or POS_DATA_DIR).",
         )
-    return TerminalInfo.load(path)
+    info = TerminalInfo.load(path)
+    if info.provisioning:
+        raise NotProvisioned(
+            f"provisioning of terminal {info.terminal_id} in {data_dir} did not finish",
+            "Run `pos init` again: it clears the unfinished terminal and starts over.",
+        )
+    return info
 
 
 def open_terminal(

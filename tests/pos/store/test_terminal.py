@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,14 @@ from pos.store.errors import (
     WrongKey,
 )
 from pos.store.migrate import Migration, Migrations
-from pos.store.terminal import TERMINAL_FILE, Terminal, open_terminal, provision
+from pos.store.terminal import (
+    DB_FILE,
+    STAGING_DB,
+    TERMINAL_FILE,
+    Terminal,
+    open_terminal,
+    provision,
+)
 from tests.pos.store.store_files import dir_snapshot
 
 
@@ -123,3 +134,42 @@ def test_failed_provisioning_leaves_no_keys_and_no_database(tmp_path: Path) -> N
     assert not (data_dir / TERMINAL_FILE).exists()
     assert not (data_dir / keys.DEMO_FILE).exists()
     assert [p.name for p in data_dir.iterdir()] == []
+
+
+_SLOW_INIT = """
+import sys
+from pathlib import Path
+from pos.clock import SystemClock
+from pos.store.migrate import Migration, Migrations
+from pos.store.terminal import provision
+
+slow = Migration(2, "slow", "CREATE TABLE filler AS WITH RECURSIVE c(x) AS "
+                 "(SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000000) "
+                 "SELECT x FROM c;")
+provision(Path(sys.argv[1]), "demo", "S001", "T-KILLED", SystemClock(),
+          migrations=Migrations([*Migrations.bundled().up_to(1).items, slow]))
+"""
+
+
+def test_init_killed_half_way_is_cleared_and_redone_by_the_next_init(tmp_path: Path) -> None:
+    data_dir = tmp_path / "t"
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_INIT, str(data_dir)])
+    try:
+        deadline = time.monotonic() + 60
+        while not (data_dir / STAGING_DB).exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert '"provisioning": true' in (data_dir / TERMINAL_FILE).read_text()
+    with pytest.raises(NotProvisioned, match="did not finish") as err:
+        open_terminal(data_dir, FakeClock())
+    assert "pos init" in err.value.remedy
+    with provision(data_dir, "demo", "S001", "T-AGAIN", FakeClock()) as terminal:
+        assert terminal.verify_journal().ok
+    assert sorted(p.name for p in data_dir.iterdir()) == [
+        keys.DEMO_FILE,
+        DB_FILE,
+        TERMINAL_FILE,
+    ]
