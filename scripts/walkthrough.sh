@@ -68,8 +68,9 @@ step "mid-day X report"
 pos report x
 
 step "close the day: cash counted against the drawer, Z report, exports"
-expected=$(pos --json report x | python -c 'import json,sys; d=json.load(sys.stdin); print(d.get("expected_cash") or d.get("cash", {}).get("expected") or "")' 2>/dev/null || true)
-pos report z --counted "${expected:-0}" --reason "walkthrough count" --approver boss
+# The drawer is counted ¥0.50 short of what the sales say it should hold.
+counted=$(pos --json report x | python -c 'import json,sys; m=json.load(sys.stdin)["cash"]["expected_minor"] - 50; print(f"{m // 100}.{m % 100:02d}")')
+pos report z --counted "$counted" --reason "coin dropped behind the counter" --approver boss
 day=$(pos --json order show "$last" | python -c 'import json,sys; r=json.load(sys.stdin)["receipt_no"].split("-")[1]; print(f"{r[:4]}-{r[4:6]}-{r[6:]}")')
 for fmt in csv xlsx pdf; do
   pos report daily --date "$day" --format "$fmt" --out "$OUT/daily-$day.$fmt"
