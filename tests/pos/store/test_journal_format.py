@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pos.store.journal_format import (
     GENESIS_HASH,
@@ -124,3 +126,37 @@ def test_malformed_fields_in_a_chain_are_problems_not_crashes(field: str, value:
 def test_bad_public_key_text_is_refused() -> None:
     with pytest.raises(JournalFormatError):
         load_public_key("abc")
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    payload=st.dictionaries(st.text(max_size=8), _json_values, max_size=5),
+    position=st.integers(min_value=0),
+    flip=st.integers(min_value=1, max_value=255),
+)
+def test_any_payload_verifies_and_any_changed_byte_is_caught(
+    payload: dict[str, Any], position: int, flip: int
+) -> None:
+    key = Ed25519PrivateKey.from_private_bytes(SEED)
+    public = load_public_key(public_key_hex(key))
+    rec = make_record(
+        key, "T-1", 1, "2026-01-05T09:00:00.000000Z", "sale.paid", payload, GENESIS_HASH
+    )
+    assert ChainChecker(public, "T-1").check(rec) is None
+    raw = bytearray(rec.payload.encode("utf-8"))
+    raw[position % len(raw)] ^= flip
+    changed = raw.decode("utf-8", errors="replace")
+    if changed == rec.payload:
+        return
+    tampered = JournalRecord.from_dict({**rec.to_dict(), "payload": changed})
+    problem = ChainChecker(public, "T-1").check(tampered)
+    assert problem is not None and problem.seq == 1
