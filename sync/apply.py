@@ -87,14 +87,20 @@ class ConfigApplier:
         with self._terminal.db.read() as conn:
             return applied_version(conn)
 
-    def apply(self, v: ConfigVersion, server_key: Ed25519PublicKey) -> Applied:
+    def apply(
+        self, v: ConfigVersion, server_key: Ed25519PublicKey, superseded_by: int | None = None
+    ) -> Applied:
+        """Apply `v`, or record it skipped when this terminal has no use for its
+        kind or a newer version of the same kind replaces it."""
         body = authentic_body(v, server_key)
         handler = self._handlers.get(v.kind)
         now = iso(self._terminal.clock.now())
         with self._terminal.db.transaction() as conn:
             if applied_version(conn) >= v.version:
                 return Applied(v.version, v.kind, "already", {})
-            if handler is None:
+            if superseded_by is not None:
+                outcome, summary = "skipped", {"reason": f"superseded by version {superseded_by}"}
+            elif handler is None:
                 outcome, summary = (
                     "skipped",
                     {"reason": f"no handler for {v.kind} on this terminal"},

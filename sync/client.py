@@ -232,8 +232,10 @@ class SyncClient:
             versions = self.link.config_after(self.applier.current()).versions
             if not versions:
                 return done
+            newest = {v.kind: v.version for v in versions}
             for v in versions:
-                done.append(self.applier.apply(v, self.server_key))
+                later = newest[v.kind] if newest[v.kind] > v.version else None
+                done.append(self.applier.apply(v, self.server_key, superseded_by=later))
 
     def sync_once(self) -> SyncReport:
         """One push and pull, with the outcome recorded for the status screen."""

@@ -71,7 +71,7 @@ def public_key_hex(key: Ed25519PublicKey) -> str:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
 
 
-class _OneKey(HTTPSignatureKeyResolver):  # type: ignore[misc]
+class _OneKey(HTTPSignatureKeyResolver):
     def __init__(
         self,
         private: Ed25519PrivateKey | None = None,
@@ -135,7 +135,7 @@ class VerifiedRequest:
     created: datetime
 
 
-class _ClockVerifier(HTTPMessageVerifier):  # type: ignore[misc]
+class _ClockVerifier(HTTPMessageVerifier):
     """Freshness is judged by the server's injected clock, in both directions."""
 
     clock: Clock

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pos import canonical
 from sync.protocol import RequestSigner
 from sync.schemas import Ack, ConfigList, EnrolRequest, EnrolResponse, UploadRequest, WireEntry
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class LinkError(Exception):
@@ -124,7 +126,7 @@ class Link:
         return _parse(ConfigList, self._send("GET", "/v1/config", params={"after": version}))
 
 
-def _parse(model: Any, data: Any) -> Any:
+def _parse(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -98,12 +98,11 @@ def _serve(args: argparse.Namespace) -> int:
             factory=True,
             workers=args.workers,
             log_level=args.log_level,
-            fd=sock.fileno(),
             **tls,
         )
         from uvicorn.supervisors import Multiprocess
 
-        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+        Multiprocess(config, sockets=[sock]).run()
         return 0
     app = create_app(_state(args, engine))
     config = uvicorn.Config(app, log_level=args.log_level, **tls)

@@ -8,8 +8,11 @@ so the two sides cannot drift.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 
@@ -41,6 +44,18 @@ def check_rows(terminal_id: str, public_key: str, rows: Sequence[Row]) -> tuple[
     return None
 
 
+def _die_with_parent(parent: int) -> None:
+    """A server killed outright (SIGKILL, OOM) must not leave workers behind."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 class BatchVerifier:
     def __init__(self, workers: int | None = None) -> None:
         self._workers = workers if workers is not None else (os.cpu_count() or 1)
@@ -48,9 +63,11 @@ class BatchVerifier:
 
     def _executor(self) -> Executor:
         if self._pool is None:
-            # forkserver: the server has threads; forking them is unsafe.
-            ctx = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=ctx)
+            # spawn: the server has threads, and forking them is unsafe.
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                self._workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)
+            )
         return self._pool
 
     def first_bad(

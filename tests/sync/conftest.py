@@ -5,14 +5,18 @@ PostgreSQL when scripts/pg-test.sh has started one (POS_TEST_PG_URL)."""
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -41,7 +45,12 @@ class ThreadServer:
     injectable clock for freshness tests."""
 
     def __init__(
-        self, engine: Engine, key_path: Path, clock: Clock, admin_token: str | None = None
+        self,
+        engine: Engine,
+        key_path: Path,
+        clock: Clock,
+        admin_token: str | None = None,
+        port: int = 0,
     ):
         db.upgrade(engine)
         self.engine = engine
@@ -50,9 +59,12 @@ class ThreadServer:
             engine=engine, key=keys.load_or_create(key_path), clock=clock, admin_token=admin_token
         )
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
         self.sock.listen(128)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.key_path = key_path
         config = uvicorn.Config(create_app(self.state), log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
@@ -66,21 +78,31 @@ class ThreadServer:
         return enrolment.create_code(self.engine, SystemClock(), store_id)
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
-        self.engine.dispose()
+        if self.thread.is_alive():
+            self.server.should_exit = True
+            self.thread.join(10)
+            self.sock.close()
+
+    def restart(self) -> ThreadServer:
+        """The same server (database, key, port) started again."""
+        self.stop()
+        return ThreadServer(
+            self.engine, self.key_path, self.clock, self.state.admin_token, self.port
+        )
 
 
 class ServerProcess:
     """`pos-server serve` as its own process, killable and restartable on its port."""
 
-    def __init__(self, data_dir: Path, db_url: str, port: int = 0) -> None:
+    def __init__(self, data_dir: Path, db_url: str) -> None:
         self.data_dir = data_dir
         self.db_url = db_url
-        self.port = port
+        self.port = 0
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
+        self.kills = 0
+        self.engine = db.make_engine(db_url)
+        db.upgrade(self.engine)
 
     def start(self) -> ServerProcess:
         cmd = [
@@ -94,8 +116,12 @@ class ServerProcess:
             "serve",
             "--port",
             str(self.port),
+            "--no-migrate",
         ]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Killed outright, its worker pool's tracker complains on stderr: keep that aside.
+        err = open(self.data_dir / "server.err", "a")  # noqa: SIM115
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         m = re.search(r"listening on (http\S+)", line)
@@ -104,14 +130,16 @@ class ServerProcess:
             raise RuntimeError(f"server did not start: {line!r}")
         self.url = m.group(1)
         self.port = int(self.url.rsplit(":", 1)[1])
-        _wait_http(self.port)
+        wait_port(self.port)
         return self
 
-    def kill(self) -> None:
+    def kill_and_restart(self) -> None:
+        """SIGKILL, whatever it is doing, then start again on the same port."""
         if self.proc is not None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
-            self.proc = None
+            self.kills += 1
+        self.start()
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -121,9 +149,69 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
             self.proc = None
+        self.engine.dispose()
 
 
-def _wait_http(port: int) -> None:
+class FaultProxy:
+    """Debian's mitmproxy (`mitmdump`) as a reverse proxy in front of `upstream_port`,
+    injecting the faults of faults_addon.py."""
+
+    ADDON = Path(__file__).with_name("faults_addon.py")
+
+    def __init__(self, upstream_port: int, workdir: Path, seed: int) -> None:
+        exe = shutil.which("mitmdump")
+        assert exe is not None
+        self.port = free_port()
+        self.log = workdir / "faults.jsonl"
+        cmd = [
+            exe,
+            "--mode",
+            f"reverse:http://127.0.0.1:{upstream_port}",
+            "--listen-host",
+            "127.0.0.1",
+            "--listen-port",
+            str(self.port),
+            "--set",
+            f"confdir={workdir / 'mitm'}",
+            "-s",
+            str(self.ADDON),
+            "--set",
+            f"fault_seed={seed}",
+            "--set",
+            f"fault_log={self.log}",
+            "-q",
+        ]
+        err = open(workdir / "mitm.err", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        wait_port(self.port)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def kinds(cls) -> set[str]:
+        """The fault kinds the addon knows (read from its source: it imports mitmproxy)."""
+        tree = ast.parse(cls.ADDON.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "KINDS":
+                return set(ast.literal_eval(node.value))
+        raise AssertionError("faults_addon.py has no KINDS")
+
+    def counts(self) -> Counter[str]:
+        if not self.log.exists():
+            return Counter()
+        return Counter(json.loads(line)["fault"] for line in self.log.read_text().splitlines())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int) -> None:
     import time
 
     deadline = time.monotonic() + 20
@@ -260,3 +348,20 @@ def server_process() -> Iterator[Callable[[Path, str], ServerProcess]]:
     yield make
     for s in made:
         s.stop()
+
+
+@pytest.fixture
+def fault_proxy() -> Iterator[Callable[[int, Path, int], FaultProxy]]:
+    made: list[FaultProxy] = []
+
+    def make(upstream_port: int, workdir: Path, seed: int) -> FaultProxy:
+        if shutil.which("mitmdump") is None:
+            if os.environ.get("CI"):
+                pytest.fail("mitmdump is missing: scripts/install.sh installs Debian's mitmproxy")
+            pytest.skip("needs Debian's mitmproxy (mitmdump)")
+        made.append(FaultProxy(upstream_port, workdir, seed))
+        return made[-1]
+
+    yield make
+    for p in made:
+        p.stop()

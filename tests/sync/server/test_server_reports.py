@@ -1,0 +1,83 @@
+"""Store reports: the day's settlement per store, terminal and channel, and
+per channel across terminals, equal to what the terminals took; CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import httpx
+
+from pos.money import Money
+from pos.services.terminal_services import TerminalServices
+from sync.client import SyncClient, enroll
+from sync.server import reports
+
+
+def _sync(shop: TerminalServices, server: Any) -> None:
+    enroll(shop.terminal, server.url, server.code(shop.terminal.store_id))
+    client = SyncClient.for_terminal(shop.terminal, {})
+    client.sync_once()
+    client.close()
+
+
+def test_daily_settlement_equals_what_each_terminal_took(
+    new_shop: Any, server: Any, ring_up: Any
+) -> None:
+    a, b = new_shop("T-A"), new_shop("T-B")
+    taken_a, taken_b = ring_up(a, 12, 1), ring_up(b, 7, 2)
+    for s in (a, b):
+        _sync(s, server)
+    day = a.checkout.business_date()
+    rows = reports.daily_settlement(server.engine, day, "S001")
+    by_terminal = {(r.terminal_id, r.channel): r for r in rows}
+    assert by_terminal[("T-A", "cash")].payments_minor == taken_a
+    assert by_terminal[("T-A", "cash")].payments == 12
+    assert by_terminal[("T-B", "cash")].net_minor == taken_b
+    assert by_terminal[("*", "cash")].net_minor == taken_a + taken_b
+
+    resp = httpx.get(
+        f"{server.url}/v1/reports/daily",
+        params={"date": day},
+        headers={"Authorization": "Bearer admin-secret"},
+    )
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(resp.text)))
+    total = next(r for r in table if r["terminal_id"] == "*")
+    assert total["net_amount"] == Money(taken_a + taken_b).amount_text()
+    assert httpx.get(f"{server.url}/v1/reports/daily", params={"date": day}).status_code == 403
+
+
+def test_refunds_and_voids_count_negative_and_unreadable_payloads_add_nothing() -> None:
+    from sync.server.settlement import business_date, lines_for_entry
+
+    t = "2026-01-05T17:30:00.000000Z"  # 01:30 next day in Shanghai: still the 5th's business day
+    assert business_date(t) == "2026-01-05"
+    paid = lines_for_entry(
+        1, "tender.taken", '{"order_id":"O1","tender":{"amount_minor":880,"channel":"alipay"}}', t
+    )
+    assert [(x["kind"], x["amount_minor"], x["channel"], x["currency"]) for x in paid] == [
+        ("payment", 880, "alipay", "CNY")
+    ]
+    refund = lines_for_entry(
+        2,
+        "refund.completed",
+        '{"business_date":"2026-01-06","order_id":"O1","tenders":['
+        '{"amount_minor":300,"channel":"alipay"},{"amount_minor":80,"channel":"cash"}]}',
+        t,
+    )
+    assert [(x["amount_minor"], x["business_date"]) for x in refund] == [
+        (-300, "2026-01-06"),
+        (-80, "2026-01-06"),
+    ]
+    void = lines_for_entry(
+        3, "order.voided", '{"order_id":"O2","tenders":[{"amount_minor":5,"channel":"cash"}]}', t
+    )
+    assert [x["amount_minor"] for x in void] == [-5]
+    assert lines_for_entry(4, "sale.paid", '{"order_id":"O1"}', t) == []
+    assert lines_for_entry(5, "tender.taken", "not json", t) == []
+    assert (
+        lines_for_entry(6, "tender.taken", '{"tender":{"amount_minor":"5","channel":"cash"}}', t)
+        == []
+    )
