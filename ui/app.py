@@ -175,6 +175,7 @@ class App:
             self.kiosk.close()
         if self.counter is not None:
             self.counter.close()
+        self.qapp.removeEventFilter(self.scanner)
         self.ops.shutdown()
         self.runtime.close()
 

@@ -55,14 +55,16 @@ def provision_demo(data_dir: Path, clock: Clock | None = None) -> None:
 
 
 def demo_runtime(
-    data_dir: Path, clock: Clock | None = None, **sandbox_options: Any
+    data_dir: Path, clock: Clock | None = None, with_card: bool = True, **sandbox_options: Any
 ) -> Runtime:
     """Provision (when new) and open the demo terminal with its sandbox gateways."""
     if not (data_dir / "terminal.json").exists():
         provision_demo(data_dir, clock)
     options: dict[str, Any] = {"poll_interval": 1.0}
     options.update(sandbox_options)
-    return open_runtime(data_dir, clock, with_sandbox=True, sandbox_options=options)
+    return open_runtime(
+        data_dir, clock, with_sandbox=True, sandbox_options=options, with_card_demo=with_card
+    )
 
 
 def run_demo(

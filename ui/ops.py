@@ -80,6 +80,7 @@ class Ops:
         self._store = ThreadPoolExecutor(1, thread_name_prefix="pos-store")
         self._io = ThreadPoolExecutor(io_threads, thread_name_prefix="pos-io")
         self._pending = 0
+        self._closed = False
         self._lock = threading.Lock()
         self.on_error: Callable[[str, BaseException], None] = _log_error
 
@@ -105,6 +106,12 @@ class Ops:
         the UI thread, only if `scope` has not been left meanwhile."""
         op: Op[T] = Op(name, scope, scope.generation, on_progress=on_progress)
         op._ops = self
+        if self._closed:
+            # The app is shutting down (a last timer tick): nothing runs any more.
+            log.debug("not running %s: shutting down", name)
+            op.cancel.cancel()
+            op.done.set()
+            return op
         scope._running.add(op)
         with self._lock:
             self._pending += 1
@@ -143,6 +150,7 @@ class Ops:
             on_done(result)  # type: ignore[arg-type]
 
     def shutdown(self) -> None:
+        self._closed = True
         self._io.shutdown(wait=False, cancel_futures=True)
         self._store.shutdown(wait=True, cancel_futures=True)
 

@@ -15,7 +15,7 @@ from typing import Any
 from pos.clock import Clock, SystemClock
 from pos.errors import PosError
 from pos.flows.backoffice import Backoffice
-from pos.flows.core import CoreServices
+from pos.flows.core import CardPromptRelay, CoreServices
 from pos.flows.text import Text
 from pos.services.terminal_services import TerminalServices
 from ui.context import Services
@@ -30,6 +30,7 @@ class Runtime:
     services: Services
     sandbox_url: str = ""
     sandbox: Any = None  # the demo's SandboxServer, for its "shopper scans now" control
+    card: Any = None  # the demo's CardSetup: acquirer and the shopper's emulated card
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -62,6 +63,7 @@ def open_runtime(
     clock: Clock | None = None,
     with_sandbox: bool = False,
     sandbox_options: Mapping[str, Any] | None = None,
+    with_card_demo: bool = False,
 ) -> Runtime:
     """Open the provisioned terminal in `data_dir` with every layer that is set up."""
     clock = clock or SystemClock()
@@ -79,15 +81,27 @@ def open_runtime(
             sandbox_url = sandbox.base_url
             config = sandbox.keys.terminal_config(sandbox.base_url, **(sandbox_options or {}))
             write_terminal_config(data_dir, config)
-        router, problems = _router(terminal)
+        relay = CardPromptRelay()
+        extra: dict[str, Any] = {}
+        card = None
+        card_why: Text | None = None
+        if with_card_demo:
+            from ui.card import demo_card
+
+            card = demo_card(terminal.terminal, relay, clock)
+            closers.extend(card.closers)
+            if card.channel is not None:
+                extra["card"] = card.channel
+            card_why = card.why_not
+        router, problems = _router(terminal, extra)
         unavailable = {
             name: Text(f"未配置：{why}", f"Not set up: {why}") for name, why in problems.items()
         }
-        if router is None or "card" not in router.channel_names:
-            why = card_unavailable()
+        if "card" not in router.channel_names:
+            why = card_why or card_unavailable()
             if why is not None:
                 unavailable["card"] = why
-        core = CoreServices(terminal, router, None, unavailable)
+        core = CoreServices(terminal, router, None, unavailable, card_prompts=relay)
         office = Backoffice(terminal, router)
         services = Services(
             auth=core,
@@ -103,10 +117,10 @@ def open_runtime(
         for close in reversed(closers):
             close()
         raise
-    return Runtime(terminal, core, services, sandbox_url, sandbox, closers)
+    return Runtime(terminal, core, services, sandbox_url, sandbox, card, closers)
 
 
-def _router(terminal: TerminalServices):  # type: ignore[no-untyped-def]
+def _router(terminal: TerminalServices, extra: Mapping[str, Any]):  # type: ignore[no-untyped-def]
     """The router over every channel the terminal has configured. Channels come
     from the `pos.payment_channels` entry points; the wallets this program ships
     are known here too, so a checkout whose entry points are not installed yet
@@ -130,6 +144,8 @@ def _router(terminal: TerminalServices):  # type: ignore[no-untyped-def]
                 problems.pop(name, None)
             except (PosError, OSError, ValueError) as exc:
                 problems[name] = str(exc).splitlines()[0]
+    channels.update(extra)
+    problems = {k: v for k, v in problems.items() if k not in channels}
     intents = IntentStore(t.db, t.clock, t.journal)
     return PaymentRouter(intents, channels, t.clock), problems
 

@@ -129,6 +129,43 @@ class _Handler:
         return self._cancel.cancelled
 
 
+class CardPromptRelay:
+    """The card reader's handler (drivers.handler.CardHandler's shape): what the
+    reader asks goes to the PaymentEvents of the card payment now running, and
+    its cancel token stops the wait for a card."""
+
+    def __init__(self) -> None:
+        self._events: PaymentEvents | None = None
+        self._cancel: CancelToken | None = None
+
+    def attach(self, events: PaymentEvents, cancel: CancelToken) -> None:
+        self._events, self._cancel = events, cancel
+
+    def detach(self) -> None:
+        self._events, self._cancel = None, None
+
+    def show_message(self, text: str) -> None:
+        if self._events is not None:
+            self._events.status(Text(text, text))
+
+    def insert_card(self, reader: str, amount_text: str) -> None:
+        if self._events is not None:
+            self._events.card_prompt("insert")
+
+    def choose_application(self, options: list[str]) -> int | None:
+        if self._events is None:
+            return 0
+        chosen = self._events.card_prompt("choose_app", options)
+        return None if chosen < 0 else chosen
+
+    def remove_card(self, text: str) -> None:
+        if self._events is not None:
+            self._events.card_prompt("remove")
+
+    def cancelled(self) -> bool:
+        return self._cancel is not None and self._cancel.cancelled
+
+
 @dataclass
 class CoreServices:
     """Implements AuthPort, CatalogLookup, CheckoutPort, PaymentPort and
@@ -140,6 +177,7 @@ class CoreServices:
     # Channels named here are offered greyed out, with the reason (no reader ...).
     unavailable: Mapping[str, Text] = field(default_factory=dict)
     receipt_locale: str = "zh"
+    card_prompts: CardPromptRelay = field(default_factory=CardPromptRelay)
 
     # -- AuthPort ----------------------------------------------------------------------
     def login(self, pin: str) -> Session:
@@ -250,7 +288,14 @@ class CoreServices:
         mode = PaymentMode(request.mode)
         intent = router.open(request.order_id, request.channel, request.amount, mode)
         expires = int(router.channel(request.channel).capabilities().payment_timeout)
-        outcome = router.run(intent, _Handler(events, cancel, expires), request.auth_code or None)
+        if mode is PaymentMode.CARD:
+            self.card_prompts.attach(events, cancel)
+        try:
+            outcome = router.run(
+                intent, _Handler(events, cancel, expires), request.auth_code or None
+            )
+        finally:
+            self.card_prompts.detach()
         return self._settled(request.order_id, outcome.intent, outcome)
 
     def resolve(self, order_id: str, cancel: CancelToken) -> TenderResult:

@@ -27,9 +27,19 @@ PAYMENT_TIMEOUT = 4.0
 
 
 @pytest.fixture
-def app(qapp: QApplication, tmp_path: Path) -> Iterator[App]:
+def with_card() -> bool:
+    """Whether the app gets the card tender (pcscd, virtual reader, acquirer)."""
+    return False
+
+
+@pytest.fixture
+def app(qapp: QApplication, tmp_path: Path, with_card: bool) -> Iterator[App]:
     runtime = demo_runtime(
-        tmp_path / "term", poll_interval=0.2, payment_timeout=PAYMENT_TIMEOUT, timeout=2.0
+        tmp_path / "term",
+        with_card=with_card,
+        poll_interval=0.2,
+        payment_timeout=PAYMENT_TIMEOUT,
+        timeout=2.0,
     )
     the_app = App(runtime, "en", customer_display=True, terminal_name="T-TEST")
     the_app.show()

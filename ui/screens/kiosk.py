@@ -227,6 +227,9 @@ class KioskWindow(QWidget):
         if self.allow_close:
             self.scope.leave()
             self.timer.stop()
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
             event.accept()
         else:
             event.ignore()
