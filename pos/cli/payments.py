@@ -130,28 +130,44 @@ def _payment_query(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _payment_recover(args: argparse.Namespace, ctx: CliContext) -> int:
-    router, terminal = _router(ctx)
-    try:
-        report = router.recover()
-    finally:
-        terminal.close()
+    from pos.cli.session import open_services
+    from pos.services.payments import recover_payments
+
+    with open_services(ctx) as services:
+        router, problems = open_router(services.terminal)
+        for name, why in sorted(problems.items()):
+            ctx.warn(f"note: payment channel '{name}' unavailable: {why}")
+        report = recover_payments(services, router)
+    channels = report.channels
     data = {
-        "resolved": [as_dict(i) for i in report.resolved],
-        "still_unknown": [as_dict(i) for i in report.still_unknown],
-        "refunds": [{"refund_id": r.refund_id, "status": r.status.value} for r in report.refunds],
+        "resolved": [as_dict(i) for i in channels.resolved],
+        "still_unknown": [as_dict(i) for i in channels.still_unknown],
+        "refunds": [{"refund_id": r.refund_id, "status": r.status.value} for r in channels.refunds],
+        "strays": [
+            {
+                **as_dict(s.intent),
+                "action": s.action,
+                "why": s.why,
+                "receipt_no": s.receipt.receipt_no if s.receipt else None,
+                "refund_status": s.refund.status.value if s.refund else None,
+            }
+            for s in report.strays
+        ],
+        "problems": report.problems,
     }
     ctx.emit(
         data,
         lambda: (
             "\n".join(
-                [f"resolved: {_intent_line(i)}" for i in report.resolved]
-                + [f"STILL UNKNOWN: {_intent_line(i)}" for i in report.still_unknown]
-                + [f"refund {r.refund_id}: {r.status.value}" for r in report.refunds]
+                [f"resolved: {_intent_line(i)}" for i in channels.resolved]
+                + [f"refund {r.refund_id}: {r.status.value}" for r in channels.refunds]
+                + [f"{s.action}: {_intent_line(s.intent)} {s.why}".rstrip() for s in report.strays]
+                + [f"NEEDS ATTENTION: {p}" for p in report.problems]
             )
             or "nothing was open"
         ),
     )
-    return 1 if report.still_unknown else 0
+    return 0 if report.settled else 1
 
 
 # -- sandbox ------------------------------------------------------------------------------

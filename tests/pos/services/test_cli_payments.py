@@ -16,11 +16,14 @@ from pos.cli.context import CliContext
 from pos.cli.main import build_parser
 from pos.clock import SystemClock
 from pos.errors import NotAllowed
+from pos.payments.channel import PaymentMode
+from pos.payments.registry import open_router
 from pos.payments.sandbox.keys import SandboxKeys, write_terminal_config
 from pos.payments.sandbox.server import SandboxServer
 from pos.services.catalog_import import import_products, read_catalog_file
 from pos.services.terminal_services import TerminalServices
 from pos.store.terminal import provision
+from tests.pos.payments.conftest import RecordingHandler
 from tests.pos.services.conftest import CASHIER_PIN, DEMO_CATALOG, MANAGER_PIN
 
 
@@ -158,3 +161,31 @@ def test_declined_payment_code_leaves_the_order_open_and_charges_nothing(till):
     with TerminalServices.open(data) as services:
         [left] = services.checkout.open_orders()
         assert left.order.tenders == ()
+
+
+def test_payment_recover_attaches_a_payment_the_till_never_recorded(till):
+    data, server = till
+    with TerminalServices.open(data) as services:
+        order_id = services.checkout.new_order("c1").order_id
+        services.checkout.add_item(order_id, "SNK-001")
+        total = services.checkout.get(order_id).order.total
+        router, _ = open_router(services.terminal)
+        outcome = router.pay(
+            order_id,
+            "alipay",
+            total,
+            PaymentMode.PAYMENT_CODE,
+            RecordingHandler(),
+            auth_code="286543210987654321",
+        )
+        assert outcome.paid
+
+    code, report = run(data, "payment", "recover")
+
+    assert code == 0 and report["problems"] == []
+    [stray] = report["strays"]
+    assert stray["action"] == "attached" and stray["receipt_no"]
+    assert stray["amount"] == total.amount_text()
+    assert sum(t.charged for t in server.state.trades.values()) == total.minor
+    code, again = run(data, "payment", "recover")
+    assert code == 0 and again["strays"] == []
