@@ -13,16 +13,27 @@ from typing import Any
 import pytest
 
 from pos.clock import FakeClock
+from pos.money import Money
 from pos.payments.alipay.channel import AlipayChannel
 from pos.payments.breaker import BreakerPolicy
 from pos.payments.cash import CashChannel
-from pos.payments.channel import ChannelEnv, Notice, PaymentChannel
+from pos.payments.channel import (
+    ChannelEnv,
+    Notice,
+    PaymentChannel,
+    PaymentIntent,
+    PaymentMode,
+    PaymentStatus,
+)
 from pos.payments.intents import IntentStore
 from pos.payments.router import PaymentRouter, ResolutionPolicy
 from pos.payments.sandbox.keys import SandboxKeys
 from pos.payments.sandbox.server import SandboxServer
 from pos.payments.wechat.channel import WechatChannel
+from pos.services.catalog_import import import_products, read_catalog_file
+from pos.services.terminal_services import TerminalServices
 from pos.store.terminal import Terminal
+from tests.pos.services.conftest import DEMO_CATALOG
 
 ALIPAY_CODE = "286543210987654321"
 WECHAT_CODE = "134567890123456789"
@@ -106,3 +117,36 @@ def router(tmp_terminal: Terminal, sandbox: SandboxServer) -> PaymentRouter:
 @pytest.fixture
 def data_dir(tmp_terminal: Terminal) -> Path:
     return tmp_terminal.data_dir
+
+
+@pytest.fixture
+def services(tmp_terminal: Terminal) -> TerminalServices:
+    svc = TerminalServices.wrap(tmp_terminal)
+    t = svc.terminal
+    import_products(
+        t.db, t.journal, t.clock, read_catalog_file(DEMO_CATALOG, "CNY"), replace=True, source="t"
+    )
+    return svc
+
+
+def open_order(services: TerminalServices, *skus: str) -> str:
+    order = services.checkout.new_order("c1")
+    for sku in skus:
+        services.checkout.add_item(order.order_id, sku)
+    return order.order_id
+
+
+def pay_without_recording(
+    router: PaymentRouter, order_id: str, channel: str, amount: Money
+) -> PaymentIntent:
+    """The till's answer arrived, then the till stopped before its commit."""
+    outcome = router.pay(
+        order_id,
+        channel,
+        amount,
+        PaymentMode.PAYMENT_CODE,
+        RecordingHandler(),
+        auth_code=AUTH_CODES[channel],
+    )
+    assert outcome.intent.status is PaymentStatus.SUCCEEDED
+    return outcome.intent

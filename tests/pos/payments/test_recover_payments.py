@@ -8,48 +8,10 @@ import pytest
 
 from pos.money import Money
 from pos.order.state import OrderState
-from pos.payments.channel import PaymentIntent, PaymentMode, PaymentStatus, RefundStatus
-from pos.payments.router import PaymentRouter
+from pos.payments.channel import PaymentIntent, PaymentStatus, RefundStatus
 from pos.payments.sandbox.server import SandboxServer
-from pos.services.catalog_import import import_products, read_catalog_file
 from pos.services.payments import AlreadyRecorded, record_payment, recover_payments
-from pos.services.terminal_services import TerminalServices
-from pos.store.terminal import Terminal
-from tests.pos.payments.conftest import AUTH_CODES, RecordingHandler
-from tests.pos.services.conftest import DEMO_CATALOG
-
-
-@pytest.fixture
-def services(tmp_terminal: Terminal) -> TerminalServices:
-    svc = TerminalServices.wrap(tmp_terminal)
-    t = svc.terminal
-    import_products(
-        t.db, t.journal, t.clock, read_catalog_file(DEMO_CATALOG, "CNY"), replace=True, source="t"
-    )
-    return svc
-
-
-def open_order(services: TerminalServices, *skus: str) -> str:
-    order = services.checkout.new_order("c1")
-    for sku in skus:
-        services.checkout.add_item(order.order_id, sku)
-    return order.order_id
-
-
-def pay_without_recording(
-    router: PaymentRouter, order_id: str, channel: str, amount: Money
-) -> PaymentIntent:
-    """The till's answer arrived, then the till stopped before its commit."""
-    outcome = router.pay(
-        order_id,
-        channel,
-        amount,
-        PaymentMode.PAYMENT_CODE,
-        RecordingHandler(),
-        auth_code=AUTH_CODES[channel],
-    )
-    assert outcome.intent.status is PaymentStatus.SUCCEEDED
-    return outcome.intent
+from tests.pos.payments.conftest import open_order, pay_without_recording
 
 
 def charged(sandbox: SandboxServer, intent: PaymentIntent) -> int:

@@ -17,6 +17,7 @@ from pos.cli.main import build_parser
 from pos.clock import SystemClock
 from pos.errors import NotAllowed
 from pos.payments.channel import PaymentMode
+from pos.payments.consistency import payments_agree_with_journal
 from pos.payments.registry import open_router
 from pos.payments.sandbox.keys import SandboxKeys, write_terminal_config
 from pos.payments.sandbox.server import SandboxServer
@@ -114,6 +115,7 @@ def test_sale_paid_by_wechat_payment_code_then_refunded_on_wechat(till):
     assert [t.refunded for t in refunded] == [200]
     with TerminalServices.open(data) as services:
         assert services.verify().ok
+        assert services.terminal.verify_journal([payments_agree_with_journal]).ok
 
 
 def test_split_tender_cash_then_wechat_payment_code(till):
@@ -189,3 +191,7 @@ def test_payment_recover_attaches_a_payment_the_till_never_recorded(till):
     assert sum(t.charged for t in server.state.trades.values()) == total.minor
     code, again = run(data, "payment", "recover")
     assert code == 0 and again["strays"] == []
+    code, verified = run(data, "journal", "verify")
+    assert code == 0, verified
+    with TerminalServices.open(data) as services:
+        assert services.terminal.verify_journal([payments_agree_with_journal]).ok
