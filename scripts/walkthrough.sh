@@ -11,15 +11,11 @@ export POS_DATA_DIR=${POS_DATA_DIR:-$OUT/walkthrough-till}
 rm -rf "$POS_DATA_DIR"
 mkdir -p "$OUT"
 
-keystore=()
-if ! python -c 'import keyring,sys; from keyring.backends import fail, null; k=keyring.get_keyring(); sys.exit(isinstance(k,(fail.Keyring,null.Keyring)))' 2>/dev/null; then
-  echo "(no OS keyring reachable: using the demo keystore, which says so on every command)"
-  keystore=(--demo-keystore)
-fi
-step() { printf '\n== %s\n' "$*"; }
-
 step "provision a terminal"
-pos init --store-id S001 --terminal-id T01 "${keystore[@]}"
+if ! pos init --store-id S001 --terminal-id T01; then
+  echo "(no usable OS keyring here: using the demo keystore, which says so on every command)"
+  pos init --store-id S001 --terminal-id T01 --demo-keystore
+fi
 POS_NEW_PIN=2580 pos user add boss --name "王丽 Wang Li" --role manager
 POS_APPROVER_PIN=2580 POS_NEW_PIN=7391 pos user add c1 --name "张伟 Zhang Wei" --approver boss
 export POS_CASHIER_PIN=7391 POS_APPROVER_PIN=2580
