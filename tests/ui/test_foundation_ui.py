@@ -144,3 +144,19 @@ def test_language_switches_at_run_time(qapp) -> None:
         assert lang.toggle() == "en"
     finally:
         lang.set("en")
+
+
+def test_qt_binding_does_not_eat_references_to_none(qapp) -> None:
+    """PySide6 6.12.0 on CPython 3.11 drops a reference to None on every call
+    that returns nothing (setText, processEvents ...): a till crashes with
+    'deallocating None' after a few thousand such calls. This binding must not."""
+    import sys
+
+    from ui.qt import QLabel
+
+    label = QLabel()
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        label.setText("x")
+        label.setVisible(False)
+    assert sys.getrefcount(None) - before > -100
