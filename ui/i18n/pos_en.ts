@@ -3,17 +3,17 @@
 <context>
     <name>ApprovalDialog</name>
     <message>
-        <location filename="../widgets.py" line="181" />
+        <location filename="../widgets.py" line="188" />
         <source>Manager approval</source>
         <translation>Manager approval</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="185" />
+        <location filename="../widgets.py" line="192" />
         <source>A manager enters their PIN to approve.</source>
         <translation>A manager enters their PIN to approve.</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="186" />
+        <location filename="../widgets.py" line="193" />
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
@@ -118,22 +118,22 @@
 <context>
     <name>CustomerDisplay</name>
     <message>
-        <location filename="../screens/customer.py" line="52" />
+        <location filename="../screens/customer.py" line="53" />
         <source>Thank you!</source>
         <translation>Thank you!</translation>
     </message>
     <message>
-        <location filename="../screens/customer.py" line="54" />
+        <location filename="../screens/customer.py" line="55" />
         <source>Welcome</source>
         <translation>Welcome</translation>
     </message>
     <message>
-        <location filename="../screens/customer.py" line="55" />
+        <location filename="../screens/customer.py" line="56" />
         <source>Total</source>
         <translation>Total</translation>
     </message>
     <message>
-        <location filename="../screens/customer.py" line="76" />
+        <location filename="../screens/customer.py" line="77" />
         <source>Scan with %1 to pay %2</source>
         <translation>Scan with %1 to pay %2</translation>
     </message>
@@ -141,52 +141,52 @@
 <context>
     <name>DayCloseTab</name>
     <message>
-        <location filename="../screens/manager.py" line="114" />
+        <location filename="../screens/manager.py" line="115" />
         <source>Close the day %1</source>
         <translation>Close the day %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="115" />
+        <location filename="../screens/manager.py" line="116" />
         <source>Reason for over/short (needed when not zero):</source>
         <translation>Reason for over/short (needed when not zero):</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="116" />
+        <location filename="../screens/manager.py" line="117" />
         <source>Close the day (manager PIN)</source>
         <translation>Close the day (manager PIN)</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="117" />
+        <location filename="../screens/manager.py" line="118" />
         <source>Cancel export</source>
         <translation>Cancel export</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="119" />
+        <location filename="../screens/manager.py" line="120" />
         <source>Export %1</source>
         <translation>Export %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="163" />
+        <location filename="../screens/manager.py" line="164" />
         <source>Expected in drawer: %1</source>
         <translation>Expected in drawer: %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="165" />
+        <location filename="../screens/manager.py" line="166" />
         <source>Counted: %1</source>
         <translation>Counted: %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="168" />
+        <location filename="../screens/manager.py" line="169" />
         <source>Over</source>
         <translation>Over</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="170" />
+        <location filename="../screens/manager.py" line="171" />
         <source>Short</source>
         <translation>Short</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="172" />
+        <location filename="../screens/manager.py" line="173" />
         <source>Exact</source>
         <translation>Exact</translation>
     </message>
@@ -194,32 +194,32 @@
 <context>
     <name>DiscountDialog</name>
     <message>
-        <location filename="../screens/dialogs.py" line="64" />
+        <location filename="../screens/dialogs.py" line="62" />
         <source>Line discount</source>
         <translation>Line discount</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="66" />
+        <location filename="../screens/dialogs.py" line="64" />
         <source>Percent off</source>
         <translation>Percent off</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="73" />
+        <location filename="../screens/dialogs.py" line="71" />
         <source>Or an amount off</source>
         <translation>Or an amount off</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="77" />
+        <location filename="../screens/dialogs.py" line="75" />
         <source>Apply amount</source>
         <translation>Apply amount</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="84" />
+        <location filename="../screens/dialogs.py" line="82" />
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="96" />
+        <location filename="../screens/dialogs.py" line="94" />
         <source>Write the amount like 5.00</source>
         <translation>Write the amount like 5.00</translation>
     </message>
@@ -227,84 +227,84 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../screens/kiosk.py" line="157" />
+        <location filename="../screens/kiosk.py" line="180" />
         <source>Welcome</source>
         <translation>Welcome</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="158" />
+        <location filename="../screens/kiosk.py" line="181" />
         <source>Scan your first item, or touch to start</source>
         <translation>Scan your first item, or touch to start</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="159" />
+        <location filename="../screens/kiosk.py" line="182" />
         <source>Start</source>
         <translation>Start</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="160" />
+        <location filename="../screens/kiosk.py" line="183" />
         <source>Scan each item's barcode. Scan your payment code to pay.</source>
         <translation>Scan each item's barcode. Scan your payment code to pay.</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="161" />
+        <location filename="../screens/kiosk.py" line="184" />
         <source>Pay with Alipay</source>
         <translation>Pay with Alipay</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="162" />
+        <location filename="../screens/kiosk.py" line="185" />
         <source>Pay with WeChat</source>
         <translation>Pay with WeChat</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="163" />
+        <location filename="../screens/kiosk.py" line="186" />
         <source>Pay by card</source>
         <translation>Pay by card</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="164" />
+        <location filename="../screens/kiosk.py" line="187" />
         <source>Remove item (staff)</source>
         <translation>Remove item (staff)</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="165" />
+        <location filename="../screens/kiosk.py" line="188" />
         <source>Cancel my shopping</source>
         <translation>Cancel my shopping</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="166" />
+        <location filename="../screens/kiosk.py" line="189" />
         <source>Close kiosk (staff)</source>
         <translation>Close kiosk (staff)</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="167" />
+        <location filename="../screens/kiosk.py" line="190" />
         <source>Thank you! Take your receipt and items.</source>
         <translation>Thank you! Take your receipt and items.</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="170" />
-        <location filename="../screens/kiosk.py" line="244" />
+        <location filename="../screens/kiosk.py" line="193" />
+        <location filename="../screens/kiosk.py" line="277" />
         <source>Attendant is coming</source>
         <translation>Attendant is coming</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="172" />
-        <location filename="../screens/kiosk.py" line="246" />
+        <location filename="../screens/kiosk.py" line="195" />
+        <location filename="../screens/kiosk.py" line="279" />
         <source>Call attendant</source>
         <translation>Call attendant</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="174" />
+        <location filename="../screens/kiosk.py" line="197" />
         <source>Staff</source>
         <translation>Staff</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="176" />
+        <location filename="../screens/kiosk.py" line="199" />
         <source>Still there? Your cart clears in %1 s. Touch here to continue.</source>
         <translation>Still there? Your cart clears in %1 s. Touch here to continue.</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="253" />
+        <location filename="../screens/kiosk.py" line="286" />
         <source>Total %1</source>
         <translation>Total %1</translation>
     </message>
@@ -325,47 +325,47 @@
 <context>
     <name>ManagerScreen</name>
     <message>
-        <location filename="../screens/manager.py" line="336" />
+        <location filename="../screens/manager.py" line="347" />
         <source>Day close</source>
         <translation>Day close</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="337" />
+        <location filename="../screens/manager.py" line="348" />
         <source>Z report</source>
         <translation>Z report</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="338" />
+        <location filename="../screens/manager.py" line="349" />
         <source>Refunds and voids</source>
         <translation>Refunds and voids</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="339" />
+        <location filename="../screens/manager.py" line="350" />
         <source>Offline card queue</source>
         <translation>Offline card queue</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="340" />
+        <location filename="../screens/manager.py" line="351" />
         <source>Risk decisions</source>
         <translation>Risk decisions</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="341" />
+        <location filename="../screens/manager.py" line="352" />
         <source>Sync</source>
         <translation>Sync</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="342" />
+        <location filename="../screens/manager.py" line="353" />
         <source>Settings</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="346" />
+        <location filename="../screens/manager.py" line="357" />
         <source>Back to the till</source>
         <translation>Back to the till</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="347" />
+        <location filename="../screens/manager.py" line="358" />
         <source>Refresh</source>
         <translation>Refresh</translation>
     </message>
@@ -373,27 +373,27 @@
 <context>
     <name>ParkedDialog</name>
     <message>
-        <location filename="../screens/dialogs.py" line="107" />
+        <location filename="../screens/dialogs.py" line="105" />
         <source>Parked sales</source>
         <translation>Parked sales</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="110" />
+        <location filename="../screens/dialogs.py" line="108" />
         <source>%1 items, %2</source>
         <translation>%1 items, %2</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="116" />
+        <location filename="../screens/dialogs.py" line="114" />
         <source>Resume</source>
         <translation>Resume</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="118" />
+        <location filename="../screens/dialogs.py" line="116" />
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="122" />
+        <location filename="../screens/dialogs.py" line="120" />
         <source>No sale is parked.</source>
         <translation>No sale is parked.</translation>
     </message>
@@ -434,22 +434,22 @@
 <context>
     <name>QuantityDialog</name>
     <message>
-        <location filename="../screens/dialogs.py" line="33" />
+        <location filename="../screens/dialogs.py" line="31" />
         <source>Quantity</source>
         <translation>Quantity</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="43" />
+        <location filename="../screens/dialogs.py" line="41" />
         <source>OK</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="45" />
+        <location filename="../screens/dialogs.py" line="43" />
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="48" />
+        <location filename="../screens/dialogs.py" line="46" />
         <source>Quantity (0 removes the line)</source>
         <translation>Quantity (0 removes the line)</translation>
     </message>
@@ -457,32 +457,32 @@
 <context>
     <name>ReceiptDialog</name>
     <message>
-        <location filename="../screens/dialogs.py" line="149" />
+        <location filename="../screens/dialogs.py" line="147" />
         <source>Receipt</source>
         <translation>Receipt</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="151" />
+        <location filename="../screens/dialogs.py" line="149" />
         <source>Paid. Receipt %1</source>
         <translation>Paid. Receipt %1</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="155" />
+        <location filename="../screens/dialogs.py" line="153" />
         <source>Change: %1</source>
         <translation>Change: %1</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="165" />
+        <location filename="../screens/dialogs.py" line="160" />
         <source>Print</source>
         <translation>Print</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="171" />
+        <location filename="../screens/dialogs.py" line="166" />
         <source>No receipt printer is set up (Manager → Settings).</source>
         <translation>No receipt printer is set up (Manager → Settings).</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="173" />
+        <location filename="../screens/dialogs.py" line="168" />
         <source>New sale</source>
         <translation>New sale</translation>
     </message>
@@ -538,49 +538,49 @@
 <context>
     <name>TenderPanel</name>
     <message>
-        <location filename="../screens/tender.py" line="94" />
+        <location filename="../screens/tender.py" line="95" />
         <source>Amount due</source>
         <translation>Amount due</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="95" />
+        <location filename="../screens/tender.py" line="96" />
         <source>Scan the shopper's payment code to take it at once.</source>
         <translation>Scan the shopper's payment code to take it at once.</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="96" />
+        <location filename="../screens/tender.py" line="97" />
         <source>Pay part (split tender):</source>
         <translation>Pay part (split tender):</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="97" />
+        <location filename="../screens/tender.py" line="98" />
         <source>all that is due</source>
         <translation>all that is due</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="98" />
+        <location filename="../screens/tender.py" line="99" />
         <source>Cash received</source>
         <translation>Cash received</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="99" />
+        <location filename="../screens/tender.py" line="100" />
         <source>Take
 cash</source>
         <translation>Take
 cash</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="100" />
+        <location filename="../screens/tender.py" line="101" />
         <source>Back to the cart</source>
         <translation>Back to the cart</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="124" />
+        <location filename="../screens/tender.py" line="125" />
         <source>%1 QR</source>
         <translation>%1 QR</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="169" />
+        <location filename="../screens/tender.py" line="170" />
         <source>Change: %1</source>
         <translation>Change: %1</translation>
     </message>
@@ -621,17 +621,17 @@ cash</translation>
 <context>
     <name>ZReportTab</name>
     <message>
-        <location filename="../screens/manager.py" line="283" />
+        <location filename="../screens/manager.py" line="284" />
         <source>%1 · %2 sales · gross %3 · refunds %4 · net %5</source>
         <translation>%1 · %2 sales · gross %3 · refunds %4 · net %5</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="295" />
+        <location filename="../screens/manager.py" line="296" />
         <source>Sales by hour</source>
         <translation>Sales by hour</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="297" />
+        <location filename="../screens/manager.py" line="298" />
         <source>Sales by channel</source>
         <translation>Sales by channel</translation>
     </message>

@@ -3,17 +3,17 @@
 <context>
     <name>ApprovalDialog</name>
     <message>
-        <location filename="../widgets.py" line="181" />
+        <location filename="../widgets.py" line="188" />
         <source>Manager approval</source>
         <translation>店长批准</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="185" />
+        <location filename="../widgets.py" line="192" />
         <source>A manager enters their PIN to approve.</source>
         <translation>请店长输入密码批准。</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="186" />
+        <location filename="../widgets.py" line="193" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -118,22 +118,22 @@
 <context>
     <name>CustomerDisplay</name>
     <message>
-        <location filename="../screens/customer.py" line="52" />
+        <location filename="../screens/customer.py" line="53" />
         <source>Thank you!</source>
         <translation>谢谢惠顾！</translation>
     </message>
     <message>
-        <location filename="../screens/customer.py" line="54" />
+        <location filename="../screens/customer.py" line="55" />
         <source>Welcome</source>
         <translation>欢迎光临</translation>
     </message>
     <message>
-        <location filename="../screens/customer.py" line="55" />
+        <location filename="../screens/customer.py" line="56" />
         <source>Total</source>
         <translation>合计</translation>
     </message>
     <message>
-        <location filename="../screens/customer.py" line="76" />
+        <location filename="../screens/customer.py" line="77" />
         <source>Scan with %1 to pay %2</source>
         <translation>请用%1扫码支付 %2</translation>
     </message>
@@ -141,52 +141,52 @@
 <context>
     <name>DayCloseTab</name>
     <message>
-        <location filename="../screens/manager.py" line="114" />
+        <location filename="../screens/manager.py" line="115" />
         <source>Close the day %1</source>
         <translation>日结 %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="115" />
+        <location filename="../screens/manager.py" line="116" />
         <source>Reason for over/short (needed when not zero):</source>
         <translation>长短款原因（有差额时必填）：</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="116" />
+        <location filename="../screens/manager.py" line="117" />
         <source>Close the day (manager PIN)</source>
         <translation>日结（店长密码）</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="117" />
+        <location filename="../screens/manager.py" line="118" />
         <source>Cancel export</source>
         <translation>取消导出</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="119" />
+        <location filename="../screens/manager.py" line="120" />
         <source>Export %1</source>
         <translation>导出 %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="163" />
+        <location filename="../screens/manager.py" line="164" />
         <source>Expected in drawer: %1</source>
         <translation>钱箱应有：%1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="165" />
+        <location filename="../screens/manager.py" line="166" />
         <source>Counted: %1</source>
         <translation>清点：%1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="168" />
+        <location filename="../screens/manager.py" line="169" />
         <source>Over</source>
         <translation>长款</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="170" />
+        <location filename="../screens/manager.py" line="171" />
         <source>Short</source>
         <translation>短款</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="172" />
+        <location filename="../screens/manager.py" line="173" />
         <source>Exact</source>
         <translation>无长短款</translation>
     </message>
@@ -194,32 +194,32 @@
 <context>
     <name>DiscountDialog</name>
     <message>
-        <location filename="../screens/dialogs.py" line="64" />
+        <location filename="../screens/dialogs.py" line="62" />
         <source>Line discount</source>
         <translation>单品优惠</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="66" />
+        <location filename="../screens/dialogs.py" line="64" />
         <source>Percent off</source>
         <translation>折扣</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="73" />
+        <location filename="../screens/dialogs.py" line="71" />
         <source>Or an amount off</source>
         <translation>或减免金额</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="77" />
+        <location filename="../screens/dialogs.py" line="75" />
         <source>Apply amount</source>
         <translation>按金额优惠</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="84" />
+        <location filename="../screens/dialogs.py" line="82" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="96" />
+        <location filename="../screens/dialogs.py" line="94" />
         <source>Write the amount like 5.00</source>
         <translation>请按 5.00 的格式输入金额</translation>
     </message>
@@ -227,84 +227,84 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../screens/kiosk.py" line="157" />
+        <location filename="../screens/kiosk.py" line="180" />
         <source>Welcome</source>
         <translation>欢迎光临</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="158" />
+        <location filename="../screens/kiosk.py" line="181" />
         <source>Scan your first item, or touch to start</source>
         <translation>请扫描第一件商品，或轻触开始</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="159" />
+        <location filename="../screens/kiosk.py" line="182" />
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="160" />
+        <location filename="../screens/kiosk.py" line="183" />
         <source>Scan each item's barcode. Scan your payment code to pay.</source>
         <translation>请逐件扫描商品条码，扫描付款码即可付款。</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="161" />
+        <location filename="../screens/kiosk.py" line="184" />
         <source>Pay with Alipay</source>
         <translation>支付宝支付</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="162" />
+        <location filename="../screens/kiosk.py" line="185" />
         <source>Pay with WeChat</source>
         <translation>微信支付</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="163" />
+        <location filename="../screens/kiosk.py" line="186" />
         <source>Pay by card</source>
         <translation>银行卡支付</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="164" />
+        <location filename="../screens/kiosk.py" line="187" />
         <source>Remove item (staff)</source>
         <translation>删除商品（店员）</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="165" />
+        <location filename="../screens/kiosk.py" line="188" />
         <source>Cancel my shopping</source>
         <translation>取消本次购物</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="166" />
+        <location filename="../screens/kiosk.py" line="189" />
         <source>Close kiosk (staff)</source>
         <translation>关闭自助机（店员）</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="167" />
+        <location filename="../screens/kiosk.py" line="190" />
         <source>Thank you! Take your receipt and items.</source>
         <translation>谢谢！请带好小票和商品。</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="170" />
-        <location filename="../screens/kiosk.py" line="244" />
+        <location filename="../screens/kiosk.py" line="193" />
+        <location filename="../screens/kiosk.py" line="277" />
         <source>Attendant is coming</source>
         <translation>店员马上就到</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="172" />
-        <location filename="../screens/kiosk.py" line="246" />
+        <location filename="../screens/kiosk.py" line="195" />
+        <location filename="../screens/kiosk.py" line="279" />
         <source>Call attendant</source>
         <translation>呼叫店员</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="174" />
+        <location filename="../screens/kiosk.py" line="197" />
         <source>Staff</source>
         <translation>店员</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="176" />
+        <location filename="../screens/kiosk.py" line="199" />
         <source>Still there? Your cart clears in %1 s. Touch here to continue.</source>
         <translation>还在吗？%1 秒后将清空购物车，轻触此处继续。</translation>
     </message>
     <message>
-        <location filename="../screens/kiosk.py" line="253" />
+        <location filename="../screens/kiosk.py" line="286" />
         <source>Total %1</source>
         <translation>合计 %1</translation>
     </message>
@@ -325,47 +325,47 @@
 <context>
     <name>ManagerScreen</name>
     <message>
-        <location filename="../screens/manager.py" line="336" />
+        <location filename="../screens/manager.py" line="347" />
         <source>Day close</source>
         <translation>日结</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="337" />
+        <location filename="../screens/manager.py" line="348" />
         <source>Z report</source>
         <translation>Z 报表</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="338" />
+        <location filename="../screens/manager.py" line="349" />
         <source>Refunds and voids</source>
         <translation>退款与作废</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="339" />
+        <location filename="../screens/manager.py" line="350" />
         <source>Offline card queue</source>
         <translation>离线银行卡队列</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="340" />
+        <location filename="../screens/manager.py" line="351" />
         <source>Risk decisions</source>
         <translation>风控决策</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="341" />
+        <location filename="../screens/manager.py" line="352" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="342" />
+        <location filename="../screens/manager.py" line="353" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="346" />
+        <location filename="../screens/manager.py" line="357" />
         <source>Back to the till</source>
         <translation>返回收银台</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="347" />
+        <location filename="../screens/manager.py" line="358" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -373,27 +373,27 @@
 <context>
     <name>ParkedDialog</name>
     <message>
-        <location filename="../screens/dialogs.py" line="107" />
+        <location filename="../screens/dialogs.py" line="105" />
         <source>Parked sales</source>
         <translation>挂起的订单</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="110" />
+        <location filename="../screens/dialogs.py" line="108" />
         <source>%1 items, %2</source>
         <translation>%1 件，%2</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="116" />
+        <location filename="../screens/dialogs.py" line="114" />
         <source>Resume</source>
         <translation>取单</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="118" />
+        <location filename="../screens/dialogs.py" line="116" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="122" />
+        <location filename="../screens/dialogs.py" line="120" />
         <source>No sale is parked.</source>
         <translation>没有挂起的订单。</translation>
     </message>
@@ -434,22 +434,22 @@
 <context>
     <name>QuantityDialog</name>
     <message>
-        <location filename="../screens/dialogs.py" line="33" />
+        <location filename="../screens/dialogs.py" line="31" />
         <source>Quantity</source>
         <translation>数量</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="43" />
+        <location filename="../screens/dialogs.py" line="41" />
         <source>OK</source>
         <translation>确定</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="45" />
+        <location filename="../screens/dialogs.py" line="43" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="48" />
+        <location filename="../screens/dialogs.py" line="46" />
         <source>Quantity (0 removes the line)</source>
         <translation>数量（0 表示删除该行）</translation>
     </message>
@@ -457,32 +457,32 @@
 <context>
     <name>ReceiptDialog</name>
     <message>
-        <location filename="../screens/dialogs.py" line="149" />
+        <location filename="../screens/dialogs.py" line="147" />
         <source>Receipt</source>
         <translation>小票</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="151" />
+        <location filename="../screens/dialogs.py" line="149" />
         <source>Paid. Receipt %1</source>
         <translation>已付款。小票 %1</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="155" />
+        <location filename="../screens/dialogs.py" line="153" />
         <source>Change: %1</source>
         <translation>找零：%1</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="165" />
+        <location filename="../screens/dialogs.py" line="160" />
         <source>Print</source>
         <translation>打印</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="171" />
+        <location filename="../screens/dialogs.py" line="166" />
         <source>No receipt printer is set up (Manager → Settings).</source>
         <translation>未设置小票打印机（店长 → 设置）。</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="173" />
+        <location filename="../screens/dialogs.py" line="168" />
         <source>New sale</source>
         <translation>下一单</translation>
     </message>
@@ -538,49 +538,49 @@
 <context>
     <name>TenderPanel</name>
     <message>
-        <location filename="../screens/tender.py" line="94" />
+        <location filename="../screens/tender.py" line="95" />
         <source>Amount due</source>
         <translation>应收金额</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="95" />
+        <location filename="../screens/tender.py" line="96" />
         <source>Scan the shopper's payment code to take it at once.</source>
         <translation>扫描顾客付款码即可直接收款。</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="96" />
+        <location filename="../screens/tender.py" line="97" />
         <source>Pay part (split tender):</source>
         <translation>部分付款（组合支付）：</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="97" />
+        <location filename="../screens/tender.py" line="98" />
         <source>all that is due</source>
         <translation>全部待付金额</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="98" />
+        <location filename="../screens/tender.py" line="99" />
         <source>Cash received</source>
         <translation>实收现金</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="99" />
+        <location filename="../screens/tender.py" line="100" />
         <source>Take
 cash</source>
         <translation>收
 现金</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="100" />
+        <location filename="../screens/tender.py" line="101" />
         <source>Back to the cart</source>
         <translation>返回购物车</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="124" />
+        <location filename="../screens/tender.py" line="125" />
         <source>%1 QR</source>
         <translation>%1 扫码</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="169" />
+        <location filename="../screens/tender.py" line="170" />
         <source>Change: %1</source>
         <translation>找零：%1</translation>
     </message>
@@ -621,17 +621,17 @@ cash</source>
 <context>
     <name>ZReportTab</name>
     <message>
-        <location filename="../screens/manager.py" line="283" />
+        <location filename="../screens/manager.py" line="284" />
         <source>%1 · %2 sales · gross %3 · refunds %4 · net %5</source>
         <translation>%1 · %2 笔销售 · 总额 %3 · 退款 %4 · 净额 %5</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="295" />
+        <location filename="../screens/manager.py" line="296" />
         <source>Sales by hour</source>
         <translation>按小时销售额</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="297" />
+        <location filename="../screens/manager.py" line="298" />
         <source>Sales by channel</source>
         <translation>按渠道销售额</translation>
     </message>
