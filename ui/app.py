@@ -12,7 +12,7 @@ from pos.flows.text import Text
 from pos.flows.views import Approval, Role, Session
 from ui.context import UiContext
 from ui.i18n import Language
-from ui.ops import Ops
+from ui.ops import Ops, Scope
 from ui.qt import QApplication, QCloseEvent, QFont, QMainWindow, QStackedWidget, Qt, QWidget
 from ui.scanner import ScannerFilter
 from ui.screens.cashier import CashierScreen
@@ -131,6 +131,7 @@ class App:
         self.ops = Ops()
         self.ctx = UiContext(runtime.services, self.ops, self.language)
         self.scanner = ScannerFilter(self.qapp)
+        self.recovery_scope = Scope("recovery")
         self.customer: CustomerDisplay | None = None
         self.counter: CounterWindow | None = None
         self.kiosk: KioskWindow | None = None
@@ -144,6 +145,27 @@ class App:
                 self.customer = CustomerDisplay(self.ctx, terminal_name)
             self.counter = CounterWindow(self.ctx, terminal_name, self.customer)
             self.scanner.scanned.connect(self.counter.on_scan)
+
+    def recover(self) -> None:
+        """Settle what a crash left open, off the UI thread; say what was found."""
+        core = self.runtime.core
+
+        def said(notes: list[Text]) -> None:
+            for note in notes:
+                log.warning("start-up recovery: %s", note.en)
+            if notes and self.counter is not None:
+                self.counter.login.message.show_text(
+                    Text("；".join(n.zh for n in notes), "; ".join(n.en for n in notes))
+                )
+
+        self.ops.run(
+            "recover",
+            lambda op: core.recover(),
+            self.recovery_scope,
+            said,
+            lambda exc: log.warning("start-up recovery failed: %s", exc),
+            lane="io",
+        )
 
     def show(self, full_screen: bool = False) -> None:
         if self.kiosk is not None:
@@ -164,6 +186,7 @@ class App:
 
     def run(self) -> int:
         self.show()
+        self.recover()
         try:
             return int(self.qapp.exec())
         finally:

@@ -93,6 +93,7 @@ def run_demo(
 
     out = screenshots or data_dir / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
+    app.recover()
     try:
         report = DemoScript(app, out, say).run()
     finally:

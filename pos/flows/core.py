@@ -319,6 +319,40 @@ class CoreServices:
             )
         return self._settled(order_id, last, None)
 
+    def recover(self) -> list[Text]:
+        """At start-up: settle payments a crash left open (the router queries,
+        then cancels or reverses), and give every open sale the payments its
+        gateway took but the till never recorded; one that no longer fits its
+        sale goes back to the shopper."""
+        if self.router is None:
+            return []
+        self.router.recover()
+        notes: list[Text] = []
+        for stored in self.services.checkout.open_orders():
+            order_id = stored.order.order_id
+            for intent in self.router.intents.payments_for_order(order_id):
+                if not intent.status.took_money or self._recorded(order_id, intent):
+                    continue
+                try:
+                    self._settled(order_id, intent, None)
+                    notes.append(
+                        Text(
+                            f"找回一笔已付款项并记入订单 {order_id}：{intent.amount.format('zh')}",
+                            f"A payment of {intent.amount.format('en')} found and added to {order_id}",
+                        )
+                    )
+                except PosError as exc:
+                    left = intent.amount - self.router.intents.refunded_total(intent)
+                    if left.minor > 0:
+                        self.router.refund(intent, left, f"not added to the sale: {exc.message}")
+                    notes.append(
+                        Text(
+                            f"一笔无法记入订单的款项已退回：{left.format('zh')}",
+                            f"A payment that no longer fits its sale went back: {left.format('en')}",
+                        )
+                    )
+        return notes
+
     def _recorded(self, order_id: str, intent: PaymentIntent) -> bool:
         return any(
             r.get("intent_id") == intent.intent_id for r in self.services.checkout.tenders(order_id)
