@@ -10,6 +10,7 @@ OUT=${POS_DEMO_OUT:-$PWD/out}
 export POS_DATA_DIR=${POS_DATA_DIR:-$OUT/walkthrough-till}
 rm -rf "$POS_DATA_DIR"
 mkdir -p "$OUT"
+step() { printf '\n== %s\n' "$*"; }
 
 step "provision a terminal"
 if ! pos init --store-id S001 --terminal-id T01; then
