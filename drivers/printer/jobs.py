@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from escpos.printer import Dummy
-
 from pos.receipt import QrRow, Receipt, TextRow, layout, pad
 
 ENTER_CHINESE = b"\x1c\x26"  # FS &
@@ -25,6 +23,8 @@ class _Job:
     """One printout being assembled."""
 
     def __init__(self) -> None:
+        from escpos.printer import Dummy  # escpos loads its capability database: ~0.2 s
+
         self._p = Dummy()
         self._p.hw("INIT")
         self._p._raw(ENTER_CHINESE)
@@ -82,6 +82,8 @@ def text_job(lines: list[str], width: int = 42, qr: str = "") -> bytes:
 
 def drawer_job(pin: int = 2) -> bytes:
     """The cash drawer kick (ESC p) on connector pin 2 or 5."""
+    from escpos.printer import Dummy
+
     p = Dummy()
     p.cashdraw(pin)
     return bytes(p.output)

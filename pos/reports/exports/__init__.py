@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pos.errors import InvalidInput
-from pos.reports.exports.csv_file import write_csv
-from pos.reports.exports.pdf_file import write_pdf
-from pos.reports.exports.xlsx_file import write_xlsx
-from pos.reports.tables import TableDoc
+
+if TYPE_CHECKING:
+    from pos.reports.tables import TableDoc
 
 FORMATS = ("csv", "xlsx", "pdf")
 
@@ -19,7 +20,13 @@ Progress = Callable[[int, int], None]
 def export(doc: TableDoc, fmt: str, out: Path, progress: Progress | None = None) -> Path:
     """Write `doc` as `fmt` to `out` atomically: a half-written file never takes
     the place of a good one."""
-    writers = {"csv": write_csv, "xlsx": write_xlsx, "pdf": write_pdf}
+    # The writers pull in fpdf2 and openpyxl: loaded when a file is written,
+    # not every time the terminal starts.
+    writers = {
+        "csv": "csv_file:write_csv",
+        "xlsx": "xlsx_file:write_xlsx",
+        "pdf": "pdf_file:write_pdf",
+    }
     if fmt not in writers:
         raise InvalidInput(f"unknown report format {fmt!r}", f"Use one of {', '.join(FORMATS)}.")
     out = Path(out)
@@ -29,7 +36,9 @@ def export(doc: TableDoc, fmt: str, out: Path, progress: Progress | None = None)
         )
     tmp = out.with_name(f".{out.name}.part")
     try:
-        writers[fmt](doc, tmp, progress or (lambda done, total: None))
+        module, name = writers[fmt].split(":")
+        writer = getattr(import_module(f"pos.reports.exports.{module}"), name)
+        writer(doc, tmp, progress or (lambda done, total: None))
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
