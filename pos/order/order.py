@@ -52,6 +52,9 @@ class Order:
     void_approval: Approval | None = None
     void_reason: str = ""
     next_line: int = 1  # line ids are never reused, so journal entries stay unambiguous
+    # Totals are asked for many times per change; an order never changes, so
+    # they are worked out once. init=False: `replace` starts a new order without.
+    _totals: Totals | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def open(
@@ -72,9 +75,13 @@ class Order:
 
     # -- reading ------------------------------------------------------------------
     def totals(self) -> Totals:
-        return compute_totals(
-            self.lines, self.order_discount, self.tax_table, self.policy, self.currency
-        )
+        if self._totals is None:
+            totals = compute_totals(
+                self.lines, self.order_discount, self.tax_table, self.policy, self.currency
+            )
+            object.__setattr__(self, "_totals", totals)
+            return totals
+        return self._totals
 
     @property
     def total(self) -> Money:
