@@ -55,7 +55,11 @@ def provision_demo(data_dir: Path, clock: Clock | None = None) -> None:
 
 
 def demo_runtime(
-    data_dir: Path, clock: Clock | None = None, with_card: bool = True, **sandbox_options: Any
+    data_dir: Path,
+    clock: Clock | None = None,
+    with_card: bool = True,
+    with_sync: bool = True,
+    **sandbox_options: Any,
 ) -> Runtime:
     """Provision (when new) and open the demo terminal with its sandbox gateways."""
     if not (data_dir / "terminal.json").exists():
@@ -63,7 +67,12 @@ def demo_runtime(
     options: dict[str, Any] = {"poll_interval": 1.0}
     options.update(sandbox_options)
     return open_runtime(
-        data_dir, clock, with_sandbox=True, sandbox_options=options, with_card_demo=with_card
+        data_dir,
+        clock,
+        with_sandbox=True,
+        sandbox_options=options,
+        with_card_demo=with_card,
+        with_sync_demo=with_sync,
     )
 
 
@@ -84,6 +93,12 @@ def run_demo(
     say(f"manager PIN {MANAGER.pin} ({MANAGER.name}), cashier PIN {CASHIER.pin} ({CASHIER.name})")
     runtime = demo_runtime(data_dir)
     say(f"sandbox gateways on {runtime.sandbox_url}")
+    if runtime.sync is not None:
+        say(
+            f"central server on {runtime.sync.url}"
+            if runtime.sync.url
+            else f"sync not running: {runtime.sync.why_not.en}"
+        )
     from ui.app import App
 
     app = App(runtime, locale, kiosk, terminal_name="T-DEMO-1")

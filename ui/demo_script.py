@@ -287,11 +287,23 @@ class DemoScript:
             if not (self.out / f"z-{tab.flow.business_date}.{fmt}").exists():
                 raise DemoFailed(f"the {fmt} export is missing")
         self.shot(counter, "16_exported")
+        sync = self.app.runtime.sync
+        if sync is not None and sync.worker is not None:
+            sync.worker.nudge()
+            self.wait(lambda: self._backlog() == 0, "the journal to reach the central server", 30)
+            manager.load()
+            self.settle()
         for i in range(2, manager.tabs.count()):
             manager.tabs.setCurrentIndex(i)
             self.shot(counter, f"17_manager_tab{i}")
         manager.back_button.click()
         self.settle()
+
+    def _backlog(self) -> int:
+        from pos.store import outbox
+
+        with self.app.runtime.terminal.terminal.db.read() as conn:
+            return outbox.backlog(conn)
 
     def english_tour(self, cashier: CashierScreen) -> None:
         counter = self.app.counter

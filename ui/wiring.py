@@ -31,6 +31,7 @@ class Runtime:
     sandbox_url: str = ""
     sandbox: Any = None  # the demo's SandboxServer, for its "shopper scans now" control
     card: Any = None  # the demo's CardSetup: acquirer and the shopper's emulated card
+    sync: Any = None  # the demo's SyncDemo: central server and sync worker
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -64,6 +65,7 @@ def open_runtime(
     with_sandbox: bool = False,
     sandbox_options: Mapping[str, Any] | None = None,
     with_card_demo: bool = False,
+    with_sync_demo: bool = False,
 ) -> Runtime:
     """Open the provisioned terminal in `data_dir` with every layer that is set up."""
     clock = clock or SystemClock()
@@ -93,6 +95,12 @@ def open_runtime(
             if card.channel is not None:
                 extra["card"] = card.channel
             card_why = card.why_not
+        sync = None
+        if with_sync_demo:
+            from ui.sync_demo import start_sync_demo
+
+            sync = start_sync_demo(terminal.terminal, data_dir)
+            closers.extend(sync.closers)
         router, problems = _router(terminal, extra)
         unavailable = {
             name: Text(f"未配置：{why}", f"Not set up: {why}") for name, why in problems.items()
@@ -117,7 +125,7 @@ def open_runtime(
         for close in reversed(closers):
             close()
         raise
-    return Runtime(terminal, core, services, sandbox_url, sandbox, card, closers)
+    return Runtime(terminal, core, services, sandbox_url, sandbox, card, sync, closers)
 
 
 def _router(terminal: TerminalServices, extra: Mapping[str, Any]):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from pos.auth import Approval
 from pos.catalog import Product
-from pos.errors import NotAllowed, PosError
+from pos.errors import NotAllowed
 from pos.flows.cancel import CancelToken
 from pos.flows.ports import Discount, PaymentEvents, RefundRequest, TenderRequest
 from pos.flows.text import Text
@@ -31,11 +31,18 @@ from pos.money import Money
 from pos.order.discounts import Discount as OrderDiscount
 from pos.order.order import Order
 from pos.order.tenders import CASH, Tender
-from pos.payments.channel import Notice, PaymentIntent, PaymentMode, PaymentStatus, RefundStatus
+from pos.payments.channel import Notice, PaymentIntent, PaymentMode, PaymentStatus
 from pos.payments.router import PaymentOutcome, PaymentRouter
 from pos.services.checkout import GiveBack
 from pos.services.orders import StoredOrder
+from pos.services.payments import (
+    record_payment,
+    recover_payments,
+    router_refunds,
+    unrecorded_payments,
+)
 from pos.services.receipts import render_receipt
+from pos.services.risk_gate import Checked, RiskRefused
 from pos.services.terminal_services import TerminalServices
 
 CHANNEL_LABELS: dict[str, Text] = {
@@ -267,19 +274,43 @@ class CoreServices:
         return out
 
     def risk(self, request: TenderRequest) -> RiskDecision:
-        if self.risk_check is None:
-            return RiskDecision("allow")
-        order = self.get(request.order_id)
-        return self.risk_check(request, order, self.services.checkout.get(request.order_id).mode)
+        """The risk engine's decision before any money moves. A review names
+        its step-up; the flow then asks a manager, and `pay` checks again with
+        the approval."""
+        try:
+            self._check(request)
+        except RiskRefused as refused:
+            d = refused.decision
+            reasons = tuple(Text(r.zh, r.en) for r in d.reasons)
+            if d.action == "block" or "online_only" in refused.missing:
+                if "online_only" in refused.missing:
+                    reasons += (Text("请改用在线支付。", "Take an online payment instead."),)
+                return RiskDecision("block", reasons)
+            return RiskDecision("review", reasons, refused.missing[0] if refused.missing else "")
+        return RiskDecision("allow")
+
+    def _check(self, request: TenderRequest) -> Checked | None:
+        # A manager's PIN satisfies the reviews a person can satisfy at the till.
+        satisfied = ("manager_pin", "check_id") if request.approval is not None else ()
+        return self.services.checkout.check_tender(
+            request.order_id,
+            request.channel,
+            request.amount,
+            mode=self.services.checkout.get(request.order_id).mode,
+            satisfied=satisfied,
+        )
 
     def pay(
         self, request: TenderRequest, events: PaymentEvents, cancel: CancelToken
     ) -> TenderResult:
         checkout = self.services.checkout
+        checked = self._check(request)
         if request.mode == "cash":
             handed = request.tendered or request.amount
             receipt = checkout.take_tender(
-                request.order_id, Tender(CASH, min(handed, request.amount), tendered=handed)
+                request.order_id,
+                Tender(CASH, min(handed, request.amount), tendered=handed),
+                risk=checked,
             )
             view = order_view(receipt.order, receipt.receipt_no)
             change = receipt.order.tenders[-1].change
@@ -296,81 +327,68 @@ class CoreServices:
             )
         finally:
             self.card_prompts.detach()
-        return self._settled(request.order_id, outcome.intent, outcome)
+        return self._settled(request.order_id, outcome.intent, outcome, checked)
 
     def resolve(self, order_id: str, cancel: CancelToken) -> TenderResult:
         router = self._router("")
-        last: PaymentIntent | None = None
+        unknown: PaymentIntent | None = None
         for intent in router.query_order(order_id):
             if not intent.status.is_final:
                 intent = router.resolve(intent)
-            if intent.status is PaymentStatus.UNKNOWN or (
-                intent.status.took_money and not self._recorded(order_id, intent)
-            ):
-                last = intent
-        if last is None:
-            return TenderResult(
-                Outcome.CANCELLED,
-                self.get(order_id),
-                Text(
-                    "上一笔付款未扣款，可以重新收款。",
-                    "The last payment took no money; take payment again.",
-                ),
-            )
-        return self._settled(order_id, last, None)
+            if intent.status is PaymentStatus.UNKNOWN:
+                unknown = intent
+        taken = unrecorded_payments(self.services.checkout, router, order_id)
+        if taken:
+            return self._settled(order_id, taken[0], None)
+        if unknown is not None:
+            return self._settled(order_id, unknown, None)
+        return TenderResult(
+            Outcome.CANCELLED,
+            self.get(order_id),
+            Text(
+                "上一笔付款未扣款，可以重新收款。",
+                "The last payment took no money; take payment again.",
+            ),
+        )
 
     def recover(self) -> list[Text]:
         """At start-up: settle payments a crash left open (the router queries,
         then cancels or reverses), and give every open sale the payments its
         gateway took but the till never recorded; one that no longer fits its
-        sale goes back to the shopper."""
+        sale goes back to the shopper. Returns what the manager should read."""
         if self.router is None:
             return []
-        self.router.recover()
-        notes: list[Text] = []
-        for stored in self.services.checkout.open_orders():
-            order_id = stored.order.order_id
-            for intent in self.router.intents.payments_for_order(order_id):
-                if not intent.status.took_money or self._recorded(order_id, intent):
-                    continue
-                try:
-                    self._settled(order_id, intent, None)
-                    notes.append(
-                        Text(
-                            f"找回一笔已付款项并记入订单 {order_id}：{intent.amount.format('zh')}",
-                            f"A payment of {intent.amount.format('en')} found and added to {order_id}",
-                        )
+        report = recover_payments(self.services, self.router)
+        notes = []
+        for stray in report.strays:
+            i = stray.intent
+            if stray.action == "attached":
+                notes.append(
+                    Text(
+                        f"找回一笔已付款项并记入订单 {i.order_id}：{i.amount.format('zh')}",
+                        f"A payment of {i.amount.format('en')} found and added to {i.order_id}",
                     )
-                except PosError as exc:
-                    left = intent.amount - self.router.intents.refunded_total(intent)
-                    if left.minor > 0:
-                        self.router.refund(intent, left, f"not added to the sale: {exc.message}")
-                    notes.append(
-                        Text(
-                            f"一笔无法记入订单的款项已退回：{left.format('zh')}",
-                            f"A payment that no longer fits its sale went back: {left.format('en')}",
-                        )
+                )
+            elif stray.action == "refunded":
+                notes.append(
+                    Text(
+                        f"一笔无法记入订单的款项已退回：{i.amount.format('zh')}",
+                        f"A payment that no longer fits its sale went back: {i.amount.format('en')}",
                     )
+                )
+        notes += [Text(f"待处理：{p}", f"To settle: {p}") for p in report.problems]
         return notes
 
-    def _recorded(self, order_id: str, intent: PaymentIntent) -> bool:
-        return any(
-            r.get("intent_id") == intent.intent_id for r in self.services.checkout.tenders(order_id)
-        )
-
     def _settled(
-        self, order_id: str, intent: PaymentIntent, outcome: PaymentOutcome | None
+        self,
+        order_id: str,
+        intent: PaymentIntent,
+        outcome: PaymentOutcome | None,
+        checked: Checked | None = None,
     ) -> TenderResult:
         message = _text(outcome.notice) if outcome is not None else Text("", "")
         if intent.status.took_money:
-            details = outcome.last.details if outcome is not None and outcome.last else {}
-            receipt = self.services.checkout.take_tender(
-                order_id,
-                Tender(intent.channel, intent.amount, reference=intent.channel_ref or None),
-                intent_id=intent.intent_id,
-                masked_pan=details.get("masked_pan"),
-                auth_code=details.get("auth_code"),
-            )
+            receipt = record_payment(self.services.checkout, order_id, intent, outcome, checked)
             view = order_view(receipt.order, receipt.receipt_no)
             return TenderResult(Outcome.SUCCEEDED, view, message, intent.channel_ref)
         view = self.get(order_id)
@@ -419,23 +437,4 @@ class CoreServices:
 
     def _give_back(self, part: GiveBack) -> str:
         """Money back on the tender's own channel, through the router."""
-        router = self._router(part.channel)
-        paid = [
-            i
-            for i in router.intents.payments_for_order(part.order_id)
-            if i.channel == part.channel
-            and i.status.took_money
-            and (not part.original_reference or i.channel_ref == part.original_reference)
-        ]
-        if not paid:
-            raise PosError(
-                f"no {part.channel} payment to refund on order {part.order_id}",
-                "Refund in cash with a manager, and report it.",
-            )
-        refund = router.refund(paid[0], part.amount, part.reason)
-        if refund.status is not RefundStatus.SUCCEEDED:
-            raise PosError(
-                f"the {part.channel} refund is not confirmed yet ({refund.status.value})",
-                "Try the refund again in a minute; it will not be paid twice.",
-            )
-        return refund.channel_ref or refund.out_refund_no
+        return router_refunds(self._router(part.channel), self.services.checkout)(part)

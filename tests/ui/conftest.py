@@ -37,6 +37,7 @@ def app(qapp: QApplication, tmp_path: Path, with_card: bool) -> Iterator[App]:
     runtime = demo_runtime(
         tmp_path / "term",
         with_card=with_card,
+        with_sync=False,
         poll_interval=0.2,
         payment_timeout=PAYMENT_TIMEOUT,
         timeout=2.0,

@@ -6,10 +6,17 @@ from __future__ import annotations
 import pytest
 
 from pos.errors import NotAllowed, NotFound
-from pos.flows import ApprovalRequired, CheckoutFlow, CheckoutState, RefundFlow, TenderState
+from pos.flows import (
+    ApprovalRequired,
+    CheckoutFlow,
+    CheckoutState,
+    FlowError,
+    RefundFlow,
+    TenderState,
+)
 from pos.flows.core import CoreServices
 from pos.flows.ports import Discount
-from pos.flows.views import Outcome, Role
+from pos.flows.views import Outcome, Role, Session
 from pos.money import Money
 from pos.services.terminal_services import TerminalServices
 from tests.pos.flows.conftest import CASHIER_PIN, MANAGER_PIN
@@ -129,3 +136,33 @@ def test_qr_tender_without_channels_says_how_to_set_them_up(real_flow: CheckoutF
     with pytest.raises(NotAllowed) as exc:
         tender.run(Events())
     assert "not set up" in exc.value.message
+
+
+GIFT_CARD = "6901234009002"  # 100.00, the kiosk asks a manager for gift cards
+
+
+def test_kiosk_gift_card_needs_a_manager_and_the_decision_is_journaled(
+    core: CoreServices, terminal_services: TerminalServices
+) -> None:
+    kiosk = CheckoutFlow(Session("k1", "Kiosk", Role.CASHIER), core, core, core, mode="kiosk")
+    kiosk.scan(GIFT_CARD)
+    tender = kiosk.start_tender()
+    assert tender.prepare("cash", "cash", tendered=Money(10000)) is None
+    assert tender.state is TenderState.STEP_UP
+    assert tender.decision is not None and tender.decision.step_up == "manager_pin"
+    assert any("gift" in r.en.lower() for r in tender.decision.reasons)
+    tender.approve(core.approve(MANAGER_PIN, "risk_review"))
+    assert tender.run(Events()).status is Outcome.SUCCEEDED
+    with terminal_services.terminal.db.read() as conn:
+        kinds = [r[0] for r in conn.execute("SELECT type FROM journal ORDER BY seq")]
+    assert "risk.decision" in kinds
+
+
+def test_kiosk_sale_over_the_cap_is_blocked_with_the_reason(core: CoreServices) -> None:
+    kiosk = CheckoutFlow(Session("k1", "Kiosk", Role.CASHIER), core, core, core, mode="kiosk")
+    line = kiosk.scan(CHIPS).lines[0].line_id
+    kiosk.set_quantity(line, 300)  # 2,250.00
+    tender = kiosk.start_tender()
+    with pytest.raises(FlowError) as exc:
+        tender.prepare("alipay", "qr")
+    assert "refused" in exc.value.text.en and tender.state is TenderState.CHOOSING

@@ -1,0 +1,79 @@
+"""The demo's central server: the sync server (ASGI on uvicorn) on 127.0.0.1,
+in a thread, with its own SQLite database in the demo data dir; the terminal
+enrols with a one-time code and a sync worker pushes its journal and pulls
+configuration while the demo runs."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pos.clock import SystemClock
+from pos.flows.text import Text
+from pos.store.terminal import Terminal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncDemo:
+    url: str = ""
+    worker: object | None = None
+    why_not: Text | None = None
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+
+def start_sync_demo(terminal: Terminal, data_dir: Path, interval: float = 5.0) -> SyncDemo:
+    try:
+        import uvicorn
+
+        from sync.apply import default_handlers
+        from sync.client import SyncClient, enroll, enrolment
+        from sync.server import db, keys
+        from sync.server import enrolment as codes
+        from sync.server.app import ServerState, create_app
+        from sync.worker import SyncWorker
+    except ImportError as exc:
+        return SyncDemo(why_not=Text(f"同步组件未安装：{exc}", f"Sync is not installed: {exc}"))
+    server_dir = data_dir / "central-server"
+    server_dir.mkdir(parents=True, exist_ok=True)
+    engine = db.make_engine(f"sqlite:///{server_dir / 'server.db'}")
+    db.upgrade(engine)
+    state = ServerState(engine=engine, key=keys.load_or_create(server_dir / "server.key"))
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(create_app(state), log_level="warning"))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="central-server"
+    )
+    thread.start()
+    while not server.started and thread.is_alive():
+        thread.join(0.01)
+
+    def stop_server() -> None:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        engine.dispose()
+
+    if enrolment(terminal) is None:
+        enroll(terminal, url, codes.create_code(engine, SystemClock(), terminal.store_id))
+
+    def report(r: object, exc: Exception | None) -> None:
+        if exc is not None:
+            log.info("sync: %s", exc)
+
+    worker = SyncWorker(
+        lambda: SyncClient.for_terminal(terminal, default_handlers(), timeout=10.0),
+        interval=interval,
+        on_report=report,
+    )
+    worker.start()
+    return SyncDemo(url, worker, None, [stop_server, worker.stop])
