@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 
@@ -25,51 +26,43 @@ def _pump(cond, limit: int = 2000) -> None:  # type: ignore[no-untyped-def]
     raise AssertionError("never happened")
 
 
-def test_fast_burst_ending_in_enter_is_a_scan_and_never_reaches_the_field(qapp, qtbot) -> None:
-    clock = FakeClock()
-    scanner = ScannerFilter(qapp, monotonic=clock.monotonic)
-    field = QLineEdit()
-    qtbot.addWidget(field)
-    got: list[str] = []
-    scanner.scanned.connect(got.append)
-    try:
-        qtbot.keyClicks(field, "6901234000016")
-        qtbot.keyClick(field, Qt.Key.Key_Return)
-        assert got == ["6901234000016"] and field.text() == ""
-    finally:
-        qapp.removeEventFilter(scanner)
+class Wedge:
+    """A scanner filter on the app, a text field with the focus, what was scanned."""
+
+    def __init__(self, qapp, qtbot, min_length: int = 6) -> None:  # type: ignore[no-untyped-def]
+        self.clock = FakeClock()
+        self.scanner = ScannerFilter(qapp, monotonic=self.clock.monotonic, min_length=min_length)
+        self.field = QLineEdit()
+        qtbot.addWidget(self.field)
+        self.got: list[str] = []
+        self.scanner.scanned.connect(self.got.append)
 
 
-def test_slow_typing_goes_to_the_focused_field(qapp, qtbot) -> None:
-    clock = FakeClock()
-    scanner = ScannerFilter(qapp, monotonic=clock.monotonic)
-    field = QLineEdit()
-    qtbot.addWidget(field)
-    got: list[str] = []
-    scanner.scanned.connect(got.append)
-    try:
-        for ch in "cola milk":
-            qtbot.keyClick(field, ch)
-            clock.advance(0.2)  # a person, not a scanner
-        qtbot.keyClick(field, Qt.Key.Key_Return)
-        assert got == [] and field.text() == "cola milk"
-    finally:
-        qapp.removeEventFilter(scanner)
+@pytest.fixture
+def wedge(qapp, qtbot):  # type: ignore[no-untyped-def]
+    w = Wedge(qapp, qtbot)
+    yield w
+    qapp.removeEventFilter(w.scanner)
 
 
-def test_short_fast_burst_is_typing_not_a_scan(qapp, qtbot) -> None:
-    clock = FakeClock()
-    scanner = ScannerFilter(qapp, monotonic=clock.monotonic, min_length=6)
-    field = QLineEdit()
-    qtbot.addWidget(field)
-    got: list[str] = []
-    scanner.scanned.connect(got.append)
-    try:
-        qtbot.keyClicks(field, "12")
-        qtbot.keyClick(field, Qt.Key.Key_Return)
-        assert got == [] and field.text() == "12"
-    finally:
-        qapp.removeEventFilter(scanner)
+def test_fast_burst_ending_in_enter_is_a_scan_and_never_reaches_the_field(wedge, qtbot) -> None:
+    qtbot.keyClicks(wedge.field, "6901234000016")
+    qtbot.keyClick(wedge.field, Qt.Key.Key_Return)
+    assert wedge.got == ["6901234000016"] and wedge.field.text() == ""
+
+
+def test_slow_typing_goes_to_the_focused_field(wedge, qtbot) -> None:
+    for ch in "cola milk":
+        qtbot.keyClick(wedge.field, ch)
+        wedge.clock.advance(0.2)  # a person, not a scanner
+    qtbot.keyClick(wedge.field, Qt.Key.Key_Return)
+    assert wedge.got == [] and wedge.field.text() == "cola milk"
+
+
+def test_short_fast_burst_is_typing_not_a_scan(wedge, qtbot) -> None:
+    qtbot.keyClicks(wedge.field, "12")
+    qtbot.keyClick(wedge.field, Qt.Key.Key_Return)
+    assert wedge.got == [] and wedge.field.text() == "12"
 
 
 def test_result_of_a_scope_that_was_left_is_dropped(qapp) -> None:
