@@ -53,6 +53,19 @@ class ServerState:
             conn.execute(delete(m.nonces).where(m.nonces.c.created_at < cutoff))
 
 
+@dataclass(frozen=True)
+class Signed:
+    """A verified request and the enrolled terminal it came from."""
+
+    request: VerifiedRequest
+    public_key: str
+    store_id: str
+
+    @property
+    def terminal_id(self) -> str:
+        return self.request.terminal_id
+
+
 def refusal(
     status: int, error: str, detail: str, remedy: str = "", hwm: int | None = None
 ) -> JSONResponse:
@@ -88,28 +101,34 @@ def create_app(state: ServerState) -> FastAPI:
         lifespan=lifespan,
     )
 
-    def key_of(terminal_id: str) -> Ed25519PublicKey | None:
-        with state.engine.connect() as conn:
-            pk = conn.execute(
-                select(m.terminals.c.public_key).where(m.terminals.c.id == terminal_id)
-            ).scalar_one_or_none()
-        return None if pk is None else public_key_from_hex(pk)
+    def authenticate(request: Request, body: bytes) -> Signed:
+        """Blocking (database): call from the thread pool."""
+        found: dict[str, Any] = {}
 
-    def authenticate(request: Request, body: bytes) -> VerifiedRequest:
-        verified = verify_request(
+        def key_of(terminal_id: str) -> Ed25519PublicKey | None:
+            t = m.terminals
+            with state.engine.connect() as conn:
+                row = conn.execute(
+                    select(t.c.public_key, t.c.revoked_at, t.c.store_id).where(
+                        t.c.id == terminal_id
+                    )
+                ).first()
+            if row is None:
+                return None
+            found.update(row._mapping)
+            return public_key_from_hex(row.public_key)
+
+        v = verify_request(
             request.method, str(request.url), request.headers, body, key_of, state.clock
         )
-        with state.engine.connect() as conn:
-            revoked = conn.execute(
-                select(m.terminals.c.revoked_at).where(m.terminals.c.id == verified.terminal_id)
-            ).scalar_one_or_none()
-        if revoked is not None:
+        if found["revoked_at"] is not None:
             raise AuthRefused(
-                "revoked", f"terminal {verified.terminal_id} was revoked on {revoked}"
+                "revoked", f"terminal {v.terminal_id} was revoked on {found['revoked_at']}"
             )
-        return verified
+        return Signed(v, found["public_key"], found["store_id"])
 
     def spend_nonce(v: VerifiedRequest) -> None:
+        """Blocking (database): call from the thread pool."""
         state.purge_nonces()
         try:
             with state.engine.begin() as conn:
@@ -160,6 +179,9 @@ def create_app(state: ServerState) -> FastAPI:
             lambda kid: new_key if kid == req.terminal_id else None,
             state.clock,
         )
+        return await run_in_threadpool(_enrol, req, verified)
+
+    def _enrol(req: EnrolRequest, verified: VerifiedRequest) -> Response:
         try:
             done = enrolment.enrol(
                 state.engine, state.clock, req.code, req.terminal_id, req.store_id, req.public_key
@@ -179,9 +201,14 @@ def create_app(state: ServerState) -> FastAPI:
     @app.get("/v1/journal/state", response_model=Ack, responses=_REFUSALS)
     async def journal_state(request: Request) -> Response:
         """The acknowledged high-water mark: where the terminal's next upload starts."""
-        v = authenticate(request, await request.body())
-        spend_nonce(v)
-        return JSONResponse(ingest.journal_state(state.engine, v.terminal_id).model_dump())
+        body = await request.body()
+
+        def answer() -> Response:
+            s = authenticate(request, body)
+            spend_nonce(s.request)
+            return JSONResponse(ingest.journal_state(state.engine, s.terminal_id).model_dump())
+
+        return await run_in_threadpool(answer)
 
     @app.post(
         "/v1/journal",
@@ -192,7 +219,11 @@ def create_app(state: ServerState) -> FastAPI:
     async def upload_journal(request: Request) -> Response:
         """Store a batch of journal entries once each; answer the high-water mark."""
         body = await request.body()
-        v = authenticate(request, body)
+        return await run_in_threadpool(_upload, request, body)
+
+    def _upload(request: Request, body: bytes) -> Response:
+        s = authenticate(request, body)
+        v = s.request
         try:
             batch = UploadRequest.model_validate_json(body)
         except ValidationError as exc:
@@ -202,19 +233,12 @@ def create_app(state: ServerState) -> FastAPI:
         seqs = [e.seq for e in batch.entries]
         if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
             return refusal(400, "malformed", "entries must be in ascending, contiguous order")
-        return await run_in_threadpool(_store, v, batch)
-
-    def _store(v: VerifiedRequest, batch: UploadRequest) -> Response:
-        with state.engine.connect() as conn:
-            pk = conn.execute(
-                select(m.terminals.c.public_key).where(m.terminals.c.id == v.terminal_id)
-            ).scalar_one()
-        bad = state.verifier.first_bad(v.terminal_id, pk, batch.entries)
-        hwm = ingest.journal_state(state.engine, v.terminal_id).hwm
+        bad = state.verifier.first_bad(v.terminal_id, s.public_key, batch.entries)
         if bad is not None:
             ingest.raise_alert(
                 state.engine, state.clock, v.terminal_id, "bad-entry", bad[0], bad[1]
             )
+            hwm = ingest.journal_state(state.engine, v.terminal_id).hwm
             return refusal(422, "bad-entry", f"entry {bad[0]}: {bad[1]}", _ALERT_REMEDY, hwm)
         try:
             ack = ingest.store_batch(
@@ -241,15 +265,15 @@ def create_app(state: ServerState) -> FastAPI:
     @app.get("/v1/config", response_model=ConfigList, responses=_REFUSALS)
     async def config(request: Request, after: int = Query(0, ge=0)) -> Response:
         """Configuration versions newer than `after` for the terminal's store, oldest first."""
-        v = authenticate(request, await request.body())
-        spend_nonce(v)
-        with state.engine.connect() as conn:
-            store_id = conn.execute(
-                select(m.terminals.c.store_id).where(m.terminals.c.id == v.terminal_id)
-            ).scalar_one()
-        return JSONResponse(
-            ConfigList(versions=configs.newer_than(state.engine, store_id, after)).model_dump()
-        )
+        body = await request.body()
+
+        def answer() -> Response:
+            s = authenticate(request, body)
+            spend_nonce(s.request)
+            versions = configs.newer_than(state.engine, s.store_id, after)
+            return JSONResponse(ConfigList(versions=versions).model_dump())
+
+        return await run_in_threadpool(answer)
 
     @app.get(
         "/v1/reports/daily", response_class=PlainTextResponse, responses={403: {"model": Refusal}}

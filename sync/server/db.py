@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str, pool_size: int = 8) -> Engine:
+def make_engine(url: str, pool_size: int = 20) -> Engine:
     """An engine whose writes serialise per database the way ingest needs:
     on SQLite every transaction takes the write lock at BEGIN (IMMEDIATE), so
     two processes never both read a high-water mark and then both write."""

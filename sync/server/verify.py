@@ -15,6 +15,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import cast
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from pos.store import journal_format as jf
 from sync.schemas import WireEntry
@@ -30,13 +36,30 @@ def _rows(entries: Sequence[WireEntry]) -> list[Row]:
     return [(e.seq, e.time, e.type, e.payload, e.prev_hash, e.hash, e.signature) for e in entries]
 
 
+class SodiumKey:
+    """An Ed25519 public key checked by libsodium (PyNaCl), about 1.5x faster
+    than OpenSSL's here. It answers like cryptography's key, so the journal's
+    own ChainChecker does the checking and the two sides cannot drift."""
+
+    def __init__(self, public_key_hex: str) -> None:
+        jf.load_public_key(public_key_hex)  # same validation and error as the terminal's
+        self._raw = bytes.fromhex(public_key_hex)
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        try:
+            crypto_sign_open(signature + data, self._raw)
+        except (BadSignatureError, ValueError, TypeError) as exc:
+            raise InvalidSignature() from exc
+
+
 def check_rows(terminal_id: str, public_key: str, rows: Sequence[Row]) -> tuple[int, str] | None:
     """The first bad entry as (seq, why), or None when every entry is sound and
     each links to the one before it. The link of the first row to what the
     server already holds is checked later, under the terminal's lock."""
     if not rows:
         return None
-    checker = jf.ChainChecker(jf.load_public_key(public_key), terminal_id, rows[0][0], rows[0][4])
+    key = cast(Ed25519PublicKey, SodiumKey(public_key))
+    checker = jf.ChainChecker(key, terminal_id, rows[0][0], rows[0][4])
     for row in rows:
         problem = checker.check(jf.JournalRecord(terminal_id, *row))
         if problem is not None:

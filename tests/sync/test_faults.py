@@ -30,7 +30,8 @@ HERE = Path(__file__).resolve().parent
 TERMINALS = int(os.environ.get("POS_FAULT_TERMINALS", "5"))
 SALES = int(os.environ.get("POS_FAULT_SALES", "2000"))
 
-pytestmark = pytest.mark.integration
+# A few minutes on 2 busy cores: more than the suite's per-test default.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 
 def _provision(base: Path, n: int, proxy_url: str, server: Any) -> list[Path]:
