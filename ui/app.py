@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from pos.flows.text import Text
@@ -43,9 +44,14 @@ class CounterWindow(QMainWindow):
     """The cashier's window: login, then the counter, refunds and manager screens."""
 
     def __init__(
-        self, ctx: UiContext, terminal_name: str, customer: CustomerDisplay | None
+        self,
+        ctx: UiContext,
+        terminal_name: str,
+        customer: CustomerDisplay | None,
+        print_receipt: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__()
+        self.print_receipt = print_receipt
         self.ctx = ctx
         self.customer = customer
         self.setWindowTitle("Store checkout")
@@ -78,7 +84,7 @@ class CounterWindow(QMainWindow):
             self.cashier.leave()
             self.stack.removeWidget(self.cashier)
             self.cashier.deleteLater()
-        self.cashier = CashierScreen(self.ctx, session, self.customer)
+        self.cashier = CashierScreen(self.ctx, session, self.customer, self.print_receipt)
         self.cashier.logout.connect(self.logout)
         self.cashier.open_refund.connect(lambda: self.stack.setCurrentWidget(self.refund))
         self.cashier.open_manager.connect(self.open_manager)
@@ -143,7 +149,13 @@ class App:
         else:
             if customer_display:
                 self.customer = CustomerDisplay(self.ctx, terminal_name)
-            self.counter = CounterWindow(self.ctx, terminal_name, self.customer)
+            printing = runtime.printing
+            self.counter = CounterWindow(
+                self.ctx,
+                terminal_name,
+                self.customer,
+                printing.print_receipt if printing is not None else None,
+            )
             self.scanner.scanned.connect(self.counter.on_scan)
 
     def recover(self) -> None:

@@ -152,7 +152,19 @@ class DemoScript:
         self.open_tender(cashier)
         self.shot(self.app.counter, "03_tender")
         cashier.tender_panel.suggest_buttons[-1].click()
+        self.print_receipt(cashier)
         self.finish_receipt(cashier, "04_receipt_cash")
+
+    def print_receipt(self, cashier: CashierScreen) -> None:
+        """Print, and keep what the (loopback) printer decoded from the ESC/POS bytes."""
+        printing = self.app.runtime.printing
+        if printing is None or printing.emulator is None:
+            return
+        self.wait(lambda: cashier.receipt_dialog is not None, "the receipt")
+        assert cashier.receipt_dialog is not None
+        cashier.receipt_dialog.print_button.click()
+        printed = printing.emulator.wait_for(1, timeout=15)
+        (self.out / "printed_receipt.txt").write_text(printed[0].text(), "utf-8")
 
     def qr_sale(self, cashier: CashierScreen, channel: str) -> None:
         self.ring_up(cashier, WATER, NOODLES)

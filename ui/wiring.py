@@ -32,6 +32,7 @@ class Runtime:
     sandbox: Any = None  # the demo's SandboxServer, for its "shopper scans now" control
     card: Any = None  # the demo's CardSetup: acquirer and the shopper's emulated card
     sync: Any = None  # the demo's SyncDemo: central server and sync worker
+    printing: Any = None  # ui.printing.Printing: the receipt printer, when there is one
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -101,6 +102,10 @@ def open_runtime(
 
             sync = start_sync_demo(terminal.terminal, data_dir)
             closers.extend(sync.closers)
+        from ui.printing import open_printing
+
+        printing = open_printing(terminal, demo=with_sandbox)
+        closers.extend(printing.closers)
         router, problems = _router(terminal, extra)
         unavailable = {
             name: Text(f"未配置：{why}", f"Not set up: {why}") for name, why in problems.items()
@@ -125,7 +130,7 @@ def open_runtime(
         for close in reversed(closers):
             close()
         raise
-    return Runtime(terminal, core, services, sandbox_url, sandbox, card, sync, closers)
+    return Runtime(terminal, core, services, sandbox_url, sandbox, card, sync, printing, closers)
 
 
 def _router(terminal: TerminalServices, extra: Mapping[str, Any]):  # type: ignore[no-untyped-def]

@@ -190,3 +190,17 @@ def test_switching_language_redraws_the_open_screens(
     assert cashier.pay_button.text() == "收款"
     assert cashier.cart.item(0, 0).text() == "可口可乐 500ml"
     assert cashier.lang_button.text() == "English"
+
+
+def test_print_sends_the_receipt_to_the_printer(app: App, qtbot, cashier: CashierScreen) -> None:
+    ring_up(app, qtbot, cashier, COLA)
+    open_tender(app, cashier)
+    cashier.tender_panel.suggest_buttons[0].click()
+    settle(app, lambda: cashier.receipt_dialog is not None)
+    dialog = cashier.receipt_dialog
+    assert dialog.print_button.isEnabled()
+    dialog.print_button.click()
+    settle(app)
+    printed = app.runtime.printing.emulator.wait_for(1, timeout=10)
+    assert cashier.flow.last_paid.receipt_no in printed[0].text()
+    close_receipt(app, cashier)

@@ -46,7 +46,7 @@ class CashierScreen(QWidget):
         ctx: UiContext,
         session: Session,
         customer: CustomerDisplay | None = None,
-        print_receipt: Callable[[str], None] | None = None,
+        print_receipt: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
@@ -442,9 +442,18 @@ class CashierScreen(QWidget):
 
     def _show_receipt(self, order: OrderView, text: str) -> None:
         printer = self._print
-        dlg = ReceiptDialog(
-            self.ctx, order, text, (lambda: printer(order.order_id)) if printer else None, self
-        )
+
+        def send() -> None:
+            assert printer is not None
+            self._run(
+                "print",
+                lambda: printer(order.order_id),
+                lambda _job: self.message.show_text(
+                    Text("小票已发送到打印机。", "The receipt went to the printer.")
+                ),
+            )
+
+        dlg = ReceiptDialog(self.ctx, order, text, send if printer else None, self)
         self.receipt_dialog = dlg
         dlg.finished.connect(self._receipt_closed)
         dlg.open()
