@@ -105,8 +105,8 @@ class DemoScript:
         self.split_sale(cashier)
         self.cancelled_qr(cashier)
         self.refund(cashier)
-        self.day_close(cashier)
         self.english_tour(cashier)
+        self.day_close(cashier)
         self.kiosk()
         return "headless demo done: " + ", ".join(self.shots)
 
@@ -335,7 +335,14 @@ class DemoScript:
         self.app.runtime.sandbox.state.scan_now(None, None)
         self.finish_receipt(cashier, "04_receipt")
         cashier.manager_button.click()
-        self.wait(lambda: counter.manager.z.view is not None, "the manager screen")
+        self.pin(self.approval_dialog(counter), MANAGER.pin)
+        self.wait(
+            lambda: (
+                counter.stack.currentWidget() is counter.manager
+                and counter.manager.z.view is not None
+            ),
+            "the manager screen",
+        )
         counter.manager.tabs.setCurrentWidget(counter.manager.z)
         self.shot(counter, "15_z_report")
         counter.manager.tabs.setCurrentWidget(counter.manager.day_close)
