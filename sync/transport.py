@@ -11,6 +11,7 @@ sorted into what the caller can do about it.
 from __future__ import annotations
 
 import json
+import ssl
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from pos import canonical
+from pos.errors import InvalidInput
 from sync.protocol import RequestSigner
 from sync.schemas import Ack, ConfigList, EnrolRequest, EnrolResponse, UploadRequest, WireEntry
 
@@ -74,10 +76,19 @@ class Link:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._signer = signer
+        try:
+            verify: ssl.SSLContext | bool = (
+                ssl.create_default_context(cafile=ca_file) if ca_file else True
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise InvalidInput(
+                f"cannot use the CA certificate {ca_file}: {exc}",
+                "Give the PEM file of the CA that signed the server's certificate (--ca-file).",
+            ) from exc
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            verify=ca_file if ca_file else True,
+            verify=verify,
             transport=transport,
             headers={"User-Agent": "store-checkout-terminal/1"},
         )

@@ -94,9 +94,10 @@ class ThreadServer:
 class ServerProcess:
     """`pos-server serve` as its own process, killable and restartable on its port."""
 
-    def __init__(self, data_dir: Path, db_url: str) -> None:
+    def __init__(self, data_dir: Path, db_url: str, extra: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
         self.db_url = db_url
+        self.extra = extra
         self.port = 0
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
@@ -117,6 +118,7 @@ class ServerProcess:
             "--port",
             str(self.port),
             "--no-migrate",
+            *self.extra,
         ]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # Killed outright, its worker pool's tracker complains on stderr: keep that aside.
@@ -341,8 +343,8 @@ def server_on() -> Iterator[Callable[[str, Path], ThreadServer]]:
 def server_process() -> Iterator[Callable[[Path, str], ServerProcess]]:
     made: list[ServerProcess] = []
 
-    def make(data_dir: Path, url: str) -> ServerProcess:
-        made.append(ServerProcess(data_dir, url).start())
+    def make(data_dir: Path, url: str, *extra: str) -> ServerProcess:
+        made.append(ServerProcess(data_dir, url, extra).start())
         return made[-1]
 
     yield make
