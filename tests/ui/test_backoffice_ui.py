@@ -174,3 +174,31 @@ def test_card_tender_says_why_it_is_unavailable(app: App, qtbot, cashier: Cashie
     card = panel.channel_buttons.get(("card", "card"))
     assert card is not None and not card.isEnabled()
     assert panel.unavailable.text().startswith("Bank card:")
+
+
+def test_refund_of_a_qr_sale_goes_back_through_the_wallet(
+    app: App, qtbot, cashier: CashierScreen
+) -> None:
+    from tests.ui.conftest import qr_on_screen
+
+    ring_up(app, qtbot, cashier, CHIPS)
+    open_tender(app, cashier)
+    sandbox = app.runtime.sandbox
+    sandbox.state.set_scenario({"next": True, "outcome": "never"})
+    cashier.tender_panel.channel_buttons[("alipay", "qr")].click()
+    qr_on_screen(app, cashier)
+    sandbox.state.scan_now(None, None)
+    receipt = close_receipt(app, cashier)
+    cashier.refund_button.click()
+    screen = app.counter.refund
+    screen.receipt.setText(receipt)
+    screen.find_button.click()
+    settle(app, lambda: len(screen.checks) == 1)
+    screen.amount.setText("2.50")
+    screen._amount_changed("2.50")
+    screen.refund_button.click()
+    enter_pin(approval(app, screen), MANAGER_PIN)
+    settle(app, lambda: screen.flow.state.value == "done", timeout=30)
+    trade = next(t for t in sandbox.state.trades.values() if t.platform == "alipay")
+    assert trade.refunded == 250  # fen, at the gateway
+    assert app.runtime.core.find_receipt(receipt).refunded == Money(250)
