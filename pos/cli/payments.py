@@ -1,6 +1,6 @@
 """`pos sandbox ...` (loopback Alipay / WeChat Pay gateways), `pos payment query
-ORDER_ID`, `pos payment recover`, and `pay_from_cli`, which the checkout's
-`pos sale --pay alipay|wechat [--auth-code CODE]` calls."""
+ORDER_ID`, `pos payment recover`, `pos payment bills`, and `pay_from_cli`,
+which the checkout's `pos sale --pay alipay|wechat [--auth-code CODE]` calls."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -18,15 +19,18 @@ from typing import Any
 import httpx
 
 from pos.cli.context import CliContext
-from pos.clock import SystemClock
+from pos.clock import Clock, SystemClock
 from pos.errors import InvalidInput, PosError
 from pos.money import Money
+from pos.payments.bills import BillSummary, download_bill
 from pos.payments.channel import CancelToken, Notice, PaymentIntent, PaymentMode
 from pos.payments.intents import as_dict
+from pos.payments.notify import SECTION as NOTIFY_SECTION
 from pos.payments.registry import open_router
 from pos.payments.router import PaymentOutcome, PaymentRouter
 from pos.payments.sandbox.keys import write_terminal_config
 from pos.payments.sandbox.state import FAULT_KINDS, OPS
+from pos.payments.settings import load_payments_config
 
 SANDBOX_FILE = Path("sandbox") / "sandbox.json"
 
@@ -170,6 +174,54 @@ def _payment_recover(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0 if report.settled else 1
 
 
+def _bill_date(given: str | None, clock: Clock) -> str:
+    """YYYY-MM-DD; by default yesterday in Beijing time, the newest bill there is."""
+    if given is None:
+        return ((clock.now() + timedelta(hours=8)).date() - timedelta(days=1)).isoformat()
+    try:
+        return date.fromisoformat(given.strip()).isoformat()
+    except ValueError:
+        raise InvalidInput(f"not a date: {given!r}", "Give the bill date as YYYY-MM-DD.") from None
+
+
+def _payment_bills(args: argparse.Namespace, ctx: CliContext) -> int:
+    router, terminal = _router(ctx)
+    try:
+        bill_date = _bill_date(args.date, terminal.clock)
+        channel = router.channel(args.channel)
+        data, rows = download_bill(channel, bill_date)
+    finally:
+        terminal.close()
+    suffix = getattr(channel, "bill_suffix", ".bin")
+    out = (
+        Path(args.out)
+        if args.out
+        else ctx.data_dir / "bills" / f"{args.channel}-{bill_date}{suffix}"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    s = BillSummary.of(rows)
+    ctx.emit(
+        {
+            "channel": args.channel,
+            "bill_date": bill_date,
+            "file": str(out),
+            "bytes": len(data),
+            "payments": s.payments,
+            "refunds": s.refunds,
+            "paid": s.paid.amount_text(),
+            "refunded": s.refunded.amount_text(),
+            "fees": s.fees.amount_text(),
+        },
+        f"{args.channel} bill for {bill_date} saved to {out}\n"
+        f"{s.payments} payments {s.paid.format()}, {s.refunds} refunds {s.refunded.format()},"
+        f" fees {s.fees.format()}",
+    )
+    return 0
+
+
 # -- sandbox ------------------------------------------------------------------------------
 def _sandbox_run(args: argparse.Namespace, ctx: CliContext) -> int:
     from pos.payments.sandbox.server import SandboxServer
@@ -178,7 +230,11 @@ def _sandbox_run(args: argparse.Namespace, ctx: CliContext) -> int:
     info = {"url": server.base_url, "control": f"{server.base_url}/_sandbox"}
     (ctx.data_dir / SANDBOX_FILE).write_text(json.dumps(info))
     if not args.no_configure:
-        write_terminal_config(ctx.data_dir, server.keys.terminal_config(server.base_url))
+        sections = server.keys.terminal_config(server.base_url)
+        if NOTIFY_SECTION not in load_payments_config(ctx.data_dir):
+            # Tills listen for the sandbox's notifications on a free loopback port.
+            sections[NOTIFY_SECTION] = {"listen": "127.0.0.1:0"}
+        write_terminal_config(ctx.data_dir, sections)
     ctx.emit(
         info,
         f"sandbox gateways on {server.base_url} (Alipay /gateway.do, WeChat Pay "
@@ -292,6 +348,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.set_defaults(func=_payment_query)
     r = psub.add_parser("recover", help="settle attempts and refunds a crash left open")
     r.set_defaults(func=_payment_recover)
+    b = psub.add_parser("bills", help="download a channel's daily bill (input to reconciliation)")
+    b.add_argument("--channel", required=True, help="alipay or wechat")
+    b.add_argument("--date", help="bill date YYYY-MM-DD, Beijing time (default: yesterday)")
+    b.add_argument("--out", metavar="FILE", help="where to save it (default: <data dir>/bills/)")
+    b.set_defaults(func=_payment_bills)
 
     s = sub.add_parser("sandbox", help="loopback Alipay / WeChat Pay gateways for demo and tests")
     ssub = s.add_subparsers(dest="sandbox_command", required=True)

@@ -1,6 +1,7 @@
-"""Reading the platforms' daily bills into rows the terminal can reconcile
-against its own payments: Alipay's zipped GBK 业务明细 CSV and WeChat Pay's
-trade bill (backquote-prefixed CSV)."""
+"""The platforms' daily bills: downloaded by a channel that has them
+(`BillingChannel`: Alipay's zipped GBK 业务明细 CSV, WeChat Pay's trade bill,
+a backquote-prefixed CSV) and read into rows the terminal can reconcile
+against its own payments."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
-from pos.errors import InvalidInput
+from pos.errors import InvalidInput, PosError
 from pos.money import Money, MoneyError
 
 
@@ -110,3 +112,61 @@ def parse_wechat_bill(data: bytes) -> list[BillRow]:
                 )
             )
     return rows
+
+
+@runtime_checkable
+class BillingChannel(Protocol):
+    """A channel whose provider publishes a daily bill."""
+
+    name: str
+    bill_suffix: str  # the downloaded file's kind: ".zip", ".csv"
+
+    def daily_bill(self, bill_date: str) -> bytes:
+        """The bill of `bill_date` (YYYY-MM-DD, Beijing time) exactly as the provider
+        serves it; PosError when there is none yet or it cannot be fetched."""
+        ...
+
+    def parse_bill(self, data: bytes) -> list[BillRow]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BillSummary:
+    payments: int
+    refunds: int
+    paid: Money
+    refunded: Money
+    fees: Money
+
+    @classmethod
+    def of(cls, rows: list[BillRow], currency: str = "CNY") -> BillSummary:
+        def total(kind: str | None, pick: str) -> Money:
+            picked = [getattr(r, pick).minor for r in rows if kind is None or r.kind == kind]
+            return Money(sum(picked), currency)
+
+        return cls(
+            payments=sum(1 for r in rows if r.kind == "payment"),
+            refunds=sum(1 for r in rows if r.kind == "refund"),
+            paid=total("payment", "amount"),
+            refunded=total("refund", "amount"),
+            fees=total(None, "fee"),
+        )
+
+
+def unreachable(platform: str, bill_date: str, exc: Exception) -> PosError:
+    """A bill that could not be fetched (no answer, or none published yet)."""
+    return PosError(
+        f"could not download the {platform} bill for {bill_date}: {exc}",
+        "Bills are ready the next morning; check the network and try again later.",
+    )
+
+
+def download_bill(channel: object, bill_date: str) -> tuple[bytes, list[BillRow]]:
+    """The day's bill as served, and its rows (a damaged file is refused here,
+    before anyone keeps it)."""
+    if not isinstance(channel, BillingChannel):
+        raise InvalidInput(
+            f"{getattr(channel, 'name', channel)} publishes no daily bill",
+            "Download bills for alipay or wechat.",
+        )
+    data = channel.daily_bill(bill_date)
+    return data, channel.parse_bill(data)

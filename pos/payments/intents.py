@@ -168,6 +168,13 @@ class IntentStore:
         with self._db.read() as conn:
             return self._payment(conn, intent_id)
 
+    def payment_by_out_trade_no(self, out_trade_no: str) -> PaymentIntent | None:
+        with self._db.read() as conn:
+            row = conn.execute(
+                f"{_SELECT_PAYMENT} WHERE out_trade_no = ?", (out_trade_no,)
+            ).fetchone()
+        return None if row is None else _payment_from_row(row)
+
     def payments_for_order(self, order_id: str) -> list[PaymentIntent]:
         with self._db.read() as conn:
             rows = conn.execute(

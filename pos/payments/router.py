@@ -33,6 +33,7 @@ same calls on a worker thread):
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -119,6 +120,9 @@ class PaymentRouter:
         self._clock = clock
         self.policy = policy or ResolutionPolicy()
         self._breakers = {name: CircuitBreaker(clock, breaker_policy) for name in channels}
+        # Payments being run here, woken by a provider's notification (`hint`).
+        self._woken: dict[str, threading.Event] = {}
+        self._woken_lock = threading.Lock()
 
     # -- selection ----------------------------------------------------------------------
     @property
@@ -222,6 +226,36 @@ class PaymentRouter:
     def run(
         self, intent: PaymentIntent, handler: PaymentHandler, auth_code: str | None = None
     ) -> PaymentOutcome:
+        woken = threading.Event()
+        with self._woken_lock:
+            self._woken[intent.intent_id] = woken
+        try:
+            return self._run(intent, handler, auth_code, woken)
+        finally:
+            with self._woken_lock:
+                self._woken.pop(intent.intent_id, None)
+
+    def hint(self, intent: PaymentIntent) -> PaymentIntent:
+        """The provider notified a change to this payment. A notification is never
+        trusted by itself: a payment being run here is woken to query now, and any
+        other open payment is queried once."""
+        with self._woken_lock:
+            woken = self._woken.get(intent.intent_id)
+        if woken is not None:
+            woken.set()
+            return intent
+        current = self.intents.payment(intent.intent_id)
+        if current.status.is_final or not current.sent:
+            return current
+        return self._send(current, "query")[0]
+
+    def _run(
+        self,
+        intent: PaymentIntent,
+        handler: PaymentHandler,
+        auth_code: str | None,
+        woken: threading.Event,
+    ) -> PaymentOutcome:
         caps = self.channel(intent.channel).capabilities()
         intent, result = self._send(intent, "start", auth_code, handler)
         shown = bool(result.qr_payload)
@@ -249,16 +283,23 @@ class PaymentRouter:
                 if status == PaymentStatus.USER_PAYING:
                     handler.status(notice("user_paying"))
                 pause = caps.poll_interval
-            if self._wait(min(pause, max(0.0, deadline - self._clock.monotonic())), handler):
+            left = max(0.0, deadline - self._clock.monotonic())
+            if self._wait(min(pause, left), handler, woken):
                 intent, result = self._send(intent, "query")
         return self._final(intent, handler, result)
 
-    def _wait(self, seconds: float, handler: PaymentHandler) -> bool:
-        """Sleep in slices so a cancel is seen quickly; False if cancelled meanwhile."""
+    def _wait(
+        self, seconds: float, handler: PaymentHandler, woken: threading.Event | None = None
+    ) -> bool:
+        """Sleep in slices so a cancel is seen quickly; False if cancelled meanwhile.
+        A notification (`woken`) ends the wait early so the query happens now."""
         end = self._clock.monotonic() + seconds
         while (left := end - self._clock.monotonic()) > 0:
             if handler.cancel_requested():
                 return False
+            if woken is not None and woken.is_set():
+                woken.clear()
+                return True
             self._clock.sleep(min(left, self.policy.slice))
         return True
 

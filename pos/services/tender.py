@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from pos.errors import NotAllowed
 from pos.money import Money
+from pos.payments.notify import receiver_from_config
 from pos.payments.registry import open_router
 from pos.services.checkout import RefundGateway, SaleReceipt
 from pos.services.payments import record_payment, router_refunds
@@ -34,7 +36,11 @@ def pay_with_channel(
             f"{channel} is not available on this terminal: {why}",
             "Pay in cash, or set the channel up (docs/payments.md; `pos sandbox run` for a demo).",
         )
-    outcome = pay_from_cli(ctx, router, order_id, channel, amount, auth_code)
+    # With notifications configured, the provider's message wakes the wait
+    # between queries; the payment is still confirmed by query.
+    receiver = receiver_from_config(services.terminal.data_dir, router)
+    with receiver or nullcontext():
+        outcome = pay_from_cli(ctx, router, order_id, channel, amount, auth_code)
     if outcome.paid:
         return record_payment(services.checkout, order_id, outcome.intent, outcome, risk)
     others = ", ".join(router.alternatives(outcome.intent)) or "cash"

@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
+from pos.errors import PosError
 from pos.money import Money
+from pos.payments.alipay import notify as alipay_notify
 from pos.payments.alipay.client import (
     CODE_BUSINESS_FAILED,
     CODE_PAYING,
@@ -13,6 +18,7 @@ from pos.payments.alipay.client import (
     AlipayConfig,
     AlipayReply,
 )
+from pos.payments.bills import BillRow, parse_alipay_bill, unreachable
 from pos.payments.channel import (
     Capabilities,
     ChannelEnv,
@@ -25,6 +31,7 @@ from pos.payments.channel import (
     RefundResult,
     RefundStatus,
 )
+from pos.payments.notify import Notification, NotifyReply
 from pos.payments.settings import Section
 from pos.payments.transport import GatewayUnreachable, OutcomeUnknown
 
@@ -83,6 +90,36 @@ class AlipayChannel:
 
     def capabilities(self) -> Capabilities:
         return self._caps
+
+    # -- the daily bill -----------------------------------------------------------------
+    bill_suffix = ".zip"
+
+    def daily_bill(self, bill_date: str) -> bytes:
+        try:
+            reply = self.client.bill_download_url(bill_date)
+            url = reply.text("bill_download_url")
+            if not reply.ok or not url:
+                raise PosError(
+                    f"Alipay has no bill for {bill_date}: {reply.sub_code or reply.code}"
+                    f" {reply.sub_msg or reply.msg}".rstrip(),
+                    "Bills are ready the next morning; try again later.",
+                )
+            return self.client.download(url)
+        except (GatewayUnreachable, OutcomeUnknown) as exc:
+            raise unreachable("Alipay", bill_date, exc) from exc
+
+    def parse_bill(self, data: bytes) -> list[BillRow]:
+        return parse_alipay_bill(data)
+
+    # -- notifications (hints: the router confirms by query) ---------------------------
+    def use_notify_url(self, url: str) -> None:
+        self.client.config = replace(self.client.config, notify_url=url)
+
+    def parse_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        return alipay_notify.parse_notification(self.name, self.client.config, body)
+
+    def notification_reply(self, accepted: bool, reason: str = "") -> NotifyReply:
+        return alipay_notify.reply(accepted)
 
     def _paid(self, intent: PaymentIntent, reply: AlipayReply) -> ChannelResult:
         """A success is only a success for this order and this amount."""

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from pos.payments import rsa
 from pos.payments.alipay.sign import (
@@ -128,8 +128,8 @@ class AlipayGateway:
         if not isinstance(biz, dict):
             return _fail("ACQ.INVALID_PARAMETER", "biz_content 不是合法的JSON")
         handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-            "alipay.trade.precreate": self._precreate,
-            "alipay.trade.pay": self._pay,
+            "alipay.trade.precreate": lambda b: self._precreate(b, params.get("notify_url", "")),
+            "alipay.trade.pay": lambda b: self._pay(b, params.get("notify_url", "")),
             "alipay.trade.query": self._query,
             "alipay.trade.cancel": self._cancel,
             "alipay.trade.close": self._close,
@@ -141,7 +141,7 @@ class AlipayGateway:
             return handlers[method](biz)
 
     # -- trade methods --------------------------------------------------------------
-    def _new_trade(self, biz: dict[str, Any], mode: str) -> Trade | dict[str, Any]:
+    def _new_trade(self, biz: dict[str, Any], mode: str, notify_url: str) -> Trade | dict[str, Any]:
         out_trade_no = str(biz.get("out_trade_no", ""))
         fen = _to_fen(biz.get("total_amount"))
         if not out_trade_no or len(out_trade_no) > 64 or fen is None:
@@ -158,22 +158,24 @@ class AlipayGateway:
         decline = self.state.scenario_for(out_trade_no).decline
         if decline:
             return _fail(decline, "sandbox decline")
-        return self.state.create("alipay", out_trade_no, fen, str(biz.get("subject", "")), mode)
+        trade = self.state.create("alipay", out_trade_no, fen, str(biz.get("subject", "")), mode)
+        trade.notify_url = notify_url
+        return trade
 
-    def _precreate(self, biz: dict[str, Any]) -> dict[str, Any]:
-        trade = self._new_trade(biz, "qr")
+    def _precreate(self, biz: dict[str, Any], notify_url: str) -> dict[str, Any]:
+        trade = self._new_trade(biz, "qr", notify_url)
         if isinstance(trade, dict):
             return trade
         if not trade.qr:
             trade.qr = "https://qr.alipay.com/bax0" + secrets.token_hex(10)
         return {**_SUCCESS, "out_trade_no": trade.out_trade_no, "qr_code": trade.qr}
 
-    def _pay(self, biz: dict[str, Any]) -> dict[str, Any]:
+    def _pay(self, biz: dict[str, Any], notify_url: str) -> dict[str, Any]:
         if biz.get("scene") != "bar_code":
             return _fail("ACQ.INVALID_PARAMETER", "scene 必须为 bar_code")
         if not _AUTH_CODE.match(str(biz.get("auth_code", ""))):
             return _fail("ACQ.PAYMENT_AUTH_CODE_INVALID", "支付失败，获取顾客账户信息失败")
-        trade = self._new_trade(biz, "code")
+        trade = self._new_trade(biz, "code", notify_url)
         if isinstance(trade, dict):
             return trade
         base = {
@@ -308,3 +310,31 @@ class AlipayGateway:
         token = secrets.token_hex(8)
         self.bills[token] = day
         return {**_SUCCESS, "bill_download_url": f"{base_url}/bills/alipay/{token}.zip"}
+
+    # -- asynchronous notification ----------------------------------------------------
+    def notification(self, trade: Trade) -> tuple[dict[str, str], bytes]:
+        """The trade_status_sync POST Alipay sends to the trade's notify_url."""
+        paid = fen_to_yuan(trade.amount)
+        params = {
+            "notify_time": beijing(self.state.clock.now()),
+            "notify_type": "trade_status_sync",
+            "notify_id": secrets.token_hex(16),
+            "app_id": ALIPAY_APP_ID,
+            "charset": "utf-8",
+            "version": "1.0",
+            "sign_type": "RSA2",
+            "trade_no": trade.trade_no,
+            "out_trade_no": trade.out_trade_no,
+            "buyer_logon_id": trade.buyer,
+            "trade_status": _STATUS[trade.state],
+            "total_amount": paid,
+            "receipt_amount": paid,
+            "buyer_pay_amount": paid,
+            "subject": trade.subject,
+            "gmt_create": beijing(trade.created),
+            "gmt_payment": beijing(trade.paid_at or trade.created),
+        }
+        signed = {k: v for k, v in params.items() if k != "sign_type"}
+        params["sign"] = rsa.sign(self.keys.alipay_platform_private, sign_content(signed).encode())
+        headers = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
+        return headers, urlencode(params).encode()

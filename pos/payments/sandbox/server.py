@@ -1,7 +1,7 @@
 """The sandbox HTTP server: one loopback ThreadingHTTPServer carrying both
 gateways (Alipay at /gateway.do, WeChat Pay at /v3/... /pay/... /secapi/...),
-the network faults of each trade's scenario, bill downloads, and a control
-endpoint:
+the network faults of each trade's scenario, bill downloads, notifications
+to the terminal (sandbox/notify.py), and a control endpoint:
 
   GET  /_sandbox/trades             every trade (JSON)
   POST /_sandbox/scenario           {"out_trade_no"?: .., "next"?: true, pay_after, confirm,
@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from pos.clock import Clock, SystemClock
+from pos.payments.httpd import QuietHandler
 from pos.payments.sandbox.alipay_gw import AlipayGateway
 from pos.payments.sandbox.bills import alipay_bill_zip
 from pos.payments.sandbox.keys import SandboxKeys
+from pos.payments.sandbox.notify import Notifier
 from pos.payments.sandbox.state import Fault, SandboxState
 from pos.payments.sandbox.wechat_gw import WechatGateway
 from pos.payments.sandbox.wire import Call, Reply
@@ -38,6 +40,9 @@ class SandboxServer:
         self.state = SandboxState(clock or SystemClock())
         self.alipay = AlipayGateway(self.state, self.keys)
         self.wechat = WechatGateway(self.state, self.keys)
+        self.notifier = Notifier(
+            self.state, {"alipay": self.alipay.notification, "wechat": self.wechat.notification}
+        )
         self.stopping = threading.Event()
         self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
@@ -49,6 +54,7 @@ class SandboxServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> SandboxServer:
+        self.notifier.start()
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="payment-sandbox", daemon=True
         )
@@ -56,10 +62,12 @@ class SandboxServer:
         return self
 
     def serve_forever(self) -> None:
+        self.notifier.start()
         self._httpd.serve_forever()
 
     def stop(self) -> None:
         self.stopping.set()
+        self.notifier.stop()
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
@@ -116,11 +124,8 @@ def _json_reply(status: int, doc: dict[str, Any]) -> Reply:
 
 
 def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("sandbox: " + format, *args)
+    class Handler(QuietHandler):
+        log_name = "sandbox"
 
         def do_GET(self) -> None:
             self._serve("GET")
@@ -186,17 +191,6 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 self._send(reply)
 
         def _send(self, reply: Reply) -> None:
-            try:
-                self.send_response(reply.status)
-                if reply.body or reply.status != 204:
-                    self.send_header("Content-Type", reply.content_type)
-                for k, v in reply.headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-            except (BrokenPipeError, ConnectionResetError):
-                # The terminal gave up waiting (its timeout): exactly the case under test.
-                self.close_connection = True
+            self.answer(reply.status, reply.body, reply.content_type, reply.headers)
 
     return Handler

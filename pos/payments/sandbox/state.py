@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -99,6 +100,7 @@ class Trade:
     created: datetime
     state: TradeState = TradeState.CREATED
     qr: str = ""
+    notify_url: str = ""  # where the platform POSTs its notification once paid
     buyer: str = ""
     paid_at: datetime | None = None
     reversed_paid: bool = False  # cancelled after being paid: money returned
@@ -137,6 +139,8 @@ class SandboxState:
         self.per_order: dict[str, Scenario] = {}  # by out_trade_no
         self.queued: list[Scenario] = []  # for the next trades created, in order
         self.last_qr: tuple[str, str] | None = None
+        # Called (under the lock) when a trade becomes paid: the notifier.
+        self.on_paid: list[Callable[[Trade], None]] = []
 
     def scenario_for(self, out_trade_no: str) -> Scenario:
         with self.lock:
@@ -236,6 +240,8 @@ class SandboxState:
         if paid:
             trade.state = TradeState.PAID
             trade.paid_at = self.clock.now()
+            for listener in self.on_paid:
+                listener(trade)
         else:
             trade.state = TradeState.CLOSED
 

@@ -171,6 +171,7 @@ class WechatGateway:
                 "wechat", out_trade_no, total, str(body.get("description", "")), "qr"
             )
             trade.qr = "weixin://wxpay/bizpayurl?pr=" + secrets.token_urlsafe(6)
+            trade.notify_url = str(body.get("notify_url", ""))
         return _json(200, {"code_url": trade.qr})
 
     def transaction(self, trade: Trade) -> dict[str, Any]:
@@ -394,3 +395,36 @@ class WechatGateway:
         elif trade.state != TradeState.CLOSED:
             self.state.cancel(trade)
         return {"result_code": "SUCCESS", "recall": "N"}
+
+    # -- asynchronous notification ----------------------------------------------------
+    def notification(self, trade: Trade) -> tuple[dict[str, str], bytes]:
+        """The TRANSACTION.SUCCESS callback: the transaction encrypted under the
+        APIv3 key, the envelope signed with the platform key."""
+        nonce = secrets.token_hex(6)  # AEAD_AES_256_GCM takes a 12-byte nonce
+        plain = json.dumps(self.transaction(trade), ensure_ascii=False).encode()
+        envelope = {
+            "id": "EV-" + secrets.token_hex(10),
+            "create_time": self.state.clock.now().astimezone(_CST).isoformat(timespec="seconds"),
+            "resource_type": "encrypt-resource",
+            "event_type": "TRANSACTION.SUCCESS",
+            "summary": "支付成功",
+            "resource": {
+                "original_type": "transaction",
+                "algorithm": "AEAD_AES_256_GCM",
+                "ciphertext": v3sign.encrypt_resource(
+                    self.keys.wechat_apiv3_key, nonce, "transaction", plain
+                ),
+                "associated_data": "transaction",
+                "nonce": nonce,
+            },
+        }
+        text = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+        headers = v3sign.signed_headers(
+            self.keys.wechat_platform_private,
+            self.keys.wechat_platform_serial,
+            text,
+            str(int(self.state.clock.now().timestamp())),
+            secrets.token_hex(16),
+        )
+        headers["Content-Type"] = "application/json"
+        return headers, text.encode()

@@ -3,10 +3,13 @@ shopper's payment code); query, close / reverse, refund (v3)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta, timezone
 
 from pos.money import Money
 from pos.payments import rsa
+from pos.payments.bills import BillRow, parse_wechat_bill, unreachable
 from pos.payments.channel import (
     Capabilities,
     ChannelEnv,
@@ -19,8 +22,10 @@ from pos.payments.channel import (
     RefundResult,
     RefundStatus,
 )
+from pos.payments.notify import Notification, NotifyReply
 from pos.payments.settings import Section
 from pos.payments.transport import GatewayUnreachable, OutcomeUnknown
+from pos.payments.wechat import notify as wechat_notify
 from pos.payments.wechat import v2sign
 from pos.payments.wechat.client import V3Reply, WechatClient, WechatConfig
 
@@ -84,6 +89,29 @@ class WechatChannel:
 
     def capabilities(self) -> Capabilities:
         return self._caps
+
+    # -- the daily bill -----------------------------------------------------------------
+    bill_suffix = ".csv"
+
+    def daily_bill(self, bill_date: str) -> bytes:
+        try:
+            return self.client.trade_bill(bill_date)
+        except (GatewayUnreachable, OutcomeUnknown) as exc:
+            raise unreachable("WeChat Pay", bill_date, exc) from exc
+
+    def parse_bill(self, data: bytes) -> list[BillRow]:
+        return parse_wechat_bill(data)
+
+    # -- notifications (hints: the router confirms by query) ---------------------------
+    def use_notify_url(self, url: str) -> None:
+        self.client.config = replace(self.client.config, notify_url=url)
+
+    def parse_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        now = int(self._clock.now().timestamp())
+        return wechat_notify.parse_notification(self.name, self.client.config, headers, body, now)
+
+    def notification_reply(self, accepted: bool, reason: str = "") -> NotifyReply:
+        return wechat_notify.reply(accepted, reason)
 
     # -- results ------------------------------------------------------------------
     def _checked(

@@ -8,6 +8,7 @@ import json
 import shutil
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ import pytest
 from pos.cli.context import CliContext
 from pos.cli.main import build_parser
 from pos.clock import SystemClock
-from pos.errors import NotAllowed
+from pos.errors import InvalidInput, NotAllowed
+from pos.money import Money
+from pos.payments.bills import parse_alipay_bill, parse_wechat_bill
 from pos.payments.channel import PaymentMode
 from pos.payments.consistency import payments_agree_with_journal
 from pos.payments.registry import open_router
@@ -24,7 +27,7 @@ from pos.payments.sandbox.server import SandboxServer
 from pos.services.catalog_import import import_products, read_catalog_file
 from pos.services.terminal_services import TerminalServices
 from pos.store.terminal import provision
-from tests.pos.payments.conftest import RecordingHandler
+from tests.pos.payments.conftest import AUTH_CODES, RecordingHandler
 from tests.pos.services.conftest import CASHIER_PIN, DEMO_CATALOG, MANAGER_PIN
 
 
@@ -53,8 +56,7 @@ def till(tmp_path: Path, keys_dir: Path):
         data, server.keys.terminal_config(server.base_url, poll_interval=0.2, payment_timeout=20.0)
     )
     yield data, server
-    server.stopping.set()
-    server._httpd.shutdown()
+    server.stop()
 
 
 def run(data: Path, *argv: str) -> tuple[int, dict]:
@@ -66,16 +68,30 @@ def run(data: Path, *argv: str) -> tuple[int, dict]:
     return code, json.loads(out.getvalue()) if out.getvalue().strip() else {}
 
 
-def test_sale_paid_by_alipay_qr_when_the_shopper_scans(till):
-    data, server = till
+def code_sale(data: Path, channel: str, item: str) -> tuple[int, dict]:
+    """`pos sale` paid by the shopper's payment code."""
+    code = AUTH_CODES[channel]
+    return run(
+        data, "sale", "--cashier", "c1", "--item", item, "--pay", channel, "--auth-code", code
+    )
 
-    def shopper() -> None:
+
+def shopper_pays(server: SandboxServer, platform: str) -> None:
+    """The shopper scans the QR as soon as the till shows one."""
+
+    def scan() -> None:
         for _ in range(200):
-            if server.state.scan_now("alipay", None) is not None:
+            if server.state.scan_now(platform, None) is not None:
                 return
             time.sleep(0.05)
 
-    threading.Thread(target=shopper, daemon=True).start()
+    threading.Thread(target=scan, daemon=True).start()
+
+
+def test_sale_paid_by_alipay_qr_when_the_shopper_scans(till):
+    data, server = till
+
+    shopper_pays(server, "alipay")
     code, sale = run(data, "sale", "--cashier", "c1", "--item", "DRK-001:2", "--pay", "alipay")
     assert code == 0
     assert sale["state"] == "paid" and sale["receipt_no"]
@@ -85,18 +101,7 @@ def test_sale_paid_by_alipay_qr_when_the_shopper_scans(till):
 
 def test_sale_paid_by_wechat_payment_code_then_refunded_on_wechat(till):
     data, server = till
-    code, sale = run(
-        data,
-        "sale",
-        "--cashier",
-        "c1",
-        "--item",
-        "SNK-001",
-        "--pay",
-        "wechat",
-        "--auth-code",
-        "134567890123456789",
-    )
+    code, sale = code_sale(data, "wechat", "SNK-001")
     assert code == 0 and sale["tenders"][0]["channel"] == "wechat"
     code, refund = run(
         data,
@@ -195,3 +200,52 @@ def test_payment_recover_attaches_a_payment_the_till_never_recorded(till):
     assert code == 0, verified
     with TerminalServices.open(data) as services:
         assert services.terminal.verify_journal([payments_agree_with_journal]).ok
+
+
+def test_sale_paid_by_wechat_qr_with_the_platforms_notification(till):
+    data, server = till
+    # The first scheduled query would come after the payment window has closed:
+    # only the notification can get this sale confirmed.
+    sections = server.keys.terminal_config(
+        server.base_url, poll_interval=60.0, payment_timeout=20.0
+    )
+    write_terminal_config(data, {**sections, "notify": {"listen": "127.0.0.1:0"}})
+
+    shopper_pays(server, "wechat")
+    code, sale = run(data, "sale", "--cashier", "c1", "--item", "DRK-002", "--pay", "wechat")
+
+    assert code == 0 and sale["state"] == "paid"
+    for _ in range(100):
+        if server.notifier.acknowledged:
+            break
+        time.sleep(0.05)
+    [acknowledged] = server.notifier.acknowledged
+    assert acknowledged.platform == "wechat" and acknowledged.url.endswith("/notify/wechat")
+
+
+def test_payment_bills_saves_each_platforms_daily_bill(till, tmp_path):
+    data, _ = till
+    for channel in ("wechat", "alipay"):
+        assert code_sale(data, channel, "SNK-001")[0] == 0
+    today = (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()
+
+    code, wechat = run(data, "payment", "bills", "--channel", "wechat", "--date", today)
+    assert code == 0 and (wechat["payments"], wechat["refunds"]) == (1, 0)
+    assert Path(wechat["file"]) == data / "bills" / f"wechat-{today}.csv"
+    assert parse_wechat_bill(Path(wechat["file"]).read_bytes())[0].kind == "payment"
+
+    out = tmp_path / "alipay.zip"
+    code, alipay = run(
+        data, "payment", "bills", "--channel", "alipay", "--date", today, "--out", str(out)
+    )
+    assert code == 0 and alipay["file"] == str(out) and alipay["payments"] == 1
+    [row] = parse_alipay_bill(out.read_bytes())
+    assert Money.parse(alipay["paid"]) == row.amount
+
+
+def test_payment_bills_refuses_a_channel_without_bills_and_a_bad_date(till):
+    data, _ = till
+    with pytest.raises(InvalidInput, match="no daily bill"):
+        run(data, "payment", "bills", "--channel", "cash", "--date", "2026-03-01")
+    with pytest.raises(InvalidInput, match="not a date"):
+        run(data, "payment", "bills", "--channel", "alipay", "--date", "yesterday")
