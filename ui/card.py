@@ -11,11 +11,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pos.clock import Clock, SystemClock
 from pos.flows.core import CardPromptRelay
 from pos.flows.text import Text
 from pos.store.terminal import Terminal
+
+if TYPE_CHECKING:
+    from drivers.virtualcard.profiles import CardProfile
+    from drivers.virtualcard.vpcd import VirtualCardSlot
 
 log = logging.getLogger(__name__)
 READER = "Virtual PCD 00 00"
@@ -27,7 +32,7 @@ class DemoShopper:
     dialog (through the relay); when asked, the shopper's emulated card goes
     into the virtual slot, and comes out when the reader says so."""
 
-    def __init__(self, relay: CardPromptRelay, slot: object, profile: object) -> None:
+    def __init__(self, relay: CardPromptRelay, slot: VirtualCardSlot, profile: CardProfile) -> None:
         self.relay = relay
         self.slot = slot
         self.profile = profile  # the card the next shopper hands over
@@ -39,14 +44,14 @@ class DemoShopper:
         from drivers.virtualcard.card import EmvCard
 
         self.relay.insert_card(reader, amount_text)
-        self.slot.insert(EmvCard(self.profile))  # type: ignore[attr-defined]
+        self.slot.insert(EmvCard(self.profile))
 
     def choose_application(self, options: list[str]) -> int | None:
         return self.relay.choose_application(options)
 
     def remove_card(self, text: str) -> None:
         self.relay.remove_card(text)
-        self.slot.remove()  # type: ignore[attr-defined]
+        self.slot.remove()
 
     def cancelled(self) -> bool:
         return self.relay.cancelled()
@@ -109,7 +114,7 @@ def demo_card(terminal: Terminal, relay: CardPromptRelay, clock: Clock | None = 
     slot = VirtualCardSlot()
     shopper = DemoShopper(relay, slot, UNIONPAY)
     host, port = acquirer.address
-    reader = PcscCardTerminal(shopper, SystemClock(), reader=READER)  # type: ignore[arg-type]
+    reader = PcscCardTerminal(shopper, SystemClock(), reader=READER)
     channel = CardChannel(
         CardChannelParts(
             terminal=reader,

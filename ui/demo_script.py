@@ -13,9 +13,10 @@ from pos.flows.kiosk import KioskConfig
 from pos.flows.views import Role, Session
 from ui.app import App
 from ui.demo import CASHIER, MANAGER
-from ui.qt import QApplication, Qt, QWidget
+from ui.qt import QApplication, QPushButton, Qt, QWidget
 from ui.screens.cashier import CashierScreen
 from ui.screens.kiosk import KioskWindow
+from ui.screens.payment import PaymentDialog
 from ui.widgets import ApprovalDialog
 
 COLA, WATER, CHIPS, NOODLES = "6901234000016", "6901234000023", "6901234001013", "6901234001068"
@@ -53,7 +54,9 @@ class DemoScript:
             time.sleep(0.02)
         QApplication.processEvents()
 
-    def shot(self, widget: QWidget, name: str) -> None:
+    def shot(self, widget: QWidget | None, name: str) -> None:
+        if widget is None:
+            raise DemoFailed(f"nothing on screen for {name}")
         self.settle()
         path = self.out / f"{name}_{self.app.language.locale}.png"
         widget.grab().save(str(path))
@@ -202,11 +205,21 @@ class DemoScript:
         self.wait(lambda: cashier.payer.dialog is not None, "the card dialog")
         dlg = cashier.payer.dialog
         assert dlg is not None
-        self.wait(lambda: dlg.apps.count() > 0 or dlg.result is not None, "the card's applications")
+        self.wait(
+            lambda: dlg.apps.count() > 0 or dlg.outcome is not None, "the card's applications"
+        )
         if dlg.apps.count():
             self.shot(dlg, "08_card_choose_application")
-            dlg.apps.itemAt(0).widget().click()
+            self.choose_first(dlg)
         self.finish_receipt(cashier, "08_receipt_card")
+
+    def choose_first(self, dlg: PaymentDialog) -> None:
+        """The cardholder picks the first application the card offers."""
+        item = dlg.apps.itemAt(0)
+        choice = item.widget() if item is not None else None
+        if not isinstance(choice, QPushButton):
+            raise DemoFailed("the card offered no application to choose")
+        choice.click()
 
     def split_sale(self, cashier: CashierScreen) -> None:
         self.ring_up(cashier, CHIPS, NOODLES, COLA)
@@ -240,7 +253,7 @@ class DemoScript:
         dlg = cashier.payer.dialog
         assert dlg is not None
         dlg.cancel_button.click()
-        self.wait(lambda: dlg.result is not None, "the cancel to reach the gateway")
+        self.wait(lambda: dlg.outcome is not None, "the cancel to reach the gateway")
         self.shot(dlg, "09_payment_cancelled")
         dlg.accept()
         self.shot(self.app.counter, "10_tender_after_cancel")
@@ -276,7 +289,9 @@ class DemoScript:
         manager = counter.manager
         tab = manager.day_close
         self.wait(lambda: tab.flow is not None and tab.spins, "the drawer count")
-        expected = tab.flow.expected.minor
+        flow = tab.flow
+        assert flow is not None
+        expected = flow.expected.minor
         for d in sorted(tab.spins, reverse=True):
             n, expected = divmod(expected, d)
             tab.spins[d].setValue(n)
@@ -296,7 +311,7 @@ class DemoScript:
         for fmt in ("csv", "xlsx", "pdf"):
             tab._export(fmt)
             self.wait(lambda: tab.export_op is None, f"the {fmt} export", 60)
-            if not (self.out / f"z-{tab.flow.business_date}.{fmt}").exists():
+            if not (self.out / f"z-{flow.business_date}.{fmt}").exists():
                 raise DemoFailed(f"the {fmt} export is missing")
         self.shot(counter, "16_exported")
         sync = self.app.runtime.sync
@@ -380,7 +395,9 @@ class DemoScript:
         self.shot(win, "21_kiosk_shopping")
         app.language.set("en")
         self.shot(win, "21_kiosk_shopping")
-        order_id = win.session.checkout.order.order_id
+        order = win.session.checkout.order
+        assert order is not None
+        order_id = order.order_id
         self.wait(lambda: win.warning.isVisible(), "the idle warning", 15)
         self.shot(win, "22_kiosk_idle_warning")
         app.language.set("zh_CN")

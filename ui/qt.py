@@ -33,6 +33,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QShortcut,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,6 +48,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -92,6 +94,7 @@ __all__ = [
     "QKeyEvent",
     "QKeySequence",
     "QLabel",
+    "QLayout",
     "QLineEdit",
     "QListWidget",
     "QListWidgetItem",
@@ -109,6 +112,7 @@ __all__ = [
     "QPushButton",
     "QRectF",
     "QShortcut",
+    "QShowEvent",
     "QSize",
     "QSizePolicy",
     "QSpinBox",

@@ -15,6 +15,7 @@ from ui.qt import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QSizePolicy,
@@ -65,6 +66,15 @@ def button(text: str, role: str = "", min_height: int = TOUCH_MIN) -> QPushButto
     b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
     b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return b
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Take every widget out of a layout that is redrawn from a new snapshot."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()
 
 
 def label(text: str = "", role: str = "") -> QLabel:

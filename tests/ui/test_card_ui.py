@@ -22,7 +22,7 @@ def with_card() -> bool:
 
 def choose_first_application(app: App, dialog) -> None:  # type: ignore[no-untyped-def]
     """The UnionPay card carries two applications: the cardholder picks one."""
-    settle(app, lambda: dialog.apps.count() > 0 or dialog.result is not None, idle=False)
+    settle(app, lambda: dialog.apps.count() > 0 or dialog.outcome is not None, idle=False)
     if dialog.apps.count():
         assert "Choose the card application" in dialog.hint.text()
         dialog.apps.itemAt(0).widget().click()
@@ -71,7 +71,7 @@ def test_card_declined_for_funds_says_why_and_the_sale_stays_open(
     settle(app, lambda: cashier.payer.dialog is not None, idle=False)
     dialog = cashier.payer.dialog
     choose_first_application(app, dialog)
-    settle(app, lambda: dialog.result is not None, timeout=30)
-    assert dialog.result.status is Outcome.FAILED
+    settle(app, lambda: dialog.outcome is not None, timeout=30)
+    assert dialog.outcome.status is Outcome.FAILED
     assert dialog.status.text().startswith("Payment not completed")
     assert cashier.flow.tender is not None and cashier.flow.tender.remaining == Money(750)

@@ -87,8 +87,8 @@ def test_cancel_closes_the_trade_at_the_gateway(app: App, qtbot, cashier: Cashie
     qr_on_screen(app, cashier)
     dialog = cashier.payer.dialog
     dialog.cancel_button.click()
-    settle(app, lambda: dialog.result is not None)
-    assert dialog.result.status is Outcome.CANCELLED
+    settle(app, lambda: dialog.outcome is not None)
+    assert dialog.outcome.status is Outcome.CANCELLED
     trades = [t for t in sandbox.state.trades.values() if t.platform == "alipay"]
     assert trades and trades[-1].state is TradeState.CLOSED
     assert cashier.flow.tender is not None and cashier.flow.tender.remaining == Money(500)
@@ -105,8 +105,8 @@ def test_qr_that_nobody_pays_times_out_and_the_sale_stays_open(
     cashier.tender_panel.channel_buttons[("wechat", "qr")].click()
     qr_on_screen(app, cashier)
     dialog = cashier.payer.dialog
-    settle(app, lambda: dialog.result is not None, timeout=20)
-    assert dialog.result.status is Outcome.TIMED_OUT
+    settle(app, lambda: dialog.outcome is not None, timeout=20)
+    assert dialog.outcome.status is Outcome.TIMED_OUT
     assert "timed out" in dialog.status.text().lower()
     assert cashier.flow.tender is not None and cashier.flow.tender.remaining == Money(350)
 

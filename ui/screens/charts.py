@@ -3,6 +3,8 @@ integer minor units; only the bar heights are scaled to pixels."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pos.money import Money
 from ui.qt import QColor, QFont, QPainter, QPaintEvent, QRectF, QSize, Qt, QWidget
 
@@ -13,10 +15,15 @@ class BarChart(QWidget):
         self._bars: list[tuple[str, Money]] = []
         self._title = ""
         self._color = QColor(color)
-        self._format = lambda m: m.amount_text()
+        self._format: Callable[[Money], str] = Money.amount_text
         self.setMinimumHeight(220)
 
-    def set_bars(self, title: str, bars: list[tuple[str, Money]], fmt=None) -> None:  # type: ignore[no-untyped-def]
+    def set_bars(
+        self,
+        title: str,
+        bars: list[tuple[str, Money]],
+        fmt: Callable[[Money], str] | None = None,
+    ) -> None:
         self._title = title
         self._bars = bars
         if fmt is not None:

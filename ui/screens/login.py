@@ -5,7 +5,7 @@ from __future__ import annotations
 from pos.flows.views import Session
 from ui.context import UiContext
 from ui.ops import Scope
-from ui.qt import QEvent, QHBoxLayout, Qt, QVBoxLayout, QWidget, Signal
+from ui.qt import QEvent, QHBoxLayout, QShowEvent, Qt, QVBoxLayout, QWidget, Signal
 from ui.widgets import MessageLine, PinPad, button, label
 
 
@@ -64,6 +64,6 @@ class LoginScreen(QWidget):
         self.message.show_text(None)
         self.logged_in.emit(session)
 
-    def showEvent(self, event: QEvent) -> None:  # type: ignore[override]
+    def showEvent(self, event: QShowEvent) -> None:
         self.pad.setFocus()
-        super().showEvent(event)  # type: ignore[arg-type]
+        super().showEvent(event)

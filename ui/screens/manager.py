@@ -34,7 +34,7 @@ from ui.qt import (
 )
 from ui.screens.charts import BarChart
 from ui.screens.payment import channel_name
-from ui.widgets import MessageLine, ask_approval, button, label
+from ui.widgets import MessageLine, ask_approval, button, clear_layout, label
 
 
 class TableView(QTableWidget):
@@ -133,10 +133,7 @@ class DayCloseTab(QWidget):
 
     def _loaded(self, flow: DayCloseFlow) -> None:
         self.flow = flow
-        while self.grid.count():
-            item = self.grid.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+        clear_layout(self.grid)
         self.spins = {}
         for i, d in enumerate(flow.denominations):
             spin = QSpinBox()

@@ -25,7 +25,7 @@ from ui.qt import (
     QWidget,
     Signal,
 )
-from ui.widgets import button, label
+from ui.widgets import button, clear_layout, label
 
 CHANNEL_NAMES = {
     "alipay": Text("支付宝", "Alipay"),
@@ -100,7 +100,7 @@ class PaymentDialog(QDialog):
         self.mode = mode
         self.amount = amount
         self.events = events
-        self.result: TenderResult | None = None
+        self.outcome: TenderResult | None = None
         self._status: Text | None = None
         self._deadline_left = 0
         self._prompt: str = "insert" if mode == "card" else ""
@@ -127,11 +127,12 @@ class PaymentDialog(QDialog):
         self.close_button.clicked.connect(self.accept)
         self.close_button.setVisible(False)
         lay = QVBoxLayout(self)
-        for w in (self.title, self.amount_label):
-            lay.addWidget(w)
+        lay.addWidget(self.title)
+        lay.addWidget(self.amount_label)
         lay.addWidget(self.qr, 1, Qt.AlignmentFlag.AlignCenter)
-        for w in (self.busy, self.hint, self.countdown, self.status):
-            lay.addWidget(w)
+        lines: tuple[QWidget, ...] = (self.busy, self.hint, self.countdown, self.status)
+        for line in lines:
+            lay.addWidget(line)
         lay.addLayout(self.apps)
         row = QHBoxLayout()
         row.addWidget(self.cancel_button)
@@ -186,10 +187,7 @@ class PaymentDialog(QDialog):
 
     def show_prompt(self, kind: str, options: list[str]) -> None:
         self._prompt = kind
-        while self.apps.count():
-            item = self.apps.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+        clear_layout(self.apps)
         if kind == "choose_app":
             for i, name in enumerate(options):
                 b = button(name, "primary")
@@ -223,7 +221,7 @@ class PaymentDialog(QDialog):
     # -- the end ------------------------------------------------------------------------
     def finish(self, result: TenderResult) -> None:
         """Show the outcome; success closes by itself, others stay to be read."""
-        self.result = result
+        self.outcome = result
         self._timer.stop()
         self._deadline_left = 0
         for w in (self.busy, self.hint, self.countdown):

@@ -20,7 +20,7 @@ from ui.qt import (
     QWidget,
     Signal,
 )
-from ui.widgets import MessageLine, button, label
+from ui.widgets import MessageLine, button, clear_layout, label
 
 _ROLE = {"alipay": "alipay", "wechat": "wechat", "card": "card", "cash": "cash"}
 
@@ -110,10 +110,7 @@ class TenderPanel(QWidget):
 
     def show_channels(self, channels: list[ChannelInfo]) -> None:
         self._channels = channels
-        while self.channel_row.count():
-            item = self.channel_row.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+        clear_layout(self.channel_row)
         self.channel_buttons.clear()
         why: list[str] = []
         for ch in channels:
