@@ -1,20 +1,21 @@
 """`pos card ...`: the readers, reading a card through the EMV flow up to its
-cryptogram, and the card emulator for the demo. Registered through the
-`pos.commands` entry-point group."""
+cryptogram, and the card emulator for the demo; the sandbox acquirer,
+forwarding and the manager's declines are in drivers.cli_card_host.
+Registered through the `pos.commands` entry-point group."""
 
 from __future__ import annotations
 
 import argparse
-import threading
 from typing import Any
 
+from drivers.cli_card_host import add_commands, hold
 from drivers.emv.config import TerminalConfig
 from drivers.handler import CliCardHandler
 from drivers.pcsc.reader import card_present, list_readers
 from drivers.pcsc.terminal import PcscCardTerminal
 from drivers.virtualcard.card import EmvCard
 from drivers.virtualcard.profiles import PROFILES
-from drivers.virtualcard.vpcd import VPCD_PORT, VirtualCardSlot
+from drivers.virtualcard.vpcd import PORT_ENV, VPCD_PORT, VirtualCardSlot
 from pos.cli.context import CliContext
 from pos.clock import SystemClock
 from pos.errors import InvalidInput
@@ -38,9 +39,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     emulate = cmds.add_parser("emulate", help="insert an emulated card into the vpcd reader")
     emulate.add_argument("--profile", required=True, choices=sorted(PROFILES))
-    emulate.add_argument("--port", type=int, default=VPCD_PORT, help="vpcd port (35963: slot 0)")
+    emulate.add_argument(
+        "--port", type=int, default=None, help=f"vpcd port (default ${PORT_ENV} or {VPCD_PORT})"
+    )
     emulate.add_argument("--seconds", type=float, default=0.0, help="remove after (0: until ^C)")
     emulate.set_defaults(func=cmd_emulate)
+    add_commands(cmds)
 
 
 def cmd_readers(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -105,12 +109,6 @@ def cmd_emulate(args: argparse.Namespace, ctx: CliContext) -> int:
     profile = PROFILES[args.profile]
     slot = VirtualCardSlot(port=args.port)
     slot.insert(EmvCard(profile))
-    ctx.warn(f"emulated {profile.name} card inserted in the vpcd reader on port {args.port}")
-    stop = threading.Event()
-    try:
-        stop.wait(args.seconds if args.seconds > 0 else None)
-    except KeyboardInterrupt:
-        ctx.warn("card removed")
-    finally:
-        slot.remove()
+    ctx.warn(f"emulated {profile.name} card inserted in the vpcd reader on port {slot.port}")
+    hold(ctx, args.seconds, slot.remove, "card removed")
     return 0

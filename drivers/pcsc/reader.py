@@ -16,7 +16,7 @@ from drivers.emv.apdu import Response
 from drivers.pcsc.t0 import ApduExchange
 from pos.clock import Clock
 from pos.errors import PosError
-from pos.payments.card.port import CardSessionLost
+from pos.payments.card.port import CardNotInserted, CardSessionLost, CardWaitCancelled
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,14 @@ class ReaderUnplugged(ReaderError, CardSessionLost):
         )
 
 
+class CardWaitStopped(ReaderError, CardWaitCancelled):
+    def __init__(self) -> None:
+        super().__init__(
+            "the payment was cancelled before a card was inserted",
+            "Nothing was sent; take the payment again or another way.",
+        )
+
+
 class CardRemoved(ReaderError, CardSessionLost):
     def __init__(self) -> None:
         super().__init__(
@@ -59,7 +67,7 @@ class CardRemoved(ReaderError, CardSessionLost):
         )
 
 
-class NoCardInserted(ReaderError):
+class NoCardInserted(ReaderError, CardNotInserted):
     def __init__(self) -> None:
         super().__init__("no card was inserted in time", "Insert the card, chip first, and retry.")
 
@@ -151,7 +159,7 @@ def wait_for_card(
         if atr is not None:
             return atr
         if cancelled():
-            raise ReaderError("the payment was cancelled", "")
+            raise CardWaitStopped()
         if clock.monotonic() >= deadline:
             raise NoCardInserted()
         clock.sleep(0.05)
@@ -167,11 +175,12 @@ class PcscTransport:
         # Just after insertion the reader may still be powering the card up.
         deadline = clock.monotonic() + settle_s
         while True:
+            self._conn = PCSCReader(reader).createConnection()
             try:
-                self._conn = PCSCReader(reader).createConnection()
                 self._conn.connect()
                 break
             except SmartcardException as exc:
+                self._release()
                 code = exc.hresult & 0xFFFFFFFF if exc.hresult not in (None, -1) else None
                 if code not in _SETTLING or clock.monotonic() >= deadline:
                     raise reader_error(exc, reader) from exc
@@ -205,8 +214,13 @@ class PcscTransport:
     def transmit(self, apdu: bytes) -> Response:
         return self.exchange.transmit(apdu)
 
-    def close(self) -> None:
+    def _release(self) -> None:
+        # Each connection holds its own PC/SC context: released here, not
+        # whenever the garbage collector gets to it (maybe after pcscd is gone).
         try:
-            self._conn.disconnect()
+            self._conn.release()
         except SmartcardException:
             log.debug("card connection already gone")
+
+    def close(self) -> None:
+        self._release()

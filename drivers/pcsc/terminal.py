@@ -74,7 +74,12 @@ class PcscCardTerminal:
     def _read_card(self, request: CardRequest) -> CardRead:
         assert self._reader is not None
         self.handler.insert_card(self._reader, request.amount.amount_text())
-        wait_for_card(self._reader, self.clock, self.config.card_timeout_s, self.handler.cancelled)
+        wait_for_card(
+            self._reader,
+            self.clock,
+            self.config.card_timeout_s,
+            lambda: self.handler.cancelled() or request.cancelled(),
+        )
         self._started = self.clock.monotonic()
         self._transport = PcscTransport(self._reader, self.clock)
         self._kernel = EmvKernel(self._transport, self.config, self._choose, self._rng)

@@ -8,6 +8,7 @@ answers. Connecting is inserting the card; closing the socket pulls it."""
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import struct
 import threading
@@ -18,6 +19,16 @@ from pos.errors import PosError
 log = logging.getLogger(__name__)
 
 VPCD_PORT = 35963
+# A test bench running its own pcscd (tests/integration/card) names its vpcd port here.
+PORT_ENV = "POS_VPCD_PORT"
+
+
+def default_port() -> int:
+    """The vpcd port of the first slot: $POS_VPCD_PORT, else vsmartcard's 35963."""
+    value = os.environ.get(PORT_ENV, "")
+    return int(value) if value.isdigit() else VPCD_PORT
+
+
 CTRL_OFF, CTRL_ON, CTRL_RESET, CTRL_ATR = 0, 1, 2, 4
 
 
@@ -62,8 +73,8 @@ class VirtualCardSlot:
     `pull_after` makes the card vanish (socket closed) when that many APDUs
     have been asked, to emulate a card pulled in mid-transaction."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = VPCD_PORT) -> None:
-        self.host, self.port = host, port
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.host, self.port = host, default_port() if port is None else port
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._card: Card | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from pos.errors import PosError
+from pos.payments.card.messages import CATALOGUE as CARD
 from pos.payments.channel import Notice
 
 log = logging.getLogger(__name__)
@@ -247,6 +248,7 @@ _WECHAT: dict[str, _T] = {
 }
 
 _CATALOGUES: dict[str, dict[str, _T]] = {"pos": _POS, "alipay": _ALIPAY, "wechat": _WECHAT}
+_CATALOGUES["card"] = CARD
 _GENERIC: _T = _t(
     "The payment platform answered with an unexpected code.", "支付平台返回了未知代码。", _CALL
 )

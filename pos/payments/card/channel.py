@@ -25,10 +25,12 @@ from pos.payments.card.offline import OfflineForwarder, OfflinePolicy
 from pos.payments.card.pan import card_token
 from pos.payments.card.port import (
     CardCompletion,
+    CardNotInserted,
     CardRead,
     CardRequest,
     CardSessionLost,
     CardTerminal,
+    CardWaitCancelled,
     numeric_currency,
 )
 from pos.payments.card.sealed import seal_card
@@ -48,14 +50,37 @@ from pos.payments.channel import (
 
 log = logging.getLogger(__name__)
 
-# Asked of the risk engine before an offline approval: (intent, card token) -> allowed.
-OfflineRisk = Callable[[PaymentIntent, str], bool]
+
+@dataclass(frozen=True)
+class OfflineRiskQuery:
+    """What the risk engine is told before an offline approval: the payment,
+    the card's token and its BIN (first six digits). Never the card number."""
+
+    intent: PaymentIntent
+    card_token: str
+    card_bin: str
+
+
+# Asked before an offline approval: "" allows it, any other text is why not.
+OfflineRisk = Callable[[OfflineRiskQuery], str]
 
 _ARC_DECLINE_UNABLE_ONLINE = "Z3"
 
 
 def _notice(code: str, en: str, zh: str) -> Notice:
     return Notice(code, en, zh)
+
+
+def _read_failure(exc: PosError) -> str:
+    """The catalogue code (pos.payments.card.messages) of a card session that
+    ended before anything was sent."""
+    if isinstance(exc, CardSessionLost):
+        return "card_removed"
+    if isinstance(exc, CardWaitCancelled):
+        return "cancelled"
+    if isinstance(exc, CardNotInserted):
+        return "no_card"
+    return "card_error"
 
 
 @dataclass(frozen=True)
@@ -95,13 +120,18 @@ class CardChannel:
             intent.intent_id, intent.order_id, intent.out_trade_no, amount.minor, amount.currency
         )
         offline_refusal = self._offline_refusal(amount)
-        request = CardRequest(amount, self.p.clock.now().astimezone(), not offline_refusal)
+        request = CardRequest(
+            amount,
+            self.p.clock.now().astimezone(),
+            not offline_refusal,
+            cancelled=handler.cancel_requested,
+        )
         try:
             read = self.p.terminal.read_card(request)
         except PosError as exc:
             self.p.terminal.end("Remove the card")
             self.p.ledger.update(intent.intent_id, "failed", None, reason=exc.message)
-            return ChannelResult(PaymentStatus.FAILED, code="card", message=exc.message)
+            return ChannelResult(PaymentStatus.FAILED, code=_read_failure(exc), message=exc.message)
         try:
             return self._run(intent, handler, read, stan, rrn, offline_refusal)
         finally:
@@ -237,8 +267,10 @@ class CardChannel:
         exc: HostUnreachable,
     ) -> ChannelResult:
         risk = self.p.offline_risk
-        if not refusal and risk is not None and not risk(intent, str(cols["card_token"])):
-            refusal = "the risk rules do not allow this card offline"
+        if not refusal and risk is not None:
+            query = OfflineRiskQuery(intent, str(cols["card_token"]), read.masked_pan[:6])
+            why = risk(query)
+            refusal = f"the risk rules do not allow this card offline ({why})" if why else ""
         if refusal:
             self._complete_quietly(_ARC_DECLINE_UNABLE_ONLINE, None)
             reason = f"{exc.message}; {refusal}"
@@ -347,7 +379,11 @@ class CardChannel:
         if answer.get("39") not in (m.APPROVED, "25"):
             return ChannelResult(PaymentStatus.UNKNOWN, code=answer.get("39"), retry_later=True)
         self.p.ledger.update(intent_id, "reversed", "card.reversed")
-        return ChannelResult(PaymentStatus.CLOSED, code=answer.get("39"), message=row["reason"])
+        return ChannelResult(
+            PaymentStatus.CLOSED,
+            code="reversed",
+            message=f"{row['reason']}; reversal answered {answer.get('39')}",
+        )
 
     # -- after the fact ---------------------------------------------------------
 

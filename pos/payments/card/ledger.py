@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pos.clock import Clock, iso, parse_iso
+from pos.errors import NotFound
 from pos.store import Database, Journal
 
 _STAN_MAX = 999_999
@@ -193,14 +194,22 @@ class CardLedger:
                 (intent_id,),
             )
 
-    def review(self, intent_id: str, manager_id: str) -> None:
+    def review(self, intent_id: str, manager_id: str, note: str = "") -> None:
+        """A manager saw a decline after forwarding; journalled with who and the note."""
         with self.db.transaction() as conn:
-            conn.execute(
+            changed = conn.execute(
                 "UPDATE card_offline SET reviewed_by = ?, reviewed_at = ? "
-                "WHERE intent_id = ? AND forward_state = 'declined'",
+                "WHERE intent_id = ? AND forward_state = 'declined' AND reviewed_by IS NULL",
                 (manager_id, self._now(), intent_id),
+            ).rowcount
+            if changed != 1:
+                raise NotFound(
+                    f"no unreviewed declined offline card payment {intent_id}",
+                    "List them with `pos card declines`.",
+                )
+            self._journal(
+                conn, "card.forward_decline_reviewed", intent_id, manager=manager_id, note=note
             )
-            self._journal(conn, "card.forward_decline_reviewed", intent_id, manager=manager_id)
 
     def unreviewed_declines(self) -> list[OfflineItem]:
         with self.db.read() as conn:

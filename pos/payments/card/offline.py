@@ -32,7 +32,10 @@ class OfflinePolicy:
         if stored_minor + amount_minor > self.total_cap_minor:
             return "the total of payments waiting to be forwarded is at its limit"
         if oldest_age_exceeded:
-            return "a stored offline payment is older than 24 hours and must be forwarded first"
+            hours = self.max_age_s // 3600
+            return (
+                f"a stored offline payment is older than {hours} hours and must be forwarded first"
+            )
         return ""
 
 

@@ -10,6 +10,7 @@ of every repr and must not be stored."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -37,11 +38,24 @@ class CardSessionLost(PosError):
     card did last is known, what comes after it is not."""
 
 
+class CardWaitCancelled(PosError):
+    """The cashier cancelled while the reader waited for the card."""
+
+
+class CardNotInserted(PosError):
+    """No card came before the reader stopped waiting."""
+
+
+def _never() -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class CardRequest:
     amount: Money
     when: datetime  # the terminal's local time, for the card's transaction date
     offline_allowed: bool  # the terminal's caps and the risk decision allow an offline approval
+    cancelled: Callable[[], bool] = _never  # polled while the reader waits for the card
 
 
 @dataclass(frozen=True)

@@ -128,9 +128,16 @@ class SandboxAcquirer:
     def public_key_pem(self) -> bytes:
         return rsa.public_pem(self.private_key.public_key())
 
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
     def start(self) -> SandboxAcquirer:
+        """Listens; after a `stop`, on the same port and with the same books
+        (a host that was down and is back)."""
         self._server = _Server((self._host, self._port), _Handler)
         self._server.acquirer = self
+        self._port = int(self._server.server_address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="sandbox-acquirer", daemon=True
         )
@@ -165,6 +172,12 @@ class SandboxAcquirer:
                     {"kind": kind, "op": op, "times": times, "after": after, "delay": delay}
                 )
             )
+
+    def reset(self) -> None:
+        """Forgets faults and the message log; accounts and authorisations stay."""
+        with self._lock:
+            self.scenario = Scenario()
+            self.state.messages.clear()
 
     def set_account(self, pan: str, balance_minor: int, blocked: bool = False) -> None:
         with self._lock:

@@ -140,16 +140,19 @@ def test_offline_limits_refuse_over_the_caps_and_after_24_hours(tmp_terminal, co
 def test_risk_rules_can_refuse_an_offline_approval(tmp_terminal, counter, acquirer):
     asked = []
 
-    def risk(intent, token):
-        asked.append(token)
-        return False
+    def risk(query):
+        asked.append(query)
+        return "offline card payments are capped"
 
     rig = build_rig(tmp_terminal, acquirer, counter, Shown(), offline_risk=risk)
     acquirer.stop()
     counter.hand_over(VISA)
     outcome = rig.pay(10_00)
-    assert not outcome.paid and "risk" in outcome.last.message
-    assert len(asked[0]) == 64 and VISA.pan not in asked[0]
+    assert not outcome.paid and "offline card payments are capped" in outcome.last.message
+    assert outcome.last.code == "host_unreachable"
+    query = asked[0]
+    assert len(query.card_token) == 64 and query.card_bin == VISA.pan[:6]
+    assert VISA.pan not in repr(query)
 
 
 def test_refund_goes_back_through_the_acquirer(rig, counter):

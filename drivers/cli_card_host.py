@@ -1,0 +1,259 @@
+"""`pos card acquirer | scenario | forward | declines`: the sandbox acquirer
+for the demo, its scenario controls, forwarding stored offline approvals,
+and the manager's list of offline approvals the bank declined afterwards."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from drivers.virtualcard.profiles import PROFILES
+from pos.cli.context import CliContext
+from pos.cli.payments import parse_fault
+from pos.cli.session import open_services, read_pin
+from pos.clock import SystemClock
+from pos.errors import InvalidInput, PosError
+from pos.money import Money, MoneyError
+from pos.payments.card.acquirer import AcquirerClient
+from pos.payments.card.iso8583 import RESPONSE_TEXT
+from pos.payments.card.ledger import CardLedger
+from pos.payments.card.offline import OfflineForwarder
+from pos.payments.card.sandbox_service import INFO_FILE, SANDBOX_DIR, SandboxAcquirerService
+from pos.payments.card.settings import card_settings
+from pos.payments.channel import ChannelEnv
+from pos.payments.registry import KeystoreSecrets
+from pos.payments.settings import CONFIG_FILE, load_payments_config
+from pos.services.terminal_services import TerminalServices
+
+
+def add_commands(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    acq = cmds.add_parser(
+        "acquirer", help="run the sandbox acquirer and point payments.json's card section at it"
+    )
+    acq.add_argument("--port", type=int, default=0, help="ISO 8583 port on 127.0.0.1 (0: any)")
+    acq.add_argument("--control-port", type=int, default=0, help="scenario control port")
+    acq.add_argument("--no-configure", action="store_true", help="leave payments.json alone")
+    acq.add_argument("--seconds", type=float, default=0.0, help="stop after (0: until ^C)")
+    acq.set_defaults(func=cmd_acquirer)
+
+    sc = cmds.add_parser("scenario", help="what the running sandbox acquirer does next")
+    sc.add_argument(
+        "--fault",
+        action="append",
+        metavar="KIND[:OP[:TIMES[:before|after[:DELAY]]]]",
+        help="timeout, slow, torn, 5xx or bad_signature on start (0100/0220), cancel "
+        "(0400) or refund (0200)",
+    )
+    sc.add_argument(
+        "--account",
+        action="append",
+        metavar="PROFILE:BALANCE[:blocked]",
+        help="an emulated card's account at the issuer, e.g. visa:10.00 or mastercard:0:blocked",
+    )
+    sc.add_argument("--down", type=float, metavar="SECONDS", help="stop answering (0: until --up)")
+    sc.add_argument("--up", action="store_true", help="answer again")
+    sc.add_argument("--reset", action="store_true", help="forget faults and the message log")
+    sc.set_defaults(func=cmd_scenario)
+
+    fwd = cmds.add_parser("forward", help="send stored offline card approvals to the acquirer now")
+    fwd.set_defaults(func=cmd_forward)
+
+    dec = cmds.add_parser(
+        "declines", help="offline approvals the bank declined after forwarding (manager)"
+    )
+    dec.add_argument("--review", metavar="INTENT_ID", help="record that a manager checked one")
+    dec.add_argument("--approver", help="manager id (PIN from POS_APPROVER_PIN or prompt)")
+    dec.add_argument("--note", default="", help="what was done (called the shopper, ...)")
+    dec.set_defaults(func=cmd_declines)
+
+
+# -- the sandbox acquirer -------------------------------------------------------------
+
+
+def cmd_acquirer(args: argparse.Namespace, ctx: CliContext) -> int:
+    service = SandboxAcquirerService(
+        ctx.data_dir, SystemClock(), port=args.port, control_port=args.control_port
+    )
+    service.start(configure=not args.no_configure)
+    info = service.info()
+    configured = "" if args.no_configure else f"; the card section of {CONFIG_FILE} points at it"
+    ctx.emit(
+        info,
+        f"sandbox acquirer on {info['host']}:{info['port']} (control {info['control']})"
+        f"{configured}. Ctrl-C stops.",
+    )
+    ctx.out.flush()
+    hold(ctx, args.seconds, service.stop, "sandbox acquirer stopped")
+    return 0
+
+
+def hold(ctx: CliContext, seconds: float, release: Callable[[], None], why: str) -> None:
+    """Keeps a foreground command running for `seconds` (0: until Ctrl-C), then `release`."""
+    try:
+        threading.Event().wait(seconds if seconds > 0 else None)
+    except KeyboardInterrupt:
+        ctx.warn(why)
+    finally:
+        release()
+
+
+def _control(ctx: CliContext, action: str, doc: dict[str, Any] | None = None) -> dict[str, Any]:
+    path = ctx.data_dir / SANDBOX_DIR / INFO_FILE
+    if not path.exists():
+        raise PosError(
+            "no sandbox acquirer has run for this data directory",
+            "Start one with `pos card acquirer` (in another terminal).",
+        )
+    url = f"{json.loads(path.read_text())['control']}/{action}"
+    try:
+        resp = httpx.request(
+            "GET" if doc is None else "POST", url, json=doc, timeout=5, trust_env=False
+        )
+        body: dict[str, Any] = resp.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise PosError(
+            f"the sandbox acquirer at {url} does not answer: {exc}",
+            "Start it again with `pos card acquirer`.",
+        ) from exc
+    if resp.status_code != 200:
+        raise InvalidInput(f"sandbox acquirer refused: {body.get('error')}", "Check the arguments.")
+    return body
+
+
+def _account(text: str) -> tuple[str, dict[str, Any]]:
+    profile, _, rest = text.partition(":")
+    balance, _, flag = rest.partition(":")
+    if profile not in PROFILES or not balance or flag not in ("", "blocked"):
+        raise InvalidInput(
+            f"bad --account {text!r}",
+            f"Use PROFILE:BALANCE[:blocked]; profiles: {', '.join(sorted(PROFILES))}.",
+        )
+    try:
+        minor = Money.parse(balance).minor
+    except MoneyError as exc:
+        raise InvalidInput(f"'{balance}' is not an amount", "Write it like 10.00.") from exc
+    doc = {"pan": PROFILES[profile].pan, "balance_minor": minor, "blocked": flag == "blocked"}
+    return profile, doc
+
+
+def cmd_scenario(args: argparse.Namespace, ctx: CliContext) -> int:
+    done: list[str] = []
+    for spec in args.fault or []:
+        _control(ctx, "fault", parse_fault(spec))
+        done.append(f"fault {spec}")
+    for spec in args.account or []:
+        profile, doc = _account(spec)
+        _control(ctx, "account", doc)
+        blocked = " blocked" if doc["blocked"] else ""
+        done.append(f"account {profile}: {Money(doc['balance_minor']).amount_text()}{blocked}")
+    if args.reset:
+        _control(ctx, "reset", {})
+        done.append("reset")
+    if args.down is not None:
+        _control(ctx, "down", {"seconds": args.down})
+        done.append(f"down for {args.down:g} s" if args.down > 0 else "down until --up")
+    if args.up:
+        _control(ctx, "up", {})
+        done.append("up")
+    state = _control(ctx, "state")
+    seen = " ".join(state["messages"]) or "none"
+    host = f"host {'up' if state['up'] else 'down'}; messages seen: {seen}"
+    ctx.emit({"done": done, **state}, "\n".join([*done, host]))
+    return 0
+
+
+# -- store-and-forward ----------------------------------------------------------------
+
+
+def _forwarder(services: TerminalServices) -> OfflineForwarder:
+    t = services.terminal
+    section = load_payments_config(t.data_dir).get("card")
+    if section is None:
+        raise InvalidInput(
+            f"card payments are not configured in {CONFIG_FILE}",
+            "Add the card section (docs/card.md), or run `pos card acquirer` for the demo.",
+        )
+    env = ChannelEnv("card", section, t.data_dir, t.clock, KeystoreSecrets(t.keystore))
+    settings = card_settings(env)
+    ledger = CardLedger(t.db, t.journal, t.clock)
+    return OfflineForwarder(ledger, AcquirerClient(settings.acquirer), t.clock, settings.policy)
+
+
+def _decline_rows(ledger: CardLedger) -> list[dict[str, Any]]:
+    rows = []
+    for item in ledger.unreviewed_declines():
+        payment = ledger.get(item.intent_id) or {}
+        rows.append(
+            {
+                "intent_id": item.intent_id,
+                "order_id": payment.get("order_id", ""),
+                "amount": Money(item.amount_minor, item.currency).amount_text(),
+                "currency": item.currency,
+                "masked_pan": item.masked_pan,
+                "stored_at": item.stored_at.isoformat(),
+                "response_code": item.response_code,
+                "response": RESPONSE_TEXT.get(item.response_code, item.response_code),
+            }
+        )
+    return rows
+
+
+def _decline_line(row: dict[str, Any]) -> str:
+    return (
+        f"{row['intent_id']}  order {row['order_id']}  {row['amount']} {row['currency']}  "
+        f"{row['masked_pan']}  stored {row['stored_at']}  "
+        f"declined {row['response_code']} ({row['response']})"
+    )
+
+
+def cmd_forward(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_services(ctx) as services:
+        forwarder = _forwarder(services)
+        report = forwarder.forward_pending()
+        declines = _decline_rows(forwarder.ledger)
+    data = {
+        "accepted": report.accepted,
+        "declined": report.declined,
+        "still_pending": report.still_pending,
+        "unreviewed_declines": declines,
+    }
+    lines = [
+        f"forwarded: {report.accepted} accepted, {report.declined} declined, "
+        f"{report.still_pending} still waiting for the bank"
+    ]
+    if declines:
+        lines.append(
+            f"{len(declines)} declined after forwarding need a manager: `pos card declines`"
+        )
+    ctx.emit(data, "\n".join(lines))
+    return 0 if report.still_pending == 0 else 1
+
+
+def cmd_declines(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_services(ctx) as services:
+        t = services.terminal
+        ledger = CardLedger(t.db, t.journal, t.clock)
+        if args.review:
+            if not args.approver:
+                raise InvalidInput("a review needs the manager", "Add --approver MANAGER_ID.")
+            pin = read_pin(ctx, args.approver, "POS_APPROVER_PIN")
+            approval = services.users.approval(
+                args.approver, pin, f"review declined card payment {args.review}"
+            )
+            ledger.review(args.review, approval.user_id, args.note)
+            ctx.emit(
+                {"reviewed": args.review, "approved_by": approval.user_id},
+                f"{args.review}: reviewed by {approval.user_id}",
+            )
+            return 0
+        rows = _decline_rows(ledger)
+    ctx.emit(
+        {"unreviewed_declines": rows},
+        "\n".join(_decline_line(r) for r in rows) or "no declined offline card payments to review",
+    )
+    return 0
