@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from pos.flows.kiosk import KioskConfig
 from pos.flows.text import Text
 from pos.flows.views import Approval, Role, Session
 from ui.context import UiContext
@@ -130,6 +131,7 @@ class App:
         customer_display: bool = True,
         terminal_name: str = "",
         kiosk_session: Session | None = None,
+        kiosk_config: KioskConfig | None = None,
     ) -> None:
         self.runtime = runtime
         self.qapp = make_application()
@@ -143,7 +145,7 @@ class App:
         self.kiosk: KioskWindow | None = None
         if kiosk:
             session = kiosk_session or Session("kiosk", "Kiosk", Role.CASHIER)
-            self.kiosk = KioskWindow(self.ctx, session, on_exit=self.qapp.quit)
+            self.kiosk = KioskWindow(self.ctx, session, kiosk_config, on_exit=self.qapp.quit)
             self.kiosk.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
             self.scanner.scanned.connect(self.kiosk.on_scan)
         else:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pos.clock import Clock, SystemClock
+from pos.flows.kiosk import KioskConfig
 from pos.services.catalog_import import import_products, read_catalog_file
 from pos.services.terminal_services import TerminalServices
 from pos.store.terminal import provision
@@ -101,7 +102,9 @@ def run_demo(
         )
     from ui.app import App
 
-    app = App(runtime, locale, kiosk, terminal_name="T-DEMO-1")
+    # Headless, the kiosk's idle timer is short so the reset shows in seconds.
+    config = KioskConfig(idle_timeout_s=8, warning_s=5, thanks_s=3) if headless else None
+    app = App(runtime, locale, kiosk, terminal_name="T-DEMO-1", kiosk_config=config)
     if not headless:
         return app.run()
     from ui.demo_script import DemoScript

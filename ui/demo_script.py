@@ -88,6 +88,10 @@ class DemoScript:
     # -- the script ------------------------------------------------------------------------
     def run(self) -> str:
         app = self.app
+        if app.kiosk is not None:
+            app.show()
+            self.kiosk(app.kiosk)
+            return "headless kiosk demo done: " + ", ".join(self.shots)
         counter = app.counter
         assert counter is not None
         app.show()
@@ -110,7 +114,13 @@ class DemoScript:
         self.refund(cashier)
         self.english_tour(cashier)
         self.day_close(cashier)
-        self.kiosk()
+        cfg = KioskConfig(idle_timeout_s=8, warning_s=5, thanks_s=3)
+        win = KioskWindow(app.ctx, Session("kiosk", "Kiosk", Role.CASHIER), cfg)
+        win.resize(1080, 800)
+        win.show()
+        self.kiosk(win)
+        win.allow_close = True
+        win.close()
         return "headless demo done: " + ", ".join(self.shots)
 
     def ring_up(self, cashier: CashierScreen, *codes: str) -> None:
@@ -367,12 +377,9 @@ class DemoScript:
         self.shot(counter, "01_login")
         self.app.language.set("zh_CN")
 
-    def kiosk(self) -> None:
+    def kiosk(self, win: KioskWindow) -> None:
+        """A shopper scans two items and walks away: warning, then reset."""
         app = self.app
-        cfg = KioskConfig(idle_timeout_s=8, warning_s=5, thanks_s=3)
-        win = KioskWindow(app.ctx, Session("kiosk", "Kiosk", Role.CASHIER), cfg)
-        win.resize(1080, 800)
-        win.show()
         win.activateWindow()
         app.scanner.scanned.disconnect()
         app.scanner.scanned.connect(win.on_scan)
@@ -410,5 +417,3 @@ class DemoScript:
             raise DemoFailed(f"the idle kiosk left its cart {state}")
         self.shot(win, "23_kiosk_after_reset")
         self.say(f"kiosk idle reset: cart {order_id} voided")
-        win.allow_close = True
-        win.close()

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from pos.clock import Clock, SystemClock
-from pos.errors import PosError
 from pos.flows.backoffice import Backoffice
 from pos.flows.core import CardPromptRelay, CoreServices
 from pos.flows.text import Text
@@ -134,37 +133,16 @@ def open_runtime(
 
 
 def _router(terminal: TerminalServices, extra: Mapping[str, Any]):  # type: ignore[no-untyped-def]
-    """The router over every channel the terminal has configured. Channels come
-    from the `pos.payment_channels` entry points; the wallets this program ships
-    are known here too, so a checkout whose entry points are not installed yet
-    still finds them."""
-    from pos.payments.channel import ChannelEnv
+    """The router over every channel the terminal has configured (the
+    `pos.payment_channels` entry points) and the ones wired here (the demo card)."""
     from pos.payments.intents import IntentStore
     from pos.payments.registry import KeystoreSecrets, load_channels
     from pos.payments.router import PaymentRouter
-    from pos.payments.settings import load_payments_config
 
     t = terminal.terminal
     secrets = KeystoreSecrets(t.keystore)
     channels, problems = load_channels(t.data_dir, t.clock, secrets)
-    config = load_payments_config(t.data_dir)
-    for name, factory in _shipped_channels().items():
-        if name not in channels and name in config:
-            try:
-                channels[name] = factory(
-                    ChannelEnv(name, config[name], t.data_dir, t.clock, secrets)
-                )
-                problems.pop(name, None)
-            except (PosError, OSError, ValueError) as exc:
-                problems[name] = str(exc).splitlines()[0]
     channels.update(extra)
     problems = {k: v for k, v in problems.items() if k not in channels}
     intents = IntentStore(t.db, t.clock, t.journal)
     return PaymentRouter(intents, channels, t.clock), problems
-
-
-def _shipped_channels() -> dict[str, Callable[..., Any]]:
-    from pos.payments.alipay.channel import AlipayChannel
-    from pos.payments.wechat.channel import WechatChannel
-
-    return {"alipay": AlipayChannel, "wechat": WechatChannel}
