@@ -429,6 +429,8 @@ class CheckoutService:
                     "order_id": order_id,
                     "tender_row_id": tender_row_id,
                     "tender": taken.to_dict(),
+                    "currency": taken.amount.currency,
+                    "business_date": business_date,
                     "intent_id": intent_id,
                     "masked_pan": masked_pan,
                 },
