@@ -202,3 +202,33 @@ def test_refund_of_a_qr_sale_goes_back_through_the_wallet(
     trade = next(t for t in sandbox.state.trades.values() if t.platform == "alipay")
     assert trade.refunded == 250  # fen, at the gateway
     assert app.runtime.core.find_receipt(receipt).refunded == Money(250)
+
+
+def test_kiosk_attendant_override_with_pin_removes_an_item(app: App, qtbot) -> None:
+    win = KioskWindow(app.ctx, KIOSK)
+    app.scanner.scanned.disconnect()
+    app.scanner.scanned.connect(win.on_scan)
+    win.show()
+    try:
+        scan(qtbot, win, COLA)
+        scan(qtbot, win, CHIPS)
+        settle(
+            app,
+            lambda: (
+                win.session.checkout.order is not None
+                and len(win.session.checkout.order.lines) == 2
+            ),
+        )
+        assert not win.void_line_button.isVisible()
+        win.attendant_button.click()
+        assert win.session.attendant_called and win.attendant_button.text() == "Attendant is coming"
+        win.staff_button.click()
+        enter_pin(approval(app, win), MANAGER_PIN)
+        settle(app, lambda: win.void_line_button.isVisible())
+        win.cart.selectRow(0)
+        win.void_line_button.click()
+        settle(app, lambda: len(win.session.checkout.order.lines) == 1)
+        assert win.session.checkout.order.total == Money(750)
+    finally:
+        win.allow_close = True
+        win.close()
