@@ -20,7 +20,7 @@ from pos.payments.sandbox.wire import Call, Reply
 from pos.payments.wechat import v2sign, v3sign
 
 _CST = timezone(timedelta(hours=8))
-_TRADE = re.compile(r"^/v3/pay/transactions/out-trade-no/([^/?]+)(/close)?$")
+_TRADE = re.compile(r"^/v3/pay/transactions/out-trade-no/([^/?]+)(/close|/reverse)?$")
 _REFUND = re.compile(r"^/v3/refund/domestic/refunds(?:/([^/?]+))?$")
 _AUTH_CODE = re.compile(r"^1[0-5]\d{16}$")
 _OUT_NO = re.compile(r"^[A-Za-z0-9_\-|*]{6,32}$")
@@ -59,7 +59,7 @@ class WechatGateway:
                 return V2_PATHS[path], ""
         if m := _TRADE.match(path):
             return ("cancel" if m.group(2) else "query"), unquote(m.group(1))
-        if path == "/v3/pay/transactions/native":
+        if path in ("/v3/pay/transactions/native", "/v3/pay/transactions/codepay"):
             return "start", str(self._body(call).get("out_trade_no", ""))
         if m := _REFUND.match(path):
             if m.group(1):
@@ -131,8 +131,12 @@ class WechatGateway:
         body = self._body(call)
         if call.method == "POST" and path == "/v3/pay/transactions/native":
             return self._native(body)
+        if call.method == "POST" and path == "/v3/pay/transactions/codepay":
+            return self._codepay(body)
         if m := _TRADE.match(path):
             out_trade_no = unquote(m.group(1))
+            if m.group(2) == "/reverse" and call.method == "POST":
+                return self._reverse_v3(out_trade_no, body)
             if m.group(2) and call.method == "POST":
                 return self._close(out_trade_no, body)
             if call.method == "GET" and query.get("mchid") == [WECHAT_MCHID]:
@@ -173,6 +177,44 @@ class WechatGateway:
             trade.qr = "weixin://wxpay/bizpayurl?pr=" + secrets.token_urlsafe(6)
             trade.notify_url = str(body.get("notify_url", ""))
         return _json(200, {"code_url": trade.qr})
+
+    def _codepay(self, body: dict[str, Any]) -> tuple[int, str]:
+        """v3 payment code: paid (200, the transaction), still confirming (202
+        USERPAYING), or refused with the platform's code."""
+        out_trade_no = str(body.get("out_trade_no", ""))
+        amount, payer = body.get("amount"), body.get("payer")
+        total = amount.get("total") if isinstance(amount, dict) else None
+        code = payer.get("auth_code") if isinstance(payer, dict) else None
+        if body.get("appid") != WECHAT_APPID or body.get("mchid") != WECHAT_MCHID:
+            return _err(400, "APPID_MCHID_NOT_MATCH", "appid和mchid不匹配")
+        if not _OUT_NO.match(out_trade_no) or not isinstance(total, int) or total <= 0:
+            return _err(400, "PARAM_ERROR", "参数错误")
+        if not isinstance(code, str) or not _AUTH_CODE.match(code):
+            return _err(400, "INVALID_REQUEST", "付款码无效，请重新扫码")
+        trade = self.state.get("wechat", out_trade_no)
+        if trade is None:
+            decline = self.state.scenario_for(out_trade_no).decline
+            if decline:
+                return _err(403, decline, "sandbox decline")
+            description = str(body.get("description", ""))
+            trade = self.state.create("wechat", out_trade_no, total, description, "code")
+        elif trade.amount != total or trade.mode != "code":
+            return _err(400, "INVALID_REQUEST", "商户订单号重复")
+        if trade.state == TradeState.PAID:
+            return _json(200, self.transaction(trade))
+        if trade.state == TradeState.PAYING:
+            return _err(202, "USERPAYING", "用户支付中，需要输入密码")
+        return _err(403, "TRADE_ERROR", "订单已撤销" if trade.reversed_paid else "交易失败")
+
+    def _reverse_v3(self, out_trade_no: str, body: dict[str, Any]) -> tuple[int, str]:
+        if body.get("mchid") != WECHAT_MCHID or body.get("appid") != WECHAT_APPID:
+            return _err(400, "PARAM_ERROR", "appid或mchid不正确")
+        trade = self.state.get("wechat", out_trade_no)
+        if trade is None:
+            self.state.tombstone("wechat", out_trade_no)
+        elif trade.state != TradeState.CLOSED:
+            self.state.cancel(trade)
+        return 204, ""
 
     def transaction(self, trade: Trade) -> dict[str, Any]:
         doc: dict[str, Any] = {

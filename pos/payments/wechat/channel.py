@@ -1,5 +1,6 @@
-"""WeChat Pay as a PaymentChannel: Native (v3, QR shown) or micropay (v2, the
-shopper's payment code); query, close / reverse, refund (v3)."""
+"""WeChat Pay as a PaymentChannel: Native (v3, QR shown), or the shopper's
+payment code through v2 micropay (default) or v3 codepay
+(``"payment_code_api": "v3"``); query, close / reverse, refund (v3)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta, timezone
 
+from pos.errors import InvalidInput
 from pos.money import Money
 from pos.payments import rsa
 from pos.payments.bills import BillRow, parse_wechat_bill, unreachable
@@ -46,6 +48,8 @@ _REFUND_STATES = {
 }
 _V2_UNKNOWN = frozenset({"SYSTEMERROR", "BANKERROR", "ORDERPAID"})
 _NOT_FOUND = frozenset({"ORDER_NOT_EXIST", "ORDERNOTEXIST"})
+# v3 codepay refusals that do not prove the shopper was not charged.
+_V3_CODEPAY_UNKNOWN = frozenset({"SYSTEM_ERROR", "BANK_ERROR", "ORDERPAID", "FREQUENCY_LIMITED"})
 _CST = timezone(timedelta(hours=8))
 
 
@@ -65,6 +69,15 @@ class WechatChannel:
             )
             for serial, path in keys.items()
         }
+        # The shopper's payment code goes through v2 micropay (XML, v2 key) or
+        # v3 codepay (JSON, RSA like everything else; no v2 key needed).
+        api = s.text("payment_code_api", "v2")
+        if api not in ("v2", "v3"):
+            raise InvalidInput(
+                f"payment channel '{env.name}': payment_code_api must be v2 or v3, not {api!r}",
+                "Fix payment_code_api in payments.json.",
+            )
+        self._codepay_v3 = api == "v3"
         config = WechatConfig(
             base_url=s.text("base_url"),
             appid=s.text("appid"),
@@ -73,7 +86,7 @@ class WechatChannel:
             serial_no=s.text("serial_no"),
             platform_keys=platform,
             apiv3_key=s.secret_bytes("apiv3_key").strip(),
-            v2_key=s.secret_bytes("v2_key").decode().strip(),
+            v2_key="" if self._codepay_v3 else s.secret_bytes("v2_key").decode().strip(),
             v2_sign_type=s.text("v2_sign_type", v2sign.HMAC_SHA256),
             notify_url=s.text("notify_url", "https://example.invalid/wechat/notify"),
             timeout=s.number("timeout", 15.0),
@@ -173,6 +186,8 @@ class WechatChannel:
             if intent.mode == PaymentMode.PAYMENT_CODE:
                 if not auth_code:
                     return ChannelResult(PaymentStatus.FAILED, code="auth_code_missing")
+                if self._codepay_v3:
+                    return self._codepay_started(intent, auth_code)
                 data = self.client.micropay(
                     intent.out_trade_no, intent.amount, intent.subject, auth_code
                 )
@@ -196,9 +211,20 @@ class WechatChannel:
             )
         return ChannelResult(PaymentStatus.UNKNOWN, code=reply.code, message=reply.text("message"))
 
+    def _codepay_started(self, intent: PaymentIntent, auth_code: str) -> ChannelResult:
+        reply = self.client.codepay(intent.out_trade_no, intent.amount, intent.subject, auth_code)
+        if reply.status == 200:
+            return self._v3_trade(intent, reply)
+        message = reply.text("message")
+        if reply.status == 202 or reply.code == "USERPAYING":
+            return ChannelResult(PaymentStatus.USER_PAYING, code=reply.code, message=message)
+        if 400 <= reply.status < 500 and reply.code not in _V3_CODEPAY_UNKNOWN:
+            return ChannelResult(PaymentStatus.FAILED, code=reply.code, message=message)
+        return ChannelResult(PaymentStatus.UNKNOWN, code=reply.code, message=message)
+
     def query(self, intent: PaymentIntent) -> ChannelResult:
         try:
-            if intent.mode == PaymentMode.PAYMENT_CODE:
+            if intent.mode == PaymentMode.PAYMENT_CODE and not self._codepay_v3:
                 return self._v2_trade(intent, self.client.order_query(intent.out_trade_no))
             return self._v3_trade(intent, self.client.query(intent.out_trade_no))
         except (GatewayUnreachable, OutcomeUnknown) as exc:
@@ -208,7 +234,17 @@ class WechatChannel:
         if intent.mode != PaymentMode.PAYMENT_CODE:
             return self.close(intent)
         try:
-            data = self.client.reverse(intent.out_trade_no)
+            if self._codepay_v3:
+                reply = self.client.reverse(intent.out_trade_no)
+                if reply.status in (200, 204):
+                    return ChannelResult(PaymentStatus.CLOSED, code="REVERSED")
+                return ChannelResult(
+                    PaymentStatus.UNKNOWN,
+                    code=reply.code,
+                    message=reply.text("message"),
+                    retry_later=True,
+                )
+            data = self.client.reverse_v2(intent.out_trade_no)
         except (GatewayUnreachable, OutcomeUnknown) as exc:
             return _unknown(exc)
         if data.get("result_code") == "SUCCESS" and data.get("recall") != "Y":

@@ -115,6 +115,26 @@ class WechatClient:
         }
         return self.v3("POST", "/v3/pay/transactions/native", body)
 
+    def codepay(
+        self, out_trade_no: str, amount: Money, description: str, auth_code: str
+    ) -> V3Reply:
+        """API v3 payment code (付款码支付): the cashier scanned the shopper's code."""
+        body = {
+            "appid": self.config.appid,
+            "mchid": self.config.mchid,
+            "description": description or out_trade_no,
+            "out_trade_no": out_trade_no,
+            "payer": {"auth_code": auth_code},
+            "amount": {"total": amount.minor, "currency": amount.currency},
+            "scene_info": {"device_ip": self.config.client_ip},
+        }
+        return self.v3("POST", "/v3/pay/transactions/codepay", body)
+
+    def reverse(self, out_trade_no: str) -> V3Reply:
+        """API v3 reverse of a payment-code order: closed if unpaid, money back if paid."""
+        path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no)}/reverse"
+        return self.v3("POST", path, {"appid": self.config.appid, "mchid": self.config.mchid})
+
     def query(self, out_trade_no: str) -> V3Reply:
         path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no)}"
         return self.v3("GET", f"{path}?mchid={quote(self.config.mchid)}")
@@ -210,5 +230,5 @@ class WechatClient:
     def order_query(self, out_trade_no: str) -> dict[str, str]:
         return self.v2("/pay/orderquery", {"out_trade_no": out_trade_no})
 
-    def reverse(self, out_trade_no: str) -> dict[str, str]:
+    def reverse_v2(self, out_trade_no: str) -> dict[str, str]:
         return self.v2("/secapi/pay/reverse", {"out_trade_no": out_trade_no})
