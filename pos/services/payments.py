@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pos.errors import NotAllowed, PosError
 from pos.order.tenders import Tender
 from pos.payments.channel import PaymentIntent, PaymentStatus, RefundIntent, RefundStatus
+from pos.payments.live import recovering
 from pos.payments.router import PaymentOutcome, PaymentRouter, RecoveryReport
 from pos.services.checkout import CheckoutService, GiveBack, RefundGateway, SaleReceipt
 from pos.services.risk_gate import Checked
@@ -199,8 +200,10 @@ def recover_payments(services: TerminalServices, router: PaymentRouter) -> Payme
     refund is resolved by the router (query, then cancel/reverse), then every
     payment that took money without becoming a tender is attached to its order
     when the order is still open and the amount fits, or refunded on its
-    channel. The shopper ends up charged once."""
-    report = PaymentRecovery(router.recover())
-    for intent_id in untendered_payments(services.checkout):
-        report.strays.append(_settle_stray(services.checkout, router, intent_id))
+    channel. The shopper ends up charged once. Refused (NotAllowed) while
+    another process on this terminal is taking a payment (pos.payments.live)."""
+    with recovering(services.terminal.data_dir):
+        report = PaymentRecovery(router.recover())
+        for intent_id in untendered_payments(services.checkout):
+            report.strays.append(_settle_stray(services.checkout, router, intent_id))
     return report

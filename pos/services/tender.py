@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from pos.errors import NotAllowed
 from pos.money import Money
+from pos.payments.live import taking_payment
 from pos.payments.notify import receiver_from_config
 from pos.payments.registry import open_router
 from pos.services.checkout import RefundGateway, SaleReceipt
@@ -39,10 +40,11 @@ def pay_with_channel(
     # With notifications configured, the provider's message wakes the wait
     # between queries; the payment is still confirmed by query.
     receiver = receiver_from_config(services.terminal.data_dir, router)
-    with receiver or nullcontext():
-        outcome = pay_from_cli(ctx, router, order_id, channel, amount, auth_code)
-    if outcome.paid:
-        return record_payment(services.checkout, order_id, outcome.intent, outcome, risk)
+    with taking_payment(services.terminal.data_dir):
+        with receiver or nullcontext():
+            outcome = pay_from_cli(ctx, router, order_id, channel, amount, auth_code)
+        if outcome.paid:
+            return record_payment(services.checkout, order_id, outcome.intent, outcome, risk)
     others = ", ".join(router.alternatives(outcome.intent)) or "cash"
     raise NotAllowed(
         f"{channel}: {outcome.notice.en} ({outcome.intent.status.value})",
