@@ -32,6 +32,7 @@ from pos.order.discounts import Discount as OrderDiscount
 from pos.order.order import Order
 from pos.order.tenders import CASH, Tender
 from pos.payments.channel import Notice, PaymentIntent, PaymentMode, PaymentStatus
+from pos.payments.live import taking_payment
 from pos.payments.router import PaymentOutcome, PaymentRouter
 from pos.services.checkout import GiveBack
 from pos.services.orders import StoredOrder
@@ -317,17 +318,20 @@ class CoreServices:
             return TenderResult(Outcome.SUCCEEDED, view, Text("收款成功。", "Paid."), change=change)
         router = self._router(request.channel)
         mode = PaymentMode(request.mode)
-        intent = router.open(request.order_id, request.channel, request.amount, mode)
-        expires = int(router.channel(request.channel).capabilities().payment_timeout)
-        if mode is PaymentMode.CARD:
-            self.card_prompts.attach(events, cancel)
-        try:
-            outcome = router.run(
-                intent, _Handler(events, cancel, expires), request.auth_code or None
-            )
-        finally:
-            self.card_prompts.detach()
-        return self._settled(request.order_id, outcome.intent, outcome, checked)
+        # Held from opening the attempt until the sale commits, so start-up
+        # recovery in another window never cancels a payment under way.
+        with taking_payment(self.services.terminal.data_dir):
+            intent = router.open(request.order_id, request.channel, request.amount, mode)
+            expires = int(router.channel(request.channel).capabilities().payment_timeout)
+            if mode is PaymentMode.CARD:
+                self.card_prompts.attach(events, cancel)
+            try:
+                outcome = router.run(
+                    intent, _Handler(events, cancel, expires), request.auth_code or None
+                )
+            finally:
+                self.card_prompts.detach()
+            return self._settled(request.order_id, outcome.intent, outcome, checked)
 
     def resolve(self, order_id: str, cancel: CancelToken) -> TenderResult:
         router = self._router("")

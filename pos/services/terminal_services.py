@@ -4,6 +4,7 @@ Qt app's composition root both start here and add the layers above."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from pos.clock import Clock, SystemClock
@@ -11,7 +12,7 @@ from pos.services.checkout import CheckoutService, CheckoutSettings
 from pos.services.consistency import orders_agree_with_journal
 from pos.services.risk_gate import RiskGate
 from pos.services.users import UserService
-from pos.store.journal import VerifyReport
+from pos.store.journal import ExtraCheck, VerifyReport
 from pos.store.terminal import Terminal, open_terminal
 
 
@@ -52,9 +53,15 @@ class TerminalServices:
         return cls(terminal, checkout, users)
 
     def verify(self) -> VerifyReport:
-        """The journal's chain and signatures, and the orders, tenders and
-        refunds tables against what the journal says happened."""
-        return self.terminal.verify_journal(extra_checks=[orders_agree_with_journal])
+        """The journal's chain and signatures, and every table that registered
+        a check in the `pos.journal_checks` group (orders and tenders, payment
+        intents, Z reports) against what the journal says happened."""
+        checks: list[ExtraCheck] = [orders_agree_with_journal]
+        for ep in sorted(entry_points(group="pos.journal_checks"), key=lambda e: e.name):
+            check = ep.load()
+            if check is not orders_agree_with_journal:
+                checks.append(check)
+        return self.terminal.verify_journal(extra_checks=checks)
 
     def close(self) -> None:
         self.terminal.close()
