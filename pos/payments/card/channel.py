@@ -133,9 +133,28 @@ class CardChannel:
             self.p.ledger.update(intent.intent_id, "failed", None, reason=exc.message)
             return ChannelResult(PaymentStatus.FAILED, code=_read_failure(exc), message=exc.message)
         try:
-            return self._run(intent, handler, read, stan, rrn, offline_refusal)
+            result = self._run(intent, handler, read, stan, rrn, offline_refusal)
         finally:
             self.p.terminal.end("Remove the card")
+        if result.status == PaymentStatus.SUCCEEDED and result.details.get("offline") == "no":
+            self._forward_waiting()
+        return result
+
+    def _forward_waiting(self) -> None:
+        """The host just answered: stored offline approvals go to it now."""
+        if self.p.ledger.offline_totals()[0] == 0:
+            return
+        try:
+            report = self.forwarder.forward_pending()
+        except PosError as exc:
+            log.warning("stored offline card payments not forwarded: %s", exc.message)
+            return
+        log.info(
+            "forwarded stored offline card payments: %d accepted, %d declined, %d waiting",
+            report.accepted,
+            report.declined,
+            report.still_pending,
+        )
 
     def _offline_refusal(self, amount: Money) -> str:
         if self.p.acquirer_key is None:

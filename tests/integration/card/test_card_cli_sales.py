@@ -224,3 +224,33 @@ def test_card_sales_leave_no_card_number_in_the_store_files_or_logs(till, slot, 
     assert [pan for pan in pans if pan.encode() in logs] == []
     assert luhn_runs(logs) == 0
     assert found == [], "\n".join(found)
+
+
+def test_the_next_online_card_sale_forwards_what_was_approved_offline(till, slot):
+    data, service = till
+    service.down()
+    insert(slot, VISA)
+    sell(data, "card", item="SNK-001")
+    take_out(slot)
+    service.up()
+    insert(slot, MASTERCARD)
+    sell(data, "card")
+    take_out(slot)
+    assert service.acquirer.state.messages == ["0100", "0220"]
+    code, report = run(data, "card", "forward")
+    assert code == 0 and (report["accepted"], report["still_pending"]) == (0, 0)
+
+
+def test_a_card_sale_is_refunded_to_the_card_through_the_acquirer(till, slot):
+    data, service = till
+    insert(slot, VISA)
+    sale = sell(data, "card")
+    take_out(slot)
+    after_sale = service.acquirer.balance(VISA.pan)
+    code, refund = run(
+        data, "refund", sale["receipt_no"], "--cashier", "c1", "--approver", "boss",
+        "--amount", "2.00",
+    )  # fmt: skip
+    assert code == 0 and refund["tenders"] == [{"channel": "card", "amount": "2.00"}]
+    assert service.acquirer.balance(VISA.pan) == after_sale + 2_00
+    assert service.acquirer.state.messages == ["0100", "0200"]
