@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from smartcard import scard
 from smartcard.Exceptions import NoCardException, SmartcardException
+from smartcard.pcsc.PCSCExceptions import BaseSCardException
 from smartcard.pcsc.PCSCReader import PCSCReader
 from smartcard.System import readers as _system_readers
 
@@ -109,8 +110,9 @@ def reader_error(exc: SmartcardException, reader: str) -> ReaderError:
 def list_readers() -> list[str]:
     try:
         return [str(r) for r in _system_readers()]
-    except SmartcardException as exc:
-        if exc.hresult & 0xFFFFFFFF == scard.SCARD_E_NO_READERS_AVAILABLE:
+    except (SmartcardException, BaseSCardException) as exc:
+        # pyscard raises its PC/SC context errors outside SmartcardException.
+        if (exc.hresult or 0) & 0xFFFFFFFF == scard.SCARD_E_NO_READERS_AVAILABLE:
             return []
         raise PcscUnavailable(str(exc)) from exc
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -254,3 +257,29 @@ def test_a_card_sale_is_refunded_to_the_card_through_the_acquirer(till, slot):
     assert code == 0 and refund["tenders"] == [{"channel": "card", "amount": "2.00"}]
     assert service.acquirer.balance(VISA.pan) == after_sale + 2_00
     assert service.acquirer.state.messages == ["0100", "0200"]
+
+
+def test_without_the_smart_card_service_a_card_sale_fails_cleanly(till, tmp_path):
+    data, service = till
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm"),
+        "POS_CASHIER_PIN": CASHIER_PIN,
+    }
+    pos = [str(Path(sys.executable).with_name("pos")), "--data-dir", str(data)]
+    readers = subprocess.run([*pos, "card", "readers"], env=env, capture_output=True, text=True)
+    assert readers.returncode == 1 and "smart-card service is not running" in readers.stderr
+    sale = subprocess.run(
+        [*pos, "sale", "--cashier", "c1", "--item", "SNK-001", "--pay", "card"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert sale.returncode == NotAllowed.exit_code, sale.stderr
+    assert "Traceback" not in sale.stderr and "order stays open" in sale.stderr
+    assert service.acquirer.state.messages == []
+    with TerminalServices.open(data) as services:
+        [left] = services.checkout.open_orders()
+        assert left.order.tenders == ()
+        with services.terminal.db.read() as conn:
+            state, reason = conn.execute("SELECT state, reason FROM card_payments").fetchone()
+    assert state == "failed" and "smart-card service" in reason
