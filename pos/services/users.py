@@ -3,13 +3,18 @@ A sign-in and every approval are journaled; a PIN never is."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pos.auth import Approval, Role, User, approve, hash_pin, validate_pin
+from pos.canonical import loads
 from pos.clock import Clock, iso
 from pos.errors import InvalidInput, NotAllowed, NotFound
 from pos.store.db import Database
 from pos.store.journal import Journal
+
+LOCKOUT_FAILS = 5
+LOCKOUT_WINDOW = timedelta(minutes=10)
 
 
 def _user(row: Any) -> User:
@@ -56,8 +61,35 @@ class UserService:
             ).fetchall()
         return [_user(r) for r in rows]
 
+    def _locked_out(self, user_id: str | None) -> bool:
+        """Five wrong PINs in ten minutes lock the account for the rest of
+        those ten minutes: a 4-digit PIN must not be guessable at the till."""
+        since = iso(self.clock.now() - LOCKOUT_WINDOW)
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT payload FROM journal WHERE type = 'user.login' AND time >= ?"
+                " ORDER BY seq DESC LIMIT 50",
+                (since,),
+            ).fetchall()
+        fails = 0
+        for (raw,) in rows:
+            p = loads(raw)
+            if user_id is not None and p.get("user_id") != user_id:
+                continue  # another person's sign-in says nothing about this account
+            if p.get("ok"):
+                break
+            if p.get("user_id") != user_id:
+                continue
+            fails += 1
+        return fails >= LOCKOUT_FAILS
+
     def login(self, user_id: str, pin: str) -> User:
         user = self.get(user_id)
+        if self._locked_out(user_id):
+            raise NotAllowed(
+                f"{user.name}'s account is locked after {LOCKOUT_FAILS} wrong PINs",
+                f"Wait {LOCKOUT_WINDOW.seconds // 60} minutes, or ask a manager.",
+            )
         ok = user.check_pin(pin)
         with self.db.transaction() as conn:
             self.journal.append(conn, "user.login", {"user_id": user_id, "ok": ok})
@@ -67,7 +99,13 @@ class UserService:
 
     def login_by_pin(self, pin: str) -> User:
         """Tills where people sign in with their PIN alone: the PIN must match
-        exactly one active account."""
+        exactly one active account. Wrong PINs count against the till as a
+        whole (user_id None), since they name nobody."""
+        if self._locked_out(None):
+            raise NotAllowed(
+                f"PIN sign-in is locked after {LOCKOUT_FAILS} wrong PINs",
+                f"Wait {LOCKOUT_WINDOW.seconds // 60} minutes, or ask a manager.",
+            )
         matches = [u for u in self.all() if u.check_pin(pin)]
         with self.db.transaction() as conn:
             self.journal.append(

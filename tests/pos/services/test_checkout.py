@@ -236,3 +236,23 @@ def test_login_is_journaled_and_a_wrong_pin_is_refused(services):
         logins = conn.execute("SELECT payload FROM journal WHERE type = 'user.login'").fetchall()
     assert len(logins) == 2
     assert all(CASHIER_PIN not in r[0] and "0000" not in r[0] for r in logins)
+
+
+def test_five_wrong_pins_lock_the_account_for_ten_minutes(services, clock):
+    for _ in range(5):
+        with pytest.raises(NotAllowed, match="wrong PIN"):
+            services.users.login("c1", "0000")
+    with pytest.raises(NotAllowed, match="locked"):
+        services.users.login("c1", CASHIER_PIN)
+    clock.advance(11 * 60)
+    assert services.users.login("c1", CASHIER_PIN).user_id == "c1"
+
+
+def test_pin_only_sign_in_locks_after_five_wrong_pins(services, clock):
+    for _ in range(5):
+        with pytest.raises(NotAllowed):
+            services.users.login_by_pin("0000")
+    with pytest.raises(NotAllowed, match="locked"):
+        services.users.login_by_pin(CASHIER_PIN)
+    clock.advance(11 * 60)
+    assert services.users.login_by_pin(CASHIER_PIN).user_id == "c1"
