@@ -200,6 +200,12 @@ class Order:
         self._editable(Action.DISCOUNT)
         return self._with_lines(self.lines, order_discount=discount)
 
+    def _same_lines(self, **changes: Any) -> Order:
+        """A change that leaves lines and discounts alone keeps the totals."""
+        new = replace(self, **changes)
+        object.__setattr__(new, "_totals", self._totals)
+        return new
+
     # -- payment --------------------------------------------------------------------
     def _payable(self) -> Money:
         check(self.state, Action.TENDER)
@@ -230,7 +236,7 @@ class Order:
             )
         taken = replace(tender, tender_id=f"T{len(self.tenders) + 1}")
         state = OrderState.PAID if tender.amount == remaining else self.state
-        return replace(self, tenders=(*self.tenders, taken), state=state)
+        return self._same_lines(tenders=(*self.tenders, taken), state=state)
 
     def tender_cash(self, handed: Money, reference: str | None = None) -> Order:
         """Cash handed over: pays up to what remains; any excess is change."""
@@ -245,11 +251,11 @@ class Order:
         self._editable(Action.PARK)
         if not self.lines:
             raise NotAllowed("cannot park an empty order", "Scan an item first.")
-        return replace(self, state=OrderState.PARKED)
+        return self._same_lines(state=OrderState.PARKED)
 
     def resume(self) -> Order:
         check(self.state, Action.RESUME)
-        return replace(self, state=OrderState.OPEN)
+        return self._same_lines(state=OrderState.OPEN)
 
     def void(self, approval: Approval | None = None, reason: str = "") -> Order:
         """Void the order. Once money was taken (paid, or tenders on an open
@@ -257,7 +263,7 @@ class Order:
         check(self.state, Action.VOID)
         if self.tenders:
             require_approval(approval, f"void order {self.order_id} after payment")
-        return replace(self, state=OrderState.VOIDED, void_approval=approval, void_reason=reason)
+        return self._same_lines(state=OrderState.VOIDED, void_approval=approval, void_reason=reason)
 
     def apply_refund(self, refund: Refund) -> Order:
         """Record a refund made from `plan_refund(...).approve(...)`."""
@@ -279,7 +285,7 @@ class Order:
                 "Refund a smaller amount.",
             )
         state = OrderState.REFUNDED if refunded == total else OrderState.PARTLY_REFUNDED
-        return replace(self, refunded_minor=refunded.minor, state=state)
+        return self._same_lines(refunded_minor=refunded.minor, state=state)
 
     # -- storage --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
