@@ -283,3 +283,28 @@ def test_without_the_smart_card_service_a_card_sale_fails_cleanly(till, tmp_path
         with services.terminal.db.read() as conn:
             state, reason = conn.execute("SELECT state, reason FROM card_payments").fetchone()
     assert state == "failed" and "smart-card service" in reason
+
+
+def test_the_risk_rules_refuse_an_offline_card_payment_over_their_cap(till, slot):
+    data, service = till
+    config = json.loads((data / "payments.json").read_text())
+    config["card"]["offline"].update(per_transaction_cap="5000.00", total_cap="9000.00")
+    (data / "payments.json").write_text(json.dumps(config))
+    service.down()
+    insert(slot, VISA)
+    with pytest.raises(NotAllowed, match="card"):
+        sell(data, "card", item="DRK-001:300")  # 1050.00, over the rules' offline cap
+    take_out(slot)
+
+    with TerminalServices.open(data) as services, services.terminal.db.read() as conn:
+        state, reason = conn.execute("SELECT state, reason FROM card_payments").fetchone()
+        decisions = [
+            json.loads(r[0])
+            for r in conn.execute("SELECT payload FROM journal WHERE type = 'risk.decision'")
+        ]
+        [left] = services.checkout.open_orders()
+    assert state == "failed" and "capped at 1000.00" in reason
+    assert left.order.tenders == ()
+    [offline] = [d for d in decisions if d["online"] is False]
+    assert offline["outcome"] == "blocked" and "offline-card-cap" in json.dumps(offline)
+    assert offline["channel"] == "card" and offline["amount_minor"] == 1050_00
