@@ -440,8 +440,8 @@ _NO_REFUND = frozenset({"REFUND_NOT_EXIST", "RESOURCE_NOT_EXISTS"})
 
 
 def _platform(channel: str) -> str:
-    return (
-        "wechat"
-        if channel.startswith("wechat")
-        else ("alipay" if channel.startswith("alipay") else "pos")
-    )
+    """Which error catalogue speaks for a channel's codes."""
+    for platform in ("wechat", "alipay", "card"):
+        if channel.startswith(platform):
+            return platform
+    return "pos"
