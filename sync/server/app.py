@@ -28,6 +28,7 @@ from sync.protocol import (
 from sync.schemas import Ack, ConfigList, EnrolRequest, EnrolResponse, Refusal, UploadRequest
 from sync.server import configs, enrolment, ingest, reports
 from sync.server import models as m
+from sync.server.audit import Auditor
 from sync.server.verify import BatchVerifier
 
 NONCE_KEEP_SECONDS = 15 * 60
@@ -40,6 +41,8 @@ class ServerState:
     clock: Clock = field(default_factory=SystemClock)
     admin_token: str | None = None
     verifier: BatchVerifier = field(default_factory=BatchVerifier)
+    # Seconds between signature audits in this process; 0: none (`pos-server audit`).
+    audit_every: float = 0.0
     _last_purge: float = 0.0
 
     def purge_nonces(self) -> None:
@@ -91,7 +94,11 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 def create_app(state: ServerState) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        auditor = Auditor(state.engine, state.clock, state.audit_every)
+        if state.audit_every > 0:
+            auditor.start()
         yield
+        auditor.stop()
         state.verifier.close()
 
     app = FastAPI(
@@ -294,7 +301,8 @@ def create_app(state: ServerState) -> FastAPI:
 
     @app.get("/v1/alerts", responses={403: {"model": Refusal}})
     def list_alerts(authorization: str | None = Header(None)) -> list[dict[str, Any]]:
-        """Gaps, forks and bad entries refused, newest first (admin token)."""
+        """Gaps, forks and bad entries refused, and entries whose signature
+        the audit found bad, newest first (admin token)."""
         require_admin(authorization)
         with state.engine.connect() as conn:
             rows = conn.execute(

@@ -7,6 +7,7 @@
     pos-server config publish KIND FILE [--store S]
     pos-server report daily --date D [--store S] [--out FILE]
     pos-server alerts
+    pos-server audit
 
 Every command takes --db URL (env POS_SERVER_DB; default SQLite in the data
 dir) and --data-dir (env POS_SERVER_DATA_DIR), where the signing key lives.
@@ -27,7 +28,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
 from pos.clock import SystemClock
-from sync.server import configs, db, enrolment, keys, reports
+from sync.server import audit, configs, db, enrolment, keys, reports
 from sync.server import models as m
 from sync.server.app import ServerState, create_app
 
@@ -60,7 +61,10 @@ def _state(args: argparse.Namespace, engine: Engine) -> ServerState:
     if token_file:
         token = Path(token_file).read_text().strip()
     return ServerState(
-        engine=engine, key=keys.load_or_create(data_dir / "signing-key.pem"), admin_token=token
+        engine=engine,
+        key=keys.load_or_create(data_dir / "signing-key.pem"),
+        admin_token=token,
+        audit_every=float(getattr(args, "audit_every", 0.0)),
     )
 
 
@@ -70,6 +74,7 @@ def app_from_env() -> FastAPI:
         db=os.environ.get("POS_SERVER_DB"),
         data_dir=os.environ.get("POS_SERVER_DATA_DIR"),
         admin_token_file=os.environ.get("POS_SERVER_ADMIN_TOKEN_FILE"),
+        audit_every=float(os.environ.get("POS_SERVER_AUDIT_EVERY", "0")),
     )
     return create_app(_state(args, _engine(args)))
 
@@ -93,6 +98,7 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["POS_SERVER_DATA_DIR"] = str(_data_dir(args.data_dir))
         if args.admin_token_file:
             os.environ["POS_SERVER_ADMIN_TOKEN_FILE"] = args.admin_token_file
+        os.environ["POS_SERVER_AUDIT_EVERY"] = str(args.audit_every)
         config = uvicorn.Config(
             "sync.server.main:app_from_env",
             factory=True,
@@ -192,6 +198,18 @@ def _alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    found = audit.audit_once(_engine(args), SystemClock())
+    lines = [f"terminal {t} entry {seq}: signature is not the terminal's" for t, seq in found.bad]
+    summary = f"checked {found.checked} entry signatures; {len(found.bad)} bad"
+    _print(
+        args,
+        {"checked": found.checked, "bad": [{"terminal_id": t, "seq": s} for t, s in found.bad]},
+        "\n".join([*lines, summary]),
+    )
+    return 6 if found.bad else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pos-server", description="Store checkout central server")
     p.add_argument("--db", help="database URL (env POS_SERVER_DB); default SQLite in the data dir")
@@ -210,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--no-migrate", action="store_true", help="do not upgrade the schema at start")
     s.add_argument("--log-level", default="warning")
+    s.add_argument(
+        "--audit-every",
+        type=float,
+        default=30.0,
+        help="seconds between background signature audits (0: none)",
+    )
     s.set_defaults(func=_serve)
 
     d = sub.add_parser("db", help="schema migrations")
@@ -242,6 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("alerts", help="refused gaps, forks and bad entries")
     a.set_defaults(func=_alerts)
+
+    au = sub.add_parser(
+        "audit", help="check every stored entry's own signature; alert on bad ones (exit 6)"
+    )
+    au.set_defaults(func=_audit)
     return p
 
 

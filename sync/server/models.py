@@ -39,6 +39,9 @@ terminals = Table(
     Column("hwm", BigInteger, nullable=False, default=0),
     Column("last_hash", String(64), nullable=False),
     Column("last_seen_at", String(32)),
+    # Entries up to here had their own signature checked by the audit; an
+    # upload checks only its batch head's (sync.server.verify).
+    Column("audited_seq", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 enrolment_codes = Table(

@@ -5,7 +5,11 @@ requests refused."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,7 @@ from pos.clock import FakeClock, SystemClock, iso
 from pos.store.journal_format import GENESIS_HASH, JournalRecord, make_record, public_key_hex
 from sync.protocol import RequestSigner
 from sync.schemas import EnrolRequest, WireEntry
-from sync.server import enrolment
+from sync.server import audit, enrolment
 from sync.server import models as m
 from sync.transport import Link, ServerRefused
 
@@ -129,30 +133,100 @@ def test_an_entry_that_does_not_link_to_the_stored_chain_is_refused(srv: Any) ->
     assert _alerts(srv) == [("chain", 3)]
 
 
-@pytest.mark.parametrize("how", ["edited", "resigned"])
-def test_an_edited_or_foreign_signed_entry_is_refused_with_its_sequence(srv: Any, how: str) -> None:
+def _resigned(rec: JournalRecord) -> JournalRecord:
+    """The same entry (same hash) with its signature bytes replaced by another key's."""
+    other = Ed25519PrivateKey.generate()
+    return JournalRecord(
+        **{**rec.to_dict(), "signature": other.sign(bytes.fromhex(rec.hash)).hex()}
+    )
+
+
+# 600: large enough to be checked by the worker processes.
+@pytest.mark.parametrize("size", [7, 600])
+def test_an_edited_middle_entry_is_refused_with_its_sequence(srv: Any, size: int) -> None:
     d = Device(srv)
-    batch = d.make(600)  # large enough to be checked by the worker processes
-    rec = batch[321]
-    if how == "edited":
-        batch[321] = JournalRecord(**{**rec.to_dict(), "payload": rec.payload.replace("O", "Q")})
-    else:
-        forged = make_record(
-            Ed25519PrivateKey.generate(),
-            d.id,
-            rec.seq,
-            rec.time,
-            rec.type,
-            rec.payload_data(),
-            rec.prev_hash,
-        )
-        batch[321] = forged
+    batch = d.make(size)
+    rec = batch[size // 2]
+    batch[size // 2] = JournalRecord(**{**rec.to_dict(), "payload": rec.payload.replace("O", "Q")})
     with pytest.raises(ServerRefused) as exc:
         d.upload(batch)
     assert (exc.value.status, exc.value.error) == (422, "bad-entry")
-    assert "322" in exc.value.detail
+    assert f"entry {rec.seq}:" in exc.value.detail
     assert _count(srv, m.entries) == 0
-    assert _alerts(srv) == [("bad-entry", 322)]
+    assert _alerts(srv) == [("bad-entry", rec.seq)]
+
+
+@pytest.mark.parametrize("size", [1, 7, 600])
+def test_a_batch_whose_head_signature_is_bad_is_refused(srv: Any, size: int) -> None:
+    d = Device(srv)
+    d.upload(d.make(2))
+    batch = d.make(size)
+    batch[-1] = _resigned(batch[-1])
+    with pytest.raises(ServerRefused) as exc:
+        d.upload(batch)
+    assert (exc.value.status, exc.value.error, exc.value.hwm) == (422, "bad-entry", 2)
+    assert f"entry {batch[-1].seq}: signature" in exc.value.detail
+    assert _count(srv, m.entries) == 2
+    assert _alerts(srv) == [("bad-entry", batch[-1].seq)]
+
+
+@pytest.mark.parametrize("size", [7, 600])
+def test_a_middle_signature_replaced_alone_is_stored_then_flagged_by_the_audit(
+    srv: Any, size: int
+) -> None:
+    d = Device(srv)
+    batch = d.make(size)
+    bad = batch[size // 2]
+    batch[size // 2] = _resigned(bad)
+    assert d.upload(batch).hwm == size
+    assert _alerts(srv) == []
+    found = audit.audit_once(srv.engine, SystemClock())
+    assert (found.checked, found.bad) == (size, [("T-1", bad.seq)])
+    assert _alerts(srv) == [(audit.ALERT_KIND, bad.seq)]
+    # Audited entries are not checked (nor reported) again; new ones are.
+    d.upload(d.make(3))
+    again = audit.audit_once(srv.engine, SystemClock())
+    assert (again.checked, again.bad) == (3, [])
+    assert _alerts(srv) == [(audit.ALERT_KIND, bad.seq)]
+
+
+def test_two_audits_at_once_report_a_bad_signature_once(srv: Any) -> None:
+    d = Device(srv)
+    batch = d.make(40)
+    batch[10] = _resigned(batch[10])
+    d.upload(batch)
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: audit.audit_once(srv.engine, SystemClock()), range(2)))
+    assert sorted(len(r.bad) for r in runs) == [0, 1]
+    assert _alerts(srv) == [(audit.ALERT_KIND, 11)]
+
+
+def test_the_server_audits_in_the_background_and_pos_server_audit_reports_it(
+    db_url: str, tmp_path: Path, server_process: Callable[..., Any]
+) -> None:
+    srv = server_process(tmp_path / "srv", db_url, "--audit-every", "0.1")
+    d = Device(srv)
+    batch = d.make(5)
+    batch[1] = _resigned(batch[1])
+    d.upload(batch)
+    for _ in range(400):
+        if _alerts(srv):
+            break
+        time.sleep(0.025)
+    assert _alerts(srv) == [(audit.ALERT_KIND, 2)]
+    # The command line sees nothing left to check; a fresh bad entry it reports and exits 6.
+    cli = [sys.executable, "-m", "sync.server.main", "--db", db_url, "--data-dir", str(tmp_path)]
+    quiet = subprocess.run([*cli, "audit"], capture_output=True, text=True, timeout=60)
+    assert (quiet.returncode, quiet.stdout.strip()) == (0, "checked 0 entry signatures; 0 bad")
+    srv.stop()
+    quiet_srv = server_process(tmp_path / "srv", db_url, "--audit-every", "0")
+    d.link = Link(quiet_srv.url, RequestSigner(d.id, d.key, d.clock))
+    more = d.make(3)
+    more[0] = _resigned(more[0])
+    d.upload(more)
+    found = subprocess.run([*cli, "audit"], capture_output=True, text=True, timeout=60)
+    assert found.returncode == 6
+    assert "terminal T-1 entry 6:" in found.stdout
 
 
 def test_terminals_chains_are_kept_apart(srv: Any) -> None:
