@@ -65,6 +65,9 @@ class CounterWindow(QMainWindow):
         self.manager = ManagerScreen(ctx)
         self.manager.back.connect(self.show_counter)
         self.cashier: CashierScreen | None = None
+        # Sales left open are offered once start-up recovery has added what the
+        # gateways took to them, so a resumed sale never asks for money twice.
+        self.recovering = False
         for w in (self.login, self.refund, self.manager):
             self.stack.addWidget(w)
         self.stack.setCurrentWidget(self.login)
@@ -92,6 +95,13 @@ class CounterWindow(QMainWindow):
         self.stack.addWidget(self.cashier)
         self.stack.setCurrentWidget(self.cashier)
         self.cashier.search.setFocus()
+        if not self.recovering:
+            self.cashier.offer_left_open()
+
+    def recovery_finished(self) -> None:
+        self.recovering = False
+        if self.cashier is not None:
+            self.cashier.offer_left_open()
 
     def show_counter(self) -> None:
         if self.cashier is not None:
@@ -164,21 +174,27 @@ class App:
         """Settle what a crash left open, off the UI thread; say what was found."""
         core = self.runtime.core
 
+        counter = self.counter
+        if counter is not None:
+            counter.recovering = True
+
         def said(notes: list[Text]) -> None:
             for note in notes:
                 log.warning("start-up recovery: %s", note.en)
-            if notes and self.counter is not None:
-                self.counter.login.message.show_text(
+            if notes and counter is not None:
+                counter.login.message.show_text(
                     Text("；".join(n.zh for n in notes), "; ".join(n.en for n in notes))
                 )
+            if counter is not None:
+                counter.recovery_finished()
+
+        def failed(exc: BaseException) -> None:
+            log.warning("start-up recovery failed: %s", exc)
+            if counter is not None:
+                counter.recovery_finished()
 
         self.ops.run(
-            "recover",
-            lambda op: core.recover(),
-            self.recovery_scope,
-            said,
-            lambda exc: log.warning("start-up recovery failed: %s", exc),
-            lane="io",
+            "recover", lambda op: core.recover(), self.recovery_scope, said, failed, lane="io"
         )
 
     def show(self, full_screen: bool = False) -> None:

@@ -227,6 +227,47 @@ class ApprovalDialog(QDialog):
         super().done(result)
 
 
+class IdCheckDialog(QDialog):
+    """The risk rules ask for the shopper's ID: the reasons, then the cashier's
+    own confirmation that they checked it (no PIN stands in for looking)."""
+
+    def __init__(
+        self, ctx: UiContext, reasons: Sequence[Text], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._reasons = tuple(reasons)
+        self.setModal(True)
+        self.title = label("", "title")
+        self.reasons = label()
+        self.prompt = label("", "muted")
+        self.confirm_button = button("", "primary", 64)
+        self.confirm_button.clicked.connect(self.accept)
+        self.cancel_button = button("")
+        self.cancel_button.clicked.connect(self.reject)
+        lay = QVBoxLayout(self)
+        for w in (self.title, self.reasons, self.prompt, self.confirm_button, self.cancel_button):
+            lay.addWidget(w)
+        self.setMinimumWidth(520)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("ID check"))
+        self.title.setText(self.tr("Check the shopper's ID"))
+        self.reasons.setText("\n".join("• " + self._ctx.say(r) for r in self._reasons))
+        self.reasons.setVisible(bool(self._reasons))
+        self.prompt.setText(
+            self.tr("Look at the shopper's ID card and make sure it is theirs, then confirm.")
+        )
+        self.confirm_button.setText(self.tr("I have checked the shopper's ID"))
+        self.cancel_button.setText(self.tr("Cancel"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
 def ask_approval(
     ctx: UiContext,
     parent: QWidget,

@@ -15,7 +15,7 @@ from pos.flows.checkout import ApprovalRequired, CheckoutFlow, CheckoutState, pa
 from pos.flows.dayclose import DayCloseFlow, DayCloseState
 from pos.flows.kiosk import KioskConfig, KioskSession, KioskState, TickAction
 from pos.flows.refund import RefundFlow, RefundState
-from pos.flows.tender import TenderFlow, TenderState, suggest_cash
+from pos.flows.tender import OnlineOnly, TenderFlow, TenderState, suggest_cash
 from pos.flows.text import FlowError, Text, text_of
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "KioskConfig",
     "KioskSession",
     "KioskState",
+    "OnlineOnly",
     "RefundFlow",
     "RefundState",
     "TenderFlow",

@@ -17,7 +17,14 @@ from pos.errors import NotAllowed
 from pos.flows.ports import CatalogLookup, CheckoutPort, Discount, PaymentPort
 from pos.flows.tender import TenderFlow
 from pos.flows.text import FlowError, Text
-from pos.flows.views import Approval, OrderView, ParkedView, ProductHit, Session
+from pos.flows.views import (
+    Approval,
+    LeftOpenView,
+    OrderView,
+    ParkedView,
+    ProductHit,
+    Session,
+)
 
 
 class CheckoutState(StrEnum):
@@ -145,14 +152,57 @@ class CheckoutFlow:
     def parked(self) -> list[ParkedView]:
         return self._checkout.parked()
 
-    def resume(self, order_id: str) -> OrderView:
+    def _free_for_another(self) -> None:
+        if self.state is CheckoutState.TENDERING:
+            raise FlowError(_BUSY_PAYING)
         if self.state is CheckoutState.RINGING and self.order is not None and self.order.lines:
             raise FlowError(
                 Text("请先挂起或完成当前订单。", "Park or finish the current sale first.")
             )
+
+    def resume(self, order_id: str) -> OrderView:
+        self._free_for_another()
         order = self._checkout.resume(order_id)
         self.state = CheckoutState.RINGING
         return self._set(order)
+
+    # -- sales left open (a crash, a closed window) -------------------------------------
+    def left_open(self) -> list[LeftOpenView]:
+        """The sales left open, for the cashier to resume or void. One with no
+        lines and no money is voided on the way: there is nothing to offer, and
+        it would stay on the day's report as open."""
+        current = self.order.order_id if self.order is not None else None
+        out = []
+        for left in self._checkout.open_orders():
+            order = left.order
+            if order.order_id == current:
+                continue
+            if not order.lines and not order.paid.minor:
+                self._checkout.void_order(order.order_id, None)
+                continue
+            out.append(left)
+        return out
+
+    def take_over(self, order_id: str) -> OrderView:
+        """Carry on with a sale left open, where it stopped: what was paid stays
+        paid and the rest is due."""
+        self._free_for_another()
+        order = self._checkout.get(order_id)
+        if order.state != "open":
+            raise FlowError(
+                Text(
+                    "这笔订单已经不是未结状态，无需处理。",
+                    "That sale is no longer open; there is nothing to do.",
+                )
+            )
+        self.tender = None
+        self.state = CheckoutState.RINGING
+        return self._set(order)
+
+    def void_left_open(self, order_id: str, approval: Approval | None = None) -> None:
+        """Void a sale left open. After a tender a manager must approve, and the
+        money goes back to each tender."""
+        self._void(self._checkout.get(order_id), approval)
 
     def void_order(self, approval: Approval | None = None) -> None:
         """Void the open sale. A sale with money taken needs a manager, and the
@@ -162,15 +212,19 @@ class CheckoutFlow:
             raise FlowError(_NO_ORDER)
         if self.tender is not None and self.tender.busy:
             raise FlowError(_BUSY_PAYING)
+        self._void(order, approval)
+
+    def _void(self, order: OrderView, approval: Approval | None) -> None:
         if order.paid.minor and approval is None:
             raise ApprovalRequired(
                 "void",
                 Text("已收款的订单作废需要店长批准。", "Voiding a paid sale needs a manager."),
             )
         self._checkout.void_order(order.order_id, approval)
-        self.order = None
-        self.tender = None
-        self.state = CheckoutState.EMPTY
+        if self.order is None or self.order.order_id == order.order_id:
+            self.order = None
+            self.tender = None
+            self.state = CheckoutState.EMPTY
 
     # -- tender ---------------------------------------------------------------------
     def start_tender(self) -> TenderFlow:

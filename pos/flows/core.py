@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 
 from pos.auth import Approval
 from pos.catalog import Product
+from pos.clock import parse_iso
 from pos.errors import NotAllowed
 from pos.flows.cancel import CancelToken
 from pos.flows.ports import Discount, PaymentEvents, RefundRequest, TenderRequest
 from pos.flows.text import Text
 from pos.flows.views import (
     ChannelInfo,
+    LeftOpenView,
     LineView,
     OrderView,
     Outcome,
@@ -229,12 +231,23 @@ class CoreServices:
     def park(self, order_id: str) -> None:
         self.services.checkout.park(order_id)
 
+    def _local_hhmm(self, stamp: str) -> str:
+        return parse_iso(stamp).astimezone(self.services.checkout.timezone).strftime("%H:%M")
+
     def parked(self) -> list[ParkedView]:
         out = []
         for s in self.services.checkout.parked():
             v = _stored_view(s)
-            out.append(ParkedView(v.order_id, s.updated_at[11:16], v.total, v.item_count))
+            out.append(
+                ParkedView(v.order_id, self._local_hhmm(s.updated_at), v.total, v.item_count)
+            )
         return out
+
+    def open_orders(self) -> list[LeftOpenView]:
+        return [
+            LeftOpenView(_stored_view(s), self._local_hhmm(s.updated_at), s.mode)
+            for s in self.services.checkout.open_orders()
+        ]
 
     def resume(self, order_id: str) -> OrderView:
         return order_view(self.services.checkout.resume(order_id))
@@ -275,30 +288,39 @@ class CoreServices:
         return out
 
     def risk(self, request: TenderRequest) -> RiskDecision:
-        """The risk engine's decision before any money moves. A review names
-        its step-up; the flow then asks a manager, and `pay` checks again with
-        the approval."""
+        """The risk engine's decision before any money moves. A review names the
+        step-ups still to meet; the flow meets them, and `pay` checks again."""
         try:
             self._check(request)
         except RiskRefused as refused:
             d = refused.decision
             reasons = tuple(Text(r.zh, r.en) for r in d.reasons)
-            if d.action == "block" or "online_only" in refused.missing:
-                if "online_only" in refused.missing:
-                    reasons += (Text("请改用在线支付。", "Take an online payment instead."),)
+            if d.action == "block":
                 return RiskDecision("block", reasons)
-            return RiskDecision("review", reasons, refused.missing[0] if refused.missing else "")
+            # Only an offline tender can miss "online only", and nothing else
+            # at the till helps it: say that first.
+            steps = sorted(refused.missing, key=lambda s: s != "online_only")
+            return RiskDecision("review", reasons, steps[0] if steps else "", tuple(steps))
         return RiskDecision("allow")
 
     def _check(self, request: TenderRequest) -> Checked | None:
-        # A manager's PIN satisfies the reviews a person can satisfy at the till.
-        satisfied = ("manager_pin", "check_id") if request.approval is not None else ()
+        satisfied = []
+        if request.approval is not None:
+            satisfied.append("manager_pin")
+        if request.id_checked:
+            satisfied.append("check_id")
+        if request.mode != "cash":
+            # QR wallets and payment codes are online by nature; the card
+            # channel approves offline only on an outright allow of the risk
+            # rules (drivers.card_channel.RiskOffline), so under this review a
+            # card is approved online or not at all.
+            satisfied.append("online_only")
         return self.services.checkout.check_tender(
             request.order_id,
             request.channel,
             request.amount,
             mode=self.services.checkout.get(request.order_id).mode,
-            satisfied=satisfied,
+            satisfied=tuple(satisfied),
         )
 
     def pay(

@@ -18,6 +18,7 @@ from pos.flows.views import (
     Approval,
     CashCount,
     ChannelInfo,
+    LeftOpenView,
     OrderView,
     ParkedView,
     ProductHit,
@@ -79,6 +80,10 @@ class CheckoutPort(Protocol):
 
     def resume(self, order_id: str) -> OrderView: ...
 
+    def open_orders(self) -> list[LeftOpenView]:
+        """Sales still open, oldest first: the till offers them back at login."""
+        ...
+
     def void_order(self, order_id: str, approval: Approval | None) -> OrderView: ...
 
     def get(self, order_id: str) -> OrderView: ...
@@ -112,7 +117,8 @@ class TenderRequest:
     amount: Money
     tendered: Money | None = None  # cash handed over
     auth_code: str = ""  # the shopper's payment code
-    approval: Approval | None = None  # risk step-up
+    approval: Approval | None = None  # risk step-up: a manager's PIN
+    id_checked: bool = False  # risk step-up: the shopper's ID was checked
 
 
 class PaymentPort(Protocol):

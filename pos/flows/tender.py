@@ -1,20 +1,27 @@
 """Taking money for one order, as a state machine: choose a tender, pass the
-risk check (a manager's PIN when it asks for one), run the payment, and come
-back to choosing while anything is left to pay (split tender).
+risk check, run the payment, and come back to choosing while anything is left
+to pay (split tender).
+
+A risk review names its step-ups, met one after another in STEP_UP: a
+manager's PIN (`approve`), the shopper's ID checked (`confirm_id`: the
+cashier confirms; at the kiosk an attendant with their PIN). "Online only"
+is met by the online tenders (QR wallets, payment codes, the card, which the
+card channel then approves online only); asked of cash, the flow stays in
+CHOOSING, offers the online tenders and greys cash out with the reasons.
 
 States: CHOOSING -> (STEP_UP ->) PAYING -> CHOOSING | PAID | UNRESOLVED.
 UNRESOLVED means the last payment's outcome is unknown: no other tender is
 offered until `resolve` has settled it, so a shopper is never charged twice.
 
-`prepare`, `approve`, `run` and `resolve` block (risk, gateway, card); the UI
-calls them on workers. `cancel` may be called from any thread.
+`prepare`, `run` and `resolve` block (risk, gateway, card); the UI calls them
+on workers. `cancel` may be called from any thread.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from pos.flows.cancel import CancelToken
@@ -67,6 +74,11 @@ class Attempt:
     status: Text = NO_TEXT
 
 
+class OnlineOnly(FlowError):
+    """The risk rules want this sale paid online: cash is refused, the online
+    tenders are offered."""
+
+
 _BUSY = Text("正在付款，请稍候或取消。", "A payment is running. Wait, or cancel it.")
 _UNRESOLVED = Text(
     "上一笔付款结果未知，正在向支付机构确认，确认前不能改用其他方式。",
@@ -85,6 +97,9 @@ class TenderFlow:
         self.attempt: Attempt | None = None
         self.decision: RiskDecision | None = None
         self.last_result: TenderResult | None = None
+        self._pending: list[str] = []  # step-ups still to meet, in STEP_UP
+        # Set when the risk rules asked for an online payment: cash is greyed out.
+        self.online_only: RiskDecision | None = None
 
     # -- what the screen shows --------------------------------------------------------
     @property
@@ -99,8 +114,22 @@ class TenderFlow:
     def remaining(self) -> Money:
         return self.order.remaining
 
+    @property
+    def step_up(self) -> str:
+        """The step-up to meet now (manager_pin | check_id), in STEP_UP."""
+        return self._pending[0] if self.state is TenderState.STEP_UP and self._pending else ""
+
     def channels(self) -> list[ChannelInfo]:
-        return self._payments.channels(self.mode)
+        offered = self._payments.channels(self.mode)
+        if self.online_only is None:
+            return offered
+        why = _online_only_text(self.online_only)
+        return [
+            replace(ch, available=False, why_unavailable=why)
+            if not set(ch.modes) & _ONLINE_MODES
+            else ch
+            for ch in offered
+        ]
 
     def suggestions(self) -> list[Money]:
         return suggest_cash(self.remaining)
@@ -135,10 +164,16 @@ class TenderFlow:
                         "This payment is refused: " + "; ".join(r.en for r in reasons),
                     )
                 )
-            self.attempt = Attempt(request)
             if decision.action == "review":
+                steps = list(decision.step_ups or (decision.step_up,))
+                if "online_only" in steps:
+                    self.online_only = decision
+                    raise OnlineOnly(_online_only_text(decision))
+                self.attempt = Attempt(request)
+                self._pending = steps
                 self.state = TenderState.STEP_UP
                 return None
+            self.attempt = Attempt(request)
             self.state = TenderState.PAYING
             return request
 
@@ -170,22 +205,40 @@ class TenderFlow:
             raise FlowError(Text("请扫描顾客的付款码。", "Scan the shopper's payment code."))
         return TenderRequest(self.order.order_id, channel, mode, pay, auth_code=auth_code.strip())
 
-    def approve(self, approval: Approval) -> TenderRequest:
-        """A manager approved the step-up: the payment may run."""
+    def approve(self, approval: Approval) -> TenderRequest | None:
+        """A manager approved with their PIN. Returns the request to run, or None
+        while another step-up is still to meet."""
+        return self._meet("manager_pin", approval)
+
+    def confirm_id(self, attendant: Approval | None = None) -> TenderRequest | None:
+        """The shopper's ID was checked. At the counter the cashier confirms it;
+        at the kiosk no shopper may confirm their own: an attendant's PIN must."""
+        if self.mode == "kiosk" and attendant is None:
+            raise FlowError(
+                Text(
+                    "请店员核对顾客身份证件并输入密码。",
+                    "An attendant must check the shopper's ID and enter their PIN.",
+                )
+            )
+        return self._meet("check_id")
+
+    def _meet(self, step: str, approval: Approval | None = None) -> TenderRequest | None:
         with self._lock:
             if self.state is not TenderState.STEP_UP or self.attempt is None:
                 raise FlowError(Text("没有需要批准的付款。", "No payment is waiting for approval."))
-            old = self.attempt.request
-            request = TenderRequest(
-                old.order_id,
-                old.channel,
-                old.mode,
-                old.amount,
-                old.tendered,
-                old.auth_code,
-                approval,
-            )
+            if step not in self._pending:
+                raise FlowError(
+                    Text("这笔付款不需要这一步确认。", "This payment does not ask for that check.")
+                )
+            self._pending.remove(step)
+            request = self.attempt.request
+            if step == "manager_pin":
+                request = replace(request, approval=approval)
+            else:
+                request = replace(request, id_checked=True)
             self.attempt = Attempt(request)
+            if self._pending:
+                return None
             self.state = TenderState.PAYING
             return request
 
@@ -195,6 +248,7 @@ class TenderFlow:
             if self.state is TenderState.STEP_UP:
                 self.state = TenderState.CHOOSING
                 self.attempt = None
+                self._pending = []
 
     # -- paying ---------------------------------------------------------------------
     def run(self, events: PaymentEvents) -> TenderResult:
@@ -231,6 +285,20 @@ class TenderFlow:
                 self.state = TenderState.CHOOSING
             self.attempt = None
             return result
+
+
+_ONLINE_MODES = {"qr", "payment_code", "card"}
+
+
+def _online_only_text(decision: RiskDecision) -> Text:
+    zh = "；".join(r.zh for r in decision.reasons)
+    en = "; ".join(r.en for r in decision.reasons)
+    return Text(
+        "这笔订单须在线付款" + (f"（{zh}）" if zh else "") + "，请用支付宝、微信支付或银行卡。",
+        "This sale must be paid online"
+        + (f" ({en})" if en else "")
+        + ": take Alipay, WeChat Pay or the card.",
+    )
 
 
 class _Recording:

@@ -103,6 +103,16 @@ class ParkedView:
     label: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class LeftOpenView:
+    """A sale the checkout left open (a crash, a closed window), with its lines
+    and whatever was already paid, offered back at login."""
+
+    order: OrderView
+    left_at: str  # local HH:MM of its last change
+    mode: str  # cashier | kiosk
+
+
 class Outcome(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -125,6 +135,7 @@ class RiskDecision:
     action: str  # allow | review | block
     reasons: tuple[Text, ...] = ()
     step_up: str = ""  # manager_pin | check_id | online_only when action is review
+    step_ups: tuple[str, ...] = ()  # every step-up still to meet, step_up first
 
     @property
     def allowed(self) -> bool:

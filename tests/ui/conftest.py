@@ -32,10 +32,10 @@ def with_card() -> bool:
     return False
 
 
-@pytest.fixture
-def app(qapp: QApplication, tmp_path: Path, with_card: bool) -> Iterator[App]:
+def open_app(data_dir: Path, with_card: bool = False) -> App:
+    """The counter app on the demo terminal in `data_dir` (provisioned when new)."""
     runtime = demo_runtime(
-        tmp_path / "term",
+        data_dir,
         with_card=with_card,
         with_sync=False,
         poll_interval=0.2,
@@ -44,6 +44,12 @@ def app(qapp: QApplication, tmp_path: Path, with_card: bool) -> Iterator[App]:
     )
     the_app = App(runtime, "en", customer_display=True, terminal_name="T-TEST")
     the_app.show()
+    return the_app
+
+
+@pytest.fixture
+def app(qapp: QApplication, tmp_path: Path, with_card: bool) -> Iterator[App]:
+    the_app = open_app(tmp_path / "term", with_card)
     try:
         yield the_app
     finally:
@@ -80,16 +86,20 @@ def approval(app: App, parent: QWidget) -> ApprovalDialog:
     return [d for d in parent.findChildren(ApprovalDialog) if d.isVisible()][-1]
 
 
-@pytest.fixture
-def cashier(app: App, qtbot) -> CashierScreen:  # type: ignore[no-untyped-def]
+def log_in(app: App, pin: str = CASHIER.pin) -> CashierScreen:
     counter = app.counter
     assert counter is not None
-    for d in CASHIER.pin:
+    for d in pin:
         counter.login.pad.press(d)
     counter.login.pad.press("OK")
     settle(app, lambda: counter.cashier is not None)
     assert counter.cashier is not None
     return counter.cashier
+
+
+@pytest.fixture
+def cashier(app: App, qtbot) -> CashierScreen:  # type: ignore[no-untyped-def]
+    return log_in(app)
 
 
 def ring_up(app: App, qtbot, cashier: CashierScreen, *codes: str) -> None:  # type: ignore[no-untyped-def]

@@ -3,17 +3,17 @@
 <context>
     <name>ApprovalDialog</name>
     <message>
-        <location filename="../widgets.py" line="188" />
+        <location filename="../widgets.py" line="198" />
         <source>Manager approval</source>
         <translation>Manager approval</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="192" />
+        <location filename="../widgets.py" line="202" />
         <source>A manager enters their PIN to approve.</source>
         <translation>A manager enters their PIN to approve.</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="193" />
+        <location filename="../widgets.py" line="203" />
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
@@ -49,68 +49,68 @@
 <context>
     <name>CashierScreen</name>
     <message>
-        <location filename="../screens/cashier.py" line="168" />
+        <location filename="../screens/cashier.py" line="170" />
         <source>Cashier: %1</source>
         <translation>Cashier: %1</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="169" />
-        <location filename="../screens/cashier.py" line="173" />
+        <location filename="../screens/cashier.py" line="171" />
+        <location filename="../screens/cashier.py" line="175" />
         <source>Manager</source>
         <translation>Manager</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="172" />
+        <location filename="../screens/cashier.py" line="174" />
         <source>Refund</source>
         <translation>Refund</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="174" />
+        <location filename="../screens/cashier.py" line="176" />
         <source>Log out</source>
         <translation>Log out</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="175" />
+        <location filename="../screens/cashier.py" line="177" />
         <source>Scan, or type a name or code to search</source>
         <translation>Scan, or type a name or code to search</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="176" />
+        <location filename="../screens/cashier.py" line="178" />
         <source>Qty…</source>
         <translation>Qty…</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="177" />
+        <location filename="../screens/cashier.py" line="179" />
         <source>Discount…</source>
         <translation>Discount…</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="178" />
+        <location filename="../screens/cashier.py" line="180" />
         <source>Void line</source>
         <translation>Void line</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="179" />
+        <location filename="../screens/cashier.py" line="181" />
         <source>Pay</source>
         <translation>Pay</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="180" />
+        <location filename="../screens/cashier.py" line="182" />
         <source>Park</source>
         <translation>Park</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="181" />
+        <location filename="../screens/cashier.py" line="183" />
         <source>Resume…</source>
         <translation>Resume…</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="182" />
+        <location filename="../screens/cashier.py" line="184" />
         <source>Void sale</source>
         <translation>Void sale</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="183" />
+        <location filename="../screens/cashier.py" line="185" />
         <source>Check the payment again</source>
         <translation>Check the payment again</translation>
     </message>
@@ -166,27 +166,27 @@
         <translation>Export %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="164" />
+        <location filename="../screens/manager.py" line="161" />
         <source>Expected in drawer: %1</source>
         <translation>Expected in drawer: %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="166" />
+        <location filename="../screens/manager.py" line="163" />
         <source>Counted: %1</source>
         <translation>Counted: %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="169" />
+        <location filename="../screens/manager.py" line="166" />
         <source>Over</source>
         <translation>Over</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="171" />
+        <location filename="../screens/manager.py" line="168" />
         <source>Short</source>
         <translation>Short</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="173" />
+        <location filename="../screens/manager.py" line="170" />
         <source>Exact</source>
         <translation>Exact</translation>
     </message>
@@ -222,6 +222,34 @@
         <location filename="../screens/dialogs.py" line="94" />
         <source>Write the amount like 5.00</source>
         <translation>Write the amount like 5.00</translation>
+    </message>
+</context>
+<context>
+    <name>IdCheckDialog</name>
+    <message>
+        <location filename="../widgets.py" line="255" />
+        <source>ID check</source>
+        <translation>ID check</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="256" />
+        <source>Check the shopper's ID</source>
+        <translation>Check the shopper's ID</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="260" />
+        <source>Look at the shopper's ID card and make sure it is theirs, then confirm.</source>
+        <translation>Look at the shopper's ID card and make sure it is theirs, then confirm.</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="262" />
+        <source>I have checked the shopper's ID</source>
+        <translation>I have checked the shopper's ID</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="263" />
+        <source>Cancel</source>
+        <translation>Cancel</translation>
     </message>
 </context>
 <context>
@@ -310,6 +338,69 @@
     </message>
 </context>
 <context>
+    <name>LeftOpenDialog</name>
+    <message>
+        <location filename="../screens/left_open.py" line="74" />
+        <source>Unfinished sales</source>
+        <translation>Unfinished sales</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="75" />
+        <source>Sales left unfinished</source>
+        <translation>Sales left unfinished</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="78" />
+        <source>The till stopped before these sales were finished. Resume one to take the rest of the payment, or void it.</source>
+        <translation>The till stopped before these sales were finished. Resume one to take the rest of the payment, or void it.</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="82" />
+        <source>Void sale</source>
+        <translation>Void sale</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="83" />
+        <source>Later</source>
+        <translation>Later</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="84" />
+        <source>Resume</source>
+        <translation>Resume</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="99" />
+        <source>%1 items, %2</source>
+        <translation>%1 items, %2</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="101" />
+        <source>Kiosk</source>
+        <translation>Kiosk</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="101" />
+        <source>Counter</source>
+        <translation>Counter</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="105" />
+        <source>Paid %1, %2 due</source>
+        <translation>Paid %1, %2 due</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="121" />
+        <source>Already paid: %1</source>
+        <translation>Already paid: %1</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="123" />
+        <source>Nothing paid yet.</source>
+        <translation>Nothing paid yet.</translation>
+    </message>
+</context>
+<context>
     <name>LoginScreen</name>
     <message>
         <location filename="../screens/login.py" line="46" />
@@ -325,47 +416,47 @@
 <context>
     <name>ManagerScreen</name>
     <message>
-        <location filename="../screens/manager.py" line="347" />
+        <location filename="../screens/manager.py" line="344" />
         <source>Day close</source>
         <translation>Day close</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="348" />
+        <location filename="../screens/manager.py" line="345" />
         <source>Z report</source>
         <translation>Z report</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="349" />
+        <location filename="../screens/manager.py" line="346" />
         <source>Refunds and voids</source>
         <translation>Refunds and voids</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="350" />
+        <location filename="../screens/manager.py" line="347" />
         <source>Offline card queue</source>
         <translation>Offline card queue</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="351" />
+        <location filename="../screens/manager.py" line="348" />
         <source>Risk decisions</source>
         <translation>Risk decisions</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="352" />
+        <location filename="../screens/manager.py" line="349" />
         <source>Sync</source>
         <translation>Sync</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="353" />
+        <location filename="../screens/manager.py" line="350" />
         <source>Settings</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="357" />
+        <location filename="../screens/manager.py" line="354" />
         <source>Back to the till</source>
         <translation>Back to the till</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="358" />
+        <location filename="../screens/manager.py" line="355" />
         <source>Refresh</source>
         <translation>Refresh</translation>
     </message>
@@ -401,32 +492,32 @@
 <context>
     <name>PaymentDialog</name>
     <message>
-        <location filename="../screens/payment.py" line="151" />
+        <location filename="../screens/payment.py" line="152" />
         <source>Payment</source>
         <translation>Payment</translation>
     </message>
     <message>
-        <location filename="../screens/payment.py" line="156" />
+        <location filename="../screens/payment.py" line="157" />
         <source>Ask the shopper to scan this code with %1.</source>
         <translation>Ask the shopper to scan this code with %1.</translation>
     </message>
     <message>
-        <location filename="../screens/payment.py" line="159" />
+        <location filename="../screens/payment.py" line="160" />
         <source>The shopper is confirming the payment on their phone…</source>
         <translation>The shopper is confirming the payment on their phone…</translation>
     </message>
     <message>
-        <location filename="../screens/payment.py" line="162" />
+        <location filename="../screens/payment.py" line="163" />
         <source>Cancel payment</source>
         <translation>Cancel payment</translation>
     </message>
     <message>
-        <location filename="../screens/payment.py" line="163" />
+        <location filename="../screens/payment.py" line="164" />
         <source>Close</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../screens/payment.py" line="213" />
+        <location filename="../screens/payment.py" line="211" />
         <source>Code valid for %1</source>
         <translation>Code valid for %1</translation>
     </message>
@@ -538,49 +629,49 @@
 <context>
     <name>TenderPanel</name>
     <message>
-        <location filename="../screens/tender.py" line="95" />
+        <location filename="../screens/tender.py" line="96" />
         <source>Amount due</source>
         <translation>Amount due</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="96" />
+        <location filename="../screens/tender.py" line="97" />
         <source>Scan the shopper's payment code to take it at once.</source>
         <translation>Scan the shopper's payment code to take it at once.</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="97" />
+        <location filename="../screens/tender.py" line="98" />
         <source>Pay part (split tender):</source>
         <translation>Pay part (split tender):</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="98" />
+        <location filename="../screens/tender.py" line="99" />
         <source>all that is due</source>
         <translation>all that is due</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="99" />
+        <location filename="../screens/tender.py" line="100" />
         <source>Cash received</source>
         <translation>Cash received</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="100" />
+        <location filename="../screens/tender.py" line="101" />
         <source>Take
 cash</source>
         <translation>Take
 cash</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="101" />
+        <location filename="../screens/tender.py" line="102" />
         <source>Back to the cart</source>
         <translation>Back to the cart</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="125" />
+        <location filename="../screens/tender.py" line="123" />
         <source>%1 QR</source>
         <translation>%1 QR</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="170" />
+        <location filename="../screens/tender.py" line="175" />
         <source>Change: %1</source>
         <translation>Change: %1</translation>
     </message>
@@ -621,17 +712,17 @@ cash</translation>
 <context>
     <name>ZReportTab</name>
     <message>
-        <location filename="../screens/manager.py" line="284" />
+        <location filename="../screens/manager.py" line="281" />
         <source>%1 · %2 sales · gross %3 · refunds %4 · net %5</source>
         <translation>%1 · %2 sales · gross %3 · refunds %4 · net %5</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="296" />
+        <location filename="../screens/manager.py" line="293" />
         <source>Sales by hour</source>
         <translation>Sales by hour</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="298" />
+        <location filename="../screens/manager.py" line="295" />
         <source>Sales by channel</source>
         <translation>Sales by channel</translation>
     </message>

@@ -3,17 +3,17 @@
 <context>
     <name>ApprovalDialog</name>
     <message>
-        <location filename="../widgets.py" line="188" />
+        <location filename="../widgets.py" line="198" />
         <source>Manager approval</source>
         <translation>店长批准</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="192" />
+        <location filename="../widgets.py" line="202" />
         <source>A manager enters their PIN to approve.</source>
         <translation>请店长输入密码批准。</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="193" />
+        <location filename="../widgets.py" line="203" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -49,68 +49,68 @@
 <context>
     <name>CashierScreen</name>
     <message>
-        <location filename="../screens/cashier.py" line="168" />
+        <location filename="../screens/cashier.py" line="170" />
         <source>Cashier: %1</source>
         <translation>收银员：%1</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="169" />
-        <location filename="../screens/cashier.py" line="173" />
+        <location filename="../screens/cashier.py" line="171" />
+        <location filename="../screens/cashier.py" line="175" />
         <source>Manager</source>
         <translation>店长</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="172" />
+        <location filename="../screens/cashier.py" line="174" />
         <source>Refund</source>
         <translation>退款</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="174" />
+        <location filename="../screens/cashier.py" line="176" />
         <source>Log out</source>
         <translation>退出登录</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="175" />
+        <location filename="../screens/cashier.py" line="177" />
         <source>Scan, or type a name or code to search</source>
         <translation>扫码，或输入名称、编码搜索</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="176" />
+        <location filename="../screens/cashier.py" line="178" />
         <source>Qty…</source>
         <translation>数量…</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="177" />
+        <location filename="../screens/cashier.py" line="179" />
         <source>Discount…</source>
         <translation>优惠…</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="178" />
+        <location filename="../screens/cashier.py" line="180" />
         <source>Void line</source>
         <translation>删除该行</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="179" />
+        <location filename="../screens/cashier.py" line="181" />
         <source>Pay</source>
         <translation>收款</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="180" />
+        <location filename="../screens/cashier.py" line="182" />
         <source>Park</source>
         <translation>挂单</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="181" />
+        <location filename="../screens/cashier.py" line="183" />
         <source>Resume…</source>
         <translation>取单…</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="182" />
+        <location filename="../screens/cashier.py" line="184" />
         <source>Void sale</source>
         <translation>作废订单</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="183" />
+        <location filename="../screens/cashier.py" line="185" />
         <source>Check the payment again</source>
         <translation>重新查询付款结果</translation>
     </message>
@@ -166,27 +166,27 @@
         <translation>导出 %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="164" />
+        <location filename="../screens/manager.py" line="161" />
         <source>Expected in drawer: %1</source>
         <translation>钱箱应有：%1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="166" />
+        <location filename="../screens/manager.py" line="163" />
         <source>Counted: %1</source>
         <translation>清点：%1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="169" />
+        <location filename="../screens/manager.py" line="166" />
         <source>Over</source>
         <translation>长款</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="171" />
+        <location filename="../screens/manager.py" line="168" />
         <source>Short</source>
         <translation>短款</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="173" />
+        <location filename="../screens/manager.py" line="170" />
         <source>Exact</source>
         <translation>无长短款</translation>
     </message>
@@ -222,6 +222,34 @@
         <location filename="../screens/dialogs.py" line="94" />
         <source>Write the amount like 5.00</source>
         <translation>请按 5.00 的格式输入金额</translation>
+    </message>
+</context>
+<context>
+    <name>IdCheckDialog</name>
+    <message>
+        <location filename="../widgets.py" line="255" />
+        <source>ID check</source>
+        <translation>核对证件</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="256" />
+        <source>Check the shopper's ID</source>
+        <translation>核对顾客身份证件</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="260" />
+        <source>Look at the shopper's ID card and make sure it is theirs, then confirm.</source>
+        <translation>查看顾客的身份证件，确认是本人的，然后确认。</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="262" />
+        <source>I have checked the shopper's ID</source>
+        <translation>我已核对顾客身份证件</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="263" />
+        <source>Cancel</source>
+        <translation>取消</translation>
     </message>
 </context>
 <context>
@@ -310,6 +338,69 @@
     </message>
 </context>
 <context>
+    <name>LeftOpenDialog</name>
+    <message>
+        <location filename="../screens/left_open.py" line="74" />
+        <source>Unfinished sales</source>
+        <translation>未完成的订单</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="75" />
+        <source>Sales left unfinished</source>
+        <translation>有未完成的订单</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="78" />
+        <source>The till stopped before these sales were finished. Resume one to take the rest of the payment, or void it.</source>
+        <translation>收银机在这些订单完成前停止了。继续订单以收取剩余款项，或将其作废。</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="82" />
+        <source>Void sale</source>
+        <translation>作废订单</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="83" />
+        <source>Later</source>
+        <translation>稍后</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="84" />
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="99" />
+        <source>%1 items, %2</source>
+        <translation>%1 件，%2</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="101" />
+        <source>Kiosk</source>
+        <translation>自助机</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="101" />
+        <source>Counter</source>
+        <translation>收银台</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="105" />
+        <source>Paid %1, %2 due</source>
+        <translation>已付 %1，待付 %2</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="121" />
+        <source>Already paid: %1</source>
+        <translation>已付：%1</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="123" />
+        <source>Nothing paid yet.</source>
+        <translation>尚未付款。</translation>
+    </message>
+</context>
+<context>
     <name>LoginScreen</name>
     <message>
         <location filename="../screens/login.py" line="46" />
@@ -325,47 +416,47 @@
 <context>
     <name>ManagerScreen</name>
     <message>
-        <location filename="../screens/manager.py" line="347" />
+        <location filename="../screens/manager.py" line="344" />
         <source>Day close</source>
         <translation>日结</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="348" />
+        <location filename="../screens/manager.py" line="345" />
         <source>Z report</source>
         <translation>Z 报表</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="349" />
+        <location filename="../screens/manager.py" line="346" />
         <source>Refunds and voids</source>
         <translation>退款与作废</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="350" />
+        <location filename="../screens/manager.py" line="347" />
         <source>Offline card queue</source>
         <translation>离线银行卡队列</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="351" />
+        <location filename="../screens/manager.py" line="348" />
         <source>Risk decisions</source>
         <translation>风控决策</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="352" />
+        <location filename="../screens/manager.py" line="349" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="353" />
+        <location filename="../screens/manager.py" line="350" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="357" />
+        <location filename="../screens/manager.py" line="354" />
         <source>Back to the till</source>
         <translation>返回收银台</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="358" />
+        <location filename="../screens/manager.py" line="355" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -401,32 +492,32 @@
 <context>
     <name>PaymentDialog</name>
     <message>
-        <location filename="../screens/payment.py" line="151" />
+        <location filename="../screens/payment.py" line="152" />
         <source>Payment</source>
         <translation>付款</translation>
     </message>
     <message>
-        <location filename="../screens/payment.py" line="156" />
+        <location filename="../screens/payment.py" line="157" />
         <source>Ask the shopper to scan this code with %1.</source>
         <translation>请顾客用%1扫描此码付款。</translation>
     </message>
     <message>
-        <location filename="../screens/payment.py" line="159" />
+        <location filename="../screens/payment.py" line="160" />
         <source>The shopper is confirming the payment on their phone…</source>
         <translation>顾客正在手机上确认付款…</translation>
     </message>
     <message>
-        <location filename="../screens/payment.py" line="162" />
+        <location filename="../screens/payment.py" line="163" />
         <source>Cancel payment</source>
         <translation>取消付款</translation>
     </message>
     <message>
-        <location filename="../screens/payment.py" line="163" />
+        <location filename="../screens/payment.py" line="164" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../screens/payment.py" line="213" />
+        <location filename="../screens/payment.py" line="211" />
         <source>Code valid for %1</source>
         <translation>二维码有效期 %1</translation>
     </message>
@@ -538,49 +629,49 @@
 <context>
     <name>TenderPanel</name>
     <message>
-        <location filename="../screens/tender.py" line="95" />
+        <location filename="../screens/tender.py" line="96" />
         <source>Amount due</source>
         <translation>应收金额</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="96" />
+        <location filename="../screens/tender.py" line="97" />
         <source>Scan the shopper's payment code to take it at once.</source>
         <translation>扫描顾客付款码即可直接收款。</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="97" />
+        <location filename="../screens/tender.py" line="98" />
         <source>Pay part (split tender):</source>
         <translation>部分付款（组合支付）：</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="98" />
+        <location filename="../screens/tender.py" line="99" />
         <source>all that is due</source>
         <translation>全部待付金额</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="99" />
+        <location filename="../screens/tender.py" line="100" />
         <source>Cash received</source>
         <translation>实收现金</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="100" />
+        <location filename="../screens/tender.py" line="101" />
         <source>Take
 cash</source>
         <translation>收
 现金</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="101" />
+        <location filename="../screens/tender.py" line="102" />
         <source>Back to the cart</source>
         <translation>返回购物车</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="125" />
+        <location filename="../screens/tender.py" line="123" />
         <source>%1 QR</source>
         <translation>%1 扫码</translation>
     </message>
     <message>
-        <location filename="../screens/tender.py" line="170" />
+        <location filename="../screens/tender.py" line="175" />
         <source>Change: %1</source>
         <translation>找零：%1</translation>
     </message>
@@ -621,17 +712,17 @@ cash</source>
 <context>
     <name>ZReportTab</name>
     <message>
-        <location filename="../screens/manager.py" line="284" />
+        <location filename="../screens/manager.py" line="281" />
         <source>%1 · %2 sales · gross %3 · refunds %4 · net %5</source>
         <translation>%1 · %2 笔销售 · 总额 %3 · 退款 %4 · 净额 %5</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="296" />
+        <location filename="../screens/manager.py" line="293" />
         <source>Sales by hour</source>
         <translation>按小时销售额</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="298" />
+        <location filename="../screens/manager.py" line="295" />
         <source>Sales by channel</source>
         <translation>按渠道销售额</translation>
     </message>

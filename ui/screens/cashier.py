@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pos.flows import ApprovalRequired, CheckoutFlow, CheckoutState, TenderState
+from pos.flows import ApprovalRequired, CheckoutFlow, CheckoutState, OnlineOnly, TenderState
 from pos.flows.checkout import payment_code_channel
 from pos.flows.text import Text
 from pos.flows.views import Approval, OrderView, Outcome, ProductHit, Session, TenderResult
@@ -30,6 +30,7 @@ from ui.qt import (
 from ui.screens.cart import CartTable, TotalsPanel
 from ui.screens.customer import CustomerDisplay
 from ui.screens.dialogs import DiscountDialog, ParkedDialog, QuantityDialog, ReceiptDialog
+from ui.screens.left_open import LeftOpenDialog
 from ui.screens.paying import PaymentDriver
 from ui.screens.tender import TenderPanel
 from ui.widgets import MessageLine, ask_approval, button, label
@@ -63,6 +64,7 @@ class CashierScreen(QWidget):
         if customer is not None:
             self.payer.qr_shown.connect(customer.show_qr)
         self.receipt_dialog: ReceiptDialog | None = None
+        self.left_open_dialog: LeftOpenDialog | None = None
 
         # top bar
         self.who = label("", "muted")
@@ -367,6 +369,58 @@ class CashierScreen(QWidget):
 
         self._run("parked", self.flow.parked, choose)
 
+    def offer_left_open(self) -> None:
+        """Offer the sales a crash or a closed window left open, if any."""
+
+        def offer(left: list[Any]) -> None:
+            if not left:
+                return
+            dlg = LeftOpenDialog(self.ctx, left, self)
+            self.left_open_dialog = dlg
+            dlg.resume.connect(lambda order_id: self._take_over(dlg, order_id))
+            dlg.void.connect(lambda order_id: self._void_left_open(dlg, order_id))
+            dlg.finished.connect(lambda _code: setattr(self, "left_open_dialog", None))
+            dlg.open()
+
+        self._run("left open", self.flow.left_open, offer)
+
+    def _take_over(self, dlg: LeftOpenDialog, order_id: str) -> None:
+        def failed(exc: BaseException) -> None:
+            dlg.message.show_error(exc)
+
+        def done(_order: Any) -> None:
+            dlg.accept()
+            self._redraw()
+            self.search.setFocus()
+
+        self.ctx.ops.run(
+            "take over", lambda op: self.flow.take_over(order_id), self.scope, done, failed
+        )
+
+    def _void_left_open(
+        self, dlg: LeftOpenDialog, order_id: str, approval: Approval | None = None
+    ) -> None:
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, ApprovalRequired) and approval is None:
+                ask_approval(
+                    self.ctx,
+                    dlg,
+                    exc.action,
+                    exc.text,
+                    (),
+                    lambda appr: self._void_left_open(dlg, order_id, appr),
+                )
+                return
+            dlg.message.show_error(exc)
+
+        self.ctx.ops.run(
+            "void left open",
+            lambda op: self.flow.void_left_open(order_id, approval),
+            self.scope,
+            lambda _: dlg.drop(order_id),
+            failed,
+        )
+
     def _void_sale(self) -> None:
         self._run(
             "void",
@@ -420,6 +474,16 @@ class CashierScreen(QWidget):
 
     def _payment_failed(self, exc: BaseException) -> None:
         self.message.show_error(exc)
+        tender = self.flow.tender
+        if isinstance(exc, OnlineOnly) and tender is not None:
+            # Cash is greyed out with the reasons; the online tenders stay.
+            self.ctx.ops.run(
+                "channels",
+                lambda op: tender.channels(),
+                self.scope,
+                self.tender_panel.show_channels,
+                self.message.show_error,
+            )
         self._redraw()
 
     def _payment_done(self, result: TenderResult) -> None:

@@ -1,6 +1,7 @@
-"""Running one tender from the screen: the risk step-up (a manager's PIN with
-the reasons shown), the payment dialog, the payment on an I/O worker, and the
-result back on the UI thread. The cashier screen and the kiosk share it."""
+"""Running one tender from the screen: the risk step-ups (a manager's PIN, the
+shopper's ID checked, with the reasons shown), the payment dialog, the
+payment on an I/O worker, and the result back on the UI thread. The cashier
+screen and the kiosk share it."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ from pos.flows.views import TenderResult
 from pos.money import Money
 from ui.context import UiContext
 from ui.ops import Scope
-from ui.qt import QObject, QWidget, Signal
+from ui.qt import QDialog, QObject, QWidget, Signal
 from ui.screens.payment import PaymentDialog, QtPaymentEvents
-from ui.widgets import ask_approval
+from ui.widgets import IdCheckDialog, ask_approval
 
 _STEP_UP = Text("这笔付款需要店长批准", "This payment needs a manager's approval")
+_ATTENDANT_ID = Text(
+    "请店员核对顾客身份证件，然后输入密码",
+    "An attendant checks the shopper's ID, then enters their PIN",
+)
 
 
 class PaymentDriver(QObject):
@@ -33,6 +38,7 @@ class PaymentDriver(QObject):
         self._scope = scope
         self._kiosk = kiosk
         self.dialog: PaymentDialog | None = None
+        self.step_up_dialog: QDialog | None = None
         self.tender: TenderFlow | None = None
 
     @property
@@ -63,21 +69,42 @@ class PaymentDriver(QObject):
         )
 
     def _approved_or_step_up(self, request: TenderRequest | None) -> None:
+        """Pay, or meet the next step-up the risk rules ask for."""
         tender = self.tender
         assert tender is not None
         if request is not None:
             self._pay(request)
             return
         reasons = tender.decision.reasons if tender.decision else ()
-        dlg = ask_approval(
-            self._ctx,
-            self._parent,
-            "risk_review",
-            _STEP_UP,
-            reasons,
-            lambda appr: self._run("approve", lambda: tender.approve(appr), self._pay, "store"),
-        )
-        dlg.rejected.connect(tender.back)  # no PIN: back to choosing a tender
+        dlg: QDialog
+        if tender.step_up == "check_id" and not self._kiosk:
+            dlg = IdCheckDialog(self._ctx, reasons, self._parent)
+            dlg.accepted.connect(lambda: self._next("confirm id", tender.confirm_id))
+            dlg.open()
+        elif tender.step_up == "check_id":
+            # At the kiosk the shopper must not confirm their own ID.
+            dlg = ask_approval(
+                self._ctx,
+                self._parent,
+                "check_id",
+                _ATTENDANT_ID,
+                reasons,
+                lambda appr: self._next("confirm id", lambda: tender.confirm_id(appr)),
+            )
+        else:
+            dlg = ask_approval(
+                self._ctx,
+                self._parent,
+                "risk_review",
+                _STEP_UP,
+                reasons,
+                lambda appr: self._next("approve", lambda: tender.approve(appr)),
+            )
+        self.step_up_dialog = dlg
+        dlg.rejected.connect(tender.back)  # not met: back to choosing a tender
+
+    def _next(self, name: str, meet: Callable[[], TenderRequest | None]) -> None:
+        self._run(name, meet, self._approved_or_step_up, "store")
 
     def _pay(self, request: TenderRequest) -> None:
         tender = self.tender

@@ -35,6 +35,7 @@ class TenderPanel(QWidget):
         self._ctx = ctx
         self._due = Money(0)
         self._channels: list[ChannelInfo] = []
+        self._cash_ok = True
         self.title = label("", "title")
         self.due = label("", "total")
         self.scan_hint = label("", "info")
@@ -129,6 +130,12 @@ class TenderPanel(QWidget):
                 why.append(f"{self._ctx.say(ch.label)}: {self._ctx.say(ch.why_unavailable)}")
         self.unavailable.setText("\n".join(why))
         self.unavailable.setVisible(bool(why))
+        self._cash_ok = any(ch.channel == "cash" and ch.available for ch in channels)
+        self._enable_cash()
+
+    def _enable_cash(self) -> None:
+        for b in [self.take_cash, *self.suggest_buttons]:
+            b.setEnabled(self._cash_ok)
 
     def show_due(self, due: Money) -> None:
         self._due = due
@@ -141,6 +148,7 @@ class TenderPanel(QWidget):
             b.clicked.connect(lambda _=False, m=m: self.cash.emit(m))
             self.suggest_row.addWidget(b, i // 3, i % 3)
             self.suggest_buttons.append(b)
+        self._enable_cash()
         self._set_tendered("")
 
     def _pay(self, channel: str, mode: str) -> None:

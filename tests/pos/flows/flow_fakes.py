@@ -18,6 +18,7 @@ from pos.flows.views import (
     Approval,
     CashCount,
     ChannelInfo,
+    LeftOpenView,
     LineView,
     OrderView,
     Outcome,
@@ -190,6 +191,13 @@ class FakeCheckout:
         o.state = "open"
         return self.view(o)
 
+    def open_orders(self) -> list[LeftOpenView]:
+        return [
+            LeftOpenView(self.view(o), "09:30", "cashier")
+            for o in self.orders.values()
+            if o.state == "open"
+        ]
+
     def void_order(self, order_id: str, approval: Approval | None) -> OrderView:
         o = self._get(order_id)
         if o.tenders and approval is None:
@@ -235,6 +243,7 @@ class FakePayments:
         self.checkout = checkout
         self.script: list[Outcome] = []
         self.risk_action = "allow"
+        self.step_ups: tuple[str, ...] = ("manager_pin",)  # what a review asks for
         self.cancelled_at_gateway: list[str] = []
         self.requests: list[TenderRequest] = []
         self.wait_for_cancel: Any = None  # a threading.Event the test sets to let pay return
@@ -247,11 +256,19 @@ class FakePayments:
         ]
 
     def risk(self, request: TenderRequest) -> RiskDecision:
-        return RiskDecision(
-            self.risk_action,
-            (Text("金额超过限额", "amount over the limit"),),
-            "manager_pin" if self.risk_action == "review" else "",
+        reasons = (Text("金额超过限额", "amount over the limit"),)
+        if self.risk_action != "review":
+            return RiskDecision(self.risk_action, reasons)
+        missing = tuple(
+            s
+            for s in self.step_ups
+            if not (s == "manager_pin" and request.approval)
+            and not (s == "check_id" and request.id_checked)
+            and not (s == "online_only" and request.mode != "cash")
         )
+        if not missing:
+            return RiskDecision("allow")
+        return RiskDecision("review", reasons, missing[0], missing)
 
     def pay(
         self, request: TenderRequest, events: PaymentEvents, cancel: CancelToken

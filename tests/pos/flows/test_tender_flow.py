@@ -4,10 +4,24 @@ import threading
 
 import pytest
 
-from pos.flows import CheckoutFlow, CheckoutState, FlowError, TenderState, suggest_cash
+from pos.flows import (
+    CheckoutFlow,
+    CheckoutState,
+    FlowError,
+    OnlineOnly,
+    TenderState,
+    suggest_cash,
+)
 from pos.flows.views import Outcome
 from pos.money import Money
-from tests.pos.flows.flow_fakes import MANAGER_OK, Events, FakePayments
+from tests.pos.flows.flow_fakes import (
+    CASHIER,
+    MANAGER_OK,
+    Events,
+    FakeCatalog,
+    FakeCheckout,
+    FakePayments,
+)
 
 COLA, CHIPS = "6901234567892", "6909876543217"
 
@@ -155,3 +169,66 @@ def test_cash_suggestions_round_up_to_the_notes_shoppers_hand_over() -> None:
     ]
     assert suggest_cash(Money(10000))[0] == Money(10000)
     assert suggest_cash(Money(0)) == []
+
+
+def test_id_check_is_its_own_confirmation_not_a_manager_pin(
+    flow: CheckoutFlow, payments: FakePayments, events: Events
+) -> None:
+    payments.risk_action = "review"
+    payments.step_ups = ("check_id",)
+    tender = _tender(flow, CHIPS)
+    assert tender.prepare("cash", "cash", tendered=Money(2000)) is None
+    assert tender.step_up == "check_id"
+    with pytest.raises(FlowError):
+        tender.approve(MANAGER_OK)  # a PIN is not an ID check
+    request = tender.confirm_id()
+    assert request is not None and request.id_checked and request.approval is None
+    tender.run(events)
+    assert tender.paid and payments.requests[-1].id_checked
+
+
+def test_a_manager_pin_and_an_id_check_are_both_met_before_paying(
+    flow: CheckoutFlow, payments: FakePayments
+) -> None:
+    payments.risk_action = "review"
+    payments.step_ups = ("manager_pin", "check_id")
+    tender = _tender(flow, CHIPS)
+    assert tender.prepare("alipay", "qr") is None
+    assert tender.step_up == "manager_pin"
+    assert tender.approve(MANAGER_OK) is None
+    assert tender.state is TenderState.STEP_UP and tender.step_up == "check_id"
+    request = tender.confirm_id()
+    assert request is not None and request.approval == MANAGER_OK and request.id_checked
+    assert tender.state is TenderState.PAYING
+
+
+def test_kiosk_id_check_needs_an_attendant(checkout: FakeCheckout, payments: FakePayments) -> None:
+    kiosk = CheckoutFlow(CASHIER, checkout, FakeCatalog(), payments, mode="kiosk")
+    payments.risk_action = "review"
+    payments.step_ups = ("check_id",)
+    kiosk.scan(CHIPS)
+    tender = kiosk.start_tender()
+    assert tender.prepare("alipay", "qr") is None
+    with pytest.raises(FlowError):
+        tender.confirm_id()
+    assert tender.state is TenderState.STEP_UP
+    assert tender.confirm_id(MANAGER_OK) is not None
+
+
+def test_online_only_refuses_cash_and_offers_the_online_tenders(
+    flow: CheckoutFlow, payments: FakePayments, events: Events
+) -> None:
+    payments.risk_action = "review"
+    payments.step_ups = ("online_only",)
+    tender = _tender(flow, CHIPS)
+    with pytest.raises(OnlineOnly) as exc:
+        tender.prepare("cash", "cash", tendered=Money(2000))
+    assert "amount over the limit" in exc.value.text.en and "online" in exc.value.text.en
+    assert tender.state is TenderState.CHOOSING
+    offered = {ch.channel: ch for ch in tender.channels()}
+    assert not offered["cash"].available and offered["cash"].why_unavailable is not None
+    assert offered["alipay"].available and offered["wechat"].available
+    request = tender.prepare("wechat", "qr")
+    assert request is not None and request.approval is None
+    tender.run(events)
+    assert tender.paid

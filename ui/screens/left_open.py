@@ -1,0 +1,143 @@
+"""Sales the checkout left open (a crash, a closed window), offered at login:
+each with its lines and the money already taken, to resume or void. The
+dialog only chooses; the cashier screen runs the flow calls."""
+
+from __future__ import annotations
+
+from pos.flows.core import channel_label
+from pos.flows.views import LeftOpenView
+from ui.context import UiContext
+from ui.qt import (
+    QDialog,
+    QEvent,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from ui.screens.cart import CartTable
+from ui.widgets import MessageLine, button, label
+
+
+class LeftOpenDialog(QDialog):
+    resume = Signal(str)  # order id
+    void = Signal(str)  # order id
+
+    def __init__(
+        self, ctx: UiContext, left: list[LeftOpenView], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._left = list(left)
+        self.setModal(True)
+        self.title = label("", "title")
+        self.explain = label("", "muted")
+        self.list = QListWidget()
+        self.list.setMinimumWidth(300)
+        self.list.currentRowChanged.connect(self._show)
+        self.lines = CartTable(ctx, row_height=36)
+        self.paid = label("", "info")
+        self.message = MessageLine(ctx)
+        self.void_button = button("", "danger")
+        self.void_button.clicked.connect(lambda: self._chosen("void"))
+        self.later_button = button("")
+        self.later_button.clicked.connect(self.reject)
+        self.resume_button = button("", "primary")
+        self.resume_button.clicked.connect(lambda: self._chosen("resume"))
+        detail = QVBoxLayout()
+        detail.addWidget(self.lines, 1)
+        detail.addWidget(self.paid)
+        body = QHBoxLayout()
+        body.addWidget(self.list, 2)
+        body.addLayout(detail, 3)
+        row = QHBoxLayout()
+        for b in (self.void_button, self.later_button, self.resume_button):
+            row.addWidget(b)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.title)
+        lay.addWidget(self.explain)
+        lay.addLayout(body, 1)
+        lay.addWidget(self.message)
+        lay.addLayout(row)
+        self.resize(960, 560)
+        self.retranslate()
+        self.list.setCurrentRow(0)
+
+    @property
+    def order_ids(self) -> list[str]:
+        return [lo.order.order_id for lo in self._left]
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Unfinished sales"))
+        self.title.setText(self.tr("Sales left unfinished"))
+        self.explain.setText(
+            self.tr(
+                "The till stopped before these sales were finished. Resume one to "
+                "take the rest of the payment, or void it."
+            )
+        )
+        self.void_button.setText(self.tr("Void sale"))
+        self.later_button.setText(self.tr("Later"))
+        self.resume_button.setText(self.tr("Resume"))
+        row = self.list.currentRow()
+        self.list.clear()
+        for lo in self._left:
+            self.list.addItem(self._entry(lo))
+        self.list.setCurrentRow(row)
+        self.message.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _entry(self, lo: LeftOpenView) -> QListWidgetItem:
+        o = lo.order
+        text = self.tr("%1 items, %2").replace("%1", str(o.item_count))
+        text = text.replace("%2", self._ctx.money(o.total))
+        where = self.tr("Kiosk") if lo.mode == "kiosk" else self.tr("Counter")
+        lines = [f"{lo.left_at}  ·  {where}  ·  {text}"]
+        if o.paid.minor:
+            lines.append(
+                self.tr("Paid %1, %2 due")
+                .replace("%1", self._ctx.money(o.paid))
+                .replace("%2", self._ctx.money(o.remaining))
+            )
+        item = QListWidgetItem("\n".join(lines))
+        item.setData(Qt.ItemDataRole.UserRole, o.order_id)
+        return item
+
+    def _show(self, row: int) -> None:
+        lo = self._left[row] if 0 <= row < len(self._left) else None
+        self.lines.show_order(lo.order if lo is not None else None)
+        taken = [
+            f"{self._ctx.say(channel_label(t.channel))} {self._ctx.money(t.amount)}"
+            for t in (lo.order.tenders if lo is not None else ())
+        ]
+        self.paid.setText(
+            self.tr("Already paid: %1").replace("%1", ", ".join(taken))
+            if taken
+            else self.tr("Nothing paid yet.")
+        )
+        self.paid.setVisible(lo is not None)
+        for b in (self.void_button, self.resume_button):
+            b.setEnabled(lo is not None)
+
+    def _chosen(self, action: str) -> None:
+        row = self.list.currentRow()
+        if 0 <= row < len(self._left):
+            self.message.show_text(None)
+            order_id = self._left[row].order.order_id
+            (self.void if action == "void" else self.resume).emit(order_id)
+
+    def drop(self, order_id: str) -> None:
+        """A sale that was voided leaves the list; the dialog closes when none is left."""
+        self._left = [lo for lo in self._left if lo.order.order_id != order_id]
+        if not self._left:
+            self.accept()
+            return
+        self.retranslate()
+        self.list.setCurrentRow(0)
