@@ -1,7 +1,11 @@
-"""The card tender for the demo and tests: the card channel on the vpcd
-virtual reader inside pcscd, the sandbox acquirer on loopback, and a "shopper"
-who inserts the emulated card when the reader asks for it. When pcscd or the
-virtual reader is not there, the card tender says why instead."""
+"""The card tender in the app: the card channel that the `card` section of
+payments.json sets up (drivers.card_channel, the same channel `pos` registers
+in `pos.payment_channels`), speaking to the app's own reader handler so its
+prompts reach the payment dialog. For the demo and tests, the same channel
+on the vpcd virtual reader inside pcscd, with the sandbox acquirer service
+on loopback (which writes the card section) and a "shopper" who inserts the
+emulated card when the reader asks for it. When pcscd or the virtual reader
+is not there, the card tender says why instead."""
 
 from __future__ import annotations
 
@@ -11,14 +15,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pos.clock import Clock, SystemClock
+from pos.clock import SystemClock
+from pos.errors import PosError
 from pos.flows.core import CardPromptRelay
 from pos.flows.text import Text
+from pos.payments.channel import ChannelEnv, PaymentChannel, SecretSource
+from pos.payments.settings import load_payments_config
 from pos.store.terminal import Terminal
 
 if TYPE_CHECKING:
+    from drivers.handler import CardHandler
     from drivers.virtualcard.profiles import CardProfile
     from drivers.virtualcard.vpcd import VirtualCardSlot
 
@@ -57,11 +65,34 @@ class DemoShopper:
         return self.relay.cancelled()
 
 
+def configured_card(
+    terminal: Terminal, handler: CardHandler, secrets: SecretSource | None = None
+) -> tuple[PaymentChannel | None, str | None]:
+    """The card channel the `card` section of payments.json sets up, with the
+    reader's prompts going to `handler`; (None, None) when there is no card
+    section, (None, why) when it cannot start."""
+    section = load_payments_config(terminal.data_dir).get("card")
+    if section is None:
+        return None, None
+    try:
+        from drivers.card_channel import build_card_channel
+        from pos.payments.card.settings import card_settings
+
+        env = ChannelEnv("card", section, terminal.data_dir, terminal.clock, secrets)
+        return build_card_channel(terminal, card_settings(env), handler), None
+    except (PosError, ImportError, OSError, ValueError) as exc:
+        log.warning("card channel unavailable: %s", exc)
+        return None, str(exc).splitlines()[0]
+
+
 @dataclass
 class CardSetup:
+    """The demo's card: the shopper at the reader and the sandbox acquirer.
+    `channel` is the configured card channel once the router has it."""
+
     channel: object | None
     why_not: Text | None = None
-    acquirer: object | None = None
+    acquirer: Any = None  # the SandboxAcquirer: accounts and balances for a scenario
     shopper: DemoShopper | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -81,17 +112,21 @@ def _virtual_reader_up(wait_s: float) -> bool:
         time.sleep(0.1)
 
 
-def demo_card(terminal: Terminal, relay: CardPromptRelay, clock: Clock | None = None) -> CardSetup:
-    """The card channel on the virtual reader, or why there is none."""
+def demo_card(terminal: Terminal, relay: CardPromptRelay) -> CardSetup:
+    """The virtual reader with the demo shopper at it, and the sandbox acquirer
+    service, which points the card section of payments.json at itself and at
+    this reader; or why there is none. The channel itself is the configured
+    one (`configured_card` with the shopper as its handler)."""
     try:
-        from drivers.pcsc.terminal import PcscCardTerminal
         from drivers.virtualcard.profiles import UNIONPAY
         from drivers.virtualcard.vpcd import VirtualCardSlot
-        from pos.payments import rsa
-        from pos.payments.card.acquirer import AcquirerClient, AcquirerConfig
-        from pos.payments.card.channel import CardChannel, CardChannelParts
-        from pos.payments.card.ledger import CardLedger
-        from pos.payments.card.sandbox_acquirer import SandboxAcquirer
+        from pos.payments.card.sandbox_service import (
+            PUBLIC_KEY_FILE,
+            SANDBOX_DIR,
+            SandboxAcquirerService,
+        )
+        from pos.payments.card.settings import card_section
+        from pos.payments.sandbox.keys import write_terminal_config
     except ImportError as exc:
         return CardSetup(
             None, Text(f"读卡组件未安装：{exc}", f"Card support is not installed: {exc}")
@@ -109,22 +144,11 @@ def demo_card(terminal: Terminal, relay: CardPromptRelay, clock: Clock | None = 
                     "(scripts/pcscd-vpcd.sh start).",
                 ),
             )
-    clock = clock or terminal.clock
-    acquirer = SandboxAcquirer(SystemClock()).start()
+    service = SandboxAcquirerService(terminal.data_dir, SystemClock()).start(configure=False)
+    host, port = service.acquirer.address
+    section = card_section(host, port, f"{SANDBOX_DIR}/{PUBLIC_KEY_FILE}")
+    section["reader"] = READER
+    write_terminal_config(terminal.data_dir, {"card": section})
     slot = VirtualCardSlot()
     shopper = DemoShopper(relay, slot, UNIONPAY)
-    host, port = acquirer.address
-    reader = PcscCardTerminal(shopper, SystemClock(), reader=READER)
-    channel = CardChannel(
-        CardChannelParts(
-            terminal=reader,
-            ledger=CardLedger(terminal.db, terminal.journal, clock),
-            acquirer=AcquirerClient(
-                AcquirerConfig(host, port, connect_timeout=1.0, response_timeout=5.0)
-            ),
-            card_key=terminal.card_token_key,
-            clock=clock,
-            acquirer_key=rsa.load_public_key(acquirer.public_key_pem),
-        )
-    )
-    return CardSetup(channel, None, acquirer, shopper, [acquirer.stop, slot.remove, reader.close])
+    return CardSetup(None, None, service.acquirer, shopper, [service.stop, slot.remove])

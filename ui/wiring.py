@@ -44,7 +44,8 @@ class Runtime:
 
 
 def card_unavailable() -> Text | None:
-    """Why the card tender cannot run here, or None when a reader service is up."""
+    """Why there is no card tender: no reader service, no reader, or no card
+    section in payments.json."""
     if shutil.which("pcscd") is None:
         return Text(
             "没有读卡服务（pcscd 未安装）。", "No card reader service (pcscd is not installed)."
@@ -56,7 +57,10 @@ def card_unavailable() -> Text | None:
             return Text("没有连接读卡器。", "No card reader is connected.")
     except Exception as exc:  # pcscd not running, or pyscard missing
         return Text(f"读卡器不可用：{exc}", f"The card reader is unavailable: {exc}")
-    return Text("银行卡通道未配置。", "The card channel is not set up (payments.json).")
+    return Text(
+        "银行卡通道未配置（payments.json 的 card 部分，见 docs/card.md）。",
+        "The card channel is not set up (the card section of payments.json; docs/card.md).",
+    )
 
 
 def open_runtime(
@@ -84,16 +88,16 @@ def open_runtime(
             config = sandbox.keys.terminal_config(sandbox.base_url, **(sandbox_options or {}))
             write_terminal_config(data_dir, config)
         relay = CardPromptRelay()
-        extra: dict[str, Any] = {}
+        card_handler: Any = relay  # the reader's prompts go to the payment dialog
         card = None
         card_why: Text | None = None
         if with_card_demo:
             from ui.card import demo_card
 
-            card = demo_card(terminal.terminal, relay, clock)
+            card = demo_card(terminal.terminal, relay)
             closers.extend(card.closers)
-            if card.channel is not None:
-                extra["card"] = card.channel
+            if card.shopper is not None:
+                card_handler = card.shopper
             card_why = card.why_not
         sync = None
         if with_sync_demo:
@@ -105,7 +109,9 @@ def open_runtime(
 
         printing = open_printing(terminal, demo=with_sandbox)
         closers.extend(printing.closers)
-        router, problems = _router(terminal, extra)
+        router, problems = _router(terminal, card_handler)
+        if card is not None and "card" in router.channel_names:
+            card.channel = router.channel("card")
         unavailable = {
             name: Text(f"未配置：{why}", f"Not set up: {why}") for name, why in problems.items()
         }
@@ -132,17 +138,25 @@ def open_runtime(
     return Runtime(terminal, core, services, sandbox_url, sandbox, card, sync, printing, closers)
 
 
-def _router(terminal: TerminalServices, extra: Mapping[str, Any]):  # type: ignore[no-untyped-def]
-    """The router over every channel the terminal has configured (the
-    `pos.payment_channels` entry points) and the ones wired here (the demo card)."""
+def _router(terminal: TerminalServices, card_handler: Any):  # type: ignore[no-untyped-def]
+    """The router over every channel the terminal has configured: the
+    `pos.payment_channels` entry points, except that the card channel is built
+    here with the app's reader handler (the entry point's speaks to a console)."""
+    from importlib.metadata import entry_points
+
     from pos.payments.intents import IntentStore
-    from pos.payments.registry import KeystoreSecrets, load_channels
+    from pos.payments.registry import GROUP, KeystoreSecrets, load_channels
     from pos.payments.router import PaymentRouter
+    from ui.card import configured_card
 
     t = terminal.terminal
     secrets = KeystoreSecrets(t.keystore)
-    channels, problems = load_channels(t.data_dir, t.clock, secrets)
-    channels.update(extra)
-    problems = {k: v for k, v in problems.items() if k not in channels}
+    others = {ep.name for ep in entry_points(group=GROUP)} - {"card"}
+    channels, problems = load_channels(t.data_dir, t.clock, secrets, only=others)
+    card, why = configured_card(t, card_handler, secrets)
+    if card is not None:
+        channels["card"] = card
+    elif why is not None:
+        problems["card"] = why
     intents = IntentStore(t.db, t.clock, t.journal)
     return PaymentRouter(intents, channels, t.clock), problems
