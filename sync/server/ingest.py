@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from pos.clock import Clock, iso
 from sync.schemas import Ack, WireEntry
 from sync.server import models as m
-from sync.server.db import is_postgres
+from sync.server.db import bulk_insert, is_postgres
 from sync.server.settlement import lines_for_entry
 
 
@@ -131,8 +131,9 @@ def store_batch(
             _check_stored(conn, terminal_id, dups, hwm)
         if fresh:
             _check_chain(fresh, hwm, last_hash)
-            conn.execute(
-                insert(m.entries),
+            bulk_insert(
+                conn,
+                m.entries,
                 [
                     {
                         "terminal_id": terminal_id,
@@ -153,8 +154,7 @@ def store_batch(
                 for e in fresh
                 for line in lines_for_entry(e.seq, e.type, e.payload, e.time)
             ]
-            if lines:
-                conn.execute(insert(m.settlement_lines), lines)
+            bulk_insert(conn, m.settlement_lines, lines)
             hwm, last_hash = fresh[-1].seq, fresh[-1].hash
         conn.execute(
             update(m.terminals)

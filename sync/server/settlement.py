@@ -14,7 +14,9 @@ date (Asia/Shanghai by default) of a day that starts at 04:00.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,10 +25,23 @@ from pos.clock import parse_iso
 STORE_TZ = ZoneInfo("Asia/Shanghai")
 DAY_STARTS_AT_HOUR = 4
 DEFAULT_CURRENCY = "CNY"
+_JOURNAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 
 def business_date(time_text: str) -> str:
-    local = parse_iso(time_text).astimezone(STORE_TZ)
+    if _JOURNAL_TIME.fullmatch(time_text):
+        # Every zone's offset is whole minutes, so the minute decides the date.
+        return _minute_date(time_text[:16])
+    return _date_of(parse_iso(time_text))
+
+
+@lru_cache(maxsize=4096)
+def _minute_date(minute: str) -> str:
+    return _date_of(datetime.fromisoformat(minute).replace(tzinfo=UTC))
+
+
+def _date_of(moment: datetime) -> str:
+    local = moment.astimezone(STORE_TZ)
     return (local - timedelta(hours=DAY_STARTS_AT_HOUR)).date().isoformat()
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pos.clock import iso
 from pos.money import Money
 from pos.services.terminal_services import TerminalServices
 from sync.client import SyncClient, enroll
-from sync.server import reports
+from sync.server import reports, settlement
 
 
 def _sync(shop: TerminalServices, server: Any) -> None:
@@ -81,3 +85,11 @@ def test_refunds_and_voids_count_negative_and_unreadable_payloads_add_nothing() 
         lines_for_entry(6, "tender.taken", '{"tender":{"amount_minor":"5","channel":"cash"}}', t)
         == []
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)))
+def test_the_business_date_is_the_store_date_of_a_day_starting_at_four(moment: datetime) -> None:
+    text = iso(moment.replace(tzinfo=UTC))
+    local = moment.replace(tzinfo=UTC).astimezone(settlement.STORE_TZ)
+    assert settlement.business_date(text) == (local - timedelta(hours=4)).date().isoformat()

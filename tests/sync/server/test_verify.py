@@ -1,0 +1,150 @@
+"""The upload's batch check says what the terminal's own ChainChecker says,
+for every kind of damage, except that only the batch head's signature is
+checked (the rest go to the audit)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pos import canonical
+from pos.store import journal_format as jf
+from sync.server.verify import BatchVerifier, Row, canonical_payload, check_rows
+
+KEY = Ed25519PrivateKey.generate()
+TID = "T-1"
+
+
+def _chain(n: int) -> list[jf.JournalRecord]:
+    out, prev = [], jf.GENESIS_HASH
+    for seq in range(1, n + 1):
+        payload = {"order_id": f"O{seq}", "name": "矿泉水", "tender": {"amount_minor": seq}}
+        rec = jf.make_record(
+            KEY, TID, seq, "2026-01-05T09:00:00.000000Z", "tender.taken", payload, prev
+        )
+        out.append(rec)
+        prev = rec.hash
+    return out
+
+
+def _rows(records: list[jf.JournalRecord]) -> list[Row]:
+    return [(r.seq, r.time, r.type, r.payload, r.prev_hash, r.hash, r.signature) for r in records]
+
+
+def _terminal_says(records: list[jf.JournalRecord]) -> tuple[int, str] | None:
+    checker = jf.ChainChecker(KEY.public_key(), TID, records[0].seq, records[0].prev_hash)
+    for r in records:
+        problem = checker.check(r)
+        if problem is not None:
+            return problem.seq, problem.reason
+    return None
+
+
+def _rehashed(r: jf.JournalRecord, **change: Any) -> jf.JournalRecord:
+    """An entry changed and given a correct hash and signature for its new content."""
+    r = replace(r, **change)
+    h = jf.record_hash(r)
+    return replace(r, hash=h, signature=jf.sign_hash(KEY, h))
+
+
+DAMAGE: dict[str, Callable[[jf.JournalRecord], jf.JournalRecord]] = {
+    "edited payload": lambda r: replace(r, payload=r.payload.replace("O", "Q")),
+    "edited time": lambda r: replace(r, time="2026-01-05T09:00:01.000000Z"),
+    "bad type": lambda r: _rehashed(r, type="Tender Taken"),
+    "bad time": lambda r: _rehashed(r, time="2026-01-05 09:00:00"),
+    "upper-case hash": lambda r: replace(r, hash=r.hash.upper()),
+    "spaces in payload": lambda r: _rehashed(r, payload=r.payload.replace(":", ": ")),
+    "unsorted payload": lambda r: _rehashed(
+        r, payload='{"tender":{"amount_minor":1},"order_id":"O"}'
+    ),
+    "escaped non-ASCII": lambda r: _rehashed(r, payload=json.dumps(json.loads(r.payload))),
+    "float in payload": lambda r: _rehashed(r, payload='{"amount":1.5}'),
+    "NaN in payload": lambda r: _rehashed(r, payload='{"amount":NaN}'),
+    "payload not an object": lambda r: _rehashed(r, payload="[1,2]"),
+    "duplicate key": lambda r: _rehashed(r, payload='{"a":1,"a":2}'),
+    "not linked": lambda r: _rehashed(r, prev_hash="ab" * 32),
+    "signature not hex": lambda r: replace(r, signature="zz" * 64),
+    "signature short": lambda r: replace(r, signature=r.signature[:-2]),
+}
+
+
+@pytest.mark.parametrize("where", [0, 3, 7])
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damage_is_reported_as_the_terminal_reports_it(damage: str, where: int) -> None:
+    records = _chain(8)
+    records[where] = DAMAGE[damage](records[where])
+    expected = _terminal_says(records)
+    assert expected is not None
+    assert check_rows(TID, jf.public_key_hex(KEY), _rows(records), records[-1].hash) == expected
+
+
+def test_only_the_heads_signature_is_checked() -> None:
+    records = _chain(8)
+    other = Ed25519PrivateKey.generate()
+    forged = [replace(r, signature=jf.sign_hash(other, r.hash)) for r in records]
+    key = jf.public_key_hex(KEY)
+    middle = [*records[:4], forged[4], *records[5:]]
+    assert check_rows(TID, key, _rows(middle), records[-1].hash) is None
+    head = [*records[:7], forged[7]]
+    assert check_rows(TID, key, _rows(head), records[-1].hash) == _terminal_says(head)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_pool_finds_the_first_bad_entry_of_any_chunk(workers: int) -> None:
+    from sync.schemas import WireEntry
+
+    records = _chain(1200)
+    records[900] = DAMAGE["edited payload"](records[900])
+    verifier = BatchVerifier(workers)
+    try:
+        bad = verifier.first_bad(TID, jf.public_key_hex(KEY), [WireEntry.of(r) for r in records])
+    finally:
+        verifier.close()
+    assert bad == _terminal_says(records)
+
+
+def _canonical_by_the_terminal(text: str) -> bool:
+    try:
+        data = canonical.loads(text)
+        return isinstance(data, dict) and canonical.dumps(data).decode("utf-8") == text
+    except (ValueError, canonical.CanonicalError):
+        return False
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=JSON, sort=st.booleans(), ascii_only=st.booleans(), spaced=st.booleans())
+def test_the_fast_canonical_check_agrees_with_canonical_dumps(
+    value: Any, sort: bool, ascii_only: bool, spaced: bool
+) -> None:
+    text = json.dumps(
+        value,
+        sort_keys=sort,
+        ensure_ascii=ascii_only,
+        separators=(", ", ": ") if spaced else (",", ":"),
+    )
+    assert canonical_payload(text) == _canonical_by_the_terminal(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "{", "{}", "null", '{"a":Infinity}', '{"a":-Infinity}', "[" * 5000, '{"a":1e3}']
+)
+def test_the_fast_canonical_check_agrees_on_odd_documents(text: str) -> None:
+    try:
+        expected = _canonical_by_the_terminal(text)
+    except RecursionError:
+        expected = False
+    assert canonical_payload(text) == expected
