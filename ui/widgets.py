@@ -189,6 +189,7 @@ class ApprovalDialog(QDialog):
         lay = QVBoxLayout(self)
         for w in (self.title, self.reasons, self.prompt, self.pad, self.message):
             lay.addWidget(w)
+        self.setMinimumWidth(400)  # the reasons wrap readably, the pad stays square
         row = QHBoxLayout()
         row.addWidget(self.cancel_button)
         lay.addLayout(row)

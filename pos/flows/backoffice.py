@@ -12,8 +12,10 @@ from typing import Any
 
 from pos.auth import Approval
 from pos.canonical import loads
+from pos.clock import parse_iso
 from pos.errors import NotAllowed
 from pos.flows.cancel import Cancelled, CancelToken
+from pos.flows.core import channel_label
 from pos.flows.ports import Progress
 from pos.flows.text import Text
 from pos.flows.views import CashCount, Table, ZView
@@ -31,6 +33,13 @@ from pos.store import outbox
 DENOMINATIONS: dict[str, list[int]] = {
     "CNY": [10000, 5000, 2000, 1000, 500, 100, 50, 10],
     "HKD": [100000, 50000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10],
+}
+
+
+_ACTIONS = {
+    "allow": Text("放行", "allow"),
+    "review": Text("复核", "review"),
+    "block": Text("拒绝", "block"),
 }
 
 
@@ -127,6 +136,14 @@ class Backoffice:
             z_number=r.z_no,
         )
 
+    def _local(self, stamp: str, fmt: str = "%H:%M:%S") -> str:
+        """A stored time (UTC) as the store's wall clock reads it."""
+        try:
+            at = parse_iso(stamp)
+        except (TypeError, ValueError):
+            return str(stamp)[:19]
+        return at.astimezone(self.services.checkout.timezone).strftime(fmt)
+
     def _journal(self, types: Sequence[str], business_date: str | None) -> list[sqlite3.Row]:
         marks = ",".join("?" * len(types))
         with self._db.read() as conn:
@@ -155,17 +172,17 @@ class Backoffice:
                 refund = p.get("refund", {})
                 amount = Money(int(refund.get("amount_minor", 0)), currency)
                 who = refund.get("approval", {}).get("user_id", "")
-                what, reason = "退款 refund", refund.get("reason", "")
+                what, reason = _t("退款", "Refund"), refund.get("reason", "")
             else:
                 amount = Money(
                     sum(int(t.get("amount_minor", 0)) for t in p.get("tenders", [])), currency
                 )
                 who = p.get("approver_id") or ""
-                what, reason = "作废 void", p.get("reason", "")
+                what, reason = _t("作废", "Void"), p.get("reason", "")
             rows.append(
                 (
                     str(seq),
-                    time[11:19],
+                    self._local(time),
                     what,
                     p.get("order_id", ""),
                     amount.amount_text(),
@@ -207,7 +224,15 @@ class Backoffice:
                 _t("应答码", "Response"),
             ),
             tuple(
-                (r[0][:19], r[1], r[2], Money(int(r[3]), r[4]).amount_text(), r[5], str(r[6]), r[7])
+                (
+                    self._local(r[0], "%Y-%m-%d %H:%M"),
+                    r[1],
+                    r[2],
+                    Money(int(r[3]), r[4]).amount_text(),
+                    r[5],
+                    str(r[6]),
+                    r[7] or "",
+                )
                 for r in rows
             ),
         )
@@ -215,15 +240,21 @@ class Backoffice:
     def risk_decisions(self, business_date: str) -> Table:
         rows = []
         for seq, time, _kind, p in self._journal(("risk.decision",), None):
-            reasons = "; ".join(
-                str(x.get("en", x)) if isinstance(x, dict) else str(x) for x in p.get("reasons", [])
+            said = [
+                x if isinstance(x, dict) else {"zh": str(x), "en": str(x)}
+                for x in p.get("reasons", [])
+            ]
+            reasons = _t(
+                "；".join(str(x.get("zh", "")) for x in said),
+                "; ".join(str(x.get("en", "")) for x in said),
             )
+            action = str(p.get("action", ""))
             rows.append(
                 (
                     str(seq),
-                    time[11:19],
-                    str(p.get("action", "")),
-                    str(p.get("channel", "")),
+                    self._local(time),
+                    _ACTIONS.get(action, _t(action, action)),
+                    channel_label(str(p.get("channel", ""))),
                     reasons,
                     ", ".join(p.get("rule_ids", [])),
                 )
@@ -246,23 +277,39 @@ class Backoffice:
             backlog = outbox.backlog(conn)
             age = outbox.oldest_age(conn, clock.now())
             acked = outbox.acked_seq(conn)
-        rows = (
-            ("待上传条目 entries to push", str(backlog)),
-            ("最早未传 oldest waiting", "" if age is None else f"{int(age.total_seconds())} s"),
-            ("服务器已确认 acknowledged up to", str(acked)),
+        waiting = (
+            _t("无", "none")
+            if age is None
+            else _t(f"{int(age.total_seconds())} 秒", f"{int(age.total_seconds())} s")
+        )
+        rows: tuple[tuple[str | Text, ...], ...] = (
+            (_t("待上传条目", "Entries to push"), str(backlog)),
+            (_t("最早未传", "Oldest waiting"), waiting),
+            (_t("服务器已确认至", "Acknowledged up to"), str(acked)),
         )
         return Table((_t("项目", "Item"), _t("值", "Value")), rows)
 
     def settings(self) -> Table:
         t = self.services.terminal
-        rows = [
-            ("终端 terminal", t.terminal_id),
-            ("门店 store", t.store_id),
-            ("数据目录 data dir", str(t.data_dir)),
-            ("密钥库 keystore", "demo" if t.demo_keystore else "OS keyring"),
+        rows: list[tuple[str | Text, ...]] = [
+            (_t("终端", "Terminal"), t.terminal_id),
+            (_t("门店", "Store"), t.store_id),
+            (_t("数据目录", "Data directory"), str(t.data_dir)),
+            (
+                _t("密钥库", "Keystore"),
+                _t("演示（文件）", "demo (file)")
+                if t.demo_keystore
+                else _t("系统密钥环", "OS keyring"),
+            ),
         ]
         if self.router is not None:
+            up = self.router.available()
             for name in self.router.channel_names:
-                up = name in self.router.available()
-                rows.append((f"支付通道 channel {name}", "up" if up else "down"))
+                label = channel_label(name)
+                rows.append(
+                    (
+                        _t(f"支付通道：{label.zh}", f"Payment channel: {label.en}"),
+                        _t("可用", "up") if name in up else _t("不可用", "down"),
+                    )
+                )
         return Table((_t("设置", "Setting"), _t("值", "Value")), tuple(rows))

@@ -38,6 +38,7 @@ class RefundFlow:
         self.reason = ""
         self.cancel_token = CancelToken()
         self.result: TenderResult | None = None
+        self.refunded: Money | None = None  # what the last refund gave back
 
     def lookup(self, receipt_no: str) -> OrderView:
         receipt_no = receipt_no.strip()
@@ -116,9 +117,12 @@ class RefundFlow:
             raise
         self.result = result
         self.order = result.order
-        self.state = (
-            RefundState.DONE if result.status is Outcome.SUCCEEDED else RefundState.SELECTING
-        )
+        if result.status is Outcome.SUCCEEDED:
+            self.refunded = self.preview()
+            self.refundable = self._refunds.refundable(result.order.order_id)
+            self.state = RefundState.DONE
+        else:
+            self.state = RefundState.SELECTING
         return result
 
     def back(self) -> None:

@@ -167,10 +167,11 @@ class CashCount:
 @dataclass(frozen=True, slots=True)
 class Table:
     """Rows for a review screen (refunds and voids, offline card queue, risk
-    decisions): headers in both languages, cells already as text."""
+    decisions): headers in both languages; cells are text (numbers, ids) or
+    words in both languages."""
 
     headers: tuple[Text, ...]
-    rows: tuple[tuple[str, ...], ...] = ()
+    rows: tuple[tuple[str | Text, ...], ...] = ()  # words as Text, the rest as text
 
 
 @dataclass(frozen=True, slots=True)

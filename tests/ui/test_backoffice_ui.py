@@ -48,6 +48,8 @@ def test_refund_of_one_line_from_the_receipt_with_the_manager_pin(
     screen.refund_button.click()
     enter_pin(approval(app, screen), MANAGER_PIN)
     settle(app, lambda: screen.flow.state.value == "done")
+    assert screen.preview.text() == "Refunded: ¥7.50"
+    assert "refundable ¥3.50" in screen.sale.text()
     order = app.runtime.core.find_receipt(receipt)
     assert order.state == "partly_refunded" and order.refunded == Money(750)
     assert app.runtime.terminal.verify().ok
@@ -64,7 +66,19 @@ def test_day_close_counts_the_drawer_closes_with_a_reason_and_exports(
     settle(app, lambda: tab.flow is not None and tab.spins)
     assert tab.flow.expected == Money(550)
     tab.spins[500].setValue(1)
-    assert "Short" in tab.over_short.text()
+    assert tab.over_short.text() == "Short by ¥0.50"
+    tables = counter.manager.tables
+    settle(app, lambda: tables["risk"].rowCount() > 0 and tables["settings"].rowCount() > 0)
+    # Review tables speak the screen's language; an empty one says so.
+    assert (
+        tables["risk"].item(0, 2).text() == "allow" and tables["risk"].item(0, 3).text() == "Cash"
+    )
+    assert tables["offline"].item(0, 0).text() == "Nothing here yet."
+    app.language.set("zh_CN")
+    settle(app)
+    assert tables["risk"].item(0, 3).text() == "现金"
+    assert tables["settings"].item(0, 0).text() == "终端"
+    app.language.set("en")
     tab.close_button.click()
     assert "reason" in tab.message.text()  # refused before any PIN is asked
     tab.reason.setText("coin under the drawer")

@@ -3,17 +3,17 @@
 <context>
     <name>ApprovalDialog</name>
     <message>
-        <location filename="../widgets.py" line="198" />
+        <location filename="../widgets.py" line="199" />
         <source>Manager approval</source>
         <translation>店长批准</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="202" />
+        <location filename="../widgets.py" line="203" />
         <source>A manager enters their PIN to approve.</source>
         <translation>请店长输入密码批准。</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="203" />
+        <location filename="../widgets.py" line="204" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -49,68 +49,68 @@
 <context>
     <name>CashierScreen</name>
     <message>
-        <location filename="../screens/cashier.py" line="170" />
+        <location filename="../screens/cashier.py" line="171" />
         <source>Cashier: %1</source>
         <translation>收银员：%1</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="171" />
-        <location filename="../screens/cashier.py" line="175" />
+        <location filename="../screens/cashier.py" line="172" />
+        <location filename="../screens/cashier.py" line="176" />
         <source>Manager</source>
         <translation>店长</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="174" />
+        <location filename="../screens/cashier.py" line="175" />
         <source>Refund</source>
         <translation>退款</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="176" />
+        <location filename="../screens/cashier.py" line="177" />
         <source>Log out</source>
         <translation>退出登录</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="177" />
+        <location filename="../screens/cashier.py" line="178" />
         <source>Scan, or type a name or code to search</source>
         <translation>扫码，或输入名称、编码搜索</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="178" />
+        <location filename="../screens/cashier.py" line="179" />
         <source>Qty…</source>
         <translation>数量…</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="179" />
+        <location filename="../screens/cashier.py" line="180" />
         <source>Discount…</source>
         <translation>优惠…</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="180" />
+        <location filename="../screens/cashier.py" line="181" />
         <source>Void line</source>
         <translation>删除该行</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="181" />
+        <location filename="../screens/cashier.py" line="182" />
         <source>Pay</source>
         <translation>收款</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="182" />
+        <location filename="../screens/cashier.py" line="183" />
         <source>Park</source>
         <translation>挂单</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="183" />
+        <location filename="../screens/cashier.py" line="184" />
         <source>Resume…</source>
         <translation>取单…</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="184" />
+        <location filename="../screens/cashier.py" line="185" />
         <source>Void sale</source>
         <translation>作废订单</translation>
     </message>
     <message>
-        <location filename="../screens/cashier.py" line="185" />
+        <location filename="../screens/cashier.py" line="186" />
         <source>Check the payment again</source>
         <translation>重新查询付款结果</translation>
     </message>
@@ -141,54 +141,54 @@
 <context>
     <name>DayCloseTab</name>
     <message>
-        <location filename="../screens/manager.py" line="115" />
+        <location filename="../screens/manager.py" line="128" />
         <source>Close the day %1</source>
         <translation>日结 %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="116" />
+        <location filename="../screens/manager.py" line="129" />
         <source>Reason for over/short (needed when not zero):</source>
         <translation>长短款原因（有差额时必填）：</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="117" />
+        <location filename="../screens/manager.py" line="130" />
         <source>Close the day (manager PIN)</source>
         <translation>日结（店长密码）</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="118" />
+        <location filename="../screens/manager.py" line="131" />
         <source>Cancel export</source>
         <translation>取消导出</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="120" />
+        <location filename="../screens/manager.py" line="133" />
         <source>Export %1</source>
         <translation>导出 %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="161" />
+        <location filename="../screens/manager.py" line="174" />
         <source>Expected in drawer: %1</source>
         <translation>钱箱应有：%1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="163" />
+        <location filename="../screens/manager.py" line="176" />
         <source>Counted: %1</source>
         <translation>清点：%1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="166" />
-        <source>Over</source>
-        <translation>长款</translation>
+        <location filename="../screens/manager.py" line="181" />
+        <source>Over by %1</source>
+        <translation>长款 %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="168" />
-        <source>Short</source>
-        <translation>短款</translation>
+        <location filename="../screens/manager.py" line="183" />
+        <source>Short by %1</source>
+        <translation>短款 %1</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="170" />
-        <source>Exact</source>
-        <translation>无长短款</translation>
+        <location filename="../screens/manager.py" line="185" />
+        <source>The drawer matches the count</source>
+        <translation>钱箱金额相符</translation>
     </message>
 </context>
 <context>
@@ -227,27 +227,27 @@
 <context>
     <name>IdCheckDialog</name>
     <message>
-        <location filename="../widgets.py" line="255" />
+        <location filename="../widgets.py" line="256" />
         <source>ID check</source>
         <translation>核对证件</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="256" />
+        <location filename="../widgets.py" line="257" />
         <source>Check the shopper's ID</source>
         <translation>核对顾客身份证件</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="260" />
+        <location filename="../widgets.py" line="261" />
         <source>Look at the shopper's ID card and make sure it is theirs, then confirm.</source>
-        <translation>查看顾客的身份证件，确认是本人的，然后确认。</translation>
+        <translation>请查看顾客的身份证件，核实是本人后点击下方按钮。</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="262" />
+        <location filename="../widgets.py" line="263" />
         <source>I have checked the shopper's ID</source>
         <translation>我已核对顾客身份证件</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="263" />
+        <location filename="../widgets.py" line="264" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -340,62 +340,67 @@
 <context>
     <name>LeftOpenDialog</name>
     <message>
-        <location filename="../screens/left_open.py" line="74" />
+        <location filename="../screens/left_open.py" line="77" />
         <source>Unfinished sales</source>
         <translation>未完成的订单</translation>
     </message>
     <message>
-        <location filename="../screens/left_open.py" line="75" />
+        <location filename="../screens/left_open.py" line="78" />
         <source>Sales left unfinished</source>
         <translation>有未完成的订单</translation>
     </message>
     <message>
-        <location filename="../screens/left_open.py" line="78" />
+        <location filename="../screens/left_open.py" line="81" />
         <source>The till stopped before these sales were finished. Resume one to take the rest of the payment, or void it.</source>
         <translation>收银机在这些订单完成前停止了。继续订单以收取剩余款项，或将其作废。</translation>
     </message>
     <message>
-        <location filename="../screens/left_open.py" line="82" />
+        <location filename="../screens/left_open.py" line="85" />
         <source>Void sale</source>
         <translation>作废订单</translation>
     </message>
     <message>
-        <location filename="../screens/left_open.py" line="83" />
+        <location filename="../screens/left_open.py" line="86" />
         <source>Later</source>
         <translation>稍后</translation>
     </message>
     <message>
-        <location filename="../screens/left_open.py" line="84" />
+        <location filename="../screens/left_open.py" line="87" />
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../screens/left_open.py" line="99" />
+        <location filename="../screens/left_open.py" line="103" />
+        <source>1 item, %2</source>
+        <translation>1 件，%2</translation>
+    </message>
+    <message>
+        <location filename="../screens/left_open.py" line="105" />
         <source>%1 items, %2</source>
         <translation>%1 件，%2</translation>
     </message>
     <message>
-        <location filename="../screens/left_open.py" line="101" />
+        <location filename="../screens/left_open.py" line="108" />
         <source>Kiosk</source>
         <translation>自助机</translation>
     </message>
     <message>
-        <location filename="../screens/left_open.py" line="101" />
+        <location filename="../screens/left_open.py" line="108" />
         <source>Counter</source>
         <translation>收银台</translation>
     </message>
     <message>
-        <location filename="../screens/left_open.py" line="105" />
+        <location filename="../screens/left_open.py" line="112" />
         <source>Paid %1, %2 due</source>
         <translation>已付 %1，待付 %2</translation>
     </message>
     <message>
-        <location filename="../screens/left_open.py" line="121" />
+        <location filename="../screens/left_open.py" line="128" />
         <source>Already paid: %1</source>
         <translation>已付：%1</translation>
     </message>
     <message>
-        <location filename="../screens/left_open.py" line="123" />
+        <location filename="../screens/left_open.py" line="130" />
         <source>Nothing paid yet.</source>
         <translation>尚未付款。</translation>
     </message>
@@ -416,47 +421,47 @@
 <context>
     <name>ManagerScreen</name>
     <message>
-        <location filename="../screens/manager.py" line="344" />
+        <location filename="../screens/manager.py" line="359" />
         <source>Day close</source>
         <translation>日结</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="345" />
+        <location filename="../screens/manager.py" line="360" />
         <source>Z report</source>
         <translation>Z 报表</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="346" />
+        <location filename="../screens/manager.py" line="361" />
         <source>Refunds and voids</source>
         <translation>退款与作废</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="347" />
+        <location filename="../screens/manager.py" line="362" />
         <source>Offline card queue</source>
         <translation>离线银行卡队列</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="348" />
+        <location filename="../screens/manager.py" line="363" />
         <source>Risk decisions</source>
         <translation>风控决策</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="349" />
+        <location filename="../screens/manager.py" line="364" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="350" />
+        <location filename="../screens/manager.py" line="365" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="354" />
+        <location filename="../screens/manager.py" line="369" />
         <source>Back to the till</source>
         <translation>返回收银台</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="355" />
+        <location filename="../screens/manager.py" line="370" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -469,22 +474,27 @@
         <translation>挂起的订单</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="108" />
+        <location filename="../screens/dialogs.py" line="109" />
+        <source>1 item, %2</source>
+        <translation>1 件，%2</translation>
+    </message>
+    <message>
+        <location filename="../screens/dialogs.py" line="111" />
         <source>%1 items, %2</source>
         <translation>%1 件，%2</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="114" />
+        <location filename="../screens/dialogs.py" line="118" />
         <source>Resume</source>
         <translation>取单</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="116" />
+        <location filename="../screens/dialogs.py" line="120" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="120" />
+        <location filename="../screens/dialogs.py" line="124" />
         <source>No sale is parked.</source>
         <translation>没有挂起的订单。</translation>
     </message>
@@ -548,32 +558,32 @@
 <context>
     <name>ReceiptDialog</name>
     <message>
-        <location filename="../screens/dialogs.py" line="147" />
+        <location filename="../screens/dialogs.py" line="151" />
         <source>Receipt</source>
         <translation>小票</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="149" />
+        <location filename="../screens/dialogs.py" line="153" />
         <source>Paid. Receipt %1</source>
         <translation>已付款。小票 %1</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="153" />
+        <location filename="../screens/dialogs.py" line="157" />
         <source>Change: %1</source>
         <translation>找零：%1</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="160" />
+        <location filename="../screens/dialogs.py" line="164" />
         <source>Print</source>
         <translation>打印</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="166" />
+        <location filename="../screens/dialogs.py" line="170" />
         <source>No receipt printer is set up (Manager → Settings).</source>
         <translation>未设置小票打印机（店长 → 设置）。</translation>
     </message>
     <message>
-        <location filename="../screens/dialogs.py" line="168" />
+        <location filename="../screens/dialogs.py" line="172" />
         <source>New sale</source>
         <translation>下一单</translation>
     </message>
@@ -621,9 +631,22 @@
         <translation>小票 %1 · 实付 %2 · 可退 %3</translation>
     </message>
     <message>
-        <location filename="../screens/refund.py" line="143" />
+        <location filename="../screens/refund.py" line="144" />
+        <source>Refunded: %1</source>
+        <translation>已退款：%1</translation>
+    </message>
+    <message>
+        <location filename="../screens/refund.py" line="148" />
         <source>Refund: %1</source>
         <translation>退款：%1</translation>
+    </message>
+</context>
+<context>
+    <name>TableView</name>
+    <message>
+        <location filename="../screens/manager.py" line="63" />
+        <source>Nothing here yet.</source>
+        <translation>暂无记录。</translation>
     </message>
 </context>
 <context>
@@ -712,17 +735,17 @@ cash</source>
 <context>
     <name>ZReportTab</name>
     <message>
-        <location filename="../screens/manager.py" line="281" />
+        <location filename="../screens/manager.py" line="296" />
         <source>%1 · %2 sales · gross %3 · refunds %4 · net %5</source>
         <translation>%1 · %2 笔销售 · 总额 %3 · 退款 %4 · 净额 %5</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="293" />
+        <location filename="../screens/manager.py" line="308" />
         <source>Sales by hour</source>
         <translation>按小时销售额</translation>
     </message>
     <message>
-        <location filename="../screens/manager.py" line="295" />
+        <location filename="../screens/manager.py" line="310" />
         <source>Sales by channel</source>
         <translation>按渠道销售额</translation>
     </message>

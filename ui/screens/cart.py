@@ -108,11 +108,11 @@ class TotalsPanel(QFrame):
         self.total_name = label("", "muted")
         self.total = label("", "total")
         self.total.setAlignment(Qt.AlignmentFlag.AlignRight)
-        form = QFormLayout()
+        self.form = QFormLayout()
         for k in self.values:
-            form.addRow(self.names[k], self.values[k])
+            self.form.addRow(self.names[k], self.values[k])
         lay = QVBoxLayout(self)
-        lay.addLayout(form)
+        lay.addLayout(self.form)
         lay.addWidget(self.total_name)
         lay.addWidget(self.total)
         self.retranslate()
@@ -136,19 +136,21 @@ class TotalsPanel(QFrame):
         super().changeEvent(event)
 
     def show_order(self, order: OrderView | None) -> None:
+        """A row shows only when it has something to say (no empty discount,
+        paid or due rows before money is taken)."""
         self._order = order
         money = self._ctx.money
-        if order is None:
-            for v in self.values.values():
-                v.setText("")
-            self.total.setText(money(Money(0)))
-            return
-        self.values["subtotal"].setText(money(order.subtotal))
-        self.values["discount"].setText(money(-order.discount) if order.discount.minor else "")
-        self.values["tax"].setText(money(order.tax))
-        self.values["paid"].setText(money(order.paid) if order.paid.minor else "")
-        self.values["due"].setText(money(order.remaining) if order.paid.minor else "")
-        self.total.setText(money(order.total))
+        shown = dict.fromkeys(self.values, "")
+        if order is not None:
+            shown["subtotal"] = money(order.subtotal)
+            shown["discount"] = money(-order.discount) if order.discount.minor else ""
+            shown["tax"] = money(order.tax)
+            shown["paid"] = money(order.paid) if order.paid.minor else ""
+            shown["due"] = money(order.remaining) if order.paid.minor else ""
+        for k, text in shown.items():
+            self.values[k].setText(text)
+            self.form.setRowVisible(self.names[k], bool(text))
+        self.total.setText(money(order.total if order is not None else Money(0)))
 
 
 def hline() -> QWidget:

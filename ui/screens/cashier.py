@@ -151,9 +151,10 @@ class CashierScreen(QWidget):
         right.addLayout(row)
         right.addWidget(self.void_button)
         right.addWidget(self.check_button)
-        right.addStretch(1)
+        # What happened sits under the buttons, where the cashier just touched.
         self.message = MessageLine(ctx)
         right.addWidget(self.message)
+        right.addStretch(1)
 
         body = QHBoxLayout()
         body.addWidget(self.pages, 3)

@@ -105,7 +105,11 @@ class ParkedDialog(QDialog):
         self.setWindowTitle(self.tr("Parked sales"))
         self.list = QListWidget()
         for p in parked:
-            text = self.tr("%1 items, %2").replace("%1", str(p.item_count))
+            text = (
+                self.tr("1 item, %2")
+                if p.item_count == 1
+                else self.tr("%1 items, %2").replace("%1", str(p.item_count))
+            )
             text = text.replace("%2", ctx.money(p.total))
             item = QListWidgetItem(f"{p.label or p.order_id[-8:]}  ·  {text}  ·  {p.parked_at}")
             item.setData(Qt.ItemDataRole.UserRole, p.order_id)

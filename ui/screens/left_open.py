@@ -8,6 +8,7 @@ from pos.flows.core import channel_label
 from pos.flows.views import LeftOpenView
 from ui.context import UiContext
 from ui.qt import (
+    QAbstractItemView,
     QDialog,
     QEvent,
     QHBoxLayout,
@@ -37,8 +38,10 @@ class LeftOpenDialog(QDialog):
         self.explain = label("", "muted")
         self.list = QListWidget()
         self.list.setMinimumWidth(300)
+        self.list.setSpacing(4)
         self.list.currentRowChanged.connect(self._show)
         self.lines = CartTable(ctx, row_height=36)
+        self.lines.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.paid = label("", "info")
         self.message = MessageLine(ctx)
         self.void_button = button("", "danger")
@@ -96,7 +99,11 @@ class LeftOpenDialog(QDialog):
 
     def _entry(self, lo: LeftOpenView) -> QListWidgetItem:
         o = lo.order
-        text = self.tr("%1 items, %2").replace("%1", str(o.item_count))
+        text = (
+            self.tr("1 item, %2")
+            if o.item_count == 1
+            else self.tr("%1 items, %2").replace("%1", str(o.item_count))
+        )
         text = text.replace("%2", self._ctx.money(o.total))
         where = self.tr("Kiosk") if lo.mode == "kiosk" else self.tr("Counter")
         lines = [f"{lo.left_at}  ·  {where}  ·  {text}"]

@@ -25,6 +25,7 @@ from ui.qt import (
     QLineEdit,
     QProgressBar,
     QSpinBox,
+    Qt,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -53,12 +54,23 @@ class TableView(QTableWidget):
         self._table = table
         if table is None:
             return
+        self.clearSpans()
         self.setColumnCount(len(table.headers))
         self.setHorizontalHeaderLabels([self._ctx.say(h) for h in table.headers])
+        if not table.rows:
+            # An empty table says so, rather than leaving a blank panel.
+            self.setRowCount(1)
+            note = QTableWidgetItem(self.tr("Nothing here yet."))
+            note.setForeground(Qt.GlobalColor.gray)
+            self.setItem(0, 0, note)
+            if len(table.headers) > 1:
+                self.setSpan(0, 0, 1, len(table.headers))
+            return
         self.setRowCount(len(table.rows))
         for r, row in enumerate(table.rows):
             for c, cell in enumerate(row):
-                self.setItem(r, c, QTableWidgetItem(cell))
+                text = self._ctx.say(cell) if isinstance(cell, Text) else cell
+                self.setItem(r, c, QTableWidgetItem(text))
 
     def refresh(self) -> None:
         self.show_table(self._table)
@@ -94,6 +106,7 @@ class DayCloseTab(QWidget):
         self.cancel_export.clicked.connect(self._cancel_export)
         exports.addWidget(self.cancel_export)
         self.progress = QProgressBar()
+        self.progress.setVisible(False)  # shown from the first export on
         self.message = MessageLine(ctx)
         lay = QVBoxLayout(self)
         lay.addWidget(self.title)
@@ -162,14 +175,15 @@ class DayCloseTab(QWidget):
         )
         self.counted.setText(self.tr("Counted: %1").replace("%1", self.ctx.money(f.counted)))
         diff = f.over_short
-        word = (
-            self.tr("Over")
-            if diff.minor > 0
-            else self.tr("Short")
-            if diff.minor < 0
-            else self.tr("Exact")
-        )
-        self.over_short.setText(f"{word}: {self.ctx.money(diff)}")
+        # The word says which way; the amount is how much, without a sign.
+        amount = self.ctx.money(Money(abs(diff.minor), diff.currency))
+        if diff.minor > 0:
+            text = self.tr("Over by %1").replace("%1", amount)
+        elif diff.minor < 0:
+            text = self.tr("Short by %1").replace("%1", amount)
+        else:
+            text = self.tr("The drawer matches the count")
+        self.over_short.setText(text)
 
     def _enable(self) -> None:
         closed = self.flow is not None and self.flow.state is DayCloseState.CLOSED
@@ -229,6 +243,7 @@ class DayCloseTab(QWidget):
             return
         out = self.out_dir / f"z-{flow.business_date}.{fmt}"
         self.progress.setValue(0)
+        self.progress.setVisible(True)
 
         def work(op: Op[Path]) -> Path:
             return flow.export(fmt, out, op.progress, op.cancel)

@@ -139,6 +139,11 @@ class RefundScreen(QWidget):
         self.refund_button.setEnabled(selecting)
 
     def _show_preview(self) -> None:
+        if self.flow.state is RefundState.DONE and self.flow.refunded is not None:
+            self.preview.setText(
+                self.tr("Refunded: %1").replace("%1", self.ctx.money(self.flow.refunded))
+            )
+            return
         self.preview.setText(
             self.tr("Refund: %1").replace("%1", self.ctx.money(self.flow.preview()))
         )

@@ -34,6 +34,7 @@ def test_refund_of_one_line_from_the_receipt(
     assert request.line_ids == (chips.line_id,)
     result = refund.run(MANAGER_OK)
     assert refund.state is RefundState.DONE and result.order.state == "partly_refunded"
+    assert refund.refunded == Money(890) and refund.refundable == Money(350)
 
 
 def test_refund_amount_cannot_exceed_what_is_refundable(
