@@ -9,12 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from pos.flows.kiosk import KioskConfig
 from pos.risk import install_ruleset
 from pos.services.terminal_services import TerminalServices
 from tests.pos.flows.test_risk_step_up_flow import RULES
 from tests.ui.conftest import (
+    ALIPAY_CODE,
     CHIPS,
+    KIOSK,
+    MANAGER_PIN,
+    approval,
     close_receipt,
+    enter_pin,
     log_in,
     open_app,
     open_tender,
@@ -26,16 +32,40 @@ from ui.app import App
 from ui.demo import provision_demo
 from ui.qt import QApplication
 from ui.screens.cashier import CashierScreen
+from ui.screens.kiosk import KioskWindow
 from ui.widgets import IdCheckDialog
+
+KIOSK_RULES = """
+[[rule]]
+id = "kiosk-over-5-id"
+when = "kiosk and amount > 5_00"
+action = "review"
+step_up = "check_id"
+priority = 500
+reason_zh = "自助机超过 5.00 元，请店员核对顾客身份证件"
+reason_en = "Kiosk sale over 5.00; an attendant must check the shopper's ID"
+"""
+
+
+def _ruled(data_dir: Path, rules: str) -> App:
+    provision_demo(data_dir)
+    with TerminalServices.open(data_dir) as services, services.terminal.db.transaction() as conn:
+        install_ruleset(conn, rules, 1, installed_at="2026-03-02T02:00:00.000000Z")
+    return open_app(data_dir)
 
 
 @pytest.fixture
 def ruled_app(qapp: QApplication, tmp_path: Path) -> Iterator[App]:
-    data_dir = tmp_path / "term"
-    provision_demo(data_dir)
-    with TerminalServices.open(data_dir) as services, services.terminal.db.transaction() as conn:
-        install_ruleset(conn, RULES, 1, installed_at="2026-03-02T02:00:00.000000Z")
-    app = open_app(data_dir)
+    app = _ruled(tmp_path / "term", RULES)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+@pytest.fixture
+def kiosk_ruled_app(qapp: QApplication, tmp_path: Path) -> Iterator[App]:
+    app = _ruled(tmp_path / "term", KIOSK_RULES)
     try:
         yield app
     finally:
@@ -83,3 +113,28 @@ def test_online_only_greys_out_cash_and_a_qr_wallet_pays(ruled_app: App, qtbot) 
     close_receipt(ruled_app, cashier)
     paid = cashier.flow.last_paid
     assert paid is not None and [t.channel for t in paid.tenders] == ["alipay"]
+
+
+def test_kiosk_id_check_takes_an_attendant_pin_not_the_shoppers_word(
+    kiosk_ruled_app: App, qtbot
+) -> None:
+    app = kiosk_ruled_app
+    win = KioskWindow(app.ctx, KIOSK, KioskConfig(thanks_s=1))
+    app.scanner.scanned.disconnect()
+    app.scanner.scanned.connect(win.on_scan)
+    win.show()
+    try:
+        scan(qtbot, win, CHIPS)  # 7.50
+        settle(app, lambda: win.session.checkout.order is not None)
+        scan(qtbot, win, ALIPAY_CODE)
+        dlg = approval(app, win)
+        assert not win.findChildren(IdCheckDialog)  # no button a shopper could press
+        assert "attendant checks the shopper's ID" in dlg.title.text()
+        assert "an attendant must check" in dlg.reasons.text()
+        enter_pin(dlg, MANAGER_PIN)
+        settle(app, lambda: win.session.state.value == "thanks", idle=False)
+        paid = win.session.checkout.last_paid
+        assert paid is not None and paid.tenders[0].channel == "alipay"
+    finally:
+        win.allow_close = True
+        win.close()
