@@ -28,7 +28,7 @@ echo "== ruff"
 ruff check pos ui drivers sync tests
 echo "== import layering"
 lint-imports
-echo "== mypy (strict for pos/)"
-mypy pos
+echo "== mypy (strict for pos/, drivers/, sync/)"
+mypy pos drivers sync ui
 echo "== pytest"
 pytest -q -p no:cacheprovider "$@"
