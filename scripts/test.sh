@@ -19,10 +19,8 @@ keyring_home=$(mktemp -d)
 eval "$(printf 'pos-test-keyring' | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)"
 export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
 
-[ -f scripts/pcscd-vpcd.sh ] && bash scripts/pcscd-vpcd.sh start || true
-if [ -f scripts/pg-test.sh ]; then
-  eval "$(bash scripts/pg-test.sh start)"
-fi
+bash scripts/pcscd-vpcd.sh start
+eval "$(bash scripts/pg-test.sh start)"
 
 echo "== ruff"
 ruff check pos ui drivers sync tests
