@@ -10,6 +10,7 @@ the hash the server holds for that entry is the terminal's own.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -160,6 +161,7 @@ class SyncClient:
         self.server_key = public_key_from_hex(server_key)
         self.applier = applier
         self.sizer = sizer or BatchSizer()
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead")
 
     @classmethod
     def for_terminal(
@@ -181,6 +183,7 @@ class SyncClient:
         return cls(terminal, link, e.server_key, applier)
 
     def close(self) -> None:
+        self._reader.shutdown(wait=True, cancel_futures=True)
         self.link.close()
 
     def _acknowledge(self, ack: Ack) -> None:
@@ -195,24 +198,26 @@ class SyncClient:
         self._acknowledge(state)
         result = PushResult(hwm=state.hwm)
         cursor = state.hwm + 1
-        while max_batches is None or result.batches < max_batches:
-            with self.terminal.db.read() as conn:
-                batch = [
-                    WireEntry.of(r) for r in records(conn, cursor, cursor + self.sizer.size - 1)
-                ]
-            if not batch:
-                break
+        batch = self._read_batch(cursor, self.sizer.size)
+        while batch and (max_batches is None or result.batches < max_batches):
             started = self.terminal.clock.monotonic()
+            # The next batch is read while this one is on the wire; it is used
+            # only if the acknowledgement ends exactly where this batch ends.
+            ahead = cursor + len(batch)
+            following = self._reader.submit(self._read_batch, ahead, self.sizer.size)
             try:
                 ack = self.link.upload(self.terminal.terminal_id, batch)
             except OutcomeUnknown:
                 self.sizer.lost()
+                following.cancel()
                 raise
             except ServerRefused as exc:
+                following.cancel()
                 if exc.error == "gap" and exc.hwm is not None and exc.hwm < cursor - 1:
                     # The server holds less than it once acknowledged (restored from
                     # backup): send again from what it has.
                     cursor = exc.hwm + 1
+                    batch = self._read_batch(cursor, self.sizer.size)
                     continue
                 raise
             self.sizer.answered(self.terminal.clock.monotonic() - started)
@@ -221,7 +226,27 @@ class SyncClient:
             result.batches += 1
             result.hwm = ack.hwm
             cursor = ack.hwm + 1
+            batch = (
+                following.result() if cursor == ahead else self._read_batch(cursor, self.sizer.size)
+            )
         return result
+
+    def _read_batch(self, first: int, size: int) -> list[WireEntry]:
+        """Entries from `first` on, as sent. Built without re-validation: the
+        server validates every field and answers a bad one with a refusal."""
+        with self.terminal.db.read() as conn:
+            return [
+                WireEntry.model_construct(
+                    seq=r.seq,
+                    time=r.time,
+                    type=r.type,
+                    payload=r.payload,
+                    prev_hash=r.prev_hash,
+                    hash=r.hash,
+                    signature=r.signature,
+                )
+                for r in records(conn, first, first + size - 1)
+            ]
 
     def pull(self) -> list[Applied]:
         """Apply every configuration version newer than the one in force, in order."""

@@ -43,6 +43,9 @@ class ServerState:
     verifier: BatchVerifier = field(default_factory=BatchVerifier)
     # Seconds between signature audits in this process; 0: none (`pos-server audit`).
     audit_every: float = 0.0
+    # Start the verification pool's processes before serving (a served
+    # process does; in-process test servers need not).
+    warm_verifier: bool = False
     _last_purge: float = 0.0
 
     def purge_nonces(self) -> None:
@@ -94,6 +97,8 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 def create_app(state: ServerState) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if state.warm_verifier:
+            await run_in_threadpool(state.verifier.warm)
         auditor = Auditor(state.engine, state.clock, state.audit_every)
         if state.audit_every > 0:
             auditor.start()
@@ -240,7 +245,8 @@ def create_app(state: ServerState) -> FastAPI:
         seqs = [e.seq for e in batch.entries]
         if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
             return refusal(400, "malformed", "entries must be in ascending, contiguous order")
-        bad = state.verifier.first_bad(v.terminal_id, s.public_key, batch.entries)
+        checked = state.verifier.check(v.terminal_id, s.public_key, batch.entries)
+        bad = checked.bad
         if bad is not None:
             ingest.raise_alert(
                 state.engine, state.clock, v.terminal_id, "bad-entry", bad[0], bad[1]
@@ -253,6 +259,7 @@ def create_app(state: ServerState) -> FastAPI:
                 state.clock,
                 v.terminal_id,
                 batch.entries,
+                checked.lines,
                 (v.nonce, int(v.created.timestamp())),
             )
         except ingest.ReplayedNonce:

@@ -3,7 +3,7 @@ Alembic upgrades run in-process."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,27 +47,25 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Inserts `rows` (a value for every column) inside the caller's
+def bulk_insert(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Inserts `rows` (values in the order of `columns`) inside the caller's
     transaction in one statement: COPY on PostgreSQL, one executemany of a
     prepared INSERT on SQLite. The per-row work of a Core insert (parameter
     dicts, type processing) costs more than the database's own work here."""
     if not rows:
         return
-    names = [c.name for c in table.columns]
-    values = [tuple(r[n] for n in names) for r in rows]
+    names = ", ".join(table.c[c].name for c in columns)  # KeyError for a misspelt column
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
         assert raw is not None
-        with (
-            raw.cursor() as cur,
-            cur.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,
-        ):
-            for row in values:
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
                 copy.write_row(row)
         return
-    marks = ", ".join("?" * len(names))
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)
+    marks = ", ".join("?" * len(columns))
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", list(rows))
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

@@ -11,6 +11,7 @@ with no gap. A refused batch stores nothing and raises an alert.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,19 @@ from pos.clock import Clock, iso
 from sync.schemas import Ack, WireEntry
 from sync.server import models as m
 from sync.server.db import bulk_insert, is_postgres
-from sync.server.settlement import lines_for_entry
+from sync.server.settlement import LINE_FIELDS
+
+_ENTRY_COLUMNS = (
+    "terminal_id",
+    "seq",
+    "time",
+    "type",
+    "payload",
+    "prev_hash",
+    "hash",
+    "signature",
+    "received_at",
+)
 
 
 class Refused(Exception):
@@ -112,10 +125,13 @@ def store_batch(
     clock: Clock,
     terminal_id: str,
     entries: Sequence[WireEntry],
+    lines: Sequence[tuple[Any, ...]],
     nonce: tuple[str, int] | None,
 ) -> Ack:
     """Stores what is new in `entries` (already verified, ascending, contiguous)
-    and returns the acknowledgement. Raises Refused or ReplayedNonce."""
+    with their settlement `lines` (settlement.LINE_FIELDS order, from
+    verify.check) and returns the acknowledgement. Raises Refused or
+    ReplayedNonce."""
     postgres = is_postgres(engine)
     now = iso(clock.now())
     with engine.begin() as conn:
@@ -134,27 +150,28 @@ def store_batch(
             bulk_insert(
                 conn,
                 m.entries,
+                _ENTRY_COLUMNS,
                 [
-                    {
-                        "terminal_id": terminal_id,
-                        "seq": e.seq,
-                        "time": e.time,
-                        "type": e.type,
-                        "payload": e.payload,
-                        "prev_hash": e.prev_hash,
-                        "hash": e.hash,
-                        "signature": e.signature,
-                        "received_at": now,
-                    }
+                    (
+                        terminal_id,
+                        e.seq,
+                        e.time,
+                        e.type,
+                        e.payload,
+                        e.prev_hash,
+                        e.hash,
+                        e.signature,
+                        now,
+                    )
                     for e in fresh
                 ],
             )
-            lines = [
-                {"terminal_id": terminal_id, "store_id": store_id, **line}
-                for e in fresh
-                for line in lines_for_entry(e.seq, e.type, e.payload, e.time)
-            ]
-            bulk_insert(conn, m.settlement_lines, lines)
+            bulk_insert(
+                conn,
+                m.settlement_lines,
+                ("terminal_id", "store_id", *LINE_FIELDS),
+                [(terminal_id, store_id, *line) for line in lines if line[0] > hwm],
+            )
             hwm, last_hash = fresh[-1].seq, fresh[-1].hash
         conn.execute(
             update(m.terminals)

@@ -65,6 +65,7 @@ def _state(args: argparse.Namespace, engine: Engine) -> ServerState:
         key=keys.load_or_create(data_dir / "signing-key.pem"),
         admin_token=token,
         audit_every=float(getattr(args, "audit_every", 0.0)),
+        warm_verifier=True,
     )
 
 

@@ -66,15 +66,30 @@ def _line(
     }
 
 
+MONEY_EVENTS = frozenset({"tender.taken", "refund.completed", "order.voided"})
+
+
 def lines_for_entry(
     seq: int, event_type: str, payload_text: str, time_text: str
 ) -> list[dict[str, Any]]:
-    if event_type not in ("tender.taken", "refund.completed", "order.voided"):
+    if event_type not in MONEY_EVENTS:
         return []
     try:
         payload = json.loads(payload_text)
+    except ValueError:
+        return []
+    return lines_for_payload(seq, event_type, payload, time_text)
+
+
+def lines_for_payload(
+    seq: int, event_type: str, payload: Any, time_text: str
+) -> list[dict[str, Any]]:
+    """The lines of an entry whose payload is already parsed."""
+    if event_type not in MONEY_EVENTS or not isinstance(payload, dict):
+        return []
+    try:
         day = payload.get("business_date") or business_date(time_text)
-    except (ValueError, AttributeError):
+    except ValueError:
         return []
     if not isinstance(day, str):
         return []
@@ -92,3 +107,23 @@ def lines_for_entry(
         if line is not None:
             out.append({"seq": seq, **line})
     return out
+
+
+LINE_FIELDS = (
+    "seq",
+    "line",
+    "business_date",
+    "kind",
+    "channel",
+    "amount_minor",
+    "currency",
+    "order_id",
+)
+
+
+def line_rows(seq: int, event_type: str, payload: Any, time_text: str) -> list[tuple[Any, ...]]:
+    """`lines_for_payload` as value tuples in LINE_FIELDS order, for bulk inserts."""
+    return [
+        tuple(line[f] for f in LINE_FIELDS)
+        for line in lines_for_payload(seq, event_type, payload, time_text)
+    ]

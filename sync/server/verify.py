@@ -21,9 +21,11 @@ import os
 import re
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -32,6 +34,7 @@ from nacl.exceptions import BadSignatureError
 
 from pos.store import journal_format as jf
 from sync.schemas import WireEntry
+from sync.server.settlement import line_rows
 
 # Below this a process hop costs more than it saves.
 PARALLEL_FROM = 512
@@ -68,8 +71,8 @@ def _refuse_float(text: str) -> None:
     raise ValueError(f"{text} is not an integer")
 
 
-def canonical_payload(text: str) -> bool:
-    """True when `text` is pos.canonical.dumps of the JSON object it holds.
+def canonical_object(text: str) -> dict[str, Any] | None:
+    """The object `text` holds when `text` is pos.canonical.dumps of it, else None.
 
     The same answer as dumping the parsed object with canonical.dumps and
     comparing, at a third of the cost: a parsed document holds only dict,
@@ -78,29 +81,34 @@ def canonical_payload(text: str) -> bool:
     try:
         data = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
     except (ValueError, RecursionError):
-        return False
+        return None
     if not isinstance(data, dict):
-        return False
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) == text
+        return None
+    same = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) == text
+    return data if same else None
 
 
 def _problem(
-    terminal_id: str, row: Row, prev_hash: str, head_key: Ed25519PublicKey | None
+    terminal_id: str,
+    row: Row,
+    prev_hash: str,
+    head_key: Ed25519PublicKey | None,
+    payload: dict[str, Any] | None,
 ) -> jf.Problem | None:
     """What the journal's ChainChecker reports for this entry, with its
     signature checked only when `head_key` is given (for the batch head) and
     otherwise only its form (tests/sync/server/test_verify.py holds the two
-    equal)."""
-    seq, time, event_type, payload, prev, entry_hash, signature = row
+    equal). `payload` is canonical_object of the row's payload."""
+    seq, time, event_type, payload_text, prev, entry_hash, signature = row
     if not jf.EVENT_TYPE.fullmatch(event_type):
         return jf.Problem(seq, "malformed", f"event type {event_type!r} is malformed")
     if not _TIME.fullmatch(time):
         return jf.Problem(seq, "malformed", f"time {time!r} is not a journal timestamp")
     if not (_HEX64.fullmatch(prev) and _HEX64.fullmatch(entry_hash)):
         return jf.Problem(seq, "malformed", "hash fields are not 64 lower-case hex digits")
-    if not canonical_payload(payload):
+    if payload is None:
         return jf.Problem(seq, "malformed", "payload is not canonical JSON of an object")
-    data = jf.hash_input(terminal_id, seq, time, event_type, payload.encode("utf-8"), prev)
+    data = jf.hash_input(terminal_id, seq, time, event_type, payload_text.encode("utf-8"), prev)
     if hashlib.sha256(data).hexdigest() != entry_hash:
         return jf.Problem(seq, "edited", "content does not match its hash (edited, or moved here)")
     if not (
@@ -114,31 +122,43 @@ def _problem(
             "signature is not this terminal's (re-signed with another key or forged)",
         )
     if prev != prev_hash:
-        return jf.Problem(
-            seq,
-            "chain",
-            f"does not follow entry {seq - 1} (an entry was inserted, removed or replaced)",
-        )
+        return jf.Problem(seq, "chain", _unlinked(seq))
     return None
 
 
-def check_rows(
-    terminal_id: str, public_key: str, rows: Sequence[Row], head_hash: str
-) -> tuple[int, str] | None:
-    """The first bad entry as (seq, why), or None when every entry is sound,
-    each links to the one before it and the entry hashed `head_hash`, if here,
-    carries the terminal's signature. The link of the first row to what the
-    server already holds is checked later, under the terminal's lock."""
+def _unlinked(seq: int) -> str:
+    return f"does not follow entry {seq - 1} (an entry was inserted, removed or replaced)"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A batch's verdict: the first bad entry as (seq, why), or None; and the
+    settlement lines of its entries (settlement.LINE_FIELDS order), extracted
+    here because the payloads are parsed here anyway."""
+
+    bad: tuple[int, str] | None
+    lines: list[tuple[Any, ...]]
+
+
+def check_rows(terminal_id: str, public_key: str, rows: Sequence[Row], head_hash: str) -> Checked:
+    """Every entry sound, each linked to the one before it, and the entry
+    hashed `head_hash`, if here, signed by the terminal. The link of the first
+    row to what the server already holds is checked later, under the
+    terminal's lock."""
+    lines: list[tuple[Any, ...]] = []
     if not rows:
-        return None
+        return Checked(None, lines)
     key = cast(Ed25519PublicKey, SodiumKey(public_key))
     prev = rows[0][4]
     for row in rows:
-        problem = _problem(terminal_id, row, prev, key if row[5] == head_hash else None)
+        payload = canonical_object(row[3])
+        head = key if row[5] == head_hash else None
+        problem = _problem(terminal_id, row, prev, head, payload)
         if problem is not None:
-            return problem.seq, problem.reason
+            return Checked((problem.seq, problem.reason), [])
+        lines.extend(line_rows(row[0], row[2], payload, row[1]))
         prev = row[5]
-    return None
+    return Checked(None, lines)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -151,6 +171,11 @@ def _die_with_parent(parent: int) -> None:
 
 
 _PR_SET_PDEATHSIG = 1
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
 
 
 class BatchVerifier:
@@ -167,9 +192,20 @@ class BatchVerifier:
             )
         return self._pool
 
-    def first_bad(
-        self, terminal_id: str, public_key: str, entries: Sequence[WireEntry]
-    ) -> tuple[int, str] | None:
+    def warm(self, rounds: int = 50) -> None:
+        """Starts every worker process now: each one's start (a new
+        interpreter importing this module) takes about half a second, which
+        the first large upload would otherwise wait for."""
+        if self._workers <= 1:
+            return
+        seen: set[int] = set()
+        for _ in range(rounds):
+            tasks = [self._executor().submit(_pid_after, 0.02) for _ in range(self._workers)]
+            seen.update(t.result() for t in tasks)
+            if len(seen) >= self._workers:
+                return
+
+    def check(self, terminal_id: str, public_key: str, entries: Sequence[WireEntry]) -> Checked:
         rows = _rows(entries)
         head = entries[-1].hash
         if self._workers <= 1 or len(rows) < PARALLEL_FROM:
@@ -179,11 +215,19 @@ class BatchVerifier:
         futures = [
             self._executor().submit(check_rows, terminal_id, public_key, c, head) for c in chunks
         ]
-        bad = [f.result() for f in futures]
-        for i in range(1, len(chunks)):
-            if bad[i - 1] is None and chunks[i][0][4] != chunks[i - 1][-1][5]:
-                bad[i] = (chunks[i][0][0], "does not follow the entry before it")
-        return next((b for b in bad if b is not None), None)
+        parts = [f.result() for f in futures]
+        for i, part in enumerate(parts):
+            if part.bad is not None:
+                return part
+            if i + 1 < len(chunks) and chunks[i + 1][0][4] != chunks[i][-1][5]:
+                seq, after = chunks[i + 1][0][0], parts[i + 1].bad
+                # The entry's own faults are reported before its link, as in _problem.
+                return (
+                    parts[i + 1]
+                    if after and after[0] == seq
+                    else Checked((seq, _unlinked(seq)), [])
+                )
+        return Checked(None, [line for part in parts for line in part.lines])
 
     def close(self) -> None:
         if self._pool is not None:

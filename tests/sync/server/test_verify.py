@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from pos import canonical
 from pos.store import journal_format as jf
-from sync.server.verify import BatchVerifier, Row, canonical_payload, check_rows
+from sync.schemas import WireEntry
+from sync.server.settlement import line_rows
+from sync.server.verify import BatchVerifier, Row, canonical_object, check_rows
 
 KEY = Ed25519PrivateKey.generate()
 TID = "T-1"
@@ -25,7 +27,11 @@ TID = "T-1"
 def _chain(n: int) -> list[jf.JournalRecord]:
     out, prev = [], jf.GENESIS_HASH
     for seq in range(1, n + 1):
-        payload = {"order_id": f"O{seq}", "name": "矿泉水", "tender": {"amount_minor": seq}}
+        payload = {
+            "order_id": f"O{seq}",
+            "name": "矿泉水",
+            "tender": {"amount_minor": seq, "channel": "cash"},
+        }
         rec = jf.make_record(
             KEY, TID, seq, "2026-01-05T09:00:00.000000Z", "tender.taken", payload, prev
         )
@@ -82,7 +88,7 @@ def test_damage_is_reported_as_the_terminal_reports_it(damage: str, where: int) 
     records[where] = DAMAGE[damage](records[where])
     expected = _terminal_says(records)
     assert expected is not None
-    assert check_rows(TID, jf.public_key_hex(KEY), _rows(records), records[-1].hash) == expected
+    assert check_rows(TID, jf.public_key_hex(KEY), _rows(records), records[-1].hash).bad == expected
 
 
 def test_only_the_heads_signature_is_checked() -> None:
@@ -91,23 +97,42 @@ def test_only_the_heads_signature_is_checked() -> None:
     forged = [replace(r, signature=jf.sign_hash(other, r.hash)) for r in records]
     key = jf.public_key_hex(KEY)
     middle = [*records[:4], forged[4], *records[5:]]
-    assert check_rows(TID, key, _rows(middle), records[-1].hash) is None
+    assert check_rows(TID, key, _rows(middle), records[-1].hash).bad is None
     head = [*records[:7], forged[7]]
-    assert check_rows(TID, key, _rows(head), records[-1].hash) == _terminal_says(head)
+    assert check_rows(TID, key, _rows(head), records[-1].hash).bad == _terminal_says(head)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_the_pool_finds_the_first_bad_entry_of_any_chunk(workers: int) -> None:
-    from sync.schemas import WireEntry
-
+@pytest.mark.parametrize(
+    ("where", "damage"),
+    [(900, "edited payload"), (600, "not linked"), (600, "bad type"), (599, "edited payload")],
+)
+def test_the_pool_reports_what_the_terminal_reports(workers: int, where: int, damage: str) -> None:
+    # 1,200 entries in two chunks of 600: 600 is the first entry of the second.
     records = _chain(1200)
-    records[900] = DAMAGE["edited payload"](records[900])
+    records[where] = DAMAGE[damage](records[where])
     verifier = BatchVerifier(workers)
     try:
-        bad = verifier.first_bad(TID, jf.public_key_hex(KEY), [WireEntry.of(r) for r in records])
+        found = verifier.check(TID, jf.public_key_hex(KEY), [WireEntry.of(r) for r in records])
     finally:
         verifier.close()
-    assert bad == _terminal_says(records)
+    assert (found.bad, found.lines) == (_terminal_says(records), [])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_sound_batch_comes_back_with_its_settlement_lines(workers: int) -> None:
+    records = _chain(1200)
+    verifier = BatchVerifier(workers)
+    try:
+        found = verifier.check(TID, jf.public_key_hex(KEY), [WireEntry.of(r) for r in records])
+    finally:
+        verifier.close()
+    assert found.bad is None
+    expected = [
+        tuple(row) for r in records for row in line_rows(r.seq, r.type, r.payload_data(), r.time)
+    ]
+    assert found.lines == expected
+    assert [line[0] for line in found.lines] == list(range(1, 1201))
 
 
 def _canonical_by_the_terminal(text: str) -> bool:
@@ -136,7 +161,7 @@ def test_the_fast_canonical_check_agrees_with_canonical_dumps(
         ensure_ascii=ascii_only,
         separators=(", ", ": ") if spaced else (",", ":"),
     )
-    assert canonical_payload(text) == _canonical_by_the_terminal(text)
+    assert (canonical_object(text) is not None) == _canonical_by_the_terminal(text)
 
 
 @pytest.mark.parametrize(
@@ -147,4 +172,4 @@ def test_the_fast_canonical_check_agrees_on_odd_documents(text: str) -> None:
         expected = _canonical_by_the_terminal(text)
     except RecursionError:
         expected = False
-    assert canonical_payload(text) == expected
+    assert (canonical_object(text) is not None) == expected
