@@ -235,18 +235,7 @@ class SyncClient:
         """Entries from `first` on, as sent. Built without re-validation: the
         server validates every field and answers a bad one with a refusal."""
         with self.terminal.db.read() as conn:
-            return [
-                WireEntry.model_construct(
-                    seq=r.seq,
-                    time=r.time,
-                    type=r.type,
-                    payload=r.payload,
-                    prev_hash=r.prev_hash,
-                    hash=r.hash,
-                    signature=r.signature,
-                )
-                for r in records(conn, first, first + size - 1)
-            ]
+            return [WireEntry.of(r, validate=False) for r in records(conn, first, first + size - 1)]
 
     def pull(self) -> list[Applied]:
         """Apply every configuration version newer than the one in force, in order."""

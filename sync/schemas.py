@@ -50,8 +50,11 @@ class WireEntry(_Strict):
         )
 
     @classmethod
-    def of(cls, r: JournalRecord) -> WireEntry:
-        return cls(
+    def of(cls, r: JournalRecord, validate: bool = True) -> WireEntry:
+        """The wire form of a record; `validate=False` skips pydantic's checks
+        (the terminal's own records, which the server validates anyway)."""
+        make = cls if validate else cls.model_construct
+        return make(
             seq=r.seq,
             time=r.time,
             type=r.type,

@@ -79,13 +79,17 @@ def canonical_object(text: str) -> dict[str, Any] | None:
     list, str, int, bool, None and float, and floats (NaN and Infinity too)
     are refused while parsing, which is all canonical.dumps would refuse."""
     try:
-        data = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
+        data = _DECODER.decode(text)
     except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
-    same = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) == text
-    return data if same else None
+    return data if _ENCODER.encode(data) == text else None
+
+
+# Made once: json.loads/dumps with options build a new coder on every call.
+_DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _problem(
