@@ -74,7 +74,9 @@ class CounterWindow(QMainWindow):
         self.resize(1280, 800)
 
     def current(self) -> QWidget:
-        return self.stack.currentWidget()
+        w = self.stack.currentWidget()
+        assert w is not None  # the login screen is added before the window is shown
+        return w
 
     def on_scan(self, code: str) -> None:
         """The scanner's burst goes to whatever screen is showing."""
