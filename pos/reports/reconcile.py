@@ -30,11 +30,10 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from pos.clock import parse_iso
-from pos.errors import InvalidInput, PosError
+from pos.errors import InvalidInput
 from pos.money import Money
-from pos.payments.bills import BillRow, parse_alipay_bill, parse_wechat_bill
+from pos.payments.bills import BillRow, download_bill
 from pos.payments.channel import PaymentChannel
-from pos.payments.transport import OutcomeUnknown
 from pos.reports.tables import Table, TableDoc
 
 BILL_TZ = ZoneInfo("Asia/Shanghai")
@@ -135,36 +134,13 @@ class GatewayBills:
         self._channels = channels
 
     def bill(self, channel: str, bill_date: str) -> list[BillRow]:
-        from pos.payments.alipay.channel import AlipayChannel
-        from pos.payments.wechat.channel import WechatChannel
-
         ch = self._channels.get(channel)
         if ch is None:
             raise InvalidInput(
                 f"{channel} is not set up on this terminal",
                 "Configure it in payments.json, or reconcile another channel.",
             )
-        try:
-            if isinstance(ch, AlipayChannel):
-                reply = ch.client.bill_download_url(bill_date)
-                url = reply.text("bill_download_url")
-                if not reply.ok or not url:
-                    raise PosError(
-                        f"Alipay has no bill for {bill_date}: {reply.sub_code or reply.code}"
-                        f" {reply.sub_msg or reply.msg}".rstrip(),
-                        "Bills are ready the next morning; try again later.",
-                    )
-                return parse_alipay_bill(ch.client.download(url))
-            if isinstance(ch, WechatChannel):
-                return parse_wechat_bill(ch.client.trade_bill(bill_date))
-        except OutcomeUnknown as exc:
-            raise PosError(
-                f"could not download the {channel} bill for {bill_date}: {exc}",
-                "Check the network and try again; bills are ready the next morning.",
-            ) from exc
-        raise InvalidInput(
-            f"{channel} has no daily bill to reconcile", f"Use one of {', '.join(BILL_CHANNELS)}."
-        )
+        return download_bill(ch, bill_date)[1]
 
 
 @dataclass

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from functools import partial
 
 from pos.errors import PosError
 from pos.money import Money
@@ -20,7 +20,6 @@ from pos.payments.alipay.client import (
 )
 from pos.payments.bills import BillRow, parse_alipay_bill, unreachable
 from pos.payments.channel import (
-    Capabilities,
     ChannelEnv,
     ChannelResult,
     PaymentHandler,
@@ -34,6 +33,7 @@ from pos.payments.channel import (
 from pos.payments.notify import Notification, NotifyReply
 from pos.payments.settings import Section
 from pos.payments.transport import GatewayUnreachable, OutcomeUnknown
+from pos.payments.wallet import WalletChannel, asked, refund_asked, refund_sent, started
 
 _TRADE_STATES = {
     "WAIT_BUYER_PAY": PaymentStatus.USER_PAYING,
@@ -41,10 +41,6 @@ _TRADE_STATES = {
     "TRADE_FINISHED": PaymentStatus.SUCCEEDED,
     "TRADE_CLOSED": PaymentStatus.CLOSED,
 }
-
-
-def _unknown(exc: Exception) -> ChannelResult:
-    return ChannelResult(PaymentStatus.UNKNOWN, message=str(exc))
 
 
 def _result(status: PaymentStatus, reply: AlipayReply, **kw: object) -> ChannelResult:
@@ -65,9 +61,12 @@ def _is_unknown(reply: AlipayReply) -> bool:
     )
 
 
-class AlipayChannel:
+class AlipayChannel(WalletChannel):
+    client: AlipayClient
+
     def __init__(self, env: ChannelEnv) -> None:
         s = Section(env)
+        super().__init__(env, s)
         config = AlipayConfig(
             gateway=s.text("gateway"),
             app_id=s.text("app_id"),
@@ -78,18 +77,7 @@ class AlipayChannel:
             terminal_id=s.text("terminal_id", ""),
             timeout=s.number("timeout", 15.0),
         )
-        self.name = env.name
         self.client = AlipayClient(config, env.clock)
-        # Alipay's guidance for face-to-face: query every few seconds, give up
-        # (and cancel) after about a minute and a half for payment codes.
-        self._caps = Capabilities(
-            modes=frozenset({PaymentMode.QR, PaymentMode.PAYMENT_CODE}),
-            poll_interval=s.number("poll_interval", 3.0),
-            payment_timeout=s.number("payment_timeout", 120.0),
-        )
-
-    def capabilities(self) -> Capabilities:
-        return self._caps
 
     # -- the daily bill -----------------------------------------------------------------
     bill_suffix = ".zip"
@@ -112,9 +100,6 @@ class AlipayChannel:
         return parse_alipay_bill(data)
 
     # -- notifications (hints: the router confirms by query) ---------------------------
-    def use_notify_url(self, url: str) -> None:
-        self.client.config = replace(self.client.config, notify_url=url)
-
     def parse_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
         return alipay_notify.parse_notification(self.name, self.client.config, body)
 
@@ -133,22 +118,21 @@ class AlipayChannel:
     def start(
         self, intent: PaymentIntent, handler: PaymentHandler, auth_code: str | None = None
     ) -> ChannelResult:
-        try:
-            if intent.mode == PaymentMode.PAYMENT_CODE:
-                if not auth_code:
-                    return ChannelResult(PaymentStatus.FAILED, code="auth_code_missing")
-                reply = self.client.pay(
-                    intent.out_trade_no, intent.amount, intent.subject, auth_code
-                )
-            else:
-                minutes = int(self._caps.payment_timeout // 60) + 1
-                reply = self.client.precreate(
-                    intent.out_trade_no, intent.amount, intent.subject, minutes
-                )
-        except GatewayUnreachable as exc:
-            return ChannelResult(PaymentStatus.FAILED, code="unreachable", message=str(exc))
-        except OutcomeUnknown as exc:
-            return _unknown(exc)
+        call: Callable[[], AlipayReply]
+        if intent.mode == PaymentMode.PAYMENT_CODE:
+            if not auth_code:
+                return ChannelResult(PaymentStatus.FAILED, code="auth_code_missing")
+            call = partial(
+                self.client.pay, intent.out_trade_no, intent.amount, intent.subject, auth_code
+            )
+        else:
+            minutes = int(self._caps.payment_timeout // 60) + 1
+            call = partial(
+                self.client.precreate, intent.out_trade_no, intent.amount, intent.subject, minutes
+            )
+        reply = started(call)
+        if isinstance(reply, ChannelResult):
+            return reply
         if _is_unknown(reply):
             return _result(PaymentStatus.UNKNOWN, reply)
         if reply.code == CODE_PAYING:
@@ -163,10 +147,9 @@ class AlipayChannel:
         return _result(PaymentStatus.PENDING, reply, qr_payload=qr)
 
     def query(self, intent: PaymentIntent) -> ChannelResult:
-        try:
-            reply = self.client.query(intent.out_trade_no)
-        except (GatewayUnreachable, OutcomeUnknown) as exc:
-            return _unknown(exc)
+        reply = asked(partial(self.client.query, intent.out_trade_no))
+        if isinstance(reply, ChannelResult):
+            return reply
         if reply.code == CODE_BUSINESS_FAILED and reply.sub_code == "ACQ.TRADE_NOT_EXIST":
             # Nothing scanned yet (a precreated code is invisible until scanned).
             return _result(PaymentStatus.PENDING, reply)
@@ -178,34 +161,36 @@ class AlipayChannel:
         return _result(status, reply)
 
     def cancel(self, intent: PaymentIntent) -> ChannelResult:
-        try:
-            reply = self.client.cancel(intent.out_trade_no)
-        except (GatewayUnreachable, OutcomeUnknown) as exc:
-            return _unknown(exc)
+        reply = asked(partial(self.client.cancel, intent.out_trade_no))
+        if isinstance(reply, ChannelResult):
+            return reply
         if reply.code == CODE_SUCCESS and reply.text("retry_flag") != "Y":
             # action close (unpaid) or refund (paid, money given back): none kept.
             return _result(PaymentStatus.CLOSED, reply)
         return _result(PaymentStatus.UNKNOWN, reply, retry_later=True)
 
     def close(self, intent: PaymentIntent) -> ChannelResult:
-        try:
-            reply = self.client.close(intent.out_trade_no)
-        except (GatewayUnreachable, OutcomeUnknown) as exc:
-            return _unknown(exc)
+        reply = asked(partial(self.client.close, intent.out_trade_no))
+        if isinstance(reply, ChannelResult):
+            return reply
         if reply.code == CODE_SUCCESS:
             return _result(PaymentStatus.CLOSED, reply)
         # TRADE_NOT_EXIST: an unscanned code could still be paid; only cancel makes it final.
         return _result(PaymentStatus.UNKNOWN, reply)
 
     def refund(self, refund: RefundIntent) -> RefundResult:
-        try:
-            reply = self.client.refund(
-                refund.payment.out_trade_no, refund.out_refund_no, refund.amount, refund.reason
+        p = refund.payment
+        reply = refund_sent(
+            partial(
+                self.client.refund,
+                p.out_trade_no,
+                refund.out_refund_no,
+                refund.amount,
+                refund.reason,
             )
-        except GatewayUnreachable as exc:
-            return RefundResult(RefundStatus.FAILED, code="unreachable", message=str(exc))
-        except OutcomeUnknown as exc:
-            return RefundResult(RefundStatus.UNKNOWN, message=str(exc))
+        )
+        if isinstance(reply, RefundResult):
+            return reply
         if reply.code == CODE_SUCCESS:
             # refund_fee is the cumulative total refunded; this refund is its own amount.
             return self._refunded(refund, None, reply)
@@ -213,10 +198,12 @@ class AlipayChannel:
         return RefundResult(status, code=reply.code, sub_code=reply.sub_code, message=reply.sub_msg)
 
     def refund_query(self, refund: RefundIntent) -> RefundResult:
-        try:
-            reply = self.client.refund_query(refund.payment.out_trade_no, refund.out_refund_no)
-        except (GatewayUnreachable, OutcomeUnknown) as exc:
-            return RefundResult(RefundStatus.UNKNOWN, message=str(exc))
+        p = refund.payment
+        reply = refund_asked(
+            partial(self.client.refund_query, p.out_trade_no, refund.out_refund_no)
+        )
+        if isinstance(reply, RefundResult):
+            return reply
         if reply.code != CODE_SUCCESS:
             return RefundResult(RefundStatus.UNKNOWN, code=reply.code, sub_code=reply.sub_code)
         amount = reply.amount("refund_amount")

@@ -5,15 +5,14 @@ payment code through v2 micropay (default) or v3 codepay
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import timedelta, timezone
+from functools import partial
 
 from pos.errors import InvalidInput
 from pos.money import Money
 from pos.payments import rsa
 from pos.payments.bills import BillRow, parse_wechat_bill, unreachable
 from pos.payments.channel import (
-    Capabilities,
     ChannelEnv,
     ChannelResult,
     PaymentHandler,
@@ -27,6 +26,7 @@ from pos.payments.channel import (
 from pos.payments.notify import Notification, NotifyReply
 from pos.payments.settings import Section
 from pos.payments.transport import GatewayUnreachable, OutcomeUnknown
+from pos.payments.wallet import WalletChannel, asked, refund_asked, refund_sent, started
 from pos.payments.wechat import notify as wechat_notify
 from pos.payments.wechat import v2sign
 from pos.payments.wechat.client import V3Reply, WechatClient, WechatConfig
@@ -53,13 +53,12 @@ _V3_CODEPAY_UNKNOWN = frozenset({"SYSTEM_ERROR", "BANK_ERROR", "ORDERPAID", "FRE
 _CST = timezone(timedelta(hours=8))
 
 
-def _unknown(exc: Exception) -> ChannelResult:
-    return ChannelResult(PaymentStatus.UNKNOWN, message=str(exc))
+class WechatChannel(WalletChannel):
+    client: WechatClient
 
-
-class WechatChannel:
     def __init__(self, env: ChannelEnv) -> None:
         s = Section(env)
+        super().__init__(env, s)
         keys = s.cfg.get("platform_certificates", {})
         if not isinstance(keys, dict) or not keys:
             s.text("platform_certificates")  # raises the "add this setting" error
@@ -91,17 +90,7 @@ class WechatChannel:
             notify_url=s.text("notify_url", "https://example.invalid/wechat/notify"),
             timeout=s.number("timeout", 15.0),
         )
-        self.name = env.name
-        self._clock = env.clock
         self.client = WechatClient(config, env.clock)
-        self._caps = Capabilities(
-            modes=frozenset({PaymentMode.QR, PaymentMode.PAYMENT_CODE}),
-            poll_interval=s.number("poll_interval", 3.0),
-            payment_timeout=s.number("payment_timeout", 120.0),
-        )
-
-    def capabilities(self) -> Capabilities:
-        return self._caps
 
     # -- the daily bill -----------------------------------------------------------------
     bill_suffix = ".csv"
@@ -116,9 +105,6 @@ class WechatChannel:
         return parse_wechat_bill(data)
 
     # -- notifications (hints: the router confirms by query) ---------------------------
-    def use_notify_url(self, url: str) -> None:
-        self.client.config = replace(self.client.config, notify_url=url)
-
     def parse_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
         now = int(self._clock.now().timestamp())
         return wechat_notify.parse_notification(self.name, self.client.config, headers, body, now)
@@ -182,27 +168,33 @@ class WechatChannel:
     def start(
         self, intent: PaymentIntent, handler: PaymentHandler, auth_code: str | None = None
     ) -> ChannelResult:
-        try:
-            if intent.mode == PaymentMode.PAYMENT_CODE:
-                if not auth_code:
-                    return ChannelResult(PaymentStatus.FAILED, code="auth_code_missing")
-                if self._codepay_v3:
-                    return self._codepay_started(intent, auth_code)
-                data = self.client.micropay(
-                    intent.out_trade_no, intent.amount, intent.subject, auth_code
+        if intent.mode == PaymentMode.PAYMENT_CODE:
+            if not auth_code:
+                return ChannelResult(PaymentStatus.FAILED, code="auth_code_missing")
+            if self._codepay_v3:
+                return started(partial(self._codepay_started, intent, auth_code))
+            data = started(
+                partial(
+                    self.client.micropay,
+                    intent.out_trade_no,
+                    intent.amount,
+                    intent.subject,
+                    auth_code,
                 )
-                return self._v2_trade(intent, data)
-            expire = self._clock.now() + timedelta(seconds=self._caps.payment_timeout + 60)
-            reply = self.client.native(
+            )
+            return data if isinstance(data, ChannelResult) else self._v2_trade(intent, data)
+        expire = self._clock.now() + timedelta(seconds=self._caps.payment_timeout + 60)
+        reply = started(
+            partial(
+                self.client.native,
                 intent.out_trade_no,
                 intent.amount,
                 intent.subject,
                 expire.astimezone(_CST).isoformat(timespec="seconds"),
             )
-        except GatewayUnreachable as exc:
-            return ChannelResult(PaymentStatus.FAILED, code="unreachable", message=str(exc))
-        except OutcomeUnknown as exc:
-            return _unknown(exc)
+        )
+        if isinstance(reply, ChannelResult):
+            return reply
         if reply.status == 200 and reply.text("code_url"):
             return ChannelResult(PaymentStatus.PENDING, qr_payload=reply.text("code_url"))
         if 400 <= reply.status < 500 and reply.code not in ("SYSTEM_ERROR", "ORDERPAID"):
@@ -223,30 +215,30 @@ class WechatChannel:
         return ChannelResult(PaymentStatus.UNKNOWN, code=reply.code, message=message)
 
     def query(self, intent: PaymentIntent) -> ChannelResult:
-        try:
-            if intent.mode == PaymentMode.PAYMENT_CODE and not self._codepay_v3:
-                return self._v2_trade(intent, self.client.order_query(intent.out_trade_no))
-            return self._v3_trade(intent, self.client.query(intent.out_trade_no))
-        except (GatewayUnreachable, OutcomeUnknown) as exc:
-            return _unknown(exc)
+        if intent.mode == PaymentMode.PAYMENT_CODE and not self._codepay_v3:
+            v2 = asked(partial(self.client.order_query, intent.out_trade_no))
+            return v2 if isinstance(v2, ChannelResult) else self._v2_trade(intent, v2)
+        v3 = asked(partial(self.client.query, intent.out_trade_no))
+        return v3 if isinstance(v3, ChannelResult) else self._v3_trade(intent, v3)
 
     def cancel(self, intent: PaymentIntent) -> ChannelResult:
         if intent.mode != PaymentMode.PAYMENT_CODE:
             return self.close(intent)
-        try:
-            if self._codepay_v3:
-                reply = self.client.reverse(intent.out_trade_no)
-                if reply.status in (200, 204):
-                    return ChannelResult(PaymentStatus.CLOSED, code="REVERSED")
-                return ChannelResult(
-                    PaymentStatus.UNKNOWN,
-                    code=reply.code,
-                    message=reply.text("message"),
-                    retry_later=True,
-                )
-            data = self.client.reverse_v2(intent.out_trade_no)
-        except (GatewayUnreachable, OutcomeUnknown) as exc:
-            return _unknown(exc)
+        if self._codepay_v3:
+            reply = asked(partial(self.client.reverse, intent.out_trade_no))
+            if isinstance(reply, ChannelResult):
+                return reply
+            if reply.status in (200, 204):
+                return ChannelResult(PaymentStatus.CLOSED, code="REVERSED")
+            return ChannelResult(
+                PaymentStatus.UNKNOWN,
+                code=reply.code,
+                message=reply.text("message"),
+                retry_later=True,
+            )
+        data = asked(partial(self.client.reverse_v2, intent.out_trade_no))
+        if isinstance(data, ChannelResult):
+            return data
         if data.get("result_code") == "SUCCESS" and data.get("recall") != "Y":
             return ChannelResult(PaymentStatus.CLOSED, code="REVERSED")
         return ChannelResult(
@@ -254,10 +246,9 @@ class WechatChannel:
         )
 
     def close(self, intent: PaymentIntent) -> ChannelResult:
-        try:
-            reply = self.client.close(intent.out_trade_no)
-        except (GatewayUnreachable, OutcomeUnknown) as exc:
-            return _unknown(exc)
+        reply = asked(partial(self.client.close, intent.out_trade_no))
+        if isinstance(reply, ChannelResult):
+            return reply
         if reply.status == 204:
             return ChannelResult(PaymentStatus.CLOSED, code="CLOSED")
         # ORDERPAID and the rest: the query that follows says what really happened.
@@ -284,18 +275,18 @@ class WechatChannel:
 
     def refund(self, refund: RefundIntent) -> RefundResult:
         p = refund.payment
-        try:
-            reply = self.client.refund(
-                p.out_trade_no, refund.out_refund_no, refund.amount, p.amount, refund.reason
+        reply = refund_sent(
+            partial(
+                self.client.refund,
+                p.out_trade_no,
+                refund.out_refund_no,
+                refund.amount,
+                p.amount,
+                refund.reason,
             )
-        except GatewayUnreachable as exc:
-            return RefundResult(RefundStatus.FAILED, code="unreachable", message=str(exc))
-        except OutcomeUnknown as exc:
-            return RefundResult(RefundStatus.UNKNOWN, message=str(exc))
-        return self._refund_result(reply)
+        )
+        return reply if isinstance(reply, RefundResult) else self._refund_result(reply)
 
     def refund_query(self, refund: RefundIntent) -> RefundResult:
-        try:
-            return self._refund_result(self.client.refund_query(refund.out_refund_no))
-        except (GatewayUnreachable, OutcomeUnknown) as exc:
-            return RefundResult(RefundStatus.UNKNOWN, message=str(exc))
+        reply = refund_asked(partial(self.client.refund_query, refund.out_refund_no))
+        return reply if isinstance(reply, RefundResult) else self._refund_result(reply)
