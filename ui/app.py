@@ -180,6 +180,14 @@ class App:
         if counter is not None:
             counter.recovering = True
 
+        kiosk = self.kiosk
+
+        def finished() -> None:
+            if counter is not None:
+                counter.recovery_finished()
+            if kiosk is not None:
+                kiosk.settle_left_open()
+
         def said(notes: list[Text]) -> None:
             for note in notes:
                 log.warning("start-up recovery: %s", note.en)
@@ -187,13 +195,11 @@ class App:
                 counter.login.message.show_text(
                     Text("；".join(n.zh for n in notes), "; ".join(n.en for n in notes))
                 )
-            if counter is not None:
-                counter.recovery_finished()
+            finished()
 
         def failed(exc: BaseException) -> None:
             log.warning("start-up recovery failed: %s", exc)
-            if counter is not None:
-                counter.recovery_finished()
+            finished()
 
         self.ops.run(
             "recover", lambda op: core.recover(), self.recovery_scope, said, failed, lane="io"

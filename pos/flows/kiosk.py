@@ -139,23 +139,42 @@ class KioskSession:
         self._to_attract()
         self.attendant_called = money_left
 
+    def settle_left_open(self) -> int:
+        """At start-up, after recovery: the shoppers whose kiosk sales a crash
+        left open have gone. Their carts are voided, as an idle reset would;
+        one with money already taken stays open for an attendant (its void
+        needs a manager and gives the money back) and the kiosk calls one.
+        Returns how many wait for the attendant."""
+        waiting = 0
+        flow = self.checkout
+        for left in flow.left_open():
+            if left.mode != "kiosk":
+                continue  # a counter sale waits for a cashier's login
+            if left.order.paid.minor:
+                waiting += 1
+            else:
+                flow.void_left_open(left.order.order_id)
+        self.attendant_called = self.attendant_called or waiting > 0
+        return waiting
+
     def after_cancelled_payment(self) -> None:
         """The cancelled payment has come back: clear the cart it left open."""
         if self.state is KioskState.ATTRACT:
             self.attendant_called = self._clear_cart()
 
     def _clear_cart(self) -> bool:
-        """Void the open cart; True when money was already taken on it, in which
-        case it is parked for an attendant to refund instead of voided."""
+        """Void the open cart; True when money was already taken on it. That
+        sale can be neither parked nor voided without a manager, so it is left
+        open for the attendant (`left_open`) and the next shopper starts clean."""
         flow = self.checkout
-        order = flow.order
+        order = flow.tender.order if flow.tender is not None else flow.order  # with what was paid
         if order is None or flow.state not in (CheckoutState.RINGING, CheckoutState.TENDERING):
             flow.order, flow.tender, flow.state = None, None, CheckoutState.EMPTY
             return False
         flow.tender = None
         flow.state = CheckoutState.RINGING
         if order.paid.minor:
-            flow.park()
+            flow.order, flow.state = None, CheckoutState.EMPTY
             return True
         flow.void_order()
         return False

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import openpyxl
 
+from pos.flows import CheckoutFlow
 from pos.flows.kiosk import KioskConfig
 from pos.money import Money
 from pos.payments.sandbox.state import TradeState
+from tests.pos.flows.flow_fakes import cash_in_part
 from tests.ui.conftest import (
     CHIPS,
     COLA,
@@ -243,6 +245,49 @@ def test_kiosk_attendant_override_with_pin_removes_an_item(app: App, qtbot) -> N
         win.void_line_button.click()
         settle(app, lambda: len(win.session.checkout.order.lines) == 1)
         assert win.session.checkout.order.total == Money(750)
+    finally:
+        win.allow_close = True
+        win.close()
+
+
+def test_restarted_kiosk_voids_a_left_cart_and_the_attendant_voids_a_part_paid_sale(
+    app: App, qtbot
+) -> None:
+    """What a crash left on a kiosk: an unpaid cart (the shopper has gone) is
+    voided at start-up; a sale with money taken waits for the attendant, who
+    finds it under the staff tools and voids it with a manager's PIN."""
+    core = app.runtime.core
+    left = CheckoutFlow(KIOSK, core, core, core, mode="kiosk")
+    part_paid = cash_in_part(left, [COLA, CHIPS], Money(500))
+    gone = CheckoutFlow(KIOSK, core, core, core, mode="kiosk")
+    gone.scan(WATER)
+    assert gone.order is not None
+    abandoned = gone.order.order_id
+    win = KioskWindow(app.ctx, KIOSK)
+    win.show()
+    try:
+        win.settle_left_open()
+        settle(app, lambda: core.get(abandoned).state == "voided")
+        assert win.session.attendant_called and win.attendant_button.text() == "Attendant is coming"
+        assert "attendant is on the way" in win.message.text()
+        assert core.get(part_paid).state == "open"
+        assert not win.left_open_button.isVisible()  # staff only
+        win.staff_button.click()
+        enter_pin(approval(app, win), MANAGER_PIN)
+        settle(app, lambda: win.left_open_button.isVisible())
+        win.left_open_button.click()
+        settle(app, lambda: win.left_open_dialog is not None)
+        dlg = win.left_open_dialog
+        assert dlg is not None and dlg.order_ids == [part_paid]
+        assert "¥5.00" in dlg.paid.text()
+        dlg.void_button.click()
+        enter_pin(approval(app, dlg), MANAGER_PIN)
+        settle(app, lambda: win.left_open_dialog is None)
+        voided = core.get(part_paid)
+        assert voided.state == "voided"
+        assert app.runtime.terminal.verify().ok
+        win.left_open_button.click()
+        settle(app, lambda: "No sale is left unfinished" in win.message.text())
     finally:
         win.allow_close = True
         win.close()

@@ -30,7 +30,7 @@ from ui.qt import (
 from ui.screens.cart import CartTable, TotalsPanel
 from ui.screens.customer import CustomerDisplay
 from ui.screens.dialogs import DiscountDialog, ParkedDialog, QuantityDialog, ReceiptDialog
-from ui.screens.left_open import LeftOpenDialog
+from ui.screens.left_open import LeftOpenDialog, open_left_open
 from ui.screens.paying import PaymentDriver
 from ui.screens.tender import TenderPanel
 from ui.widgets import MessageLine, ask_approval, button, label
@@ -373,54 +373,18 @@ class CashierScreen(QWidget):
     def offer_left_open(self) -> None:
         """Offer the sales a crash or a closed window left open, if any."""
 
-        def offer(left: list[Any]) -> None:
-            if not left:
-                return
-            dlg = LeftOpenDialog(self.ctx, left, self)
-            self.left_open_dialog = dlg
-            dlg.resume.connect(lambda order_id: self._take_over(dlg, order_id))
-            dlg.void.connect(lambda order_id: self._void_left_open(dlg, order_id))
-            dlg.finished.connect(lambda _code: setattr(self, "left_open_dialog", None))
-            dlg.open()
-
-        self._run("left open", self.flow.left_open, offer)
-
-    def _take_over(self, dlg: LeftOpenDialog, order_id: str) -> None:
-        def failed(exc: BaseException) -> None:
-            dlg.message.show_error(exc)
-
-        def done(_order: Any) -> None:
-            dlg.accept()
+        def taken() -> None:
             self._redraw()
             self.search.setFocus()
 
-        self.ctx.ops.run(
-            "take over", lambda op: self.flow.take_over(order_id), self.scope, done, failed
-        )
-
-    def _void_left_open(
-        self, dlg: LeftOpenDialog, order_id: str, approval: Approval | None = None
-    ) -> None:
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ApprovalRequired) and approval is None:
-                ask_approval(
-                    self.ctx,
-                    dlg,
-                    exc.action,
-                    exc.text,
-                    (),
-                    lambda appr: self._void_left_open(dlg, order_id, appr),
-                )
+        def offer(left: list[Any]) -> None:
+            if not left:
                 return
-            dlg.message.show_error(exc)
+            dlg = open_left_open(self.ctx, self, self.scope, self.flow, left, taken)
+            self.left_open_dialog = dlg
+            dlg.finished.connect(lambda _code: setattr(self, "left_open_dialog", None))
 
-        self.ctx.ops.run(
-            "void left open",
-            lambda op: self.flow.void_left_open(order_id, approval),
-            self.scope,
-            lambda _: dlg.drop(order_id),
-            failed,
-        )
+        self._run("left open", self.flow.left_open, offer)
 
     def _void_sale(self) -> None:
         self._run(

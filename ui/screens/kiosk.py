@@ -30,6 +30,7 @@ from ui.qt import (
     QWidget,
 )
 from ui.screens.cart import CartTable
+from ui.screens.left_open import LeftOpenDialog, open_left_open
 from ui.screens.paying import PaymentDriver
 from ui.widgets import MessageLine, ask_approval, button, label
 
@@ -138,6 +139,9 @@ class KioskWindow(QWidget):
         self.attendant_button.clicked.connect(self._call_attendant)
         self.staff_button = button("", "", KIOSK_TARGET)
         self.staff_button.clicked.connect(self._override)
+        self.left_open_button = button("", "", KIOSK_TARGET)  # staff only
+        self.left_open_button.clicked.connect(self.show_left_open)
+        self.left_open_dialog: LeftOpenDialog | None = None
         self.warning = button("", "danger", KIOSK_TARGET + 24)
         self.warning.clicked.connect(self._still_here)
         self.warning.setVisible(False)
@@ -145,6 +149,7 @@ class KioskWindow(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.lang_button)
         bar.addStretch(1)
+        bar.addWidget(self.left_open_button)
         bar.addWidget(self.attendant_button)
         bar.addWidget(self.staff_button)
         lay = QVBoxLayout(self)
@@ -195,6 +200,7 @@ class KioskWindow(QWidget):
             else self.tr("Call attendant")
         )
         self.staff_button.setText(self.tr("Staff"))
+        self.left_open_button.setText(self.tr("Unfinished sales (staff)"))
         self.warning.setText(
             self.tr("Still there? Your cart clears in %1 s. Touch here to continue.").replace(
                 "%1", str(self._warn_left)
@@ -269,6 +275,7 @@ class KioskWindow(QWidget):
         staff = self.session.overridden
         self.void_line_button.setVisible(staff)
         self.exit_button.setVisible(staff)
+        self.left_open_button.setVisible(staff)
         self._show_total()
         self.retranslate_attendant()
 
@@ -384,6 +391,47 @@ class KioskWindow(QWidget):
     def _overridden(self, approval: Approval) -> None:
         self.session.override(approval)
         self._redraw()
+
+    # -- sales left open (a crash, a shopper gone after paying part) -----------------
+    def settle_left_open(self) -> None:
+        """After start-up recovery: void the carts shoppers left; a sale with
+        money taken waits for the attendant, who is called."""
+
+        def done(waiting: int) -> None:
+            if waiting:
+                self.message.show_text(
+                    Text(
+                        "有未完成的已付款订单，店员马上就到。",
+                        "A sale was left unfinished after a payment; an attendant is on the way.",
+                    )
+                )
+
+        self._run("settle left open", self.session.settle_left_open, done)
+
+    def show_left_open(self) -> None:
+        """The attendant's list of unfinished sales: resume one for the shopper
+        still here, or void it (a manager's PIN; the money goes back)."""
+
+        def taken() -> None:
+            self.session.shopping()
+            self.session.attendant_called = False
+            self._redraw()
+
+        def offer(left: list[Any]) -> None:
+            if not left:
+                self.message.show_text(Text("没有未完成的订单。", "No sale is left unfinished."))
+                return
+            self.session.attendant_called = False
+            dlg = open_left_open(self.ctx, self, self.scope, self.session.checkout, left, taken)
+            self.left_open_dialog = dlg
+            dlg.finished.connect(lambda _code: setattr(self, "left_open_dialog", None))
+
+        try:
+            self.session.require_override()
+        except FlowError as exc:
+            self._failed(exc)
+            return
+        self._run("left open", self.session.checkout.left_open, offer)
 
     def _exit(self) -> None:
         try:

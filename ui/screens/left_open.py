@@ -1,12 +1,18 @@
-"""Sales the checkout left open (a crash, a closed window), offered at login:
-each with its lines and the money already taken, to resume or void. The
-dialog only chooses; the cashier screen runs the flow calls."""
+"""Sales the checkout left open (a crash, a closed window, a kiosk shopper
+who walked away after paying part), offered at a cashier's login or to a
+kiosk attendant: each with its lines and the money already taken, to resume
+or void. `open_left_open` shows the dialog and runs the flow calls."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from pos.flows import ApprovalRequired, CheckoutFlow
 from pos.flows.core import channel_label
-from pos.flows.views import LeftOpenView
+from pos.flows.views import Approval, LeftOpenView
 from ui.context import UiContext
+from ui.ops import Scope
 from ui.qt import (
     QAbstractItemView,
     QDialog,
@@ -20,7 +26,7 @@ from ui.qt import (
     Signal,
 )
 from ui.screens.cart import CartTable
-from ui.widgets import MessageLine, button, label
+from ui.widgets import MessageLine, ask_approval, button, label
 
 
 class LeftOpenDialog(QDialog):
@@ -148,3 +154,47 @@ class LeftOpenDialog(QDialog):
             return
         self.retranslate()
         self.list.setCurrentRow(0)
+
+
+def open_left_open(
+    ctx: UiContext,
+    parent: QWidget,
+    scope: Scope,
+    flow: CheckoutFlow,
+    left: list[LeftOpenView],
+    taken: Callable[[], None],
+) -> LeftOpenDialog:
+    """Show the sales left open and run what is chosen: resume takes the sale
+    over (then `taken` runs); void asks for a manager once money was taken."""
+    dlg = LeftOpenDialog(ctx, left, parent)
+
+    def take_over(order_id: str) -> None:
+        def done(_order: Any) -> None:
+            dlg.accept()
+            taken()
+
+        ctx.ops.run(
+            "take over", lambda op: flow.take_over(order_id), scope, done, dlg.message.show_error
+        )
+
+    def void(order_id: str, approval: Approval | None = None) -> None:
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, ApprovalRequired) and approval is None:
+                ask_approval(
+                    ctx, dlg, exc.action, exc.text, (), lambda appr: void(order_id, appr)
+                )
+                return
+            dlg.message.show_error(exc)
+
+        ctx.ops.run(
+            "void left open",
+            lambda op: flow.void_left_open(order_id, approval),
+            scope,
+            lambda _: dlg.drop(order_id),
+            failed,
+        )
+
+    dlg.resume.connect(take_over)
+    dlg.void.connect(void)
+    dlg.open()
+    return dlg

@@ -59,6 +59,17 @@ class Events:
         return 0
 
 
+def cash_in_part(flow: Any, codes: Sequence[str], cash: Money) -> str:
+    """Ring up `codes` on `flow` and take `cash` of the total in cash; the sale
+    stays open with the rest due. Returns its order id."""
+    for code in codes:
+        flow.scan(code)
+    tender = flow.start_tender()
+    tender.prepare("cash", "cash", tendered=cash)
+    tender.run(Events())
+    return str(tender.order.order_id)
+
+
 @dataclass
 class _Order:
     order_id: str

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from pos.flows import ApprovalRequired, CheckoutFlow, CheckoutState, FlowError
+from pos.flows import ApprovalRequired, CheckoutFlow, CheckoutState, FlowError, KioskSession
 from pos.flows.core import CoreServices
 from pos.money import Money
 from pos.services.terminal_services import TerminalServices
 from tests.pos.flows.conftest import CASHIER_PIN, MANAGER_PIN
-from tests.pos.flows.flow_fakes import CASHIER, Events, FakeCatalog, FakeCheckout, FakePayments
+from tests.pos.flows.flow_fakes import (
+    CASHIER,
+    Events,
+    FakeCatalog,
+    FakeCheckout,
+    FakePayments,
+    cash_in_part,
+)
 
 COLA = "6901234000016"  # 3.50
 CHIPS = "6901234001013"  # 7.50
@@ -22,12 +29,7 @@ def _crash_with_part_paid(terminal_services: TerminalServices) -> tuple[CoreServ
     sale unpaid, and open the terminal again as the app would after a crash."""
     core = CoreServices(terminal_services)
     flow = CheckoutFlow(core.login(CASHIER_PIN), core, core, core)
-    flow.scan(COLA)
-    flow.scan(CHIPS)
-    tender = flow.start_tender()
-    tender.prepare("cash", "cash", tendered=Money(500))
-    tender.run(Events())
-    order_id = tender.order.order_id
+    order_id = cash_in_part(flow, [COLA, CHIPS], Money(500))
     t = terminal_services.terminal
     data_dir, clock = t.data_dir, t.clock
     terminal_services.close()
@@ -101,3 +103,58 @@ def test_taking_over_is_refused_over_a_sale_in_progress_and_for_a_sale_no_longer
     with pytest.raises(FlowError):
         flow.take_over(left)
     assert flow.state is CheckoutState.EMPTY
+
+
+def test_a_restarted_kiosk_voids_its_abandoned_carts_and_calls_the_attendant_for_a_part_paid_one(
+    terminal_services: TerminalServices,
+) -> None:
+    core = CoreServices(terminal_services)
+    kiosk = CheckoutFlow(core.login(CASHIER_PIN), core, core, core, mode="kiosk")
+    part_paid = cash_in_part(kiosk, [COLA, CHIPS], Money(500))
+    kiosk.tender, kiosk.order, kiosk.state = None, None, CheckoutState.EMPTY
+    kiosk.scan(COLA)
+    assert kiosk.order is not None
+    abandoned = kiosk.order.order_id
+    counter = CheckoutFlow(core.login(CASHIER_PIN), core, core, core)
+    counter.scan(CHIPS)
+    assert counter.order is not None
+    counter_sale = counter.order.order_id
+    t = terminal_services.terminal
+    data_dir, clock = t.data_dir, t.clock
+    terminal_services.close()
+
+    core = CoreServices(TerminalServices.open(data_dir, clock))
+    try:
+        flow = CheckoutFlow(core.login(CASHIER_PIN), core, core, core, mode="kiosk")
+        session = KioskSession(flow, clock)
+        assert session.settle_left_open() == 1
+        assert session.attendant_called
+        assert core.get(abandoned).state == "voided"
+        assert core.get(counter_sale).state == "open"  # waits for a cashier's login
+        # The attendant finds the part-paid sale and voids it with a manager:
+        # the money goes back to its tender.
+        assert [lo.order.order_id for lo in flow.left_open()] == [part_paid, counter_sale]
+        flow.void_left_open(part_paid, core.approve(MANAGER_PIN, "void"))
+        assert core.get(part_paid).state == "voided"
+        assert session.settle_left_open() == 0
+    finally:
+        core.services.close()
+
+
+def test_an_idle_reset_leaves_a_part_paid_kiosk_sale_open_for_the_attendant(
+    terminal_services: TerminalServices,
+) -> None:
+    core = CoreServices(terminal_services)
+    clock = terminal_services.terminal.clock
+    flow = CheckoutFlow(core.login(CASHIER_PIN), core, core, core, mode="kiosk")
+    session = KioskSession(flow, clock)
+    session.touch()
+    order_id = cash_in_part(flow, [COLA, CHIPS], Money(500))
+    session.reset()
+    assert session.attendant_called and flow.order is None
+    assert core.get(order_id).state == "open" and core.get(order_id).paid == Money(500)
+    [left] = flow.left_open()
+    assert left.order.order_id == order_id and left.mode == "kiosk"
+    session.touch()
+    flow.scan(COLA)  # the next shopper starts a cart of their own
+    assert flow.order is not None and flow.order.order_id != order_id
