@@ -1,6 +1,6 @@
 """Payments: one PaymentChannel interface (channel.py), persisted intents
 (intents.py), the router (router.py), and the channels: cash, alipay, wechat,
-card (task D). See docs/payments.md."""
+card (drivers/card_channel.py). See docs/payments.md."""
 
 from __future__ import annotations
 
