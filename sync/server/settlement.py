@@ -25,6 +25,7 @@ from pos.clock import parse_iso
 STORE_TZ = ZoneInfo("Asia/Shanghai")
 DAY_STARTS_AT_HOUR = 4
 DEFAULT_CURRENCY = "CNY"
+MAX_MINOR = 2**63 - 1  # the settlement table's BIGINT
 _JOURNAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 
@@ -53,17 +54,24 @@ def _line(
     cur = t.get("currency") or currency or DEFAULT_CURRENCY
     if isinstance(amount, bool) or not isinstance(amount, int) or not isinstance(channel, str):
         return None
+    if abs(amount) > MAX_MINOR:
+        return None  # no till takes that much; the database could not hold it
     if not isinstance(cur, str):
         return None
     return {
         "line": n,
-        "business_date": day[:10],
+        "business_date": _text(day, 10),
         "kind": kind,
-        "channel": channel[:32],
+        "channel": _text(channel, 32),
         "amount_minor": abs(amount) if kind == "payment" else -abs(amount),
-        "currency": cur[:3],
-        "order_id": str(order_id or "")[:64],
+        "currency": _text(cur, 3),
+        "order_id": _text(str(order_id or ""), 64),
     }
+
+
+def _text(value: str, size: int) -> str:
+    """A text column's value: PostgreSQL's text holds no NUL."""
+    return value.replace("\x00", "\ufffd")[:size]
 
 
 MONEY_EVENTS = frozenset({"tender.taken", "refund.completed", "order.voided"})

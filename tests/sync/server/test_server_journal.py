@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from pos.clock import FakeClock, SystemClock, iso
@@ -62,7 +64,8 @@ class Device:
         return out
 
     def upload(self, records: list[JournalRecord]) -> Any:
-        return self.link.upload(self.id, [WireEntry.of(r) for r in records])
+        # Sent as the terminal's client sends them: not checked on the way out.
+        return self.link.upload(self.id, [WireEntry.of(r, validate=False) for r in records])
 
 
 @pytest.fixture
@@ -365,3 +368,120 @@ def test_the_openapi_description_is_published(srv: Any) -> None:
         "schema"
     ]
     assert "entries" in body["properties"]
+
+
+_json_leaf = st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+_json = st.recursive(
+    _json_leaf,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_tender = st.fixed_dictionaries(
+    {},
+    optional={
+        "amount_minor": st.integers()
+        | st.integers(2**62, 2**80).map(lambda n: n * (-1) ** n)
+        | _json,
+        "channel": st.text(max_size=40) | _json,
+        "currency": st.text(max_size=5) | _json,
+    },
+)
+_money_payload = st.fixed_dictionaries(
+    {},
+    optional={
+        "tender": _tender | _json,
+        "tenders": st.lists(_tender, max_size=3) | _json,
+        "business_date": st.text(max_size=14) | _json,
+        "order_id": st.text(max_size=80) | _json,
+        "currency": st.text(max_size=5) | _json,
+    },
+)
+_fuzzed_terminals = iter(range(10**6))
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    etype=st.sampled_from(["tender.taken", "refund.completed", "order.voided", "sale.paid"])
+    | st.text(max_size=70),
+    payload=_money_payload | _json,
+)
+def test_a_signed_entry_with_any_payload_is_stored_or_refused_never_a_server_error(
+    srv: Any, etype: str, payload: Any
+) -> None:
+    """A payload the server cannot read is still stored (the journal is the
+    record) and adds no settlement line; nothing a terminal signs makes the
+    server fail, which would hold that terminal's sync up for good."""
+    d = Device(srv, f"T-F{next(_fuzzed_terminals)}")
+    rec = make_record(
+        d.key,
+        d.id,
+        1,
+        iso(d.clock.now()),
+        etype,
+        payload if isinstance(payload, dict) else {"v": payload},
+        GENESIS_HASH,
+    )
+    d.chain.append(rec)
+    try:
+        ack = d.upload([rec])
+    except ServerRefused as exc:
+        assert 400 <= exc.status < 500, exc
+        return
+    assert ack.hwm == 1
+    ack = d.upload(d.make(1))  # the chain goes on after it
+    assert ack.hwm == 2
+
+
+@pytest.mark.parametrize("amount", [2**63, -(2**63) - 1, 10**30])
+def test_an_amount_beyond_the_database_integer_is_stored_without_a_settlement_line(
+    srv: Any, amount: int
+) -> None:
+    d = Device(srv)
+    rec = make_record(
+        d.key,
+        d.id,
+        1,
+        iso(d.clock.now()),
+        "tender.taken",
+        {"order_id": "O1", "tender": {"channel": "cash", "amount_minor": amount}},
+        GENESIS_HASH,
+    )
+    d.chain.append(rec)
+    assert d.upload([rec]).hwm == 1
+    assert _count(srv, m.settlement_lines) == 0
+    d.upload(d.make(1))
+    assert _count(srv, m.settlement_lines) == 1
+
+
+def test_nul_characters_in_a_payload_are_stored_as_sent(srv: Any) -> None:
+    """PostgreSQL's text holds no NUL: the line's texts are cleaned, the entry's
+    payload is kept as the JSON the terminal signed (where NUL is escaped)."""
+    d = Device(srv)
+    payload = {
+        "order_id": "O\x001",
+        "business_date": "2026-11-24",
+        "tender": {"channel": "ca\x00sh", "amount_minor": 100, "currency": "\x00NY"},
+        "note\x00": "a\x00b",
+    }
+    rec = make_record(d.key, d.id, 1, iso(d.clock.now()), "tender.taken", payload, GENESIS_HASH)
+    d.chain.append(rec)
+    assert d.upload([rec]).hwm == 1
+    with srv.engine.connect() as conn:
+        stored = conn.execute(select(m.entries.c.payload)).scalar_one()
+    assert stored == rec.payload
+    with srv.engine.connect() as conn:
+        line = conn.execute(select(m.settlement_lines)).one()
+    assert (line.channel, line.order_id, line.amount_minor) == ("ca\ufffdsh", "O\ufffd1", 100)
+    assert d.upload(d.make(1)).hwm == 2
+    odd = make_record(d.key, d.id, 3, iso(d.clock.now()), "tender\x00taken", {}, d.chain[-1].hash)
+    with pytest.raises(ServerRefused) as exc:
+        d.upload([odd])
+    assert (exc.value.status, exc.value.error) == (422, "bad-entry")
+    assert _count(srv, m.entries) == 2
+    assert _alerts(srv) == [("bad-entry", 3)]
