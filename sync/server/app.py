@@ -277,7 +277,8 @@ def create_app(state: ServerState) -> FastAPI:
         return JSONResponse(ack.model_dump())
 
     @app.get("/v1/config", response_model=ConfigList, responses=_REFUSALS)
-    async def config(request: Request, after: int = Query(0, ge=0)) -> Response:
+    # config_versions.version is an INTEGER: a larger `after` is refused, not a 500.
+    async def config(request: Request, after: int = Query(0, ge=0, le=2**31 - 1)) -> Response:
         """Configuration versions newer than `after` for the terminal's store, oldest first."""
         body = await request.body()
 

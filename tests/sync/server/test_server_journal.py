@@ -485,3 +485,14 @@ def test_nul_characters_in_a_payload_are_stored_as_sent(srv: Any) -> None:
     assert (exc.value.status, exc.value.error) == (422, "bad-entry")
     assert _count(srv, m.entries) == 2
     assert _alerts(srv) == [("bad-entry", 3)]
+
+
+def test_a_config_request_after_a_version_beyond_the_version_column_is_refused(
+    srv: Any,
+) -> None:
+    d = Device(srv)
+    for after in (2**31, 2**63, 10**30):
+        r = _raw(srv, d, b"", method="GET", path=f"/v1/config?after={after}")
+        assert r.status_code == 422, r.text
+    r = _raw(srv, d, b"", method="GET", path=f"/v1/config?after={2**31 - 1}")
+    assert (r.status_code, r.json()["versions"]) == (200, [])
