@@ -32,6 +32,11 @@ def exponent(currency: str) -> int:
         raise MoneyError(f"unsupported currency {currency!r}") from None
 
 
+# Ten trillion yuan: far beyond any sale, and a day's sums stay well inside the
+# 64-bit integers the database stores.
+MAX_MINOR = 10**15
+
+
 @dataclass(frozen=True, order=False, slots=True)
 class Money:
     minor: int
@@ -40,6 +45,8 @@ class Money:
     def __post_init__(self) -> None:
         if isinstance(self.minor, bool) or not isinstance(self.minor, int):
             raise MoneyError(f"money must be integer minor units, got {type(self.minor).__name__}")
+        if not -MAX_MINOR <= self.minor <= MAX_MINOR:
+            raise MoneyError(f"{self.minor} minor units is beyond any amount a store takes")
         exponent(self.currency)
 
     # -- construction -------------------------------------------------------------
@@ -59,6 +66,8 @@ class Money:
         if len(frac) > exp:
             raise MoneyError(f"{text!r} has more than {exp} decimals for {currency}")
         minor = int(whole) * 10**exp + (int(frac.ljust(exp, "0")) if exp else 0)
+        if minor > MAX_MINOR:
+            raise MoneyError(f"{text!r} is more than any amount a store takes")
         return cls(-minor if sign else minor, currency)
 
     # -- arithmetic ---------------------------------------------------------------

@@ -256,8 +256,22 @@ class TenderFlow:
             if self.state is not TenderState.PAYING or self.attempt is None:
                 raise FlowError(Text("请先选择付款方式。", "Choose how to pay first."))
             attempt = self.attempt
-        result = self._payments.pay(attempt.request, _Recording(attempt, events), attempt.cancel)
+        try:
+            result = self._payments.pay(
+                attempt.request, _Recording(attempt, events), attempt.cancel
+            )
+        except Exception:
+            self._not_known()
+            raise
         return self._settle(result)
+
+    def _not_known(self) -> None:
+        """The payment call failed part-way: whether money moved is not known
+        here, so the sale waits for "check the payment again" (which finds out
+        from the gateway) instead of staying busy or taking another tender."""
+        with self._lock:
+            self.state = TenderState.UNRESOLVED
+            self.attempt = None
 
     def cancel(self) -> None:
         """Ask the running payment to stop; it cancels at the gateway or reader."""
@@ -271,7 +285,12 @@ class TenderFlow:
                 raise FlowError(Text("没有待确认的付款。", "No payment needs checking."))
             self.state = TenderState.PAYING
             token = CancelToken()
-        return self._settle(self._payments.resolve(self.order.order_id, token))
+        try:
+            result = self._payments.resolve(self.order.order_id, token)
+        except Exception:
+            self._not_known()
+            raise
+        return self._settle(result)
 
     def _settle(self, result: TenderResult) -> TenderResult:
         with self._lock:

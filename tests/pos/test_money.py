@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pos.money import Money, MoneyError, allocate_minor, decimal_to_minor, div_half_up, total
+from pos.money import (
+    MAX_MINOR,
+    Money,
+    MoneyError,
+    allocate_minor,
+    decimal_to_minor,
+    div_half_up,
+    total,
+)
 
 
 def test_parse_reads_major_units_exactly() -> None:
@@ -83,3 +91,14 @@ def test_allocation_never_loses_or_invents_a_fen(amount: int, weights: list[int]
 def test_parse_and_amount_text_round_trip(minor: int) -> None:
     m = Money(minor)
     assert Money.parse(m.amount_text()) == m
+
+
+def test_amounts_beyond_any_a_store_takes_are_refused_before_the_database() -> None:
+    assert Money(MAX_MINOR).minor == MAX_MINOR and Money(-MAX_MINOR).minor == -MAX_MINOR
+    for minor in (MAX_MINOR + 1, -MAX_MINOR - 1, 2**63):
+        with pytest.raises(MoneyError):
+            Money(minor)
+    with pytest.raises(MoneyError, match="more than any amount"):
+        Money.parse("99999999999999999999")
+    with pytest.raises(MoneyError):
+        Money(MAX_MINOR) + Money(1)

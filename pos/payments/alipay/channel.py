@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
+from typing import Any
 
 from pos.errors import PosError
 from pos.money import Money
@@ -43,16 +44,17 @@ _TRADE_STATES = {
 }
 
 
-def _result(status: PaymentStatus, reply: AlipayReply, **kw: object) -> ChannelResult:
-    return ChannelResult(
-        status,
-        channel_ref=reply.text("trade_no"),
-        buyer_ref=reply.text("buyer_logon_id"),
-        code=reply.code,
-        sub_code=reply.sub_code,
-        message=reply.sub_msg or reply.msg,
-        **kw,  # type: ignore[arg-type]
-    )
+def _result(status: PaymentStatus, reply: AlipayReply, **kw: Any) -> ChannelResult:
+    """The reply's references and codes; `kw` adds to or overrides them."""
+    fields: dict[str, Any] = {
+        "channel_ref": reply.text("trade_no"),
+        "buyer_ref": reply.text("buyer_logon_id"),
+        "code": reply.code,
+        "sub_code": reply.sub_code,
+        "message": reply.sub_msg or reply.msg,
+    }
+    fields.update(kw)
+    return ChannelResult(status, **fields)
 
 
 def _is_unknown(reply: AlipayReply) -> bool:
@@ -108,7 +110,10 @@ class AlipayChannel(WalletChannel):
 
     def _paid(self, intent: PaymentIntent, reply: AlipayReply) -> ChannelResult:
         """A success is only a success for this order and this amount."""
-        paid = reply.amount("total_amount", intent.amount.currency)
+        try:
+            paid = reply.amount("total_amount", intent.amount.currency)
+        except OutcomeUnknown as exc:
+            return _result(PaymentStatus.UNKNOWN, reply, message=str(exc))
         if reply.text("out_trade_no") not in ("", intent.out_trade_no) or (
             paid is not None and paid != intent.amount
         ):
@@ -206,7 +211,10 @@ class AlipayChannel(WalletChannel):
             return reply
         if reply.code != CODE_SUCCESS:
             return RefundResult(RefundStatus.UNKNOWN, code=reply.code, sub_code=reply.sub_code)
-        amount = reply.amount("refund_amount")
+        try:
+            amount = reply.amount("refund_amount")
+        except OutcomeUnknown as exc:
+            return RefundResult(RefundStatus.UNKNOWN, code=reply.code, message=str(exc))
         if reply.text("refund_status") == "REFUND_SUCCESS" or amount is not None:
             return self._refunded(refund, amount, reply)
         # 10000 without a refund amount: Alipay has no such refund.

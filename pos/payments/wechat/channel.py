@@ -9,7 +9,7 @@ from datetime import timedelta, timezone
 from functools import partial
 
 from pos.errors import InvalidInput
-from pos.money import Money
+from pos.money import MAX_MINOR, Money
 from pos.payments import rsa
 from pos.payments.bills import BillRow, parse_wechat_bill, unreachable
 from pos.payments.channel import (
@@ -266,6 +266,8 @@ class WechatChannel(WalletChannel):
             return RefundResult(status, code=reply.code, message=reply.text("message"))
         state = reply.text("status")
         fen = reply.amount_fen("refund")
+        if fen is not None and not 0 <= fen <= MAX_MINOR:
+            return RefundResult(RefundStatus.UNKNOWN, code=state, message=f"refund amount {fen}")
         return RefundResult(
             _REFUND_STATES.get(state, RefundStatus.UNKNOWN),
             channel_ref=reply.text("refund_id"),

@@ -258,6 +258,7 @@ class FakePayments:
         self.cancelled_at_gateway: list[str] = []
         self.requests: list[TenderRequest] = []
         self.wait_for_cancel: Any = None  # a threading.Event the test sets to let pay return
+        self.fail_with: list[Exception] = []  # raised by the next calls, one each
 
     def channels(self, mode: str) -> list[ChannelInfo]:
         return [
@@ -285,6 +286,8 @@ class FakePayments:
         self, request: TenderRequest, events: PaymentEvents, cancel: CancelToken
     ) -> TenderResult:
         self.requests.append(request)
+        if self.fail_with:
+            raise self.fail_with.pop(0)
         if request.mode == "cash":
             assert request.tendered is not None
             change = (
@@ -309,6 +312,8 @@ class FakePayments:
         return TenderResult(outcome, view, Text("结果", f"result {outcome}"))
 
     def resolve(self, order_id: str, cancel: CancelToken) -> TenderResult:
+        if self.fail_with:
+            raise self.fail_with.pop(0)
         self.cancelled_at_gateway.append(order_id)
         return TenderResult(Outcome.CANCELLED, self.checkout.get(order_id))
 

@@ -124,6 +124,26 @@ def test_unknown_outcome_blocks_other_tenders_until_resolved(
     assert tender.state is TenderState.CHOOSING
 
 
+def test_a_payment_call_that_fails_part_way_leaves_the_sale_to_be_checked_not_busy(
+    flow: CheckoutFlow, payments: FakePayments, events: Events
+) -> None:
+    tender = _tender(flow, COLA)
+    tender.prepare("alipay", "payment_code", auth_code="286543210987654321")
+    payments.fail_with = [OSError("disk full"), OSError("network down")]
+    with pytest.raises(OSError):
+        tender.run(events)
+    assert tender.state is TenderState.UNRESOLVED and not tender.busy
+    with pytest.raises(FlowError):
+        tender.prepare("cash", "cash", tendered=Money(500))  # not before it is checked
+    with pytest.raises(OSError):
+        tender.resolve()
+    assert tender.state is TenderState.UNRESOLVED
+    assert tender.resolve().status is Outcome.CANCELLED
+    assert tender.state is TenderState.CHOOSING
+    tender.prepare("cash", "cash", tendered=Money(500))
+    assert tender.run(events).status is Outcome.SUCCEEDED
+
+
 def test_payment_code_needs_the_code(flow: CheckoutFlow, events: Events) -> None:
     tender = _tender(flow, COLA)
     with pytest.raises(FlowError):
