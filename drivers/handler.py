@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from typing import Protocol, TextIO
 
+from pos.digits import is_digits
+
 
 class CardHandler(Protocol):
     def show_message(self, text: str) -> None: ...
@@ -60,7 +62,7 @@ class CliCardHandler:
             line = self.inp.readline().strip()
             if not line:
                 return None
-            if line.isdigit() and 1 <= int(line) <= len(options):
+            if is_digits(line) and 1 <= int(line) <= len(options):
                 return int(line) - 1
             self.show_message(f"Type a number from 1 to {len(options)}.")
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pos.digits import is_digits
 from pos.errors import InvalidInput
 
 _REMEDY = "Scan the item again, or key in the number printed under the bars."
@@ -33,15 +34,10 @@ _W5_PLUS = (0, 5, 1, 6, 2, 7, 3, 8, 4, 9)
 _W5_MINUS = (0, 5, 9, 4, 8, 3, 7, 2, 6, 1)
 
 
-def _is_digits(text: str) -> bool:
-    # str.isdigit() also accepts '²' and Arabic-Indic digits; a barcode is ASCII.
-    return text.isascii() and text.isdigit()
-
-
 def gs1_check_digit(body: str) -> int:
     """The GS1 mod-10 check digit for `body` (all digits except the check digit):
     weights 3,1,3,... from the right."""
-    if not _is_digits(body) or not body:
+    if not is_digits(body) or not body:
         raise InvalidInput(f"{body!r} is not a string of digits", _REMEDY)
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return (10 - total % 10) % 10
@@ -54,7 +50,7 @@ def with_check_digit(body: str) -> str:
 
 def price_verifier_digit(value: str) -> int:
     """The GS1 price/weight verifier digit of a 4- or 5-digit value field."""
-    if not _is_digits(value) or len(value) not in (4, 5):
+    if not is_digits(value) or len(value) not in (4, 5):
         raise InvalidInput(f"a price verifier needs 4 or 5 digits, got {value!r}", _REMEDY)
     d = [int(c) for c in value]
     if len(d) == 4:
@@ -85,7 +81,7 @@ class WeightedLayout:
     price_verifier: bool = False
 
     def __post_init__(self) -> None:
-        if not (_is_digits(self.prefix) and self.prefix[0] == "2" and len(self.prefix) <= 2):
+        if not (is_digits(self.prefix) and self.prefix[0] == "2" and len(self.prefix) <= 2):
             raise InvalidInput(
                 f"weighted-label prefix {self.prefix!r} must be '2' or '20'..'29'",
                 "Use the prefix your scales print (GS1 in-store numbers start with 2).",
@@ -107,7 +103,7 @@ class WeightedLayout:
 
     def base_barcode(self, item_code: str) -> str:
         """The catalog key for an item: its label with the value (and verifier) zeroed."""
-        if not _is_digits(item_code) or len(item_code) != self.item_digits:
+        if not is_digits(item_code) or len(item_code) != self.item_digits:
             raise InvalidInput(
                 f"item code {item_code!r} must be {self.item_digits} digits",
                 "Use the item code that the scale prints.",
@@ -191,7 +187,7 @@ def parse_scan(text: str, layouts: Sequence[WeightedLayout] = DEFAULT_LAYOUTS) -
     code = text.strip()
     if not code:
         raise InvalidInput("the scan was empty", _REMEDY)
-    if not _is_digits(code):
+    if not is_digits(code):
         shown = code if len(code) <= 32 else code[:32] + "…"
         raise InvalidInput(f"barcode {shown!r} has characters that are not digits", _REMEDY)
     if len(code) == 8:
@@ -217,7 +213,7 @@ def normalize_gtin(text: str) -> str:
     """A catalog barcode in lookup form: EAN-13 or EAN-8 checked, UPC-A widened
     to 13 digits. Weighted base barcodes are ordinary EAN-13s and pass as is."""
     code = text.strip()
-    if not _is_digits(code) or len(code) not in (8, 12, 13):
+    if not is_digits(code) or len(code) not in (8, 12, 13):
         raise InvalidInput(
             f"{code[:32]!r} is not an EAN-13, UPC-A or EAN-8 barcode",
             "Barcodes are 13, 12 or 8 digits.",

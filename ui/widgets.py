@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from pos.digits import is_digits
 from pos.flows.text import Text, text_of
 from pos.flows.views import Approval
 from ui.context import UiContext
@@ -147,7 +148,7 @@ class PinPad(QWidget):
 
     def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         text = event.text()
-        if text.isdigit():
+        if is_digits(text):
             self.press(text)
         elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.press("OK")

@@ -14,6 +14,7 @@ import struct
 import threading
 from typing import Protocol
 
+from pos.digits import is_digits
 from pos.errors import PosError
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ PORT_ENV = "POS_VPCD_PORT"
 def default_port() -> int:
     """The vpcd port of the first slot: $POS_VPCD_PORT, else vsmartcard's 35963."""
     value = os.environ.get(PORT_ENV, "")
-    return int(value) if value.isdigit() else VPCD_PORT
+    return int(value) if is_digits(value) else VPCD_PORT
 
 
 CTRL_OFF, CTRL_ON, CTRL_RESET, CTRL_ATR = 0, 1, 2, 4

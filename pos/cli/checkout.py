@@ -10,6 +10,7 @@ from typing import Any
 from pos.auth import Approval
 from pos.cli.context import CliContext
 from pos.cli.session import open_services, read_pin
+from pos.digits import is_digits
 from pos.errors import InvalidInput
 from pos.money import Money
 from pos.order.discounts import Discount
@@ -138,7 +139,7 @@ def _build_order(
             order = checkout.add_item(order_id, item.code, item.quantity, item.grams)
     for raw in args.line_discount or []:
         line_no, _, value = raw.partition(":")
-        if not line_no.isdigit() or not value:
+        if not is_digits(line_no) or not value:
             raise InvalidInput(f"bad --line-discount {raw!r}", "Use LINE:10% or LINE:5.00.")
         index = int(line_no) - 1
         if not 0 <= index < len(order.lines):

@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from pos.digits import is_digits
 from pos.errors import InvalidInput
 from pos.money import Money
 from pos.payments.channel import PaymentStatus
@@ -224,7 +225,7 @@ def receiver_from_config(data_dir: Path, router: PaymentRouter) -> NotificationR
     listen = section.get("listen", "127.0.0.1:0")
     public_url = section.get("public_url", "")
     host, _, port = str(listen).rpartition(":")
-    if not host or not port.isdigit() or not isinstance(public_url, str):
+    if not host or not is_digits(port) or not isinstance(public_url, str):
         raise InvalidInput(
             f"the '{SECTION}' section of {CONFIG_FILE} is wrong: listen={listen!r}",
             'Write it like {"listen": "127.0.0.1:0", "public_url": "https://..."}.',

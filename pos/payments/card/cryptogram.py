@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
+from pos.digits import is_digits
 from pos.errors import InvalidInput
 
 # The data elements the cryptogram covers, in this order. The card takes the
@@ -76,9 +77,9 @@ def _odd_parity(key: bytes) -> bytes:
 
 def pan_block(pan: str, psn: str | None) -> bytes:
     """The 8-byte Y of option A: rightmost 16 digits of PAN || PSN, left-padded."""
-    if not pan.isdigit() or not 12 <= len(pan) <= 19:
+    if not is_digits(pan) or not 12 <= len(pan) <= 19:
         raise InvalidInput("the card number is not 12 to 19 digits", "Read the card again.")
-    digits = (pan + (psn if psn and psn.isdigit() else "00")).rjust(16, "0")[-16:]
+    digits = (pan + (psn if psn and is_digits(psn) else "00")).rjust(16, "0")[-16:]
     return bytes.fromhex(digits)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from pos.digits import is_digits
 from pos.errors import InvalidInput
 
 
@@ -23,11 +24,11 @@ def luhn_check_digit(body: str) -> str:
 
 
 def luhn_valid(number: str) -> bool:
-    return number.isdigit() and len(number) >= 2 and luhn_check_digit(number[:-1]) == number[-1]
+    return is_digits(number) and len(number) >= 2 and luhn_check_digit(number[:-1]) == number[-1]
 
 
 def check_pan(pan: str) -> str:
-    if not pan.isdigit() or not 12 <= len(pan) <= 19:
+    if not is_digits(pan) or not 12 <= len(pan) <= 19:
         raise InvalidInput("the card number read is not 12 to 19 digits", "Read the card again.")
     return pan
 
@@ -54,6 +55,6 @@ def track2_parts(raw: bytes) -> tuple[str, str, str]:
     if "D" not in text:
         raise InvalidInput("track 2 equivalent data has no separator", "Read the card again.")
     pan, rest = text.split("D", 1)
-    if len(rest) < 7 or not rest[:7].isdigit():
+    if len(rest) < 7 or not is_digits(rest[:7]):
         raise InvalidInput("track 2 equivalent data is too short", "Read the card again.")
     return check_pan(pan), rest[:4], rest[4:7]

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pos.clock import Clock
+from pos.digits import is_digits
 from pos.payments import rsa
 from pos.payments.card.sandbox_acquirer import SandboxAcquirer
 from pos.payments.card.settings import card_section
@@ -123,7 +124,7 @@ class SandboxAcquirerService:
             a.add_fault(fault.kind, fault.op, fault.times, fault.after, fault.delay)
         elif action == "account":
             pan = str(doc["pan"])
-            if not pan.isdigit():
+            if not is_digits(pan):
                 raise ValueError("pan must be digits")
             a.set_account(pan, int(doc["balance_minor"]), bool(doc.get("blocked", False)))
         elif action == "down":

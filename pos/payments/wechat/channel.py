@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta, timezone
 from functools import partial
 
+from pos.digits import is_digits
 from pos.errors import InvalidInput
 from pos.money import MAX_MINOR, Money
 from pos.payments import rsa
@@ -159,9 +160,13 @@ class WechatChannel(WalletChannel):
         ref = data.get("transaction_id", "")
         if status != PaymentStatus.SUCCEEDED:
             return ChannelResult(status, channel_ref=ref, code=state)
-        fee = data.get("total_fee", "")
+        fee = data.get("total_fee")
+        if fee is not None and not is_digits(fee):
+            return ChannelResult(
+                PaymentStatus.UNKNOWN, channel_ref=ref, message="unreadable total_fee"
+            )
         return self._checked(
-            intent, ref, int(fee) if fee.isdigit() else None, buyer_ref=data.get("openid", "")
+            intent, ref, int(fee) if fee is not None else None, buyer_ref=data.get("openid", "")
         )
 
     # -- the interface ----------------------------------------------------------------

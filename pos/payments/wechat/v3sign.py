@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from pos.digits import is_digits
 from pos.payments import rsa
 
 SCHEMA = "WECHATPAY2-SHA256-RSA2048"
@@ -106,7 +107,7 @@ def verify_signed(
     key = platform_keys.get(serial)
     if key is None:
         raise WechatSignatureError(f"no platform key with serial {serial}")
-    if not timestamp.isdigit() or abs(now_epoch - int(timestamp)) > MAX_SKEW_SECONDS:
+    if not is_digits(timestamp) or abs(now_epoch - int(timestamp)) > MAX_SKEW_SECONDS:
         raise WechatSignatureError("signature timestamp is more than 5 minutes off")
     if not rsa.verify(key, response_message(timestamp, nonce, body).encode(), signature):
         raise WechatSignatureError("response signature does not verify")

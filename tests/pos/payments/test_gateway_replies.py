@@ -275,3 +275,18 @@ def test_a_wechat_refund_amount_beyond_any_money_is_not_known(
     intent = replace(_intent(PaymentMode.QR), status=PaymentStatus.SUCCEEDED)
     result = ch.refund_query(RefundIntent("R1", intent, Money(500), "T01-R-1"))
     assert result.status is RefundStatus.UNKNOWN
+
+
+def test_wechat_micropay_fee_that_is_not_ascii_digits_is_not_known(
+    channels: dict[str, PaymentChannel],
+) -> None:
+    ch: Any = channels["wechat"]
+    v2 = {"return_code": "SUCCESS", "result_code": "SUCCESS", "out_trade_no": OUT_TRADE_NO}
+    for fee, status in (
+        ("1250", PaymentStatus.SUCCEEDED),
+        ("1249", PaymentStatus.UNKNOWN),
+        ("１２５０", PaymentStatus.UNKNOWN),  # digits to str.isdigit(), not a WeChat amount
+        ("²", PaymentStatus.UNKNOWN),
+    ):
+        ch.client = _Answers(ch.client.config, None, {**v2, "total_fee": fee})
+        assert ch.query(_intent(PaymentMode.PAYMENT_CODE)).status is status

@@ -125,7 +125,7 @@ def test_v3_query_signs_the_path_with_query_string(tmp_path, keys):
     assert openssl_verify(tmp_path, merchant.public_key(), message.encode(), fields["signature"])
 
 
-@pytest.mark.parametrize("spoil", ["skew", "serial", "tamper", "unsigned"])
+@pytest.mark.parametrize("spoil", ["skew", "serial", "tamper", "unsigned", "odd digits"])
 def test_untrusted_v3_responses_are_refused(keys, spoil):
     _, platform = keys
     clock = FakeClock()
@@ -143,6 +143,8 @@ def test_untrusted_v3_responses_are_refused(keys, spoil):
             return HttpReply(200, good.headers, good.body.replace(b"SUCCESS", b"NOTPAY"))
         if spoil == "unsigned":
             return HttpReply(200, {}, good.body)
+        if spoil == "odd digits":  # digits to str.isdigit(), not to int()
+            return HttpReply(200, {**good.headers, "wechatpay-timestamp": "²"}, good.body)
         return good
 
     client, _, _ = make_client(keys, reply, clock)
