@@ -30,6 +30,17 @@ from pos.payments.card.tlv import TlvError, find_value, parse
 _P1 = {"AAC": ac.CID_AAC, "TC": ac.CID_TC, "ARQC": ac.CID_ARQC}
 # A card may answer with less than it was asked for, never more: AAC < ARQC < TC.
 _RANK = {ac.CID_AAC: 0, ac.CID_ARQC: 1, ac.CID_TC: 2}
+_ANOTHER_CARD = "Use another card or another way to pay."
+
+
+def _answered(cid: int, wanted: str) -> int:
+    """The cryptogram type the card gave: never more than was asked (a TC for
+    an ARQC), and never the reserved type."""
+    kind = cid & 0xC0
+    rank = _RANK.get(kind)
+    if rank is None or rank > _RANK[_P1[wanted]]:
+        raise CardError("the card answered with a cryptogram it was not asked for", _ANOTHER_CARD)
+    return kind
 
 ARC_OFFLINE_APPROVED = b"Y3"
 ARC_OFFLINE_DECLINED = b"Z3"
@@ -185,8 +196,7 @@ class EmvKernel:
         state.first = self._generate(
             _P1[wanted], card.get(0x8C), terminal | {0x95: bits_tvr.to_bytes()}
         )
-        if _RANK[state.first.cid & 0xC0] > _RANK[_P1[wanted]]:
-            raise CardError("the card answered with a cryptogram it was not asked for", "")
+        _answered(state.first.cid, wanted)
         bits_tsi.set(TsiBit.CARD_RISK_MANAGEMENT_PERFORMED)
         if state.first.cid & 0xC0 == ac.CID_AAC and not state.decline_reason:
             state.decline_reason = "the card declined the transaction"
@@ -205,7 +215,9 @@ class EmvKernel:
         """`arc` None: the host could not be reached (default action analysis)."""
         state = self.state
         if state is None or state.first is None or state.first.cid & 0xC0 != ac.CID_ARQC:
-            raise CardError("no online transaction is waiting for the host's answer", "")
+            raise CardError(
+                "no online transaction is waiting for the host's answer", "Start the payment again."
+            )
         if arc is None:
             wanted = default_action(state.tvr, self.cfg, ActionCodes.issuer(state.card))
             arc = ARC_OFFLINE_APPROVED if wanted == "TC" else ARC_OFFLINE_DECLINED
@@ -215,9 +227,9 @@ class EmvKernel:
         if issuer_auth:
             state.tsi.set(TsiBit.ISSUER_AUTHENTICATION_PERFORMED)
         state.second = self._generate(_P1[wanted], state.card.get(0x8D), values)
-        kind = state.second.cid & 0xC0
-        if kind == ac.CID_ARQC or _RANK[kind] > _RANK[_P1[wanted]]:
-            raise CardError("the card answered with a cryptogram it was not asked for", "")
+        kind = _answered(state.second.cid, wanted)
+        if kind == ac.CID_ARQC:  # the host has answered: it cannot go online again
+            raise CardError("the card asked to go online after the host's answer", _ANOTHER_CARD)
         if kind == ac.CID_AAC and wanted == "TC":
             if issuer_auth:
                 state.tvr.set(TvrBit.ISSUER_AUTHENTICATION_FAILED)
