@@ -14,6 +14,7 @@ _EXPONENTS: dict[str, int] = {
     "JPY": 0, "KRW": 0, "VND": 0,
     "KWD": 3, "BHD": 3,
 }
+CURRENCIES = frozenset(_EXPONENTS)
 _SYMBOLS: dict[str, str] = {"CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
 
 DEFAULT_CURRENCY = "CNY"
@@ -30,6 +31,15 @@ def exponent(currency: str) -> int:
         return _EXPONENTS[currency]
     except KeyError:
         raise MoneyError(f"unsupported currency {currency!r}") from None
+
+
+def minor_text(minor: int, currency: str) -> str:
+    """Any integer amount as plain major-unit text ('12.50'): for sums that
+    are not one store's money (a server's totals over many terminals)."""
+    exp = exponent(currency)
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(minor), 10**exp) if exp else (abs(minor), 0)
+    return f"{sign}{whole}.{frac:0{exp}d}" if exp else f"{sign}{whole}"
 
 
 # Ten trillion yuan: far beyond any sale, and a day's sums stay well inside the
@@ -128,10 +138,7 @@ class Money:
 
     def amount_text(self) -> str:
         """Plain major-unit text with all decimals ('12.50'), as gateways want it."""
-        exp = exponent(self.currency)
-        sign = "-" if self.minor < 0 else ""
-        whole, frac = divmod(abs(self.minor), 10**exp) if exp else (abs(self.minor), 0)
-        return f"{sign}{whole}.{frac:0{exp}d}" if exp else f"{sign}{whole}"
+        return minor_text(self.minor, self.currency)
 
     def format(self, locale: str = "en") -> str:
         """'¥1,234.50' for en and zh_CN; other currencies by their code in en."""

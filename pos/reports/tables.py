@@ -52,6 +52,14 @@ class TableDoc:
     tables: tuple[Table, ...]
 
 
+def inert_text(text: str) -> str:
+    """Text a spreadsheet shows as text: a product name, a cashier's refund
+    reason or a name pushed from the server that starts like a formula
+    ("=HYPERLINK(...)", "+1", "@SUM(...)") gets a leading apostrophe, as
+    spreadsheet programs do themselves, so opening the export runs nothing."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def cell_text(cell: Cell) -> str:
     if cell is None:
         return ""

@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import Engine, func, select
 
-from pos.money import Money
+from pos.money import minor_text
+from pos.reports.tables import inert_text
 from sync.server import models as m
 
 
@@ -92,15 +93,15 @@ def to_csv(business_date: str, rows: list[SettlementRow]) -> str:
         w.writerow(
             [
                 business_date,
-                r.store_id,
-                r.terminal_id,
-                r.channel,
-                r.currency,
+                inert_text(r.store_id),
+                inert_text(r.terminal_id),
+                inert_text(r.channel),
+                inert_text(r.currency),
                 d["payments"],
-                Money(r.payments_minor, r.currency).amount_text(),
+                minor_text(r.payments_minor, r.currency),
                 d["refunds"],
-                Money(-r.refunds_minor, r.currency).amount_text(),
-                Money(r.net_minor, r.currency).amount_text(),
+                minor_text(-r.refunds_minor, r.currency),
+                minor_text(r.net_minor, r.currency),
             ]
         )
     return buf.getvalue()

@@ -21,11 +21,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pos.clock import parse_iso
+from pos.money import CURRENCIES, MAX_MINOR
 
 STORE_TZ = ZoneInfo("Asia/Shanghai")
 DAY_STARTS_AT_HOUR = 4
 DEFAULT_CURRENCY = "CNY"
-MAX_MINOR = 2**63 - 1  # the settlement table's BIGINT
 _JOURNAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 
@@ -55,8 +55,8 @@ def _line(
     if isinstance(amount, bool) or not isinstance(amount, int) or not isinstance(channel, str):
         return None
     if abs(amount) > MAX_MINOR:
-        return None  # no till takes that much; the database could not hold it
-    if not isinstance(cur, str):
+        return None  # no till takes that much (and a day's sums stay inside BIGINT)
+    if not isinstance(cur, str) or cur not in CURRENCIES:
         return None
     return {
         "line": n,
@@ -64,7 +64,7 @@ def _line(
         "kind": kind,
         "channel": _text(channel, 32),
         "amount_minor": abs(amount) if kind == "payment" else -abs(amount),
-        "currency": _text(cur, 3),
+        "currency": cur,
         "order_id": _text(str(order_id or ""), 64),
     }
 

@@ -1,7 +1,8 @@
 """XLSX: one sheet per table, with typed cells: counts are integers, amounts are
 exact decimal numbers formatted to the currency's minor unit, rates are
 percentages; the totals row is bold and computed (not a formula, so every
-reader shows it without recalculating)."""
+reader shows it without recalculating). No cell is a formula: a name or reason
+that starts with "=" is kept as text."""
 
 from __future__ import annotations
 
@@ -64,6 +65,10 @@ def write_xlsx(doc: TableDoc, out: Path, progress: Callable[[int, int], None]) -
                 + [text_width(cell_text(r[col - 1])) for r in body if len(r) >= col]
             )
             ws.column_dimensions[get_column_letter(col)].width = min(max(widest + 2, 10), 60)
+        for cells in ws.iter_rows():
+            for c in cells:
+                if c.data_type == "f":  # openpyxl takes any text starting with "=" for a formula
+                    c.data_type = "s"
         ws.freeze_panes = "A3"
         progress(i, len(doc.tables))
     wb.properties.title = doc.title

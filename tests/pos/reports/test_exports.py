@@ -15,7 +15,7 @@ from pos.money import Money
 from pos.reports.compute import ReportContext
 from pos.reports.exports import export
 from pos.reports.model import SettlementReport
-from pos.reports.tables import report_doc
+from pos.reports.tables import Table, TableDoc, report_doc
 from pos.reports.text import render_doc
 from pos.reports.zreport import close_day, x_report
 from pos.services.terminal_services import TerminalServices
@@ -146,3 +146,35 @@ def test_report_text_fits_the_width_it_is_printed_at(
     body = text.splitlines()[3:-1]  # title lines and the hash may be longer
     assert all(text_width(line) <= width for line in body), width
     assert z.net.amount_text() in text and "找零多给了5角" in text
+
+
+def test_text_that_looks_like_a_formula_stays_text_and_amounts_stay_numbers(
+    tmp_path: Path,
+) -> None:
+    """A refund reason or a product name a cashier or the server supplied must
+    not run when the manager opens the export."""
+    evil = ['=HYPERLINK("http://x","click")', "+1+cmd|'/C calc'!A0", "@SUM(1)", "-2+3"]
+    doc = TableDoc(
+        "Refunds",
+        "2026-03-02",
+        "hash",
+        "CNY",
+        (
+            Table(
+                "reasons",
+                "Refunds",
+                ("Reason", "Amount"),
+                tuple((text, Money(-1250)) for text in evil),
+            ),
+        ),
+    )
+    rows = list(
+        csv.reader(export(doc, "csv", tmp_path / "r.csv").read_text("utf-8-sig").splitlines())
+    )
+    body = [r for r in rows if len(r) == 2][1:]
+    assert [r[0] for r in body] == ["'" + text for text in evil]
+    assert {r[1] for r in body} == {"-12.50"}
+    ws = load_workbook(export(doc, "xlsx", tmp_path / "r.xlsx")).active
+    cells = [ws.cell(row=3 + i, column=1) for i in range(len(evil))]
+    assert [c.value for c in cells] == evil and {c.data_type for c in cells} == {"s"}
+    assert ws.cell(row=3, column=2).value == Decimal("-12.50")

@@ -466,7 +466,7 @@ def test_nul_characters_in_a_payload_are_stored_as_sent(srv: Any) -> None:
     payload = {
         "order_id": "O\x001",
         "business_date": "2026-11-24",
-        "tender": {"channel": "ca\x00sh", "amount_minor": 100, "currency": "\x00NY"},
+        "tender": {"channel": "ca\x00sh", "amount_minor": 100, "currency": "CNY"},
         "note\x00": "a\x00b",
     }
     rec = make_record(d.key, d.id, 1, iso(d.clock.now()), "tender.taken", payload, GENESIS_HASH)

@@ -85,6 +85,24 @@ def test_refunds_and_voids_count_negative_and_unreadable_payloads_add_nothing() 
         lines_for_entry(6, "tender.taken", '{"tender":{"amount_minor":"5","channel":"cash"}}', t)
         == []
     )
+    unknown_currency = '{"tender":{"amount_minor":5,"channel":"cash","currency":"XYZ"}}'
+    assert lines_for_entry(7, "tender.taken", unknown_currency, t) == []
+    too_much = '{"tender":{"amount_minor":1000000000000001,"channel":"cash"}}'
+    assert lines_for_entry(8, "tender.taken", too_much, t) == []
+
+
+def test_the_csv_shows_any_total_and_keeps_formula_like_text_inert() -> None:
+    """Totals over many terminals may pass one sale's limit; a channel name a
+    terminal sent that starts like a formula must not run in a spreadsheet."""
+    rows = [
+        reports.SettlementRow("S001", "T-1", "=HYPERLINK(1)", "CNY", 3, 3 * 10**15, 1, -5),
+        reports.SettlementRow("S001", "*", "cash", "JPY", 1, 1200, 0, 0),
+    ]
+    table = list(csv.DictReader(io.StringIO(reports.to_csv("2026-01-05", rows))))
+    assert table[0]["channel"] == "'=HYPERLINK(1)"
+    assert table[0]["payments_amount"] == "30000000000000.00"
+    assert table[0]["net_amount"] == "29999999999999.95"
+    assert (table[1]["net_amount"], table[1]["refunds_amount"]) == ("1200", "0")
 
 
 @settings(max_examples=300, deadline=None)
