@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -129,6 +130,10 @@ def _row(row: dict[str, str | None], currency: str, tax_classes: frozenset[str])
     if None in row.values() or None in row:
         raise InvalidInput("wrong number of columns")
     cells = {k: (v or "") for k, v in row.items() if k is not None}
+    for field, value in cells.items():
+        bad = next((ch for ch in value if unicodedata.category(ch) == "Cc"), None)
+        if bad is not None:  # it would reach receipts and printers as a command
+            raise InvalidInput(f"{field} holds the control character U+{ord(bad):04X}")
     try:
         price = Money.parse(cells["price"], currency)
     except MoneyError as exc:

@@ -9,6 +9,7 @@ both modes.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import tzinfo
 
 from pos.receipt import QrRow, Receipt, TextRow, layout, pad
@@ -17,6 +18,13 @@ ENTER_CHINESE = b"\x1c\x26"  # FS &
 CHINESE_DOUBLE = b"\x1c\x21\x0c"  # FS ! n: double width and height for GB18030 text
 CHINESE_NORMAL = b"\x1c\x21\x00"
 ENCODING = "gb18030"
+
+
+def _printable(text: str) -> str:
+    """Text as text only: a control character in a product name, a user's name
+    or a gateway's reference (ESC p opens the drawer, GS V cuts) must not reach
+    the printer as a command."""
+    return "".join("?" if unicodedata.category(ch) == "Cc" else ch for ch in text)
 
 
 class _Job:
@@ -41,7 +49,7 @@ class _Job:
             text = row.text if row.align == "left" else row.text.strip()
         # After the size: the size command (ESC !) also clears emphasis.
         p.set(bold=row.bold)
-        p._raw(text.encode(ENCODING, errors="replace") + b"\n")
+        p._raw(_printable(text).encode(ENCODING, errors="replace") + b"\n")
 
     def qr(self, payload: str) -> None:
         self._p.set_with_default(align="center")

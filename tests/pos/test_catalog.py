@@ -55,12 +55,14 @@ def test_import_is_all_or_nothing_and_lists_every_bad_row() -> None:
         + "A7,,奶,Milk,2.00,standard,1\n"  # missing column
         + "A8,,奶,Milk,-2.00,standard,1,0\n"  # negative price
         + "A9,,金,Gold,99999999999999999999,standard,1,0\n"  # beyond any price
+        + "B1,,可乐\x1bp\x00\x19,Cola,3.50,standard,1,0\n"  # ESC p: the drawer kick
     )
     with pytest.raises(CatalogImportError) as err:
         parse_catalog_csv(text)
     lines = [n for n, _ in err.value.problems]
-    assert lines == [3, 4, 5, 6, 7, 8, 9, 10]
-    assert "more than any amount" in err.value.problems[-1][1]
+    assert lines == [3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert "more than any amount" in err.value.problems[-2][1]
+    assert "control character U+001B" in err.value.problems[-1][1]
     assert "check digit" in err.value.problems[0][1]
     assert "nothing was changed" in err.value.remedy
 

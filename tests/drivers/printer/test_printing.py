@@ -184,3 +184,18 @@ def test_every_paper_width_prints_without_unknown_commands(
     finally:
         device.close()
     assert printer.wait_for(1)[0].cut and printer.unknown == []
+
+
+def test_control_characters_in_printed_text_never_reach_the_printer_as_commands(
+    receipt: Receipt,
+) -> None:
+    """A name or a gateway's reference holding ESC p (the drawer kick) or GS V
+    (the cut) prints as text, and the drawer stays shut."""
+    kick, cut = "\x1bp\x00\x19\xfa", "\x1dV\x00"
+    line = replace(receipt.lines[0], name_zh=f"可乐{kick}{cut}")
+    data = receipt_job(replace(receipt, lines=(line, *receipt.lines[1:])), 42, "zh")
+    decoder = EscPosDecoder()
+    decoder.feed(data)
+    assert decoder.drawer_kicks == [] and decoder.unknown == []
+    [printout] = decoder.printouts  # one cut: the receipt's own
+    assert any("可乐?p?" in ln.text for ln in printout.lines)
