@@ -27,6 +27,14 @@ class _ConfiguredClient(Protocol):
     config: Any  # a frozen dataclass with a notify_url
 
 
+MAX_QR_TEXT = 1024  # the providers' codes are short URLs; a QR holds ~2,300 characters at most
+
+
+def showable_qr(text: str) -> bool:
+    """A code the till can paint and a phone can read: short printable ASCII."""
+    return 0 < len(text) <= MAX_QR_TEXT and text.isascii() and text.isprintable()
+
+
 def unknown(exc: Exception) -> ChannelResult:
     """The request may have reached the gateway: only a query can tell."""
     return ChannelResult(PaymentStatus.UNKNOWN, message=str(exc))

@@ -34,7 +34,14 @@ from pos.payments.channel import (
 from pos.payments.notify import Notification, NotifyReply
 from pos.payments.settings import Section
 from pos.payments.transport import GatewayUnreachable, OutcomeUnknown
-from pos.payments.wallet import WalletChannel, asked, refund_asked, refund_sent, started
+from pos.payments.wallet import (
+    WalletChannel,
+    asked,
+    refund_asked,
+    refund_sent,
+    showable_qr,
+    started,
+)
 
 _TRADE_STATES = {
     "WAIT_BUYER_PAY": PaymentStatus.USER_PAYING,
@@ -147,8 +154,11 @@ class AlipayChannel(WalletChannel):
         if intent.mode == PaymentMode.PAYMENT_CODE:
             return self._paid(intent, reply)
         qr = reply.text("qr_code")
-        if not qr:
-            return _result(PaymentStatus.UNKNOWN, reply, message="precreate without qr_code")
+        if not showable_qr(qr):
+            # The trade may exist: unknown, so it is closed rather than forgotten.
+            return _result(
+                PaymentStatus.UNKNOWN, reply, message="precreate without a usable qr_code"
+            )
         return _result(PaymentStatus.PENDING, reply, qr_payload=qr)
 
     def query(self, intent: PaymentIntent) -> ChannelResult:

@@ -27,7 +27,14 @@ from pos.payments.channel import (
 from pos.payments.notify import Notification, NotifyReply
 from pos.payments.settings import Section
 from pos.payments.transport import GatewayUnreachable, OutcomeUnknown
-from pos.payments.wallet import WalletChannel, asked, refund_asked, refund_sent, started
+from pos.payments.wallet import (
+    WalletChannel,
+    asked,
+    refund_asked,
+    refund_sent,
+    showable_qr,
+    started,
+)
 from pos.payments.wechat import notify as wechat_notify
 from pos.payments.wechat import v2sign
 from pos.payments.wechat.client import V3Reply, WechatClient, WechatConfig
@@ -200,7 +207,7 @@ class WechatChannel(WalletChannel):
         )
         if isinstance(reply, ChannelResult):
             return reply
-        if reply.status == 200 and reply.text("code_url"):
+        if reply.status == 200 and showable_qr(reply.text("code_url")):
             return ChannelResult(PaymentStatus.PENDING, qr_payload=reply.text("code_url"))
         if 400 <= reply.status < 500 and reply.code not in ("SYSTEM_ERROR", "ORDERPAID"):
             return ChannelResult(

@@ -8,8 +8,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import qrcode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from qrcode.constants import ERROR_CORRECT_M
 
 from pos.money import Money
 from pos.payments.alipay.client import AlipayReply
@@ -149,6 +151,9 @@ def _exercise(channel: PaymentChannel) -> None:
         ]
         for r in results:
             assert isinstance(r, ChannelResult)
+            if r.qr_payload:  # the till can paint it
+                qrcode.QRCode(error_correction=ERROR_CORRECT_M).add_data(r.qr_payload)
+                assert len(r.qr_payload) <= 1024 and r.qr_payload.isprintable()
             if r.status is PaymentStatus.SUCCEEDED:
                 assert r.paid_amount == AMOUNT
         refund = RefundIntent(
@@ -290,3 +295,18 @@ def test_wechat_micropay_fee_that_is_not_ascii_digits_is_not_known(
     ):
         ch.client = _Answers(ch.client.config, None, {**v2, "total_fee": fee})
         assert ch.query(_intent(PaymentMode.PAYMENT_CODE)).status is status
+
+
+@pytest.mark.parametrize(
+    "qr", ["", "x" * 3000, "https://qr.alipay.com/\x1b[2J", "https://qr.alipay.com/码"]
+)
+def test_a_code_the_till_cannot_show_is_not_known_so_the_trade_gets_closed(
+    channels: dict[str, PaymentChannel], qr: str
+) -> None:
+    intent = _intent(PaymentMode.QR)
+    ali: Any = channels["alipay"]
+    ali.client = _Answers(ali.client.config, _reply_alipay(qr_code=qr), {})
+    assert ali.start(intent, None, None).status is PaymentStatus.UNKNOWN  # type: ignore[arg-type]
+    wx: Any = channels["wechat"]
+    wx.client = _Answers(wx.client.config, V3Reply(200, {"code_url": qr}), {})
+    assert wx.start(intent, None, None).status is PaymentStatus.UNKNOWN  # type: ignore[arg-type]
