@@ -4,6 +4,8 @@ unless the answer names this order and exactly its amount."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +27,7 @@ from pos.payments.channel import (
     RefundResult,
     RefundStatus,
 )
+from pos.payments.notify import NotificationRefused
 from pos.payments.sandbox.server import SandboxServer
 from pos.payments.wechat.client import V3Reply
 from pos.store.terminal import Terminal
@@ -310,3 +313,50 @@ def test_a_code_the_till_cannot_show_is_not_known_so_the_trade_gets_closed(
     wx: Any = channels["wechat"]
     wx.client = _Answers(wx.client.config, V3Reply(200, {"code_url": qr}), {})
     assert wx.start(intent, None, None).status is PaymentStatus.UNKNOWN  # type: ignore[arg-type]
+
+
+_header_names = st.sampled_from(
+    [
+        "wechatpay-timestamp",
+        "wechatpay-nonce",
+        "wechatpay-signature",
+        "wechatpay-serial",
+        "content-type",
+    ]
+)
+_form_body = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "out_trade_no",
+                "trade_status",
+                "total_amount",
+                "sign",
+                "sign_type",
+                "app_id",
+                "notify_id",
+            ]
+        ),
+        st.text(max_size=20)
+        | st.sampled_from([OUT_TRADE_NO, "TRADE_SUCCESS", "12.50", "RSA2", "1e30"]),
+    ),
+    max_size=7,
+).map(lambda kv: "&".join(f"{k}={v}" for k, v in kv).encode("utf-8", "surrogatepass"))
+
+
+@_SETTINGS
+@given(
+    headers=st.dictionaries(
+        _header_names, st.text(max_size=30) | st.sampled_from(["²", "1700000000", "PLAT1"])
+    ),
+    body=st.binary(max_size=200) | _form_body | _value.map(lambda v: json.dumps(v).encode()),
+)
+def test_any_notification_is_refused_with_a_reason_or_read(
+    channels: dict[str, PaymentChannel], headers: dict[str, str], body: bytes
+) -> None:
+    """The notify listener faces the internet: whatever arrives is read or
+    refused (NotificationRefused: the gateway is told), never an exception."""
+    for name in ("alipay", "wechat"):
+        ch: Any = channels[name]
+        with contextlib.suppress(NotificationRefused):
+            ch.parse_notification(headers, body)
