@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from pos.messages import Message
+
 
 class PosError(Exception):
     """Base for every error the core reports to a cashier, manager or operator.
 
-    `remedy` says what to do next; `exit_code` is what the CLI exits with.
+    Raised with a catalogue `Message` (code and parameters, rendered in the
+    reader's language by the front end), or, in code not yet moved to the
+    catalogue, with English text and a `remedy`. `exit_code` is what the CLI
+    exits with.
     """
 
     exit_code = 1
 
-    def __init__(self, message: str, remedy: str = "") -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, remedy: str = "") -> None:
+        self.msg: Message | None = message if isinstance(message, Message) else None
+        text = message.render("en") if isinstance(message, Message) else message
+        super().__init__(text)
+        self.message = text
         self.remedy = remedy
+
+    @property
+    def code(self) -> str:
+        return self.msg.code if self.msg is not None else type(self).__name__
+
+    def render(self, lang: str) -> str:
+        """The whole text for a person, with the next step, in `lang`."""
+        if self.msg is not None:
+            return self.msg.render(lang)
+        return f"{self.message} {self.remedy}".strip()
 
     def __str__(self) -> str:
         return f"{self.message}\n{self.remedy}" if self.remedy else self.message

@@ -31,6 +31,8 @@ def text_of(exc: BaseException) -> Text:
     note = getattr(exc, "notice", None)  # the payment channels' bilingual catalogue
     if note is not None and hasattr(note, "zh") and hasattr(note, "en"):
         return Text(str(note.zh), str(note.en))
+    if isinstance(exc, PosError) and exc.msg is not None:
+        return Text(exc.msg.render("zh_CN"), exc.msg.render("en"))
     if isinstance(exc, PosError):
         msg = f"{exc.message} {exc.remedy}".strip()
         return Text(msg, msg)

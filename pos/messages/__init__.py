@@ -1,0 +1,164 @@
+"""One message catalogue: a code and its parameters -> text in zh_CN or en.
+
+Every text a person reads (cashier, shopper, manager, operator) is a
+`Message`: a code from the catalogue and the values it names. Front ends
+render it in the reader's language; the core never builds sentences.
+
+The catalogue is data: one TOML file per domain in `catalogue/`, each code a
+table with an `en` and a `zh_CN` text (str.format fields named after the
+parameters). A code's first dotted part names its file, so each domain owns
+its codes. Texts for the shopper live under codes that start with `kiosk.`
+or carry `.shopper` so they can be written in the second person.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pos.money import Money
+
+LANGS: tuple[str, ...] = ("zh_CN", "en")
+DEFAULT_LANG = "zh_CN"
+
+
+class UnknownMessage(KeyError):
+    """A code that is not in the catalogue: a programming error, caught by tests."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A code from the catalogue and its parameters; rendered only at the edge."""
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str) -> str:
+        return render(self, lang)
+
+    def to_dict(self) -> dict[str, Any]:
+        """For JSON output and logs: the code, its values and both texts."""
+        return {
+            "code": self.code,
+            "params": {k: _plain(v) for k, v in self.params.items()},
+            "zh_CN": self.render("zh_CN"),
+            "en": self.render("en"),
+        }
+
+
+def msg(code: str, **params: Any) -> Message:
+    """A message by code; refuses a code the catalogue does not have."""
+    if code not in catalogue():
+        raise UnknownMessage(code)
+    return Message(code, params)
+
+
+def lang_of(value: str | None) -> str:
+    """The catalogue language for a locale name ('zh', 'zh_CN.UTF-8', 'en_US')."""
+    if value and value.lower().startswith("en"):
+        return "en"
+    if value and value.lower().startswith("zh"):
+        return "zh_CN"
+    return DEFAULT_LANG
+
+
+def env_lang(environ: Mapping[str, str] | None = None) -> str:
+    """The reader's language from POS_LANG, else LC_ALL / LANG, else zh_CN."""
+    env = os.environ if environ is None else environ
+    for name in ("POS_LANG", "LC_ALL", "LANG"):
+        value = env.get(name)
+        if value and value not in ("C", "POSIX", "C.UTF-8"):
+            return lang_of(value)
+    return DEFAULT_LANG
+
+
+def render(message: Message, lang: str) -> str:
+    lang = lang_of(lang)
+    entry = catalogue().get(message.code)
+    if entry is None:
+        raise UnknownMessage(message.code)
+    values = {k: _value_for(v, lang) for k, v in message.params.items()}
+    return _FORMATTER.vformat(entry[lang], (), _Defaulting(values))
+
+
+def fields_of(text: str) -> set[str]:
+    """The parameter names a catalogue text uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@cache
+def catalogue() -> dict[str, dict[str, str]]:
+    """Every code -> {lang: text}, read once from the package's TOML files."""
+    out: dict[str, dict[str, str]] = {}
+    root = resources.files(__package__).joinpath("catalogue")
+    for item in sorted(root.iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".toml"):
+            continue
+        domain = item.name.removesuffix(".toml")
+        data = tomllib.loads(item.read_text(encoding="utf-8"))
+        for code, texts in _flatten(data):
+            if code.split(".", 1)[0] != domain:
+                raise ValueError(f"{item.name}: code {code!r} belongs in {code.split('.')[0]}.toml")
+            missing = [lang for lang in LANGS if not isinstance(texts.get(lang), str)]
+            if missing:
+                raise ValueError(f"{item.name}: {code} has no text for {', '.join(missing)}")
+            if code in out:
+                raise ValueError(f"{item.name}: {code} is defined twice")
+            out[code] = {lang: texts[lang] for lang in LANGS}
+    return out
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """TOML tables nest on dots; a table holding language keys is one code."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            continue
+        code = f"{prefix}{key}"
+        if any(lang in value for lang in LANGS):
+            found.append((code, value))
+        else:
+            found.extend(_flatten(value, code + "."))
+    return found
+
+
+def _value_for(value: Any, lang: str) -> Any:
+    if isinstance(value, Money):
+        return value.format(lang)
+    if isinstance(value, Message):
+        return value.render(lang)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Money):
+        return {"minor": value.minor, "currency": value.currency}
+    if isinstance(value, Message):
+        return value.to_dict()
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    return str(value)
+
+
+class _Defaulting(dict[str, Any]):
+    """A missing parameter renders as its name in braces rather than failing
+    in front of a person; the catalogue test catches it before release."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+class _SafeFormatter(string.Formatter):
+    def get_value(self, key: int | str, args: Any, kwargs: Any) -> Any:
+        if isinstance(key, int):
+            return "{" + str(key) + "}"
+        return kwargs[key]
+
+
+_FORMATTER = _SafeFormatter()
