@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from pos.canonical import dumps
 from pos.catalog import Product
 from pos.money import Money
+from pos.search_keys import NAME, PINYIN, WORD, pinyin_query, product_keys, query_form, search_text
 
 # Under three characters a trigram index cannot help; a bounded scan can.
 _MIN_TRIGRAM = 3
-
-
-def _search_text(p: Product) -> str:
-    return " ".join([p.sku, p.name_zh, p.name_en, *p.barcodes])
+# Substring matches read at most this many candidates, then put the shortest
+# texts (the closest matches) first: a common word never reads the whole index.
+_SUBSTRING_CANDIDATES = 200
+_KEY_END = "\U0010ffff"
 
 
 def product_row(p: Product, now: str) -> tuple[Any, ...]:
@@ -84,7 +85,21 @@ class CatalogRepository:
         )
         conn.executemany(
             "INSERT INTO product_search (rowid, sku, text) VALUES (?, ?, ?)",
-            [(rowids[p.sku], p.sku, _search_text(p)) for p in products if p.active],
+            [
+                (rowids[p.sku], p.sku, search_text(p.sku, p.name_zh, p.name_en, p.barcodes))
+                for p in products
+                if p.active
+            ],
+        )
+        conn.executemany("DELETE FROM product_keys WHERE sku = ?", skus)
+        conn.executemany(
+            "INSERT INTO product_keys (kind, key, sku) VALUES (?, ?, ?)",
+            [
+                (kind, key, p.sku)
+                for p in products
+                if p.active
+                for kind, key in product_keys(p.sku, p.name_zh, p.name_en)
+            ],
         )
 
     @staticmethod
@@ -110,6 +125,7 @@ class CatalogRepository:
         for rowid, sku in gone:
             conn.execute("UPDATE products SET active = 0, updated_at = ? WHERE sku = ?", (now, sku))
             conn.execute("DELETE FROM product_search WHERE rowid = ?", (rowid,))
+            conn.execute("DELETE FROM product_keys WHERE sku = ?", (sku,))
         # A barcode may move from a product that left the file to a new one.
         conn.executemany("DELETE FROM product_barcodes WHERE sku = ?", [(sku,) for _, sku in gone])
         self.upsert(conn, products, now)
@@ -134,24 +150,65 @@ class CatalogRepository:
         return None if row is None else str(row[0])
 
     def search(self, conn: Any, text: str, limit: int = 20) -> list[Product]:
-        """Substring search over SKU, barcodes, Chinese and English names."""
-        text = text.strip()
-        if not text:
+        """Products by barcode, SKU, name, pinyin or part of a name, best first:
+        exact barcode, SKU or name; names starting with the text; pinyin
+        spellings or initials starting with it ("kkkl", "kekou" -> 可口可乐);
+        a later word of a name starting with it; then names containing it.
+        Each step reads in key order and stops once the page is full."""
+        q = query_form(text)
+        if not q or limit <= 0:
             return []
+        found: dict[str, None] = {}
+        steps = (
+            lambda: self._barcode_match(conn, text.strip()),
+            lambda: self._key_prefix(conn, NAME, q),
+            lambda: self._key_prefix(conn, PINYIN, pinyin_query(q)),
+            lambda: self._key_prefix(conn, WORD, q),
+            lambda: self._substring(conn, text.strip()),
+        )
+        for step in steps:
+            for sku in step():
+                found[sku] = None
+                if len(found) >= limit:
+                    break
+            if len(found) >= limit:
+                break
+        products = (self.get(conn, sku) for sku in found)
+        return [p for p in products if p is not None and p.active]
+
+    @staticmethod
+    def _barcode_match(conn: Any, text: str) -> list[str]:
+        row = conn.execute("SELECT sku FROM product_barcodes WHERE barcode = ?", (text,)).fetchone()
+        return [] if row is None else [str(row[0])]
+
+    @staticmethod
+    def _key_prefix(conn: Any, kind: int, q: str) -> Iterator[str]:
+        """Keys starting with `q` in key order (an exact key sorts first); the
+        cursor is read lazily, so the caller's page size bounds the read."""
+        if not q:
+            return
+        rows = conn.execute(
+            "SELECT sku FROM product_keys WHERE kind = ? AND key >= ? AND key < ? ORDER BY key",
+            (kind, q, q + _KEY_END),
+        )
+        for row in rows:
+            yield str(row[0])
+
+    @staticmethod
+    def _substring(conn: Any, text: str) -> list[str]:
         if len(text) >= _MIN_TRIGRAM:
             quoted = '"' + text.replace('"', '""') + '"'
             rows = conn.execute(
-                "SELECT sku FROM product_search WHERE product_search MATCH ? ORDER BY rank LIMIT ?",
-                (quoted, limit),
+                "SELECT sku, text FROM product_search WHERE product_search MATCH ? LIMIT ?",
+                (quoted, _SUBSTRING_CANDIDATES),
             ).fetchall()
         else:
             pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             rows = conn.execute(
-                "SELECT sku FROM product_search WHERE text LIKE ? ESCAPE '\\' LIMIT ?",
-                (pattern, limit),
+                "SELECT sku, text FROM product_search WHERE text LIKE ? ESCAPE '\\' LIMIT ?",
+                (pattern, _SUBSTRING_CANDIDATES),
             ).fetchall()
-        found = (self.get(conn, r[0]) for r in rows)
-        return [p for p in found if p is not None and p.active]
+        return [str(r[0]) for r in sorted(rows, key=lambda r: len(r[1]))]
 
     def count(self, conn: Any) -> int:
         return int(conn.execute("SELECT count(*) FROM products WHERE active = 1").fetchone()[0])

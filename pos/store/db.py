@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from sqlcipher3 import dbapi2 as sqlcipher
 
+from pos.search_keys import register_sql_functions
 from pos.store import migrate
 from pos.store.errors import NotADatabase, StoreBusy, StoreError, StoreNotFound, WrongKey
 
@@ -169,6 +170,7 @@ def connect(path: Path, key: bytes, mode: str, busy_timeout_ms: int) -> Connecti
 
 def _configure(conn: Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
+    register_sql_functions(conn)
     conn.execute("PRAGMA synchronous = FULL")
 
 

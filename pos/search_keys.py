@@ -1,0 +1,147 @@
+"""What a product is found by: its names and SKU, the pinyin spellings of its
+Chinese name and their initials. Computed once when a product is written (and
+for existing products by the migration that added pinyin), never per query.
+
+Keys are compared as `query_form` text: NFKC, case-folded, whitespace
+collapsed. Pinyin keys are written without spaces or tones ("可口可乐 330ml"
+-> "kekoukele330ml" and "kkkl330ml"), with 'v' for 'ü' as pinyin keyboards
+type it. A polyphonic character that pypinyin's phrase dictionary cannot
+settle gives a few extra readings, never every combination.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+# Kinds of key, in the order the search ranks them after exact matches.
+NAME = 1  # a whole name or the SKU
+PINYIN = 2  # a pinyin spelling or initials of the Chinese name
+WORD = 3  # a later word of a name ("Coca-Cola 330ml" -> "cola 330ml")
+
+MAX_READINGS = 4  # spellings kept per name, the dictionary's reading first
+MAX_WORDS = 6
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_SPACE = re.compile(r"\s+")
+_WORD_START = re.compile(r"(?<=[\s\-/(（·_])(?=[^\W\d_])")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def query_form(text: str) -> str:
+    """The form both keys and queries are compared in."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def pinyin_query(text: str) -> str:
+    """A query as a pinyin key ("Ke Kou" -> "kekou", "xi'an" -> "xian"), or ""
+    when it holds anything but Latin letters, digits, spaces and apostrophes."""
+    q = query_form(text)
+    if not q or not re.fullmatch(r"[0-9a-z' ]+", q):
+        return ""
+    return _NOT_ALNUM.sub("", q)
+
+
+@lru_cache(maxsize=65536)
+def _run_readings(run: str) -> tuple[tuple[str, ...], ...]:
+    """Each character's readings for one run of Han characters, the phrase
+    dictionary's choice first (imported lazily: opening a store needs none)."""
+    from pypinyin import Style, pinyin
+
+    out: list[tuple[str, ...]] = []
+    for readings in pinyin(run, style=Style.NORMAL, heteronym=True, errors="ignore"):
+        kept = tuple(dict.fromkeys(r.replace("ü", "v") for r in readings if r.isalpha()))
+        if kept:
+            out.append(kept)
+    return tuple(out)
+
+
+def _segments(name: str) -> list[tuple[str, ...]]:
+    """The name as pieces, each with its possible spellings: a Han character's
+    readings, or a run of other letters and digits as it is (marked by a
+    leading '=' so initials keep it whole)."""
+    text = query_form(name)
+    pieces: list[tuple[str, ...]] = []
+    pos = 0
+    for m in _HAN_RUN.finditer(text):
+        other = _NOT_ALNUM.sub("", text[pos : m.start()])
+        if other:
+            pieces.append(("=" + other,))
+        pieces.extend(_run_readings(m.group()))
+        pos = m.end()
+    tail = _NOT_ALNUM.sub("", text[pos:])
+    if tail:
+        pieces.append(("=" + tail,))
+    return pieces
+
+
+def _choices(pieces: Sequence[tuple[str, ...]]) -> list[list[str]]:
+    """The first reading of every piece, then one other reading at a time,
+    up to MAX_READINGS spellings."""
+    first = [p[0] for p in pieces]
+    out = [first]
+    for i, piece in enumerate(pieces):
+        for alt in piece[1:]:
+            if len(out) >= MAX_READINGS:
+                return out
+            out.append([*first[:i], alt, *first[i + 1 :]])
+    return out
+
+
+def pinyin_keys(name_zh: str) -> list[str]:
+    """Full spellings and initials of a name with Chinese in it; [] without."""
+    if not _HAN_RUN.search(name_zh):
+        return []
+    pieces = _segments(name_zh)
+    keys: dict[str, None] = {}
+    choices = _choices(pieces)
+    for choice in choices:
+        keys["".join(s.lstrip("=") for s in choice)] = None
+    for choice in choices:
+        keys["".join(s[1:] if s[0] == "=" else s[0] for s in choice)] = None
+    return [k for k in keys if k]
+
+
+def _later_words(name: str) -> list[str]:
+    text = query_form(name)
+    return [text[m.start() :] for m in _WORD_START.finditer(text)][:MAX_WORDS]
+
+
+def product_keys(sku: str, name_zh: str, name_en: str) -> list[tuple[int, str]]:
+    """Every (kind, key) a product is found by, without repeats."""
+    keys: dict[tuple[int, str], None] = {}
+    for text in (sku, name_zh, name_en):
+        keys[(NAME, query_form(text))] = None
+    for key in pinyin_keys(name_zh):
+        keys[(PINYIN, key)] = None
+    for name in (name_zh, name_en):
+        for word in _later_words(name):
+            if (NAME, word) not in keys:
+                keys[(WORD, word)] = None
+    return [k for k in keys if k[1]]
+
+
+def search_text(sku: str, name_zh: str, name_en: str, barcodes: Iterable[str]) -> str:
+    """The text the substring index holds: names, SKU, barcodes and pinyin,
+    so "qiaokeli" also finds 德芙巧克力."""
+    return " ".join([sku, name_zh, name_en, *barcodes, *pinyin_keys(name_zh)])
+
+
+def register_sql_functions(conn: Any) -> None:
+    """The same computations as SQL functions, for migrations that index
+    products already in the store."""
+    conn.create_function(
+        "pos_search_keys",
+        3,
+        lambda sku, zh, en: json.dumps(product_keys(sku, zh, en), ensure_ascii=False),
+        deterministic=True,
+    )
+    conn.create_function(
+        "pos_search_text",
+        4,
+        lambda sku, zh, en, codes: search_text(sku, zh, en, (codes or "").split()),
+        deterministic=True,
+    )
