@@ -9,10 +9,13 @@ does this port (as a `ScaleError` that says what to do).
 from __future__ import annotations
 
 import enum
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import Protocol
 
-from pos.errors import PosError
+from pos.errors import InvalidInput, PosError
 from pos.messages import Message, msg
 
 
@@ -73,3 +76,32 @@ def kilograms(grams: int) -> str:
     sign = "-" if grams < 0 else ""
     whole, rest = divmod(abs(grams), 1000)
     return f"{sign}{whole}.{rest:03d}"
+
+
+SCALE_GROUP = "pos.scales"  # entry points: name -> factory(port, unit) -> Scale
+
+
+def open_scale(
+    port: str | None,
+    unit: str = "kg",
+    kind: str = "serial",
+    environ: Mapping[str, str] | None = None,
+) -> Scale:
+    """The scale on `port` (else POS_SCALE), from the driver registered under
+    `kind` in the `pos.scales` entry-point group: the core names no driver."""
+    port = port or (os.environ if environ is None else environ).get("POS_SCALE")
+    if not port:
+        raise InvalidInput(msg("scale.no_port"))
+    found = [ep for ep in entry_points(group=SCALE_GROUP) if ep.name == kind]
+    if not found:
+        raise ScaleError(msg("scale.no_driver", kind=kind))
+    factory: Callable[[str, str], Scale] = found[0].load()
+    return factory(port, unit)
+
+
+def weigh(scale: Scale, timeout_s: float) -> int:
+    """Grams of a stable weight on `scale`, which is closed afterwards."""
+    try:
+        return scale.read_stable(timeout_s).grams
+    finally:
+        scale.close()

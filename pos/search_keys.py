@@ -15,6 +15,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -26,14 +27,15 @@ WORD = 3  # a later word of a name ("Coca-Cola 330ml" -> "cola 330ml")
 MAX_READINGS = 4  # spellings kept per name, the dictionary's reading first
 MAX_WORDS = 6
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_SPACE = re.compile(r"\s+")
 _WORD_START = re.compile(r"(?<=[\s\-/(（·_])(?=[^\W\d_])")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def query_form(text: str) -> str:
     """The form both keys and queries are compared in."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.casefold().split())
 
 
 def pinyin_query(text: str) -> str:
@@ -59,11 +61,10 @@ def _run_readings(run: str) -> tuple[tuple[str, ...], ...]:
     return tuple(out)
 
 
-def _segments(name: str) -> list[tuple[str, ...]]:
-    """The name as pieces, each with its possible spellings: a Han character's
-    readings, or a run of other letters and digits as it is (marked by a
-    leading '=' so initials keep it whole)."""
-    text = query_form(name)
+def _segments(text: str) -> list[tuple[str, ...]]:
+    """The name (in query form) as pieces, each with its possible spellings: a
+    Han character's readings, or a run of other letters and digits as it is
+    (marked by a leading '=' so initials keep it whole)."""
     pieces: list[tuple[str, ...]] = []
     pos = 0
     for m in _HAN_RUN.finditer(text):
@@ -91,43 +92,46 @@ def _choices(pieces: Sequence[tuple[str, ...]]) -> list[list[str]]:
     return out
 
 
-def pinyin_keys(name_zh: str) -> list[str]:
-    """Full spellings and initials of a name with Chinese in it; [] without."""
+def pinyin_spellings(name_zh: str) -> tuple[list[str], list[str]]:
+    """Full spellings and initials of a name with Chinese in it, the
+    dictionary's reading first; ([], []) without Chinese."""
     if not _HAN_RUN.search(name_zh):
-        return []
-    pieces = _segments(name_zh)
-    keys: dict[str, None] = {}
-    choices = _choices(pieces)
-    for choice in choices:
-        keys["".join(s.lstrip("=") for s in choice)] = None
-    for choice in choices:
-        keys["".join(s[1:] if s[0] == "=" else s[0] for s in choice)] = None
-    return [k for k in keys if k]
+        return [], []
+    choices = _choices(_segments(query_form(name_zh)))
+    full = dict.fromkeys("".join(s.lstrip("=") for s in c) for c in choices)
+    initials = dict.fromkeys("".join(s[1:] if s[0] == "=" else s[0] for s in c) for c in choices)
+    return [k for k in full if k], [k for k in initials if k]
 
 
-def _later_words(name: str) -> list[str]:
-    text = query_form(name)
+def _later_words(text: str) -> list[str]:
     return [text[m.start() :] for m in _WORD_START.finditer(text)][:MAX_WORDS]
 
 
-def product_keys(sku: str, name_zh: str, name_en: str) -> list[tuple[int, str]]:
-    """Every (kind, key) a product is found by, without repeats."""
-    keys: dict[tuple[int, str], None] = {}
-    for text in (sku, name_zh, name_en):
-        keys[(NAME, query_form(text))] = None
-    for key in pinyin_keys(name_zh):
+@dataclass(frozen=True, slots=True)
+class SearchEntry:
+    """What the index holds for one product: its (kind, key) pairs for the
+    key table and its text for the substring index."""
+
+    keys: list[tuple[int, str]]
+    text: str
+
+
+def search_entry(sku: str, name_zh: str, name_en: str, barcodes: Iterable[str]) -> SearchEntry:
+    full, initials = pinyin_spellings(name_zh)
+    names = (query_form(name_zh), query_form(name_en))
+    keys: dict[tuple[int, str], None] = {(NAME, query_form(sku)): None}
+    for name in names:
+        keys[(NAME, name)] = None
+    for key in full + initials:
         keys[(PINYIN, key)] = None
-    for name in (name_zh, name_en):
+    for name in names:
         for word in _later_words(name):
             if (NAME, word) not in keys:
                 keys[(WORD, word)] = None
-    return [k for k in keys if k[1]]
-
-
-def search_text(sku: str, name_zh: str, name_en: str, barcodes: Iterable[str]) -> str:
-    """The text the substring index holds: names, SKU, barcodes and pinyin,
-    so "qiaokeli" also finds 德芙巧克力."""
-    return " ".join([sku, name_zh, name_en, *barcodes, *pinyin_keys(name_zh)])
+    # The substring index takes the dictionary's reading only: the other
+    # readings are for the prefix keys, where they cost one row each.
+    text = " ".join([sku, name_zh, name_en, *barcodes, *full[:1], *initials[:1]])
+    return SearchEntry([k for k in keys if k[1]], text)
 
 
 def register_sql_functions(conn: Any) -> None:
@@ -136,12 +140,12 @@ def register_sql_functions(conn: Any) -> None:
     conn.create_function(
         "pos_search_keys",
         3,
-        lambda sku, zh, en: json.dumps(product_keys(sku, zh, en), ensure_ascii=False),
+        lambda sku, zh, en: json.dumps(search_entry(sku, zh, en, ()).keys, ensure_ascii=False),
         deterministic=True,
     )
     conn.create_function(
         "pos_search_text",
         4,
-        lambda sku, zh, en, codes: search_text(sku, zh, en, (codes or "").split()),
+        lambda sku, zh, en, codes: search_entry(sku, zh, en, (codes or "").split()).text,
         deterministic=True,
     )

@@ -16,11 +16,13 @@ from pos.money import Money
 from pos.order.discounts import Discount
 from pos.order.order import Order
 from pos.order.tenders import CASH
+from pos.scale import open_scale, weigh
 from pos.services.checkout import CheckoutService
 from pos.services.risk_gate import Checked, RiskRefused
 from pos.services.terminal_services import TerminalServices
 
 _QTY = re.compile(r"^(?P<code>[^:]+)(?::(?P<qty>\d+)(?P<g>g)?)?$")
+SCALE_WAIT_S = 10.0
 _PERCENT = re.compile(r"^(\d+(?:\.\d{1,2})?)%$")
 
 
@@ -38,9 +40,12 @@ class ItemArg:
     code: str
     quantity: int = 1
     grams: int | None = None
+    weigh: bool = False  # SKU:scale, weighed on the scale
 
 
 def parse_item(text: str) -> ItemArg:
+    if text.strip().lower().endswith(":scale"):
+        return ItemArg(text.strip()[: -len(":scale")], weigh=True)
     m = _QTY.match(text.strip())
     if not m:
         raise InvalidInput(f"bad --item {text!r}", "Use SKU_OR_BARCODE, SKU:QTY or SKU:GRAMSg.")
@@ -133,7 +138,10 @@ def _build_order(
     order = checkout.get(order_id).order
     for raw in args.item:
         item = parse_item(raw)
-        if item.grams is None and item.quantity == 1:
+        if item.weigh:
+            grams = weigh(open_scale(args.scale_port), SCALE_WAIT_S)
+            order = checkout.add_item(order_id, item.code, 1, grams)
+        elif item.grams is None and item.quantity == 1:
             order = checkout.scan(order_id, item.code)
         else:
             order = checkout.add_item(order_id, item.code, item.quantity, item.grams)
@@ -326,7 +334,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--cashier", required=True, help="cashier id (PIN from POS_CASHIER_PIN or prompt)"
     )
-    p.add_argument("--item", action="append", required=True, metavar="SKU_OR_BARCODE[:QTY|:GRAMSg]")
+    p.add_argument(
+        "--item", action="append", required=True, metavar="SKU_OR_BARCODE[:QTY|:GRAMSg|:scale]"
+    )
+    p.add_argument("--scale-port", metavar="DEV", help="scale for SKU:scale (env POS_SCALE)")
     p.add_argument("--line-discount", action="append", metavar="LINE:10%|LINE:5.00")
     p.add_argument("--discount", metavar="10%|5.00", help="order discount")
     p.add_argument("--approver", help="manager id for discounts above the threshold")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pos.catalog import Product
 from pos.money import Money
-from pos.search_keys import MAX_READINGS, PINYIN, pinyin_keys
+from pos.search_keys import MAX_READINGS, PINYIN, pinyin_spellings
 from pos.services.catalog_import import import_products
 from pos.services.terminal_services import TerminalServices
 
@@ -69,11 +69,11 @@ def test_a_later_word_of_a_name_ranks_before_a_substring(services) -> None:
 def test_polyphonic_characters_give_a_few_readings_not_every_combination() -> None:
     # 重 chong/zhong, 长 chang/zhang, 行 hang/xing, 乐 le/yue: the phrase
     # dictionary settles most; what is left gives at most MAX_READINGS spellings.
-    keys = pinyin_keys("重长行乐和了得还为")
-    assert 2 <= len(keys) <= 2 * MAX_READINGS
-    assert "yinhang" in pinyin_keys("银行卡")[0]
-    assert pinyin_keys("绿茶")[0] == "lvcha"
-    assert pinyin_keys("Zero Cola") == []
+    full, initials = pinyin_spellings("重长行乐和了得还为")
+    assert 2 <= len(full) <= MAX_READINGS and 1 <= len(initials) <= MAX_READINGS
+    assert pinyin_spellings("银行卡")[0][0] == "yinhangka"
+    assert pinyin_spellings("绿茶") == (["lvcha", "lucha"], ["lc"])
+    assert pinyin_spellings("Zero Cola") == ([], [])
 
 
 def test_a_renamed_product_is_found_by_its_new_pinyin_only(services) -> None:
