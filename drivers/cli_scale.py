@@ -52,11 +52,13 @@ def cmd_scale_read(args: argparse.Namespace, ctx: CliContext) -> int:
 def cmd_scale_zero(args: argparse.Namespace, ctx: CliContext) -> int:
     with _scale(args) as scale:
         w = scale.zero(args.timeout)
-    ctx.emit(
-        {"state": w.state.value, "at_zero": w.at_zero},
-        (msg("scale.zeroed") if w.at_zero else w.message()).render(env_lang()),
-    )
-    return 0
+    if w.at_zero:
+        ctx.emit({"state": w.state.value, "at_zero": True}, msg("scale.zeroed").render(env_lang()))
+        return 0
+    refused = msg("scale.zero_refused") if w.stable else w.message()
+    ctx.emit({"state": w.state.value, "at_zero": False, "error": refused.render("en")},
+             refused.render(env_lang()))  # fmt: skip
+    return 1
 
 
 def cmd_scale_ports(args: argparse.Namespace, ctx: CliContext) -> int:

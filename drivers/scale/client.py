@@ -11,6 +11,7 @@ hang. A port that fails is closed and opened again on the next request
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 import time
@@ -194,9 +195,7 @@ class SerialScale:
 
 def _reason(exc: BaseException) -> str:
     """The system's words for what failed (pyserial wraps errno and text)."""
-    strerror = getattr(exc, "strerror", None)
-    if strerror:
-        return str(strerror)
-    if len(exc.args) == 2 and isinstance(exc.args[1], str):
-        return exc.args[1]
+    code = getattr(exc, "errno", None)
+    if isinstance(code, int) and code > 0:
+        return os.strerror(code)
     return str(exc) or type(exc).__name__

@@ -12,10 +12,14 @@ CREATE TABLE product_keys (
 ) WITHOUT ROWID;
 CREATE INDEX product_keys_sku ON product_keys(sku);
 
+-- A large catalog writes millions of key rows: in key order, through a
+-- bigger page cache (put back to SQLite's default at the end).
+PRAGMA cache_size = -131072;
 INSERT OR IGNORE INTO product_keys (kind, key, sku)
 SELECT k.value ->> 0, k.value ->> 1, p.sku
 FROM products AS p, json_each(pos_search_keys(p.sku, p.name_zh, p.name_en)) AS k
-WHERE p.active = 1;
+WHERE p.active = 1
+ORDER BY 1, 2, 3;
 
 -- The substring index gains the pinyin too ("qiaokeli" finds 德芙巧克力).
 DELETE FROM product_search;
@@ -26,3 +30,4 @@ SELECT p.rowid, p.sku, pos_search_text(
 )
 FROM products AS p
 WHERE p.active = 1;
+PRAGMA cache_size = -2000;

@@ -83,3 +83,13 @@ def test_read_without_a_port_says_how_to_name_one(
     code, out, _ = _read(capsys, "read")
     assert code == 2
     assert "--port" in json.loads(out)["error"]
+
+
+def test_zero_with_a_load_exits_1_saying_to_empty_the_platter(
+    emulator: tuple[subprocess.Popen[str], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, port = emulator
+    code, out, _ = _read(capsys, "zero", "--port", port)
+    assert code == 1
+    assert json.loads(out)["at_zero"] is False
+    assert "Take everything off" in json.loads(out)["error"]

@@ -191,3 +191,11 @@ def test_scales_set_to_grams_or_pounds_read_in_grams(unit: Unit, grams: int) -> 
     with EmulatedScale(unit) as emu, SerialScale(emu.port, unit) as scale:
         emu.place(grams)
         assert scale.read_stable(2.0).grams == grams
+
+
+def test_zeroing_with_a_load_on_the_platter_is_refused_by_the_scale(
+    emu: EmulatedScale, scale: SerialScale
+) -> None:
+    emu.place(2500)
+    assert not scale.zero().at_zero
+    assert scale.read().grams == 2500
