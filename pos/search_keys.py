@@ -135,17 +135,12 @@ def search_entry(sku: str, name_zh: str, name_en: str, barcodes: Iterable[str]) 
 
 
 def register_sql_functions(conn: Any) -> None:
-    """The same computations as SQL functions, for migrations that index
-    products already in the store."""
-    conn.create_function(
-        "pos_search_keys",
-        3,
-        lambda sku, zh, en: json.dumps(search_entry(sku, zh, en, ()).keys, ensure_ascii=False),
-        deterministic=True,
-    )
-    conn.create_function(
-        "pos_search_text",
-        4,
-        lambda sku, zh, en, codes: search_entry(sku, zh, en, (codes or "").split()).text,
-        deterministic=True,
-    )
+    """The same computation as an SQL function, for migrations that index
+    products already in the store: pos_search_entry(sku, name_zh, name_en,
+    barcodes separated by spaces) -> {"keys": [[kind, key], ...], "text": ...}."""
+
+    def entry(sku: str, zh: str, en: str, codes: str | None) -> str:
+        e = search_entry(sku, zh, en, (codes or "").split())
+        return json.dumps({"keys": e.keys, "text": e.text}, ensure_ascii=False)
+
+    conn.create_function("pos_search_entry", 4, entry, deterministic=True)

@@ -96,8 +96,9 @@ class SerialScale:
         deadline = self._now() + timeout_s
         last: Weighing | None = None
         while True:
-            left = deadline - self._now()
-            w = self.read(max(min(left, self._answer_s), 0.01))
+            # Each request gets the scale's full answer time; the deadline
+            # bounds how long the polling goes on.
+            w = self.read(self._answer_s)
             if w.stable and w.grams > 0:
                 return w
             if w.state in (ScaleState.OVERLOAD, ScaleState.UNDER_ZERO, ScaleState.ZERO_ERROR):
@@ -171,6 +172,8 @@ class SerialScale:
                 conn.close()
 
     def _exchange(self, request: _Request) -> Weighing:
+        if threading.current_thread() is not self._thread:
+            raise RuntimeError("scale I/O outside its device thread")  # a programming error
         conn = self._connection()
         try:
             conn.reset_input_buffer()  # a late answer to an earlier request is stale
