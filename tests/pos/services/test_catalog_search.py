@@ -3,7 +3,12 @@ and the search index following every change to the catalog."""
 
 from __future__ import annotations
 
+import io
+import json
+
 from pos.catalog import Product
+from pos.cli.context import CliContext
+from pos.cli.main import build_parser
 from pos.money import Money
 from pos.search_keys import MAX_READINGS, PINYIN, pinyin_spellings
 from pos.services.catalog_import import import_products
@@ -101,3 +106,14 @@ def test_search_of_odd_text_finds_nothing_rather_than_failing(services) -> None:
     for text in ("   ", '"; DROP TABLE products; --', "%", "_", "\\", "'", "\U0010ffff", "ü"):
         assert isinstance(services.checkout.search(text), list)
     assert services.checkout.search("zzzzqqqq") == []
+
+
+def test_pos_catalog_search_lists_coca_cola_first_for_kkkl_and_kekoukele(services) -> None:
+    data_dir = services.terminal.data_dir
+    services.close()
+    for query in ("kkkl", "kekoukele"):
+        out = io.StringIO()
+        ctx = CliContext(data_dir=data_dir, as_json=True, out=out, err=io.StringIO())
+        args = build_parser().parse_args(["catalog", "search", query])
+        assert args.func(args, ctx) == 0
+        assert json.loads(out.getvalue())[0]["name_zh"].startswith("可口可乐")
