@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -61,46 +61,46 @@ def _run_readings(run: str) -> tuple[tuple[str, ...], ...]:
     return tuple(out)
 
 
-def _segments(text: str) -> list[tuple[str, ...]]:
-    """The name (in query form) as pieces, each with its possible spellings: a
-    Han character's readings, or a run of other letters and digits as it is
-    (marked by a leading '=' so initials keep it whole)."""
-    pieces: list[tuple[str, ...]] = []
+def _segments(text: str) -> list[tuple[tuple[str, ...], bool]]:
+    """The name (in query form) as pieces, each with its possible spellings
+    and whether it is a Han character (its initial is its first letter) or a
+    run of other letters and digits (kept whole in the initials too)."""
+    pieces: list[tuple[tuple[str, ...], bool]] = []
     pos = 0
     for m in _HAN_RUN.finditer(text):
         other = _NOT_ALNUM.sub("", text[pos : m.start()])
         if other:
-            pieces.append(("=" + other,))
-        pieces.extend(_run_readings(m.group()))
+            pieces.append(((other,), False))
+        pieces.extend((readings, True) for readings in _run_readings(m.group()))
         pos = m.end()
     tail = _NOT_ALNUM.sub("", text[pos:])
     if tail:
-        pieces.append(("=" + tail,))
+        pieces.append(((tail,), False))
     return pieces
 
 
-def _choices(pieces: Sequence[tuple[str, ...]]) -> list[list[str]]:
-    """The first reading of every piece, then one other reading at a time,
-    up to MAX_READINGS spellings."""
-    first = [p[0] for p in pieces]
-    out = [first]
-    for i, piece in enumerate(pieces):
-        for alt in piece[1:]:
-            if len(out) >= MAX_READINGS:
-                return out
-            out.append([*first[:i], alt, *first[i + 1 :]])
-    return out
-
-
 def pinyin_spellings(name_zh: str) -> tuple[list[str], list[str]]:
-    """Full spellings and initials of a name with Chinese in it, the
-    dictionary's reading first; ([], []) without Chinese."""
+    """Full spellings and initials of a name with Chinese in it: the
+    dictionary's reading first, then one other reading at a time, up to
+    MAX_READINGS spellings; ([], []) without Chinese."""
     if not _HAN_RUN.search(name_zh):
         return [], []
-    choices = _choices(_segments(query_form(name_zh)))
-    full = dict.fromkeys("".join(s.lstrip("=") for s in c) for c in choices)
-    initials = dict.fromkeys("".join(s[1:] if s[0] == "=" else s[0] for s in c) for c in choices)
-    return [k for k in full if k], [k for k in initials if k]
+    pieces = _segments(query_form(name_zh))
+    full = [readings[0] for readings, _ in pieces]
+    initial = [readings[0][0] if han else readings[0] for readings, han in pieces]
+    fulls = {"".join(full): None}
+    initials = {"".join(initial): None}
+    alternates = ((i, alt) for i, (readings, _) in enumerate(pieces) for alt in readings[1:])
+    for i, alt in alternates:
+        if len(fulls) >= MAX_READINGS:
+            break
+        other = full.copy()
+        other[i] = alt
+        fulls["".join(other)] = None
+        other = initial.copy()
+        other[i] = alt[0]
+        initials["".join(other)] = None
+    return [k for k in fulls if k], [k for k in initials if k]
 
 
 def _later_words(text: str) -> list[str]:
