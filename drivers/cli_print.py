@@ -21,6 +21,7 @@ from pos.cli.context import CliContext
 from pos.cli.session import open_services, read_pin
 from pos.clock import SystemClock, iso
 from pos.errors import InvalidInput
+from pos.events import Event
 from pos.receipt import WIDTHS, columns, lookup_code
 from pos.services.receipts import build_receipt, store_header
 from pos.services.terminal_services import TerminalServices
@@ -117,7 +118,7 @@ def cmd_drawer_open(args: argparse.Namespace, ctx: CliContext) -> int:
             )
             t.journal.append(
                 conn,
-                "drawer.opened",
+                Event.DRAWER_OPENED,
                 {"approver_id": approval.user_id, "reason": args.reason, "no_sale": True},
             )
         return _finish(ctx, printer, printer.open_drawer())
@@ -135,7 +136,7 @@ def cmd_printer_setup(args: argparse.Namespace, ctx: CliContext) -> int:
                 " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                 (SETTING, dumps(conf).decode(), now),
             )
-            t.journal.append(conn, "config.changed", {"key": SETTING, "value": conf})
+            t.journal.append(conn, Event.CONFIG_CHANGED, {"key": SETTING, "value": conf})
         ctx.emit(conf, f"receipt printer: {args.printer}, {args.width} columns, {args.locale}")
     return 0
 

@@ -1,19 +1,12 @@
 """`pos sandbox ...` (loopback Alipay / WeChat Pay gateways), `pos payment query
-ORDER_ID`, `pos payment recover`, `pos payment bills`, and `pay_from_cli`,
-which the checkout's `pos sale --pay alipay|wechat [--auth-code CODE]` calls."""
+ORDER_ID`, `pos payment recover`, `pos payment bills`."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import signal
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
@@ -21,84 +14,17 @@ import httpx
 from pos.cli.context import CliContext
 from pos.clock import Clock, SystemClock
 from pos.errors import InvalidInput, PosError
-from pos.money import Money
 from pos.payments.bills import BillSummary, download_bill
-from pos.payments.channel import CancelToken, Notice, PaymentIntent, PaymentMode
+from pos.payments.channel import PaymentIntent
 from pos.payments.intents import as_dict
 from pos.payments.notify import SECTION as NOTIFY_SECTION
 from pos.payments.registry import open_router
-from pos.payments.router import PaymentOutcome, PaymentRouter
+from pos.payments.router import PaymentRouter
 from pos.payments.sandbox.keys import write_terminal_config
 from pos.payments.sandbox.state import FAULT_KINDS, OPS
 from pos.payments.settings import load_payments_config
 
 SANDBOX_FILE = Path("sandbox") / "sandbox.json"
-
-
-class CliPaymentHandler:
-    """Prints the QR (as text and as a terminal QR code) and each status line;
-    Ctrl-C asks for a cancel, which the router honours between polls."""
-
-    def __init__(self, ctx: CliContext, locale: str = "en") -> None:
-        self.ctx = ctx
-        self.locale = locale
-        self.token = CancelToken()
-        self._last = ""
-
-    def show_qr(self, payload: str) -> None:
-        self.ctx.warn(f"QR: {payload}")
-        if not self.ctx.as_json and sys.stderr.isatty():
-            import qrcode
-
-            code = qrcode.QRCode(border=1)
-            code.add_data(payload)
-            code.print_ascii(out=self.ctx.err, invert=True)
-
-    def status(self, notice: Notice) -> None:
-        text = notice.text(self.locale)
-        if text != self._last:
-            self.ctx.warn(text)
-            self._last = text
-
-    def cancel_requested(self) -> bool:
-        return self.token.cancelled
-
-
-@contextmanager
-def _ctrl_c_cancels(token: CancelToken) -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        token.cancel()
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def pay_from_cli(
-    ctx: CliContext,
-    router: PaymentRouter,
-    order_id: str,
-    channel: str,
-    amount: Money,
-    auth_code: str | None = None,
-    subject: str = "",
-    locale: str = "en",
-) -> PaymentOutcome:
-    """One non-cash tender, blocking until final (or unknown after resolution).
-    The caller commits the order and tender when ``outcome.paid``."""
-    mode = PaymentMode.PAYMENT_CODE if auth_code else PaymentMode.QR
-    if channel == "card":
-        mode = PaymentMode.CARD
-    handler = CliPaymentHandler(ctx, locale)
-    intent = router.open(order_id, channel, amount, mode, subject)
-    with _ctrl_c_cancels(handler.token):
-        return router.run(intent, handler, auth_code)
 
 
 def _router(ctx: CliContext) -> tuple[PaymentRouter, Any]:

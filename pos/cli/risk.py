@@ -11,6 +11,7 @@ from pos.cli.context import CliContext
 from pos.cli.store import open_for_command
 from pos.clock import iso
 from pos.errors import InvalidInput
+from pos.events import Event
 from pos.money import Money, MoneyError
 from pos.risk import (
     BasketFacts,
@@ -114,7 +115,7 @@ def _check(args: argparse.Namespace, ctx: CliContext) -> int:
             with terminal.db.transaction() as conn:
                 engine.record(conn, risk_ctx, args.record, decision)
                 entry = terminal.journal.append(
-                    conn, "risk.decision", journal_payload(decision, risk_ctx, args.record)
+                    conn, Event.RISK_DECISION, journal_payload(decision, risk_ctx, args.record)
                 )
             recorded = entry.seq
         text = _decision_text(decision, origin)
@@ -161,7 +162,7 @@ def _install(args: argparse.Namespace, ctx: CliContext) -> int:
         )
         terminal.journal.append(
             conn,
-            "risk.ruleset_installed",
+            Event.RISK_RULESET_INSTALLED,
             {"version": rs.version, "digest": rs.digest, "rules": len(rs.rules),
              "origin": args.origin},
         )  # fmt: skip
@@ -212,7 +213,7 @@ def _list_change(args: argparse.Namespace, ctx: CliContext) -> int:
         if changed:
             terminal.journal.append(
                 conn,
-                "risk.list_changed",
+                Event.RISK_LIST_CHANGED,
                 {"change": args.list_cmd, "list": args.list, "subject": args.subject,
                  "value": args.value, "note": args.note, "by": args.by},
             )  # fmt: skip

@@ -7,7 +7,8 @@ about Qt."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from pos.auth import Approval
 from pos.catalog import Product
@@ -25,6 +26,7 @@ from pos.flows.views import (
     ParkedView,
     ProductHit,
     RiskDecision,
+    RiskNote,
     Session,
     TenderResult,
     TenderView,
@@ -45,8 +47,11 @@ from pos.services.payments import (
     unrecorded_payments,
 )
 from pos.services.receipts import render_receipt
-from pos.services.risk_gate import Checked, RiskRefused
+from pos.services.risk_gate import Checked, RiskRefused, step_ups_met
 from pos.services.terminal_services import TerminalServices
+
+if TYPE_CHECKING:
+    from pos.app import Till
 
 CHANNEL_LABELS: dict[str, Text] = {
     "cash": Text("现金", "Cash"),
@@ -114,6 +119,27 @@ def order_view(order: Order, receipt_no: str | None = None) -> OrderView:
         tenders,
         receipt_no or "",
         order.refunded,
+    )
+
+
+def _order_discount(discount: Discount, approval: Approval | None) -> OrderDiscount:
+    if discount.basis_points is not None:
+        return OrderDiscount.percent(discount.basis_points, approval=approval)
+    if discount.amount is not None:
+        return OrderDiscount.amount(discount.amount, approval=approval)
+    raise NotAllowed("a discount needs a percent or an amount", "Choose one.")
+
+
+def _risk_note(checked: Checked | None) -> RiskNote | None:
+    if checked is None:
+        return None
+    d = checked.decision
+    return RiskNote(
+        d.action,
+        d.rule_ids,
+        tuple(Text(r.zh, r.en) for r in d.reasons),
+        tuple(sorted(checked.satisfied)),
+        d.score,
     )
 
 
@@ -189,6 +215,24 @@ class CoreServices:
     receipt_locale: str = "zh"
     card_prompts: CardPromptRelay = field(default_factory=CardPromptRelay)
 
+    @classmethod
+    def on(
+        cls,
+        till: Till,
+        unavailable: Mapping[str, Text] | None = None,
+        card_prompts: CardPromptRelay | None = None,
+    ) -> CoreServices:
+        """The flows' ports over an opened till: its router, and its receipt
+        language from the printer settings."""
+        return cls(
+            till.services,
+            till.router,
+            None,
+            dict(unavailable or {}),
+            till.printer.locale,
+            card_prompts or CardPromptRelay(),
+        )
+
     # -- AuthPort ----------------------------------------------------------------------
     def login(self, pin: str) -> Session:
         user = self.services.users.login_by_pin(pin)
@@ -208,8 +252,10 @@ class CoreServices:
     def scan(self, order_id: str, code: str) -> OrderView:
         return order_view(self.services.checkout.scan(order_id, code))
 
-    def add_item(self, order_id: str, sku: str, quantity: int = 1) -> OrderView:
-        return order_view(self.services.checkout.add_item(order_id, sku, quantity))
+    def add_item(
+        self, order_id: str, sku: str, quantity: int = 1, grams: int | None = None
+    ) -> OrderView:
+        return order_view(self.services.checkout.add_item(order_id, sku, quantity, grams))
 
     def set_quantity(self, order_id: str, line_id: str, quantity: int) -> OrderView:
         return order_view(self.services.checkout.set_quantity(order_id, line_id, quantity))
@@ -217,13 +263,14 @@ class CoreServices:
     def discount_line(
         self, order_id: str, line_id: str, discount: Discount, approval: Approval | None
     ) -> OrderView:
-        if discount.basis_points is not None:
-            d = OrderDiscount.percent(discount.basis_points, approval=approval)
-        elif discount.amount is not None:
-            d = OrderDiscount.amount(discount.amount, approval=approval)
-        else:
-            raise NotAllowed("a discount needs a percent or an amount", "Choose one.")
+        d = _order_discount(discount, approval)
         return order_view(self.services.checkout.discount_line(order_id, line_id, d))
+
+    def discount_order(
+        self, order_id: str, discount: Discount, approval: Approval | None
+    ) -> OrderView:
+        d = _order_discount(discount, approval)
+        return order_view(self.services.checkout.discount_order(order_id, d))
 
     def void_line(self, order_id: str, line_id: str) -> OrderView:
         return order_view(self.services.checkout.void_line(order_id, line_id))
@@ -252,8 +299,10 @@ class CoreServices:
     def resume(self, order_id: str) -> OrderView:
         return order_view(self.services.checkout.resume(order_id))
 
-    def void_order(self, order_id: str, approval: Approval | None) -> OrderView:
-        return order_view(self.services.checkout.void(order_id, approval, gateway=self._give_back))
+    def void_order(self, order_id: str, approval: Approval | None, reason: str = "") -> OrderView:
+        return order_view(
+            self.services.checkout.void(order_id, approval, reason, gateway=self._give_back)
+        )
 
     def get(self, order_id: str) -> OrderView:
         return _stored_view(self.services.checkout.get(order_id))
@@ -304,42 +353,33 @@ class CoreServices:
         return RiskDecision("allow")
 
     def _check(self, request: TenderRequest) -> Checked | None:
-        satisfied = []
-        if request.approval is not None:
-            satisfied.append("manager_pin")
-        if request.id_checked:
-            satisfied.append("check_id")
-        if request.mode != "cash":
-            # QR wallets and payment codes are online by nature; the card
-            # channel approves offline only on an outright allow of the risk
-            # rules (drivers.card_channel.RiskOffline), so under this review a
-            # card is approved online or not at all.
-            satisfied.append("online_only")
         return self.services.checkout.check_tender(
             request.order_id,
             request.channel,
             request.amount,
             mode=self.services.checkout.get(request.order_id).mode,
-            satisfied=tuple(satisfied),
+            satisfied=step_ups_met(
+                request.mode, manager=request.approval is not None, id_checked=request.id_checked
+            ),
         )
 
     def pay(
         self, request: TenderRequest, events: PaymentEvents, cancel: CancelToken
     ) -> TenderResult:
-        checkout = self.services.checkout
         checked = self._check(request)
-        if request.mode == "cash":
-            handed = request.tendered or request.amount
-            receipt = checkout.take_tender(
-                request.order_id,
-                Tender(CASH, min(handed, request.amount), tendered=handed),
-                risk=checked,
-            )
-            view = order_view(receipt.order, receipt.receipt_no)
-            change = receipt.order.tenders[-1].change
-            return TenderResult(Outcome.SUCCEEDED, view, Text("收款成功。", "Paid."), change=change)
-        router = self._router(request.channel)
+        return replace(self._pay(request, checked, events, cancel), risk=_risk_note(checked))
+
+    def _pay(
+        self,
+        request: TenderRequest,
+        checked: Checked | None,
+        events: PaymentEvents,
+        cancel: CancelToken,
+    ) -> TenderResult:
         mode = PaymentMode(request.mode)
+        if mode is PaymentMode.CASH:
+            return self._pay_cash(request, checked, _Handler(events, cancel, 0))
+        router = self._router(request.channel)
         # Held from opening the attempt until the sale commits, so start-up
         # recovery in another window never cancels a payment under way.
         with taking_payment(self.services.terminal.data_dir):
@@ -354,6 +394,28 @@ class CoreServices:
             finally:
                 self.card_prompts.detach()
             return self._settled(request.order_id, outcome.intent, outcome, checked)
+
+    def _pay_cash(
+        self, request: TenderRequest, checked: Checked | None, handler: _Handler
+    ) -> TenderResult:
+        """Cash through its own channel (the drawer is the provider): the
+        attempt is recorded like any other payment, then the tender with the
+        change."""
+        handed = request.tendered or request.amount
+        due = min(handed, request.amount)
+        intent_id = None
+        if self.router is not None and CASH in self.router.channel_names:
+            intent = self.router.open(request.order_id, CASH, due, PaymentMode.CASH)
+            outcome = self.router.run(intent, handler, None)
+            if not outcome.paid:
+                return self._settled(request.order_id, outcome.intent, outcome, checked)
+            intent_id = outcome.intent.intent_id
+        receipt = self.services.checkout.take_tender(
+            request.order_id, Tender(CASH, due, tendered=handed), intent_id=intent_id, risk=checked
+        )
+        view = order_view(receipt.order, receipt.receipt_no)
+        change = receipt.order.tenders[-1].change
+        return TenderResult(Outcome.SUCCEEDED, view, Text("收款成功。", "Paid."), change=change)
 
     def resolve(self, order_id: str, cancel: CancelToken) -> TenderResult:
         router = self._router("")
@@ -449,17 +511,22 @@ class CoreServices:
         lines = None
         if request.line_ids:
             lines = {lid: stored.order.line(lid).refund_units for lid in request.line_ids}
-        order, _refund = checkout.refund(
+        if request.quantities:
+            lines = dict(request.quantities)
+        order, refund = checkout.refund(
             request.order_id,
             approval=approval,
-            cashier_id=approval.user_id,
+            cashier_id=request.cashier_id or approval.user_id,
             lines=lines,
             amount=None if lines else request.amount,
             reason=request.reason,
             gateway=self._give_back,
+            has_receipt=request.has_receipt,
         )
         view = order_view(order, stored.receipt_no)
-        return TenderResult(Outcome.SUCCEEDED, view, Text("退款成功。", "Refunded."))
+        return TenderResult(
+            Outcome.SUCCEEDED, view, Text("退款成功。", "Refunded."), refund.refund_id
+        )
 
     def _give_back(self, part: GiveBack) -> str:
         """Money back on the tender's own channel, through the router."""

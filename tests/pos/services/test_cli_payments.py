@@ -163,11 +163,14 @@ def test_declined_payment_code_leaves_the_order_open_and_charges_nothing(till):
             "--auth-code",
             "134567890123456789",
         )
-    assert "open" in err.value.remedy
+    assert "stays open" in str(err.value)
     assert sum(t.charged for t in server.state.trades.values()) == 0
     with TerminalServices.open(data) as services:
         [left] = services.checkout.open_orders()
         assert left.order.tenders == ()
+    # The error names the order, so it can be paid another way.
+    assert left.order.order_id in str(err.value)
+    assert err.value.msg is not None and err.value.msg.params["order_id"] == left.order.order_id
 
 
 def test_payment_recover_attaches_a_payment_the_till_never_recorded(till):
