@@ -19,7 +19,18 @@ from pos.store.terminal import provision
 
 N = 300_000
 WORDS_ZH = ["牛奶", "可乐", "面包", "苹果", "饼干", "洗发水", "矿泉水", "巧克力", "方便面", "酸奶"]
-WORDS_EN = ["milk", "cola", "bread", "apple", "biscuit", "shampoo", "water", "chocolate", "noodles", "yogurt"]
+WORDS_EN = [
+    "milk",
+    "cola",
+    "bread",
+    "apple",
+    "biscuit",
+    "shampoo",
+    "water",
+    "chocolate",
+    "noodles",
+    "yogurt",
+]
 
 
 def _products() -> list[Product]:
@@ -65,7 +76,9 @@ def test_catalog_of_300k_products(tmp_path: Path, record) -> None:
     terminal = provision(tmp_path / "till", "demo", "S001", "T01", SystemClock())
     services = TerminalServices.wrap(terminal)
     t0 = time.perf_counter()
-    import_products(terminal.db, terminal.journal, terminal.clock, products, replace=False, source="bench")
+    import_products(
+        terminal.db, terminal.journal, terminal.clock, products, replace=False, source="bench"
+    )
     import_s = time.perf_counter() - t0
 
     plain = sqlite3.connect(tmp_path / "plain.db")

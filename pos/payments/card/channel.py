@@ -306,7 +306,9 @@ class CardChannel:
         try:
             done = self.p.terminal.complete(None, None)
         except CardSessionLost as lost:
-            self.p.ledger.update(intent.intent_id, "failed", Event.CARD_DECLINED, reason=lost.message)
+            self.p.ledger.update(
+                intent.intent_id, "failed", Event.CARD_DECLINED, reason=lost.message
+            )
             return ChannelResult(PaymentStatus.FAILED, code="card_removed", message=lost.message)
         if not done.approved:
             reason = f"{exc.message}; the card declined offline"
