@@ -17,6 +17,7 @@ from pos.errors import InvalidInput, NotAllowed
 from pos.flows.ports import Discount, RefundRequest
 from pos.messages import msg
 from pos.money import Money
+from pos.order.tenders import CASH
 
 if TYPE_CHECKING:
     from pos.app import Till
@@ -153,15 +154,23 @@ def _pay_and_report(
     args: argparse.Namespace,
     approval: Approval | None,
 ) -> int:
-    _, decisions = take_payments(
-        ctx,
-        core,
-        order_id,
-        pays,
-        approval=approval,
-        id_checked=args.id_checked,
-        auth_code=args.auth_code or "",
-    )
+    try:
+        _, decisions = take_payments(
+            ctx,
+            core,
+            order_id,
+            pays,
+            approval=approval,
+            id_checked=args.id_checked,
+            auth_code=args.auth_code or "",
+        )
+    except TenderNotTaken:
+        raise  # its message names the order
+    except BaseException:
+        left = till.checkout.get(order_id).order
+        if left.state.value == "open":
+            ctx.warn(msg("order.left_open", order_id=order_id, left=left.remaining).render("en"))
+        raise
     stored = till.checkout.get(order_id)
     order, receipt_no = stored.order, stored.receipt_no
     if receipt_no is None:
@@ -177,6 +186,14 @@ def _pay_and_report(
     return 0 if receipt_no else NotAllowed.exit_code
 
 
+def _check_channels(till: Till, pays: list[PayArg]) -> None:
+    """Every channel `--pay` names is open on this till, before any order exists."""
+    for pay in pays:
+        if pay.channel != CASH and pay.channel not in till.router.channel_names:
+            why = till.problems.get(pay.channel, "not configured")
+            raise NotAllowed(msg("till.channel_not_available", channel=pay.channel, why=why))
+
+
 def _channels(pay_args: list[str]) -> set[str]:
     """The channels `--pay` names: the only ones the sale loads."""
     return {p.partition(":")[0].strip().lower() for p in pay_args}
@@ -190,6 +207,7 @@ def cmd_sale(args: argparse.Namespace, ctx: CliContext) -> int:
         currency = till.checkout.settings.currency
         # Every argument is read before the order exists: bad input stores nothing.
         pays = [parse_pay(p, currency) for p in args.pay]
+        _check_channels(till, pays)
         cart = _cart(args, currency)
         core = CoreServices.on(till)
         cashier = _login(ctx, till, args.cashier)
@@ -215,6 +233,7 @@ def cmd_order_pay(args: argparse.Namespace, ctx: CliContext) -> int:
     with open_till_for(ctx, None) as till:
         currency = till.checkout.settings.currency
         pays = [parse_pay(p, currency) for p in args.pay]
+        _check_channels(till, pays)
         stored = till.checkout.find(args.order)
         order_id = stored.order.order_id
         if stored.order.state.value != "open":
