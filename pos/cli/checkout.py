@@ -14,6 +14,7 @@ from pos.cli.paying import PayArg, TenderNotTaken, take_payments
 from pos.cli.session import open_till_for, read_pin
 from pos.digits import is_digits
 from pos.errors import InvalidInput, NotAllowed
+from pos.events import SaleMode
 from pos.flows.ports import Discount, RefundRequest
 from pos.messages import msg
 from pos.money import Money
@@ -385,7 +386,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--item", action="append", required=True, metavar="SKU_OR_BARCODE[:QTY|:GRAMSg]")
     p.add_argument("--line-discount", action="append", metavar="LINE:10%|LINE:5.00")
     p.add_argument("--discount", metavar="10%|5.00", help="order discount")
-    p.add_argument("--mode", choices=["cashier", "kiosk"], default="cashier")
+    p.add_argument("--mode", choices=[m.value for m in SaleMode], default=SaleMode.CASHIER.value)
     paying(p)
     p.set_defaults(func=cmd_sale)
 

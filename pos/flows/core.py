@@ -14,6 +14,7 @@ from pos.auth import Approval
 from pos.catalog import Product
 from pos.clock import parse_iso
 from pos.errors import NotAllowed
+from pos.events import StepUp
 from pos.flows.cancel import CancelToken
 from pos.flows.ports import Discount, PaymentEvents, RefundRequest, TenderRequest
 from pos.flows.text import Text
@@ -348,7 +349,7 @@ class CoreServices:
                 return RiskDecision("block", reasons)
             # Only an offline tender can miss "online only", and nothing else
             # at the till helps it: say that first.
-            steps = sorted(refused.missing, key=lambda s: s != "online_only")
+            steps = sorted(refused.missing, key=lambda s: s != StepUp.ONLINE_ONLY)
             return RiskDecision("review", reasons, steps[0] if steps else "", tuple(steps))
         return RiskDecision("allow")
 

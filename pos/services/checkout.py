@@ -22,7 +22,7 @@ from pos.canonical import loads
 from pos.catalog import Product
 from pos.clock import Clock, iso, parse_iso
 from pos.errors import InvalidInput, NotAllowed, NotFound
-from pos.events import Event
+from pos.events import Event, SaleMode, StepUp
 from pos.money import DEFAULT_CURRENCY, Money
 from pos.order.discounts import Discount, DiscountPolicy
 from pos.order.order import Order
@@ -177,7 +177,7 @@ class CheckoutService:
             return self.catalog.search(conn, text, limit)
 
     # -- building the order ---------------------------------------------------------
-    def new_order(self, cashier_id: str, mode: str = "cashier") -> Order:
+    def new_order(self, cashier_id: str, mode: str = SaleMode.CASHIER) -> Order:
         order = Order.open(
             f"{self.terminal_id}-{uuid.uuid4().hex[:12]}",
             cashier_id,
@@ -550,7 +550,7 @@ class CheckoutService:
         reason: str = "",
         gateway: RefundGateway | None = None,
         has_receipt: bool = True,
-        satisfied: tuple[str, ...] = ("manager_pin",),
+        satisfied: tuple[str, ...] = (StepUp.MANAGER_PIN,),
     ) -> tuple[Order, Refund]:
         """Refund lines or an amount to the original tenders. Money goes back on
         each non-cash channel through `gateway` first; the refund is committed

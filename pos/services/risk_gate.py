@@ -19,10 +19,10 @@ from pos.store.journal import Journal
 
 GIFT_CARD_PREFIX = "GFT-"
 
-STEP_UP_REMEDY = {
-    "manager_pin": "A manager approves with their PIN (--approver).",
-    "check_id": "Check the shopper's ID, then confirm (--id-checked).",
-    "online_only": "Take an online payment instead (a QR wallet, or the card online).",
+STEP_UP_REMEDY: dict[str, str] = {
+    StepUp.MANAGER_PIN: "A manager approves with their PIN (--approver).",
+    StepUp.CHECK_ID: "Check the shopper's ID, then confirm (--id-checked).",
+    StepUp.ONLINE_ONLY: "Take an online payment instead (a QR wallet, or the card online).",
 }
 
 
