@@ -135,9 +135,8 @@ def open_till(data_dir: Path, options: TillOptions | None = None) -> Till:
     try:
         if options.prepare is not None:
             closers.extend(options.prepare(terminal))
-        services = TerminalServices.wrap(terminal)
         connectivity = Connectivity()
-        services.checkout.is_online = connectivity
+        services = TerminalServices.wrap(terminal, is_online=connectivity)
         router, problems = open_router(
             terminal,
             only=options.channels,

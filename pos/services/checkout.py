@@ -94,6 +94,8 @@ class CheckoutService:
         terminal_id: str,
         catalog: CatalogRepository | None = None,
         orders: OrderRepository | None = None,
+        risk: RiskGate | None = None,
+        is_online: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.journal = journal
@@ -104,9 +106,9 @@ class CheckoutService:
         self.orders = orders or OrderRepository()
         self._tz = ZoneInfo(self.settings.timezone)
         self.paid_hooks: list[PaidHook] = []
-        # Wired by the composition root; the checkout works without them.
-        self.risk: RiskGate | None = None
-        self.is_online: Callable[[], bool] = lambda: True
+        # Given by the composition root (pos.app); the checkout works without them.
+        self.risk = risk
+        self.is_online: Callable[[], bool] = is_online or (lambda: True)
 
     # -- time -------------------------------------------------------------------
     def _now(self) -> str:

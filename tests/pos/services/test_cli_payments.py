@@ -270,7 +270,7 @@ reason_en = "Larger sales are paid online"
 def test_an_online_payment_meets_the_online_only_step_up_from_the_cli_as_in_the_app(till):
     from pos.risk import install_ruleset
 
-    data, server = till
+    data, _ = till
     with TerminalServices.open(data) as services, services.terminal.db.transaction() as conn:
         install_ruleset(conn, ONLINE_ONLY_RULES, 2, installed_at="2026-03-02T02:00:00.000000Z")
     # Cash cannot meet it: refused, and nothing is left open.
