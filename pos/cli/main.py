@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from types import ModuleType
 
 from pos.cli.context import CliContext, default_data_dir
-from pos.errors import PosError
+from pos.errors import NotAllowed, PosError
+from pos.messages import msg
 
 # command -> (module that registers it, what it does); a module may register
 # several commands.
@@ -49,7 +50,7 @@ def _commands() -> dict[str, tuple[str, str]]:
     return commands
 
 
-def _load(module: str) -> ModuleType | None:
+def _load(module: str, missing: dict[str, str]) -> ModuleType | None:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
@@ -57,12 +58,22 @@ def _load(module: str) -> ModuleType | None:
             raise
         # A layer whose libraries are not installed (no PySide6, no pyscard)
         # simply does not offer its commands.
+        missing[module] = str(exc)
         print(f"note: '{module}' commands unavailable: {exc}", file=sys.stderr)
         return None
 
 
+def _unavailable(command: str, why: str) -> Callable[[argparse.Namespace, CliContext], int]:
+    def refuse(args: argparse.Namespace, ctx: CliContext) -> int:
+        raise NotAllowed(msg("till.command_unavailable", command=command, why=why))
+
+    return refuse
+
+
 def _command_modules(
-    wanted: str | None = None, commands: dict[str, tuple[str, str]] | None = None
+    wanted: str | None = None,
+    commands: dict[str, tuple[str, str]] | None = None,
+    missing: dict[str, str] | None = None,
 ) -> list[ModuleType]:
     """The modules to register: the one of the `wanted` command, or all."""
     commands = _commands() if commands is None else commands
@@ -70,7 +81,8 @@ def _command_modules(
         names = [commands[wanted][0]] if wanted in commands else []
     else:
         names = list(dict.fromkeys(m for m, _ in commands.values()))
-    return [mod for mod in map(_load, names) if mod is not None]
+    missing = {} if missing is None else missing
+    return [mod for mod in (_load(n, missing) for n in names) if mod is not None]
 
 
 def _command_word(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str | None:
@@ -97,18 +109,20 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     commands = _commands()
+    missing: dict[str, str] = {}
     if argv is None:
-        modules = _command_modules(None, commands)
+        modules = _command_modules(None, commands, missing)
     else:
         wanted = _command_word(parser, argv)
-        modules = _command_modules(wanted, commands) if wanted is not None else []
+        modules = _command_modules(wanted, commands, missing) if wanted is not None else []
     for mod in modules:
         mod.register(sub)
-    if argv is not None:
-        registered = set(sub.choices)
-        for name, (_, help_text) in commands.items():
-            if name not in registered:
-                sub.add_parser(name, help=help_text, add_help=False)
+    registered = set(sub.choices)
+    for name, (module, help_text) in commands.items():
+        if name not in registered and (argv is not None or module in missing):
+            stub = sub.add_parser(name, help=help_text, add_help=False)
+            if module in missing:
+                stub.set_defaults(func=_unavailable(name, missing[module]))
     return parser
 
 
