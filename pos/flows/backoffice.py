@@ -16,8 +16,8 @@ from pos.clock import parse_iso
 from pos.errors import NotAllowed
 from pos.events import Event
 from pos.flows.cancel import Cancelled, CancelToken
-from pos.flows.core import channel_label
 from pos.flows.ports import Progress
+from pos.flows.present import channel_label
 from pos.flows.text import Text
 from pos.flows.views import CashCount, Table, ZView
 from pos.money import Money

@@ -11,36 +11,38 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from pos.auth import Approval
-from pos.catalog import Product
 from pos.clock import parse_iso
 from pos.errors import NotAllowed
 from pos.events import StepUp
 from pos.flows.cancel import CancelToken
 from pos.flows.ports import Discount, PaymentEvents, RefundRequest, TenderRequest
+from pos.flows.present import (
+    channel_label,
+    notice_text,
+    order_discount,
+    order_view,
+    product_hit,
+    risk_note,
+    stored_view,
+)
 from pos.flows.text import Text
 from pos.flows.views import (
     ChannelInfo,
     LeftOpenView,
-    LineView,
     OrderView,
     Outcome,
     ParkedView,
     ProductHit,
     RiskDecision,
-    RiskNote,
     Session,
     TenderResult,
-    TenderView,
 )
 from pos.money import Money
-from pos.order.discounts import Discount as OrderDiscount
-from pos.order.order import Order
 from pos.order.tenders import CASH, Tender
 from pos.payments.channel import Notice, PaymentIntent, PaymentMode, PaymentStatus
 from pos.payments.live import taking_payment
 from pos.payments.router import PaymentOutcome, PaymentRouter
 from pos.services.checkout import GiveBack
-from pos.services.orders import StoredOrder
 from pos.services.payments import (
     record_payment,
     recover_payments,
@@ -54,98 +56,8 @@ from pos.services.terminal_services import TerminalServices
 if TYPE_CHECKING:
     from pos.app import Till
 
-CHANNEL_LABELS: dict[str, Text] = {
-    "cash": Text("现金", "Cash"),
-    "alipay": Text("支付宝", "Alipay"),
-    "wechat": Text("微信支付", "WeChat Pay"),
-    "card": Text("银行卡", "Bank card"),
-}
-
 # A risk check the composition root wires (the risk engine); None allows all.
 RiskCheck = Callable[[TenderRequest, OrderView, str], RiskDecision]
-
-
-def channel_label(channel: str) -> Text:
-    return CHANNEL_LABELS.get(channel, Text(channel, channel))
-
-
-def _text(note: Notice) -> Text:
-    return Text(note.zh, note.en)
-
-
-def product_hit(p: Product) -> ProductHit:
-    return ProductHit(
-        p.sku,
-        p.name_zh,
-        p.name_en,
-        p.unit_price,
-        p.sold_by_weight,
-        p.barcodes[0] if p.barcodes else "",
-    )
-
-
-def order_view(order: Order, receipt_no: str | None = None) -> OrderView:
-    totals = order.totals()
-    by_id = {lt.line_id: lt for lt in totals.lines}
-    lines = []
-    for ln in order.lines:
-        lt = by_id[ln.line_id]
-        lines.append(
-            LineView(
-                ln.line_id,
-                ln.sku,
-                ln.name_zh,
-                ln.name_en,
-                ln.quantity,
-                ln.unit_price,
-                lt.line_discount + lt.order_discount,
-                lt.total,
-                ln.grams,
-            )
-        )
-    tenders = tuple(
-        TenderView(t.channel, t.amount, t.tendered, t.change, t.reference or "")
-        for t in order.tenders
-    )
-    return OrderView(
-        order.order_id,
-        order.state.value,
-        tuple(lines),
-        totals.subtotal,
-        totals.discount,
-        totals.tax,
-        totals.total,
-        order.paid,
-        order.change,
-        tenders,
-        receipt_no or "",
-        order.refunded,
-    )
-
-
-def _order_discount(discount: Discount, approval: Approval | None) -> OrderDiscount:
-    if discount.basis_points is not None:
-        return OrderDiscount.percent(discount.basis_points, approval=approval)
-    if discount.amount is not None:
-        return OrderDiscount.amount(discount.amount, approval=approval)
-    raise NotAllowed("a discount needs a percent or an amount", "Choose one.")
-
-
-def _risk_note(checked: Checked | None) -> RiskNote | None:
-    if checked is None:
-        return None
-    d = checked.decision
-    return RiskNote(
-        d.action,
-        d.rule_ids,
-        tuple(Text(r.zh, r.en) for r in d.reasons),
-        tuple(sorted(checked.satisfied)),
-        d.score,
-    )
-
-
-def _stored_view(stored: StoredOrder) -> OrderView:
-    return order_view(stored.order, stored.receipt_no)
 
 
 class _Handler:
@@ -160,7 +72,7 @@ class _Handler:
         self._events.qr(payload, self._expires)
 
     def status(self, notice: Notice) -> None:
-        self._events.status(_text(notice))
+        self._events.status(notice_text(notice))
 
     def cancel_requested(self) -> bool:
         return self._cancel.cancelled
@@ -264,13 +176,13 @@ class CoreServices:
     def discount_line(
         self, order_id: str, line_id: str, discount: Discount, approval: Approval | None
     ) -> OrderView:
-        d = _order_discount(discount, approval)
+        d = order_discount(discount, approval)
         return order_view(self.services.checkout.discount_line(order_id, line_id, d))
 
     def discount_order(
         self, order_id: str, discount: Discount, approval: Approval | None
     ) -> OrderView:
-        d = _order_discount(discount, approval)
+        d = order_discount(discount, approval)
         return order_view(self.services.checkout.discount_order(order_id, d))
 
     def void_line(self, order_id: str, line_id: str) -> OrderView:
@@ -285,7 +197,7 @@ class CoreServices:
     def parked(self) -> list[ParkedView]:
         out = []
         for s in self.services.checkout.parked():
-            v = _stored_view(s)
+            v = stored_view(s)
             out.append(
                 ParkedView(v.order_id, self._local_hhmm(s.updated_at), v.total, v.item_count)
             )
@@ -293,7 +205,7 @@ class CoreServices:
 
     def open_orders(self) -> list[LeftOpenView]:
         return [
-            LeftOpenView(_stored_view(s), self._local_hhmm(s.updated_at), s.mode)
+            LeftOpenView(stored_view(s), self._local_hhmm(s.updated_at), s.mode)
             for s in self.services.checkout.open_orders()
         ]
 
@@ -306,10 +218,10 @@ class CoreServices:
         )
 
     def get(self, order_id: str) -> OrderView:
-        return _stored_view(self.services.checkout.get(order_id))
+        return stored_view(self.services.checkout.get(order_id))
 
     def find_receipt(self, receipt_no: str) -> OrderView:
-        return _stored_view(self.services.checkout.find(receipt_no))
+        return stored_view(self.services.checkout.find(receipt_no))
 
     def receipt_text(self, order_id: str, width: int = 42) -> str:
         return render_receipt(self.services, order_id, width, self.receipt_locale)
@@ -368,7 +280,7 @@ class CoreServices:
         self, request: TenderRequest, events: PaymentEvents, cancel: CancelToken
     ) -> TenderResult:
         checked = self._check(request)
-        return replace(self._pay(request, checked, events, cancel), risk=_risk_note(checked))
+        return replace(self._pay(request, checked, events, cancel), risk=risk_note(checked))
 
     def _pay(
         self,
@@ -475,7 +387,7 @@ class CoreServices:
         outcome: PaymentOutcome | None,
         checked: Checked | None = None,
     ) -> TenderResult:
-        message = _text(outcome.notice) if outcome is not None else Text("", "")
+        message = notice_text(outcome.notice) if outcome is not None else Text("", "")
         if intent.status.took_money:
             receipt = record_payment(self.services.checkout, order_id, intent, outcome, checked)
             view = order_view(receipt.order, receipt.receipt_no)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pos.flows import ApprovalRequired, CheckoutFlow
-from pos.flows.core import channel_label
+from pos.flows.present import channel_label
 from pos.flows.views import Approval, LeftOpenView
 from ui.context import UiContext
 from ui.ops import Scope
