@@ -55,7 +55,9 @@ def test_pos_help_and_a_cash_sale_start_like_a_small_script(tmp_path: Path, reco
         "load_1m": round(os.getloadavg()[0], 2),
     }
     record("cli_startup", figures)
-    # Issue 11's budget (0.3 s / 0.4 s on a quiet machine, where a bare
-    # interpreter starts in ~0.03 s) as ratios, so a busy machine does not fail it.
-    assert help_s / bare < 12
-    assert sale_s / bare < 16
+    # Issue 11's budget: 0.3 s / 0.4 s on a quiet machine, where a bare
+    # interpreter starts in ~0.03 s: as ratios, checked only when the machine
+    # is quiet (a loaded one slows file and fsync work more than a bare start).
+    if os.getloadavg()[0] < (os.cpu_count() or 1):
+        assert help_s / bare < 10
+        assert sale_s / bare < 14
