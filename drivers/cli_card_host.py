@@ -14,7 +14,7 @@ import httpx
 
 from drivers.virtualcard.profiles import PROFILES
 from pos.cli.context import CliContext
-from pos.cli.payments import parse_fault
+from pos.cli.sandbox import parse_fault
 from pos.cli.session import open_services, read_pin
 from pos.clock import SystemClock
 from pos.errors import InvalidInput, PosError

@@ -10,35 +10,33 @@ from __future__ import annotations
 import argparse
 import os
 import threading
-from typing import Any
 
 from drivers.printer import EscPosReceiptPrinter, open_printer
 from drivers.printer.emulator import EmulatedPrinter, Printout
 from drivers.printer.queue import JobState, JobView
 from drivers.printer.transport import parse_address
-from pos.canonical import dumps, loads
 from pos.cli.context import CliContext
 from pos.cli.session import open_services, read_pin
 from pos.clock import SystemClock, iso
 from pos.errors import InvalidInput
+from pos.events import Event
 from pos.receipt import WIDTHS, columns, lookup_code
-from pos.services.receipts import build_receipt, store_header
+from pos.services.receipts import (
+    PrinterSettings,
+    build_receipt,
+    printer_settings,
+    save_printer_settings,
+    store_header,
+)
 from pos.services.terminal_services import TerminalServices
 
-SETTING = "printer"
 WAIT_S = 20.0
 CLI_RETRIES = (1.0, 2.0, 4.0)
 
 
-def _setting(services: TerminalServices) -> dict[str, Any]:
-    with services.terminal.db.read() as conn:
-        row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING,)).fetchone()
-    return {} if row is None else dict(loads(row[0]))
-
-
 def _printer(services: TerminalServices, url: str | None) -> EscPosReceiptPrinter:
-    conf = _setting(services)
-    url = url or os.environ.get("POS_PRINTER") or conf.get("url")
+    conf = printer_settings(services.terminal.db)
+    url = url or os.environ.get("POS_PRINTER") or conf.url
     if not url:
         raise InvalidInput(
             "no receipt printer is set up",
@@ -47,8 +45,8 @@ def _printer(services: TerminalServices, url: str | None) -> EscPosReceiptPrinte
     return open_printer(
         url,
         SystemClock(),
-        width=int(conf.get("width", 42)),
-        locale=str(conf.get("locale", "zh")),
+        width=conf.width,
+        locale=conf.locale,
         tz=services.checkout.timezone,
         retry_delays=CLI_RETRIES,
     )
@@ -117,7 +115,7 @@ def cmd_drawer_open(args: argparse.Namespace, ctx: CliContext) -> int:
             )
             t.journal.append(
                 conn,
-                "drawer.opened",
+                Event.DRAWER_OPENED,
                 {"approver_id": approval.user_id, "reason": args.reason, "no_sale": True},
             )
         return _finish(ctx, printer, printer.open_drawer())
@@ -126,16 +124,10 @@ def cmd_drawer_open(args: argparse.Namespace, ctx: CliContext) -> int:
 def cmd_printer_setup(args: argparse.Namespace, ctx: CliContext) -> int:
     parse_address(args.printer)
     with open_services(ctx) as services:
-        conf = {"url": args.printer, "width": args.width, "locale": args.locale}
+        settings = PrinterSettings(args.printer, args.width, args.locale)
         t = services.terminal
-        now = iso(t.clock.now())
-        with t.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key)"
-                " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                (SETTING, dumps(conf).decode(), now),
-            )
-            t.journal.append(conn, "config.changed", {"key": SETTING, "value": conf})
+        save_printer_settings(t.db, t.journal, t.clock, settings)
+        conf = {"url": settings.url, "width": settings.width, "locale": settings.locale}
         ctx.emit(conf, f"receipt printer: {args.printer}, {args.width} columns, {args.locale}")
     return 0
 

@@ -214,14 +214,19 @@ def require_manager(user: User, action: str) -> None:
         )
 
 
+class NeedsApproval(NotAllowed):
+    """Refused only for want of a manager's approval: a manager's PIN fixes it
+    (a plain NotAllowed is a refusal no approval can fix)."""
+
+
 def require_approval(approval: Approval | None, action: str) -> Approval:
-    """The approval when it comes from a manager; NotAllowed naming the action otherwise."""
+    """The approval when it comes from a manager; NeedsApproval naming the action otherwise."""
     if approval is None:
-        raise NotAllowed(
+        raise NeedsApproval(
             f"to {action} needs a manager's approval", "Ask a manager to enter their PIN."
         )
     if approval.role is not Role.MANAGER:
-        raise NotAllowed(
+        raise NeedsApproval(
             f"to {action} needs a manager; {approval.user_id} is a {approval.role.value}",
             "Ask a manager to enter their PIN.",
         )

@@ -9,13 +9,34 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # Minor-unit exponents for the currencies a store here meets. ISO 4217.
 _EXPONENTS: dict[str, int] = {
-    "CNY": 2, "HKD": 2, "MOP": 2, "TWD": 2, "USD": 2, "EUR": 2, "GBP": 2,
-    "SGD": 2, "AUD": 2, "CAD": 2, "CHF": 2, "THB": 2, "MYR": 2,
-    "JPY": 0, "KRW": 0, "VND": 0,
-    "KWD": 3, "BHD": 3,
+    "CNY": 2,
+    "HKD": 2,
+    "MOP": 2,
+    "TWD": 2,
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "SGD": 2,
+    "AUD": 2,
+    "CAD": 2,
+    "CHF": 2,
+    "THB": 2,
+    "MYR": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
+    "KWD": 3,
+    "BHD": 3,
 }
 CURRENCIES = frozenset(_EXPONENTS)
-_SYMBOLS: dict[str, str] = {"CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
+_SYMBOLS: dict[str, str] = {
+    "CNY": "¥",
+    "JPY": "¥",
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "HKD": "HK$",
+}
 
 DEFAULT_CURRENCY = "CNY"
 

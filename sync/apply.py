@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pos import canonical
 from pos.clock import iso
 from pos.errors import PosError
+from pos.events import Event
 from pos.store.db import Connection
 from pos.store.terminal import Terminal
 from sync.protocol import check_signed_document, unb64
@@ -117,7 +118,7 @@ class ConfigApplier:
                 outcome = "applied"
             entry = self._terminal.journal.append(
                 conn,
-                "config.applied" if outcome == "applied" else "config.skipped",
+                Event.CONFIG_APPLIED if outcome == "applied" else Event.CONFIG_SKIPPED,
                 {
                     "version": v.version,
                     "kind": v.kind,

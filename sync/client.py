@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pos.clock import iso
 from pos.errors import NotAllowed, NotFound, PosError
+from pos.events import Event
 from pos.store import keys, outbox
 from pos.store.journal import records
 from pos.store.terminal import Terminal
@@ -106,7 +107,7 @@ def enroll(
         conn.execute("INSERT OR IGNORE INTO sync_status (id) VALUES (1)")
         terminal.journal.append(
             conn,
-            "sync.enrolled",
+            Event.SYNC_ENROLLED,
             {"server_url": server_url, "server_key": resp.server_key, "store_id": resp.store_id},
         )
     return Enrolment(server_url, resp.server_key, resp.store_id, ca_file, now)

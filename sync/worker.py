@@ -8,10 +8,14 @@ import logging
 import random
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pos.errors import PosError
 from sync.client import SyncClient, SyncReport
 from sync.transport import LinkError
+
+if TYPE_CHECKING:
+    from pos.app import Till
 
 log = logging.getLogger(__name__)
 
@@ -94,3 +98,27 @@ class SyncWorker:
                 self._wake.clear()
         finally:
             client.close()
+
+
+def start_for_till(till: Till, interval: float = 15.0) -> SyncWorker | None:
+    """The `pos.till_services` entry: on an enrolled terminal, the worker that
+    pushes the till's journal from the moment the till opens (its first sync
+    runs at once), reporting the link to the till's connectivity, which the
+    risk rules read. None on a terminal that is not enrolled."""
+    from sync.apply import default_handlers
+    from sync.client import enrolment
+
+    terminal = till.terminal
+    if enrolment(terminal) is None:
+        return None
+
+    def report(r: SyncReport | None, exc: Exception | None) -> None:
+        till.connectivity.link(not isinstance(exc, LinkError))
+
+    worker = SyncWorker(
+        lambda: SyncClient.for_terminal(terminal, default_handlers(), timeout=10.0),
+        interval=interval,
+        on_report=report,
+    )
+    worker.start()
+    return worker

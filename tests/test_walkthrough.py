@@ -23,7 +23,11 @@ def test_walkthrough_runs_end_to_end(tmp_path: Path) -> None:
     }
     run = subprocess.run(
         ["bash", str(ROOT / "scripts" / "walkthrough.sh")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     out = run.stdout

@@ -1,6 +1,6 @@
-"""The receipt printer for the app: the terminal's `printer` setting (or
-POS_PRINTER) through the ESC/POS print queue, which never blocks a sale; in
-the demo, a loopback printer that decodes what it is sent."""
+"""The receipt printer for the app: the till's printer settings (`pos printer
+setup`: address, paper width, language; POS_PRINTER overrides the address)
+through the ESC/POS print queue, which never blocks a sale."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pos.canonical import loads
+from pos.app import Till
 from pos.services.receipts import build_receipt
-from pos.services.terminal_services import TerminalServices
 
 
 @dataclass
@@ -21,32 +20,24 @@ class Printing:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
 
-def _configured_url(services: TerminalServices) -> str:
-    with services.terminal.db.read() as conn:
-        row = conn.execute("SELECT value FROM settings WHERE key = 'printer'").fetchone()
-    conf = {} if row is None else dict(loads(row[0]))
-    return os.environ.get("POS_PRINTER") or str(conf.get("url", ""))
-
-
-def open_printing(services: TerminalServices, demo: bool = False) -> Printing:
-    """The printer the terminal is set up with; the demo gets a loopback one."""
-    try:
-        from drivers.printer import open_printer
-        from drivers.printer.emulator import EmulatedPrinter
-    except ImportError:
-        return Printing()
-    closers: list[Callable[[], None]] = []
-    emulator = None
-    url = _configured_url(services)
-    if not url and demo:
-        emulator = EmulatedPrinter().start()
-        closers.append(emulator.stop)
-        url = emulator.address
+def open_printing(till: Till, fallback_url: str = "") -> Printing:
+    """The printer the till is set up with (or `fallback_url`, the demo's
+    loopback printer, when none is)."""
+    url = os.environ.get("POS_PRINTER") or till.printer.url or fallback_url
     if not url:
         return Printing()
-    printer = open_printer(url, services.terminal.clock, tz=services.checkout.timezone)
-    closers.insert(0, printer.close)
-
+    try:
+        from drivers.printer import open_printer
+    except ImportError:
+        return Printing()
+    printer = open_printer(
+        url,
+        till.terminal.clock,
+        width=till.printer.width,
+        locale=till.printer.locale,
+        tz=till.checkout.timezone,
+    )
+    services = till.services
     printed: set[str] = set()
 
     def print_receipt(order_id: str) -> str:
@@ -55,4 +46,4 @@ def open_printing(services: TerminalServices, demo: bool = False) -> Printing:
         printed.add(order_id)
         return job
 
-    return Printing(print_receipt, emulator, closers)
+    return Printing(print_receipt, None, [printer.close])

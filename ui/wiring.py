@@ -1,21 +1,26 @@
-"""The composition root's plumbing: open the terminal's services, its payment
-router (with the sandbox gateways for the demo), the risk check, and hand the
-screens one `Services`. Everything that is started here is stopped by
-`Runtime.close()`."""
+"""The Qt app's side of the assembly: open the till (pos.app.open_till, the
+one composition root) with the app's card-reader relay as its device handler,
+the receipt printer from the till's printer settings, and hand the screens
+one `Services`. Everything that is started here is stopped by
+`Runtime.close()`. The demo (ui.demo) adds its sandboxes through
+`open_runtime`'s `prepare`; nothing here knows about them."""
 
 from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pos.app import Till, TillOptions, open_till
+from pos.app.till import Prepare
 from pos.clock import Clock, SystemClock
 from pos.flows.backoffice import Backoffice
 from pos.flows.core import CardPromptRelay, CoreServices
 from pos.flows.text import Text
+from pos.payments.registry import NOT_CONFIGURED
 from pos.services.terminal_services import TerminalServices
 from ui.context import Services
 
@@ -24,15 +29,24 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Runtime:
-    terminal: TerminalServices
+    till: Till
     core: CoreServices
     services: Services
-    sandbox_url: str = ""
-    sandbox: Any = None  # the demo's SandboxServer, for its "shopper scans now" control
-    card: Any = None  # the demo's CardSetup: acquirer and the shopper's emulated card
-    sync: Any = None  # the demo's SyncDemo: central server and sync worker
     printing: Any = None  # ui.printing.Printing: the receipt printer, when there is one
+    card_prompts: CardPromptRelay = field(default_factory=CardPromptRelay)
+    # What the demo (ui.demo) runs beside the till, for its script and tests.
+    sandbox_url: str = ""
+    sandbox: Any = None
+    card: Any = None
+    sync: Any = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def terminal(self) -> TerminalServices:
+        return self.till.services
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        self._closers.append(closer)
 
     def close(self) -> None:
         for close in reversed(self._closers):
@@ -66,61 +80,46 @@ def card_unavailable() -> Text | None:
 def open_runtime(
     data_dir: Path,
     clock: Clock | None = None,
-    with_sandbox: bool = False,
-    sandbox_options: Mapping[str, Any] | None = None,
-    with_card_demo: bool = False,
-    with_sync_demo: bool = False,
+    *,
+    prepare: Prepare | None = None,
+    device_handler: Any = None,
+    card_prompts: CardPromptRelay | None = None,
+    printer_url: str = "",
 ) -> Runtime:
-    """Open the provisioned terminal in `data_dir` with every layer that is set up."""
+    """Open the provisioned terminal in `data_dir` as a till, with every layer
+    that is set up, and the services the screens drive. The reader's prompts
+    go to `card_prompts` (the payment dialog) unless the demo puts its own
+    `device_handler` (the emulated shopper) in front of it."""
     clock = clock or SystemClock()
-    terminal = TerminalServices.open(data_dir, clock)
-    closers: list[Callable[[], None]] = [terminal.close]
-    sandbox_url = ""
-    sandbox: Any = None
+    relay = card_prompts or CardPromptRelay()
+    till = open_till(
+        data_dir,
+        TillOptions(
+            clock=clock,
+            device_handler=device_handler or relay,
+            background=True,
+            prepare=prepare,
+        ),
+    )
+    closers: list[Callable[[], None]] = [till.close]
     try:
-        if with_sandbox:
-            from pos.payments.sandbox.keys import write_terminal_config
-            from pos.payments.sandbox.server import SandboxServer
-
-            sandbox = SandboxServer(data_dir, clock=clock).start()
-            closers.append(sandbox.stop)
-            sandbox_url = sandbox.base_url
-            config = sandbox.keys.terminal_config(sandbox.base_url, **(sandbox_options or {}))
-            write_terminal_config(data_dir, config)
-        relay = CardPromptRelay()
-        card_handler: Any = relay  # the reader's prompts go to the payment dialog
-        card = None
-        card_why: Text | None = None
-        if with_card_demo:
-            from ui.card import demo_card
-
-            card = demo_card(terminal.terminal, relay)
-            closers.extend(card.closers)
-            if card.shopper is not None:
-                card_handler = card.shopper
-            card_why = card.why_not
-        sync = None
-        if with_sync_demo:
-            from ui.sync_demo import start_sync_demo
-
-            sync = start_sync_demo(terminal.terminal, data_dir)
-            closers.extend(sync.closers)
         from ui.printing import open_printing
 
-        printing = open_printing(terminal, demo=with_sandbox)
+        printing = open_printing(till, printer_url)
         closers.extend(printing.closers)
-        router, problems = _router(terminal, card_handler)
-        if card is not None and "card" in router.channel_names:
-            card.channel = router.channel("card")
         unavailable = {
-            name: Text(f"未配置：{why}", f"Not set up: {why}") for name, why in problems.items()
+            name: Text(f"未配置：{why}", f"Not set up: {why}")
+            for name, why in till.problems.items()
         }
-        if "card" not in router.channel_names:
-            why = card_why or card_unavailable()
+        if "card" not in till.router.channel_names and till.problems.get("card") in (
+            None,
+            NOT_CONFIGURED,
+        ):
+            why = card_unavailable()
             if why is not None:
                 unavailable["card"] = why
-        core = CoreServices(terminal, router, None, unavailable, card_prompts=relay)
-        office = Backoffice(terminal, router)
+        core = CoreServices.on(till, unavailable, card_prompts=relay)
+        office = Backoffice(till.services, till.router)
         services = Services(
             auth=core,
             catalog=core,
@@ -135,28 +134,4 @@ def open_runtime(
         for close in reversed(closers):
             close()
         raise
-    return Runtime(terminal, core, services, sandbox_url, sandbox, card, sync, printing, closers)
-
-
-def _router(terminal: TerminalServices, card_handler: Any):  # type: ignore[no-untyped-def]
-    """The router over every channel the terminal has configured: the
-    `pos.payment_channels` entry points, except that the card channel is built
-    here with the app's reader handler (the entry point's speaks to a console)."""
-    from importlib.metadata import entry_points
-
-    from pos.payments.intents import IntentStore
-    from pos.payments.registry import GROUP, KeystoreSecrets, load_channels
-    from pos.payments.router import PaymentRouter
-    from ui.card import configured_card
-
-    t = terminal.terminal
-    secrets = KeystoreSecrets(t.keystore)
-    others = {ep.name for ep in entry_points(group=GROUP)} - {"card"}
-    channels, problems = load_channels(t.data_dir, t.clock, secrets, only=others)
-    card, why = configured_card(t, card_handler, secrets)
-    if card is not None:
-        channels["card"] = card
-    elif why is not None:
-        problems["card"] = why
-    intents = IntentStore(t.db, t.clock, t.journal)
-    return PaymentRouter(intents, channels, t.clock), problems
+    return Runtime(till, core, services, printing, relay, _closers=closers)

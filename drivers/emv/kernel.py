@@ -42,6 +42,7 @@ def _answered(cid: int, wanted: str) -> int:
         raise CardError("the card answered with a cryptogram it was not asked for", _ANOTHER_CARD)
     return kind
 
+
 ARC_OFFLINE_APPROVED = b"Y3"
 ARC_OFFLINE_DECLINED = b"Z3"
 

@@ -1,38 +1,44 @@
-"""`pos sale`, `pos refund`, `pos void`, `pos order show`: the checkout from a shell."""
+"""`pos sale`, `pos refund`, `pos void`, `pos order list|show|pay`: the
+checkout from a shell, a thin front end over the same flows the app drives
+(pos.flows.core on a till from pos.app)."""
 
 from __future__ import annotations
 
 import argparse
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pos.auth import Approval
 from pos.cli.context import CliContext
-from pos.cli.session import open_services, read_pin
+from pos.cli.paying import PayArg, TenderNotTaken, take_payments
+from pos.cli.session import open_till_for, read_pin
 from pos.digits import is_digits
-from pos.errors import InvalidInput
+from pos.errors import InvalidInput, NotAllowed
+from pos.events import SaleMode
+from pos.flows.ports import Discount, RefundRequest
+from pos.messages import msg
 from pos.money import Money
-from pos.order.discounts import Discount
-from pos.order.order import Order
 from pos.order.tenders import CASH
 from pos.scale import open_scale, weigh
-from pos.services.checkout import CheckoutService
-from pos.services.risk_gate import Checked, RiskRefused
-from pos.services.terminal_services import TerminalServices
+
+if TYPE_CHECKING:
+    from pos.app import Till
+    from pos.auth import Approval
+    from pos.flows.core import CoreServices
+    from pos.order.order import Order
 
 _QTY = re.compile(r"^(?P<code>[^:]+)(?::(?P<qty>\d+)(?P<g>g)?)?$")
 SCALE_WAIT_S = 10.0
 _PERCENT = re.compile(r"^(\d+(?:\.\d{1,2})?)%$")
 
 
-def parse_discount(text: str, currency: str, approval: Approval | None) -> Discount:
+def parse_discount(text: str, currency: str) -> Discount:
     """'10%' (two decimals at most: basis points) or '5.00' (an amount off)."""
     m = _PERCENT.match(text.strip())
     if m:
         whole, _, frac = m.group(1).partition(".")
-        return Discount.percent(int(whole) * 100 + int(frac.ljust(2, "0")), approval=approval)
-    return Discount.amount(Money.parse(text, currency), approval=approval)
+        return Discount(basis_points=int(whole) * 100 + int(frac.ljust(2, "0")))
+    return Discount(amount=Money.parse(text, currency))
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,9 @@ def parse_item(text: str) -> ItemArg:
     return ItemArg(m.group("code"), qty)
 
 
-def parse_pay(text: str, currency: str) -> tuple[str, Money | None]:
+def parse_pay(text: str, currency: str) -> PayArg:
     channel, _, amount = text.partition(":")
-    return channel.strip().lower(), Money.parse(amount, currency) if amount else None
+    return PayArg(channel.strip().lower(), Money.parse(amount, currency) if amount else None)
 
 
 def order_dict(order: Order, receipt_no: str | None = None) -> dict[str, Any]:
@@ -99,198 +105,246 @@ def order_dict(order: Order, receipt_no: str | None = None) -> dict[str, Any]:
     }
 
 
-def receipt_text(services: TerminalServices, order_id: str, width: int = 42) -> str:
-    from pos.services.receipts import render_receipt
-
-    return render_receipt(services, order_id, width=width)
-
-
-def _decision_dict(channel: str, checked: Checked) -> dict[str, Any]:
-    d = checked.decision
-    return {
-        "channel": channel,
-        "action": d.action,
-        "rule_ids": list(d.rule_ids),
-        "reasons": d.explain(),
-        "step_ups_met": sorted(checked.satisfied),
-        "score": d.score,
-    }
-
-
-def _approval(
-    ctx: CliContext, services: TerminalServices, approver: str | None, action: str
-) -> Approval | None:
+def _approval(ctx: CliContext, till: Till, approver: str | None, action: str) -> Approval | None:
     if not approver:
         return None
     pin = read_pin(ctx, approver, "POS_APPROVER_PIN")
-    return services.users.approval(approver, pin, action)
+    return till.users.approval(approver, pin, action)
 
 
-def _cashier(ctx: CliContext, services: TerminalServices, cashier: str) -> str:
-    user = services.users.login(cashier, read_pin(ctx, cashier, "POS_CASHIER_PIN"))
-    return user.user_id
+def _login(ctx: CliContext, till: Till, cashier: str) -> str:
+    return till.users.login(cashier, read_pin(ctx, cashier, "POS_CASHIER_PIN")).user_id
 
 
-def _build_order(
-    checkout: CheckoutService, order_id: str, args: argparse.Namespace, approval: Approval | None
-) -> Order:
-    currency = checkout.settings.currency
-    order = checkout.get(order_id).order
-    for raw in args.item:
-        item = parse_item(raw)
-        if item.weigh:
-            grams = weigh(open_scale(args.scale_port), SCALE_WAIT_S)
-            order = checkout.add_item(order_id, item.code, 1, grams)
-        elif item.grams is None and item.quantity == 1:
-            order = checkout.scan(order_id, item.code)
-        else:
-            order = checkout.add_item(order_id, item.code, item.quantity, item.grams)
+@dataclass(frozen=True)
+class Cart:
+    """What `pos sale` rings up, read from its arguments before anything is stored."""
+
+    items: tuple[ItemArg, ...]
+    line_discounts: tuple[tuple[int, Discount], ...]
+    order_discount: Discount | None
+
+
+def _cart(args: argparse.Namespace, currency: str) -> Cart:
+    line_discounts = []
     for raw in args.line_discount or []:
         line_no, _, value = raw.partition(":")
         if not is_digits(line_no) or not value:
             raise InvalidInput(f"bad --line-discount {raw!r}", "Use LINE:10% or LINE:5.00.")
-        index = int(line_no) - 1
-        if not 0 <= index < len(order.lines):
-            raise InvalidInput(f"there is no line {line_no}", "Lines are numbered from 1.")
-        discount = parse_discount(value, currency, approval)
-        order = checkout.discount_line(order_id, order.lines[index].line_id, discount)
-    if args.discount:
-        order = checkout.discount_order(order_id, parse_discount(args.discount, currency, approval))
-    return order
+        line_discounts.append((int(line_no) - 1, parse_discount(value, currency)))
+    order_discount = parse_discount(args.discount, currency) if args.discount else None
+    items = tuple(_weighed(parse_item(i), args.scale_port) for i in args.item)
+    return Cart(items, tuple(line_discounts), order_discount)
+
+
+def _weighed(item: ItemArg, port: str | None) -> ItemArg:
+    """SKU:scale is read from the scale now, before any order is opened, so a
+    scale that fails leaves nothing behind."""
+    if not item.weigh:
+        return item
+    return ItemArg(item.code, 1, weigh(open_scale(port), SCALE_WAIT_S))
+
+
+def _ring_up(core: CoreServices, order_id: str, cart: Cart, approval: Approval | None) -> None:
+    view = core.get(order_id)
+    for item in cart.items:
+        if item.grams is None and item.quantity == 1:
+            view = core.scan(order_id, item.code)
+        else:
+            view = core.add_item(order_id, item.code, item.quantity, item.grams)
+    for index, discount in cart.line_discounts:
+        if not 0 <= index < len(view.lines):
+            raise InvalidInput(f"there is no line {index + 1}", "Lines are numbered from 1.")
+        view = core.discount_line(order_id, view.lines[index].line_id, discount, approval)
+    if cart.order_discount is not None:
+        core.discount_order(order_id, cart.order_discount, approval)
+
+
+def _pay_and_report(
+    ctx: CliContext,
+    till: Till,
+    core: CoreServices,
+    order_id: str,
+    pays: list[PayArg],
+    args: argparse.Namespace,
+    approval: Approval | None,
+) -> int:
+    try:
+        _, decisions = take_payments(
+            ctx,
+            core,
+            order_id,
+            pays,
+            approval=approval,
+            id_checked=args.id_checked,
+            auth_code=args.auth_code or "",
+        )
+    except TenderNotTaken:
+        raise  # its message names the order
+    except BaseException:
+        left = till.checkout.get(order_id).order
+        if left.state.value == "open":
+            ctx.warn(msg("order.left_open", order_id=order_id, left=left.remaining).render("en"))
+        raise
+    stored = till.checkout.get(order_id)
+    order, receipt_no = stored.order, stored.receipt_no
+    if receipt_no is None:
+        ctx.warn(msg("order.left_open", order_id=order_id, left=order.remaining).render("en"))
+    ctx.emit(
+        {**order_dict(order, receipt_no), "risk": decisions},
+        lambda: (
+            core.receipt_text(order_id)
+            if receipt_no
+            else f"order {order_id}: {order.remaining.format()} left to pay"
+        ),
+    )
+    return 0 if receipt_no else NotAllowed.exit_code
+
+
+def _check_channels(till: Till, pays: list[PayArg]) -> None:
+    """Every channel `--pay` names is open on this till, before any order exists."""
+    for pay in pays:
+        if pay.channel != CASH and pay.channel not in till.router.channel_names:
+            why = till.problems.get(pay.channel, "not configured")
+            raise NotAllowed(msg("till.channel_not_available", channel=pay.channel, why=why))
+
+
+def _channels(pay_args: list[str]) -> set[str]:
+    """The channels `--pay` names: the only ones the sale loads."""
+    return {p.partition(":")[0].strip().lower() for p in pay_args}
 
 
 def cmd_sale(args: argparse.Namespace, ctx: CliContext) -> int:
-    with open_services(ctx) as services:
-        checkout = services.checkout
-        cashier = _cashier(ctx, services, args.cashier)
-        approval = _approval(ctx, services, args.approver, "discount")
-        order = checkout.new_order(cashier, mode=args.mode)
-        try:
-            order = _build_order(checkout, order.order_id, args, approval)
-        except Exception:
-            # Nothing was paid: the half-built cart is voided, not left open.
-            checkout.void(order.order_id, reason="sale command failed")
-            raise
-        receipt_no = None
-        currency = checkout.settings.currency
-        pays = [parse_pay(p, currency) for p in args.pay]
-        satisfied = tuple(
-            s for s, ok in (("manager_pin", approval), ("check_id", args.id_checked)) if ok
-        )
-        decisions = []
-        for i, (channel, amount) in enumerate(pays):
-            remaining = checkout.get(order.order_id).order.remaining
-            due = remaining if amount is None else min(amount, remaining)
-            try:
-                checked = checkout.check_tender(
-                    order.order_id, channel, due, mode=args.mode, satisfied=satisfied
-                )
-            except RiskRefused as refused:
-                if not order.tenders:
-                    checkout.void(
-                        order.order_id, reason="refused by risk rules", counts_as_void=False
-                    )
-                ctx.warn(
-                    "risk: "
-                    + refused.decision.action
-                    + " — "
-                    + "; ".join(refused.decision.explain())
-                )
-                raise
-            if checked is not None:
-                decisions.append(_decision_dict(channel, checked))
-                if checked.decision.action != "allow" or checked.decision.reasons:
-                    ctx.warn(
-                        f"risk: {checked.decision.action} — "
-                        + "; ".join(checked.decision.explain())
-                        + (
-                            f" (met: {', '.join(sorted(checked.satisfied))})"
-                            if checked.satisfied
-                            else ""
-                        )
-                    )
-            if channel == CASH:
-                handed = amount if amount is not None else remaining
-                result = checkout.pay_cash(order.order_id, handed, risk=checked)
-            else:
-                from pos.services.tender import pay_with_channel
+    from pos.flows.core import CoreServices
+    from pos.flows.views import Role, Session
 
-                result = pay_with_channel(
-                    ctx,
-                    services,
-                    order.order_id,
-                    channel,
-                    amount if amount is not None else remaining,
-                    auth_code=args.auth_code if i == len(pays) - 1 else None,
-                    risk=checked,
-                )
-            order, receipt_no = result.order, result.receipt_no or receipt_no
-        if receipt_no is None:
-            ctx.warn(
-                f"order {order.order_id} is not fully paid ({order.remaining.format()} left); "
-                "it stays open: pay the rest with `pos order pay` or void it."
+    with open_till_for(ctx, _channels(args.pay)) as till:
+        currency = till.checkout.settings.currency
+        # Every argument is read before the order exists: bad input stores nothing.
+        pays = [parse_pay(p, currency) for p in args.pay]
+        _check_channels(till, pays)
+        cart = _cart(args, currency)
+        core = CoreServices.on(till)
+        cashier = _login(ctx, till, args.cashier)
+        approval = _approval(ctx, till, args.approver, "discount")
+        order_id = core.new_order(Session(cashier, cashier, Role.CASHIER), args.mode).order_id
+        try:
+            _ring_up(core, order_id, cart, approval)
+        except BaseException:
+            # Nothing was paid: the half-built cart is voided, not left open.
+            till.checkout.void(order_id, reason="sale command failed", counts_as_void=False)
+            raise
+        return _pay_and_report(ctx, till, core, order_id, pays, args, approval)
+
+
+def cmd_order_pay(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Pay what is left on an open order (a sale a failed or unknown tender
+    left open, or one rung up and not paid)."""
+    from pos.flows.cancel import CancelToken
+    from pos.flows.core import CoreServices
+    from pos.flows.views import Outcome
+
+    # Every channel: a payment left unknown on the order is settled first.
+    with open_till_for(ctx, None) as till:
+        currency = till.checkout.settings.currency
+        pays = [parse_pay(p, currency) for p in args.pay]
+        _check_channels(till, pays)
+        stored = till.checkout.find(args.order)
+        order_id = stored.order.order_id
+        if stored.order.state.value != "open":
+            raise NotAllowed(msg("order.not_open", order_id=order_id, state=stored.order.state))
+        _login(ctx, till, args.cashier)
+        approval = _approval(ctx, till, args.approver, f"pay order {order_id}")
+        core = CoreServices.on(till)
+        settled = core.resolve(order_id, CancelToken())
+        if settled.status is Outcome.UNKNOWN:
+            raise TenderNotTaken(settled, "?", "")
+        return _pay_and_report(ctx, till, core, order_id, pays, args, approval)
+
+
+def cmd_order_list(args: argparse.Namespace, ctx: CliContext) -> int:
+    with open_till_for(ctx) as till:
+        checkout = till.checkout
+        stored = checkout.open_orders() if args.open else checkout.recent(args.limit)
+        rows = [
+            {
+                "order_id": s.order.order_id,
+                "state": s.order.state.value,
+                "mode": s.mode,
+                "receipt_no": s.receipt_no,
+                "total": s.order.total.amount_text(),
+                "paid": s.order.paid.amount_text(),
+                "left": s.order.remaining.amount_text(),
+                "updated_at": s.updated_at,
+            }
+            for s in stored
+        ]
+
+        def text() -> str:
+            if not rows:
+                return msg("order.none_open" if args.open else "order.none").render("en")
+            return "\n".join(
+                f"{r['order_id']:<28} {r['state']:<15} {r['total']:>10} "
+                f"paid {r['paid']:>10} left {r['left']:>10}  {r['receipt_no'] or ''}"
+                for r in rows
             )
-        data = {**order_dict(order, receipt_no), "risk": decisions}
-        ctx.emit(
-            data,
-            lambda: (
-                receipt_text(services, order.order_id)
-                if receipt_no
-                else f"order {order.order_id}: {order.remaining.format()} left to pay"
-            ),
-        )
-        return 0 if receipt_no else 5
+
+        ctx.emit({"orders": rows}, text)
+    return 0
 
 
 def cmd_order_show(args: argparse.Namespace, ctx: CliContext) -> int:
-    with open_services(ctx) as services:
-        stored = services.checkout.find(args.order)
+    from pos.flows.core import CoreServices
+
+    with open_till_for(ctx) as till:
+        stored = till.checkout.find(args.order)
+        order_id = stored.order.order_id
         ctx.emit(
             {
                 **order_dict(stored.order, stored.receipt_no),
-                "tender_rows": services.checkout.tenders(stored.order.order_id),
+                "tender_rows": till.checkout.tenders(order_id),
             },
             lambda: (
-                receipt_text(services, stored.order.order_id)
+                CoreServices.on(till).receipt_text(order_id)
                 if stored.receipt_no
-                else f"order {stored.order.order_id} ({stored.order.state.value})"
+                else f"order {order_id} ({stored.order.state.value})"
             ),
         )
     return 0
 
 
 def cmd_refund(args: argparse.Namespace, ctx: CliContext) -> int:
-    with open_services(ctx) as services:
-        checkout = services.checkout
-        cashier = _cashier(ctx, services, args.cashier)
-        order_id = checkout.find(args.order).order.order_id
-        approval = _approval(ctx, services, args.approver, f"refund order {order_id}")
+    from pos.flows.cancel import CancelToken
+    from pos.flows.core import CoreServices
+
+    # Money goes back on the channels that took it: open them all.
+    with open_till_for(ctx, None) as till:
+        checkout = till.checkout
+        cashier = _login(ctx, till, args.cashier)
+        order = checkout.find(args.order).order
+        order_id = order.order_id
+        amount = Money.parse(args.amount, checkout.settings.currency) if args.amount else None
+        quantities = []
+        for raw in args.item or []:
+            item = parse_item(raw)
+            match = [ln for ln in order.lines if item.code in (ln.sku, ln.line_id)]
+            if not match:
+                raise InvalidInput(f"{item.code} is not on order {order_id}", "Check the receipt.")
+            quantities.append((match[0].line_id, item.quantity))
+        approval = _approval(ctx, till, args.approver, f"refund order {order_id}")
         if approval is None:
             raise InvalidInput("a refund needs a manager", "Add --approver MANAGER_ID.")
-        lines = None
-        if args.item:
-            order = checkout.get(order_id).order
-            lines = {}
-            for raw in args.item:
-                item = parse_item(raw)
-                match = [ln for ln in order.lines if item.code in (ln.sku, ln.line_id)]
-                if not match:
-                    raise InvalidInput(
-                        f"{item.code} is not on order {order_id}", "Check the receipt."
-                    )
-                lines[match[0].line_id] = item.quantity
-        amount = Money.parse(args.amount, checkout.settings.currency) if args.amount else None
-        from pos.services.tender import refund_gateway
-
-        order, refund = checkout.refund(
+        request = RefundRequest(
             order_id,
-            approval=approval,
-            cashier_id=cashier,
-            lines=lines,
             amount=amount,
             reason=args.reason or "",
-            gateway=refund_gateway(services),
+            quantities=tuple(quantities),
+            cashier_id=cashier,
             has_receipt=not args.no_receipt,
+        )
+        result = CoreServices.on(till).refund(request, approval, CancelToken())
+        refund = next(
+            r for r in checkout.prior_refunds(order_id) if r.refund_id == result.reference
         )
         data = {
             "refund_id": refund.refund_id,
@@ -299,37 +353,46 @@ def cmd_refund(args: argparse.Namespace, ctx: CliContext) -> int:
             "tenders": [
                 {"channel": t.channel, "amount": t.amount.amount_text()} for t in refund.tenders
             ],
-            "state": order.state.value,
+            "state": result.order.state,
             "approved_by": approval.user_id,
         }
         ctx.emit(
             data,
             f"refund {refund.refund_id}: {refund.amount.format()} back to "
             + ", ".join(f"{t.channel} {t.amount.format()}" for t in refund.tenders)
-            + f"\norder {order_id} is now {order.state.value}",
+            + f"\norder {order_id} is now {result.order.state}",
         )
     return 0
 
 
 def cmd_void(args: argparse.Namespace, ctx: CliContext) -> int:
-    with open_services(ctx) as services:
-        checkout = services.checkout
-        stored = checkout.find(args.order)
-        approval = _approval(ctx, services, args.approver, f"void order {stored.order.order_id}")
-        from pos.services.tender import refund_gateway
+    from pos.flows.core import CoreServices
 
+    with open_till_for(ctx, None) as till:
+        stored = till.checkout.find(args.order)
+        order_id = stored.order.order_id
+        approval = _approval(ctx, till, args.approver, f"void order {order_id}")
         # After payment this needs --approver, and every tender goes back first.
-        order = checkout.void(
-            stored.order.order_id, approval, args.reason or "", gateway=refund_gateway(services)
-        )
-        ctx.emit(
-            {"order_id": order.order_id, "state": order.state.value},
-            f"order {order.order_id} voided",
-        )
+        view = CoreServices.on(till).void_order(order_id, approval, args.reason or "")
+        ctx.emit({"order_id": order_id, "state": view.state}, f"order {order_id} voided")
     return 0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def paying(p: argparse.ArgumentParser, required: bool = True) -> None:
+        p.add_argument("--approver", help="manager id: discounts above the threshold, risk step-up")
+        p.add_argument(
+            "--pay",
+            action="append",
+            required=required,
+            metavar="CHANNEL[:AMOUNT]",
+            help="cash, alipay, wechat or card; repeat to split",
+        )
+        p.add_argument("--auth-code", help="the shopper's payment code (last --pay)")
+        p.add_argument(
+            "--id-checked", action="store_true", help="the shopper's ID was checked (risk step-up)"
+        )
+
     p = sub.add_parser("sale", help="ring up and pay a sale")
     p.add_argument(
         "--cashier", required=True, help="cashier id (PIN from POS_CASHIER_PIN or prompt)"
@@ -340,19 +403,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--scale-port", metavar="DEV", help="scale for SKU:scale (env POS_SCALE)")
     p.add_argument("--line-discount", action="append", metavar="LINE:10%|LINE:5.00")
     p.add_argument("--discount", metavar="10%|5.00", help="order discount")
-    p.add_argument("--approver", help="manager id for discounts above the threshold")
-    p.add_argument(
-        "--pay",
-        action="append",
-        required=True,
-        metavar="CHANNEL[:AMOUNT]",
-        help="cash, alipay, wechat or card; repeat to split",
-    )
-    p.add_argument("--auth-code", help="the shopper's payment code (last --pay)")
-    p.add_argument("--mode", choices=["cashier", "kiosk"], default="cashier")
-    p.add_argument(
-        "--id-checked", action="store_true", help="the shopper's ID was checked (risk step-up)"
-    )
+    p.add_argument("--mode", choices=[m.value for m in SaleMode], default=SaleMode.CASHIER.value)
+    paying(p)
     p.set_defaults(func=cmd_sale)
 
     p = sub.add_parser("refund", help="refund a paid order to its tenders (needs a manager)")
@@ -373,8 +425,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--reason")
     p.set_defaults(func=cmd_void)
 
-    p = sub.add_parser("order", help="look at orders")
+    p = sub.add_parser("order", help="list, show and pay orders")
     osub = p.add_subparsers(dest="order_command", required=True)
+    lst = osub.add_parser("list", help="the newest orders, or the open ones")
+    lst.add_argument("--open", action="store_true", help="only orders still open (not paid)")
+    lst.add_argument("--limit", type=int, default=50, help="how many of the newest (default 50)")
+    lst.set_defaults(func=cmd_order_list)
     show = osub.add_parser("show", help="an order and its receipt")
     show.add_argument("order", help="order id or receipt number")
     show.set_defaults(func=cmd_order_show)
+    pay = osub.add_parser("pay", help="take payment for what is left on an open order")
+    pay.add_argument("order", help="order id")
+    pay.add_argument("--cashier", required=True, help="cashier id (PIN from POS_CASHIER_PIN)")
+    paying(pay)
+    pay.set_defaults(func=cmd_order_pay)

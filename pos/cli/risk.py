@@ -6,11 +6,13 @@ import argparse
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pos.cli.context import CliContext
 from pos.cli.store import open_for_command
 from pos.clock import iso
 from pos.errors import InvalidInput
+from pos.events import Event
 from pos.money import Money, MoneyError
 from pos.risk import (
     BasketFacts,
@@ -27,6 +29,7 @@ from pos.risk.decision import journal_payload
 from pos.risk.lists import LISTS, SUBJECTS
 from pos.risk.replay import replay
 from pos.risk.repository import OUTCOMES, stored_rulesets
+from pos.services.checkout import CheckoutSettings
 from pos.store.terminal import Terminal
 
 
@@ -38,15 +41,17 @@ def _read_rules(path: str) -> str:
 
 
 def _parse_time(text: str | None, terminal: Terminal) -> datetime:
+    # The store's zone, as the till decides in (not the computer's).
+    store_tz = ZoneInfo(CheckoutSettings().timezone)
     if text is None:
-        return terminal.clock.now().astimezone()
+        return terminal.clock.now().astimezone(store_tz)
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(
             f"not a time: {text!r}", "use ISO 8601, e.g. 2026-03-02T10:00+08:00"
         ) from None
-    return at if at.tzinfo is not None else at.astimezone()
+    return at if at.tzinfo is not None else at.replace(tzinfo=store_tz)
 
 
 def _context(args: argparse.Namespace, terminal: Terminal) -> RiskContext:
@@ -114,7 +119,7 @@ def _check(args: argparse.Namespace, ctx: CliContext) -> int:
             with terminal.db.transaction() as conn:
                 engine.record(conn, risk_ctx, args.record, decision)
                 entry = terminal.journal.append(
-                    conn, "risk.decision", journal_payload(decision, risk_ctx, args.record)
+                    conn, Event.RISK_DECISION, journal_payload(decision, risk_ctx, args.record)
                 )
             recorded = entry.seq
         text = _decision_text(decision, origin)
@@ -161,7 +166,7 @@ def _install(args: argparse.Namespace, ctx: CliContext) -> int:
         )
         terminal.journal.append(
             conn,
-            "risk.ruleset_installed",
+            Event.RISK_RULESET_INSTALLED,
             {"version": rs.version, "digest": rs.digest, "rules": len(rs.rules),
              "origin": args.origin},
         )  # fmt: skip
@@ -212,7 +217,7 @@ def _list_change(args: argparse.Namespace, ctx: CliContext) -> int:
         if changed:
             terminal.journal.append(
                 conn,
-                "risk.list_changed",
+                Event.RISK_LIST_CHANGED,
                 {"change": args.list_cmd, "list": args.list, "subject": args.subject,
                  "value": args.value, "note": args.note, "by": args.by},
             )  # fmt: skip
@@ -248,7 +253,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check.add_argument("--no-receipt", action="store_true", help="refund: no original receipt")
     check.add_argument("--same-cashier", action="store_true", help="refund: same cashier")
     check.add_argument("--sale-age-days", type=int, help="refund: age of the sale")
-    check.add_argument("--at", help="time, ISO 8601 (default: now, local zone)")
+    check.add_argument("--at", help="time, ISO 8601 (default: now; without a zone, the store's)")
     check.add_argument(
         "--record", choices=OUTCOMES, help="also record the attempt with this outcome (journaled)"
     )

@@ -1,20 +1,44 @@
-"""Opening the terminal for a command, and asking people for PINs."""
+"""Opening the till for a command, and asking people for PINs."""
 
 from __future__ import annotations
 
 import getpass
 import os
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from pos.cli.context import CliContext
-from pos.services.terminal_services import TerminalServices
+
+if TYPE_CHECKING:
+    from pos.app import Till
+    from pos.services.terminal_services import TerminalServices
+
+
+def open_till_for(ctx: CliContext, channels: Iterable[str] | None = ()) -> Till:
+    """The till for one command: the payment channels it names (a command
+    that takes no payment loads none; None loads every one set up), no
+    background services."""
+    from pos.app import TillOptions, open_till
+
+    only = None if channels is None else tuple(channels)
+    till = open_till(ctx.data_dir, TillOptions(channels=only))
+    _say_demo_keystore(ctx, till.terminal.demo_keystore)
+    return till
 
 
 def open_services(ctx: CliContext) -> TerminalServices:
+    """The terminal's core services alone, for commands that take no payment."""
+    from pos.services.terminal_services import TerminalServices
+
     services = TerminalServices.open(ctx.data_dir)
-    if services.terminal.demo_keystore and not ctx.as_json:
-        ctx.warn("DEMO KEYSTORE: keys are in a file beside the data, not in the OS keyring.")
+    _say_demo_keystore(ctx, services.terminal.demo_keystore)
     return services
+
+
+def _say_demo_keystore(ctx: CliContext, demo: bool) -> None:
+    if demo and not ctx.as_json:
+        ctx.warn("DEMO KEYSTORE: keys are in a file beside the data, not in the OS keyring.")
 
 
 def read_pin(ctx: CliContext, who: str, env_var: str) -> str:

@@ -14,9 +14,10 @@ from pos.auth import Approval
 from pos.canonical import loads
 from pos.clock import parse_iso
 from pos.errors import NotAllowed
+from pos.events import Event
 from pos.flows.cancel import Cancelled, CancelToken
-from pos.flows.core import channel_label
 from pos.flows.ports import Progress
+from pos.flows.present import channel_label
 from pos.flows.text import Text
 from pos.flows.views import CashCount, Table, ZView
 from pos.money import Money
@@ -145,20 +146,23 @@ class Backoffice:
         return at.astimezone(self.services.checkout.timezone).strftime(fmt)
 
     def _journal(self, types: Sequence[str], business_date: str | None) -> list[sqlite3.Row]:
+        """Entries of `types`, newest first: all of one business day, or the
+        newest 500 when no day is named. An entry from before its event carried
+        a business date (a void, before version 2) counts on the day of its time."""
         marks = ",".join("?" * len(types))
+        limit = " LIMIT 500" if business_date is None else ""
         with self._db.read() as conn:
             rows = conn.execute(
                 f"SELECT seq, time, type, payload FROM journal WHERE type IN ({marks})"
-                " ORDER BY seq DESC LIMIT 500",
+                f" ORDER BY seq DESC{limit}",
                 tuple(types),
             ).fetchall()
+        checkout = self.services.checkout
         out = []
         for r in rows:
             payload = loads(r[3])
-            if (
-                business_date is None
-                or payload.get("business_date", business_date) == business_date
-            ):
+            day = payload.get("business_date") or checkout.business_date(parse_iso(r[1]))
+            if business_date is None or day == business_date:
                 out.append((r[0], r[1], r[2], payload))
         return out  # type: ignore[return-value]
 
@@ -166,9 +170,9 @@ class Backoffice:
         currency = self.services.checkout.settings.currency
         rows = []
         for seq, time, kind, p in self._journal(
-            ("refund.completed", "order.voided"), business_date
+            (Event.REFUND_COMPLETED, Event.ORDER_VOIDED), business_date
         ):
-            if kind == "refund.completed":
+            if kind == Event.REFUND_COMPLETED:
                 refund = p.get("refund", {})
                 amount = Money(int(refund.get("amount_minor", 0)), currency)
                 who = refund.get("approval", {}).get("user_id", "")
@@ -239,7 +243,7 @@ class Backoffice:
 
     def risk_decisions(self, business_date: str) -> Table:
         rows = []
-        for seq, time, _kind, p in self._journal(("risk.decision",), None):
+        for seq, time, _kind, p in self._journal((Event.RISK_DECISION,), None):
             said = [
                 x if isinstance(x, dict) else {"zh": str(x), "en": str(x)}
                 for x in p.get("reasons", [])

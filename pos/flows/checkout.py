@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from pos.errors import NotAllowed
+from pos.auth import NeedsApproval
 from pos.flows.ports import CatalogLookup, CheckoutPort, Discount, PaymentPort
 from pos.flows.tender import TenderFlow
 from pos.flows.text import FlowError, Text
@@ -132,8 +132,10 @@ class CheckoutFlow:
         order_id = self._ringing_order()
         try:
             return self._set(self._checkout.discount_line(order_id, line_id, discount, approval))
-        except NotAllowed as exc:
-            if approval is not None or isinstance(exc, FlowError):
+        except NeedsApproval as exc:
+            # Only a refusal a manager can lift asks for a PIN; a discount
+            # larger than the line is refused outright.
+            if approval is not None:
                 raise
             raise ApprovalRequired(
                 "discount",

@@ -7,19 +7,28 @@ about Qt."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from pos.auth import Approval
-from pos.catalog import Product
 from pos.clock import parse_iso
 from pos.errors import NotAllowed
+from pos.events import StepUp
 from pos.flows.cancel import CancelToken
 from pos.flows.ports import Discount, PaymentEvents, RefundRequest, TenderRequest
+from pos.flows.present import (
+    channel_label,
+    notice_text,
+    order_discount,
+    order_view,
+    product_hit,
+    risk_note,
+    stored_view,
+)
 from pos.flows.text import Text
 from pos.flows.views import (
     ChannelInfo,
     LeftOpenView,
-    LineView,
     OrderView,
     Outcome,
     ParkedView,
@@ -27,17 +36,13 @@ from pos.flows.views import (
     RiskDecision,
     Session,
     TenderResult,
-    TenderView,
 )
 from pos.money import Money
-from pos.order.discounts import Discount as OrderDiscount
-from pos.order.order import Order
 from pos.order.tenders import CASH, Tender
 from pos.payments.channel import Notice, PaymentIntent, PaymentMode, PaymentStatus
 from pos.payments.live import taking_payment
 from pos.payments.router import PaymentOutcome, PaymentRouter
 from pos.services.checkout import GiveBack
-from pos.services.orders import StoredOrder
 from pos.services.payments import (
     record_payment,
     recover_payments,
@@ -45,80 +50,14 @@ from pos.services.payments import (
     unrecorded_payments,
 )
 from pos.services.receipts import render_receipt
-from pos.services.risk_gate import Checked, RiskRefused
+from pos.services.risk_gate import Checked, RiskRefused, step_ups_met
 from pos.services.terminal_services import TerminalServices
 
-CHANNEL_LABELS: dict[str, Text] = {
-    "cash": Text("现金", "Cash"),
-    "alipay": Text("支付宝", "Alipay"),
-    "wechat": Text("微信支付", "WeChat Pay"),
-    "card": Text("银行卡", "Bank card"),
-}
+if TYPE_CHECKING:
+    from pos.app import Till
 
 # A risk check the composition root wires (the risk engine); None allows all.
 RiskCheck = Callable[[TenderRequest, OrderView, str], RiskDecision]
-
-
-def channel_label(channel: str) -> Text:
-    return CHANNEL_LABELS.get(channel, Text(channel, channel))
-
-
-def _text(note: Notice) -> Text:
-    return Text(note.zh, note.en)
-
-
-def product_hit(p: Product) -> ProductHit:
-    return ProductHit(
-        p.sku,
-        p.name_zh,
-        p.name_en,
-        p.unit_price,
-        p.sold_by_weight,
-        p.barcodes[0] if p.barcodes else "",
-    )
-
-
-def order_view(order: Order, receipt_no: str | None = None) -> OrderView:
-    totals = order.totals()
-    by_id = {lt.line_id: lt for lt in totals.lines}
-    lines = []
-    for ln in order.lines:
-        lt = by_id[ln.line_id]
-        lines.append(
-            LineView(
-                ln.line_id,
-                ln.sku,
-                ln.name_zh,
-                ln.name_en,
-                ln.quantity,
-                ln.unit_price,
-                lt.line_discount + lt.order_discount,
-                lt.total,
-                ln.grams,
-            )
-        )
-    tenders = tuple(
-        TenderView(t.channel, t.amount, t.tendered, t.change, t.reference or "")
-        for t in order.tenders
-    )
-    return OrderView(
-        order.order_id,
-        order.state.value,
-        tuple(lines),
-        totals.subtotal,
-        totals.discount,
-        totals.tax,
-        totals.total,
-        order.paid,
-        order.change,
-        tenders,
-        receipt_no or "",
-        order.refunded,
-    )
-
-
-def _stored_view(stored: StoredOrder) -> OrderView:
-    return order_view(stored.order, stored.receipt_no)
 
 
 class _Handler:
@@ -133,7 +72,7 @@ class _Handler:
         self._events.qr(payload, self._expires)
 
     def status(self, notice: Notice) -> None:
-        self._events.status(_text(notice))
+        self._events.status(notice_text(notice))
 
     def cancel_requested(self) -> bool:
         return self._cancel.cancelled
@@ -189,6 +128,24 @@ class CoreServices:
     receipt_locale: str = "zh"
     card_prompts: CardPromptRelay = field(default_factory=CardPromptRelay)
 
+    @classmethod
+    def on(
+        cls,
+        till: Till,
+        unavailable: Mapping[str, Text] | None = None,
+        card_prompts: CardPromptRelay | None = None,
+    ) -> CoreServices:
+        """The flows' ports over an opened till: its router, and its receipt
+        language from the printer settings."""
+        return cls(
+            till.services,
+            till.router,
+            None,
+            dict(unavailable or {}),
+            till.printer.locale,
+            card_prompts or CardPromptRelay(),
+        )
+
     # -- AuthPort ----------------------------------------------------------------------
     def login(self, pin: str) -> Session:
         user = self.services.users.login_by_pin(pin)
@@ -208,8 +165,10 @@ class CoreServices:
     def scan(self, order_id: str, code: str) -> OrderView:
         return order_view(self.services.checkout.scan(order_id, code))
 
-    def add_item(self, order_id: str, sku: str, quantity: int = 1) -> OrderView:
-        return order_view(self.services.checkout.add_item(order_id, sku, quantity))
+    def add_item(
+        self, order_id: str, sku: str, quantity: int = 1, grams: int | None = None
+    ) -> OrderView:
+        return order_view(self.services.checkout.add_item(order_id, sku, quantity, grams))
 
     def set_quantity(self, order_id: str, line_id: str, quantity: int) -> OrderView:
         return order_view(self.services.checkout.set_quantity(order_id, line_id, quantity))
@@ -217,13 +176,14 @@ class CoreServices:
     def discount_line(
         self, order_id: str, line_id: str, discount: Discount, approval: Approval | None
     ) -> OrderView:
-        if discount.basis_points is not None:
-            d = OrderDiscount.percent(discount.basis_points, approval=approval)
-        elif discount.amount is not None:
-            d = OrderDiscount.amount(discount.amount, approval=approval)
-        else:
-            raise NotAllowed("a discount needs a percent or an amount", "Choose one.")
+        d = order_discount(discount, approval)
         return order_view(self.services.checkout.discount_line(order_id, line_id, d))
+
+    def discount_order(
+        self, order_id: str, discount: Discount, approval: Approval | None
+    ) -> OrderView:
+        d = order_discount(discount, approval)
+        return order_view(self.services.checkout.discount_order(order_id, d))
 
     def void_line(self, order_id: str, line_id: str) -> OrderView:
         return order_view(self.services.checkout.void_line(order_id, line_id))
@@ -237,7 +197,7 @@ class CoreServices:
     def parked(self) -> list[ParkedView]:
         out = []
         for s in self.services.checkout.parked():
-            v = _stored_view(s)
+            v = stored_view(s)
             out.append(
                 ParkedView(v.order_id, self._local_hhmm(s.updated_at), v.total, v.item_count)
             )
@@ -245,21 +205,23 @@ class CoreServices:
 
     def open_orders(self) -> list[LeftOpenView]:
         return [
-            LeftOpenView(_stored_view(s), self._local_hhmm(s.updated_at), s.mode)
+            LeftOpenView(stored_view(s), self._local_hhmm(s.updated_at), s.mode)
             for s in self.services.checkout.open_orders()
         ]
 
     def resume(self, order_id: str) -> OrderView:
         return order_view(self.services.checkout.resume(order_id))
 
-    def void_order(self, order_id: str, approval: Approval | None) -> OrderView:
-        return order_view(self.services.checkout.void(order_id, approval, gateway=self._give_back))
+    def void_order(self, order_id: str, approval: Approval | None, reason: str = "") -> OrderView:
+        return order_view(
+            self.services.checkout.void(order_id, approval, reason, gateway=self._give_back)
+        )
 
     def get(self, order_id: str) -> OrderView:
-        return _stored_view(self.services.checkout.get(order_id))
+        return stored_view(self.services.checkout.get(order_id))
 
     def find_receipt(self, receipt_no: str) -> OrderView:
-        return _stored_view(self.services.checkout.find(receipt_no))
+        return stored_view(self.services.checkout.find(receipt_no))
 
     def receipt_text(self, order_id: str, width: int = 42) -> str:
         return render_receipt(self.services, order_id, width, self.receipt_locale)
@@ -299,47 +261,38 @@ class CoreServices:
                 return RiskDecision("block", reasons)
             # Only an offline tender can miss "online only", and nothing else
             # at the till helps it: say that first.
-            steps = sorted(refused.missing, key=lambda s: s != "online_only")
+            steps = sorted(refused.missing, key=lambda s: s != StepUp.ONLINE_ONLY)
             return RiskDecision("review", reasons, steps[0] if steps else "", tuple(steps))
         return RiskDecision("allow")
 
     def _check(self, request: TenderRequest) -> Checked | None:
-        satisfied = []
-        if request.approval is not None:
-            satisfied.append("manager_pin")
-        if request.id_checked:
-            satisfied.append("check_id")
-        if request.mode != "cash":
-            # QR wallets and payment codes are online by nature; the card
-            # channel approves offline only on an outright allow of the risk
-            # rules (drivers.card_channel.RiskOffline), so under this review a
-            # card is approved online or not at all.
-            satisfied.append("online_only")
         return self.services.checkout.check_tender(
             request.order_id,
             request.channel,
             request.amount,
             mode=self.services.checkout.get(request.order_id).mode,
-            satisfied=tuple(satisfied),
+            satisfied=step_ups_met(
+                request.mode, manager=request.approval is not None, id_checked=request.id_checked
+            ),
         )
 
     def pay(
         self, request: TenderRequest, events: PaymentEvents, cancel: CancelToken
     ) -> TenderResult:
-        checkout = self.services.checkout
         checked = self._check(request)
-        if request.mode == "cash":
-            handed = request.tendered or request.amount
-            receipt = checkout.take_tender(
-                request.order_id,
-                Tender(CASH, min(handed, request.amount), tendered=handed),
-                risk=checked,
-            )
-            view = order_view(receipt.order, receipt.receipt_no)
-            change = receipt.order.tenders[-1].change
-            return TenderResult(Outcome.SUCCEEDED, view, Text("收款成功。", "Paid."), change=change)
-        router = self._router(request.channel)
+        return replace(self._pay(request, checked, events, cancel), risk=risk_note(checked))
+
+    def _pay(
+        self,
+        request: TenderRequest,
+        checked: Checked | None,
+        events: PaymentEvents,
+        cancel: CancelToken,
+    ) -> TenderResult:
         mode = PaymentMode(request.mode)
+        if mode is PaymentMode.CASH:
+            return self._pay_cash(request, checked, _Handler(events, cancel, 0))
+        router = self._router(request.channel)
         # Held from opening the attempt until the sale commits, so start-up
         # recovery in another window never cancels a payment under way.
         with taking_payment(self.services.terminal.data_dir):
@@ -354,6 +307,28 @@ class CoreServices:
             finally:
                 self.card_prompts.detach()
             return self._settled(request.order_id, outcome.intent, outcome, checked)
+
+    def _pay_cash(
+        self, request: TenderRequest, checked: Checked | None, handler: _Handler
+    ) -> TenderResult:
+        """Cash through its own channel (the drawer is the provider): the
+        attempt is recorded like any other payment, then the tender with the
+        change."""
+        handed = request.tendered or request.amount
+        due = min(handed, request.amount)
+        intent_id = None
+        if self.router is not None and CASH in self.router.channel_names:
+            intent = self.router.open(request.order_id, CASH, due, PaymentMode.CASH)
+            outcome = self.router.run(intent, handler, None)
+            if not outcome.paid:
+                return self._settled(request.order_id, outcome.intent, outcome, checked)
+            intent_id = outcome.intent.intent_id
+        receipt = self.services.checkout.take_tender(
+            request.order_id, Tender(CASH, due, tendered=handed), intent_id=intent_id, risk=checked
+        )
+        view = order_view(receipt.order, receipt.receipt_no)
+        change = receipt.order.tenders[-1].change
+        return TenderResult(Outcome.SUCCEEDED, view, Text("收款成功。", "Paid."), change=change)
 
     def resolve(self, order_id: str, cancel: CancelToken) -> TenderResult:
         router = self._router("")
@@ -412,7 +387,7 @@ class CoreServices:
         outcome: PaymentOutcome | None,
         checked: Checked | None = None,
     ) -> TenderResult:
-        message = _text(outcome.notice) if outcome is not None else Text("", "")
+        message = notice_text(outcome.notice) if outcome is not None else Text("", "")
         if intent.status.took_money:
             receipt = record_payment(self.services.checkout, order_id, intent, outcome, checked)
             view = order_view(receipt.order, receipt.receipt_no)
@@ -449,17 +424,22 @@ class CoreServices:
         lines = None
         if request.line_ids:
             lines = {lid: stored.order.line(lid).refund_units for lid in request.line_ids}
-        order, _refund = checkout.refund(
+        if request.quantities:
+            lines = dict(request.quantities)
+        order, refund = checkout.refund(
             request.order_id,
             approval=approval,
-            cashier_id=approval.user_id,
+            cashier_id=request.cashier_id or approval.user_id,
             lines=lines,
             amount=None if lines else request.amount,
             reason=request.reason,
             gateway=self._give_back,
+            has_receipt=request.has_receipt,
         )
         view = order_view(order, stored.receipt_no)
-        return TenderResult(Outcome.SUCCEEDED, view, Text("退款成功。", "Refunded."))
+        return TenderResult(
+            Outcome.SUCCEEDED, view, Text("退款成功。", "Refunded."), refund.refund_id
+        )
 
     def _give_back(self, part: GiveBack) -> str:
         """Money back on the tender's own channel, through the router."""

@@ -84,7 +84,9 @@ class CheckoutPort(Protocol):
         """Sales still open, oldest first: the till offers them back at login."""
         ...
 
-    def void_order(self, order_id: str, approval: Approval | None) -> OrderView: ...
+    def void_order(
+        self, order_id: str, approval: Approval | None, reason: str = ""
+    ) -> OrderView: ...
 
     def get(self, order_id: str) -> OrderView: ...
 
@@ -145,9 +147,13 @@ class PaymentPort(Protocol):
 @dataclass(frozen=True, slots=True)
 class RefundRequest:
     order_id: str
-    line_ids: tuple[str, ...] = ()
+    line_ids: tuple[str, ...] = ()  # whole lines back
     amount: Money | None = None
     reason: str = ""
+    # Some units of a line back: (line id, units); with line_ids, these win.
+    quantities: tuple[tuple[str, int], ...] = ()
+    cashier_id: str = ""  # who gives the money back; the approving manager when ""
+    has_receipt: bool = True
 
 
 class RefundPort(Protocol):

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from pos.events import StepUp
 from pos.flows.cancel import CancelToken
 from pos.flows.ports import PaymentEvents, PaymentPort, TenderRequest
 from pos.flows.text import NO_TEXT, FlowError, Text
@@ -166,7 +167,7 @@ class TenderFlow:
                 )
             if decision.action == "review":
                 steps = list(decision.step_ups or (decision.step_up,))
-                if "online_only" in steps:
+                if StepUp.ONLINE_ONLY in steps:
                     self.online_only = decision
                     raise OnlineOnly(_online_only_text(decision))
                 self.attempt = Attempt(request)
@@ -208,7 +209,7 @@ class TenderFlow:
     def approve(self, approval: Approval) -> TenderRequest | None:
         """A manager approved with their PIN. Returns the request to run, or None
         while another step-up is still to meet."""
-        return self._meet("manager_pin", approval)
+        return self._meet(StepUp.MANAGER_PIN, approval)
 
     def confirm_id(self, attendant: Approval | None = None) -> TenderRequest | None:
         """The shopper's ID was checked. At the counter the cashier confirms it;
@@ -220,7 +221,7 @@ class TenderFlow:
                     "An attendant must check the shopper's ID and enter their PIN.",
                 )
             )
-        return self._meet("check_id")
+        return self._meet(StepUp.CHECK_ID)
 
     def _meet(self, step: str, approval: Approval | None = None) -> TenderRequest | None:
         with self._lock:
@@ -232,7 +233,7 @@ class TenderFlow:
                 )
             self._pending.remove(step)
             request = self.attempt.request
-            if step == "manager_pin":
+            if step == StepUp.MANAGER_PIN:
                 request = replace(request, approval=approval)
             else:
                 request = replace(request, id_checked=True)

@@ -122,12 +122,24 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class RiskNote:
+    """The risk decision a tender went through, as the front ends report it."""
+
+    action: str
+    rule_ids: tuple[str, ...] = ()
+    reasons: tuple[Text, ...] = ()
+    step_ups_met: tuple[str, ...] = ()
+    score: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class TenderResult:
     status: Outcome
     order: OrderView
     message: Text = NO_TEXT
     reference: str = ""
     change: Money | None = None
+    risk: RiskNote | None = None
 
 
 @dataclass(frozen=True, slots=True)

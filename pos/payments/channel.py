@@ -38,14 +38,18 @@ each entry point names a callable ``factory(env: ChannelEnv) -> PaymentChannel``
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pos.clock import Clock
 from pos.money import Money
+
+if TYPE_CHECKING:
+    from pos.store.db import Database
+    from pos.store.journal import Journal
 
 
 class PaymentStatus(StrEnum):
@@ -206,14 +210,40 @@ class PaymentHandler(Protocol):
 
 @dataclass(frozen=True)
 class ChannelEnv:
-    """What a channel factory receives: its configuration section, where the
-    terminal keeps files, the clock, and a way to read named secrets."""
+    """What a channel factory receives from the till (pos.app): its
+    configuration section, where the terminal keeps files, the clock, a way to
+    read named secrets, and the opened till's parts a channel may need: the
+    store (database, journal, card-token key), the risk gate's offline
+    question, and the device handler (what a reader asks of the person at the
+    terminal: the Qt dialog's relay, or the console). Outside a till (a
+    look at the configuration) the last three are None."""
 
     name: str
     config: Mapping[str, Any]
     data_dir: Path
     clock: Clock
     secret: SecretSource | None = None
+    store: OpenedStore | None = None
+    # Asked before an offline approval: "" allows it, any other text says why not.
+    # Its query type belongs to the channel that asks (pos.payments.card.channel).
+    offline_risk: Callable[[Any], str] | None = None
+    handler: Any = None  # the device handler; its shape belongs to the device's driver
+
+
+class OpenedStore(Protocol):
+    """The terminal's opened store, as a channel sees it (pos.store.terminal.Terminal)."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def card_token_key(self) -> bytes: ...
 
 
 class SecretSource(Protocol):

@@ -14,10 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 from pos.canonical import loads
+from pos.events import Event, sql_list
 
 _TOOK_MONEY = ("succeeded", "partly_refunded", "refunded")
 _KEPT_MONEY = ("succeeded", "partly_refunded")
 _INTENT_FIELDS = ("order_id", "channel", "mode", "amount_minor", "currency", "out_trade_no")
+_EVENTS = (
+    Event.PAYMENT_INTENT_OPENED,
+    Event.PAYMENT_INTENT_STATUS,
+    Event.PAYMENT_REFUND_OPENED,
+    Event.PAYMENT_REFUND_STATUS,
+)
 _REFUND_FIELDS = ("intent_id", "amount_minor", "currency", "out_refund_no")
 
 
@@ -25,19 +32,18 @@ def _replay(conn: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, A
     intents: dict[str, dict[str, Any]] = {}
     refunds: dict[str, dict[str, Any]] = {}
     rows = conn.execute(
-        "SELECT type, payload FROM journal WHERE type IN ('payment.intent_opened',"
-        " 'payment.intent_status', 'payment.refund_opened', 'payment.refund_status')"
-        " ORDER BY seq"
+        f"SELECT type, payload FROM journal WHERE type IN {sql_list(_EVENTS)} ORDER BY seq",
+        _EVENTS,
     )
     for etype, raw in rows:
         p = loads(raw)
-        if etype == "payment.intent_opened":
+        if etype == Event.PAYMENT_INTENT_OPENED:
             intents[p["intent_id"]] = {k: p[k] for k in (*_INTENT_FIELDS, "status")}
-        elif etype == "payment.intent_status" and p["intent_id"] in intents:
+        elif etype == Event.PAYMENT_INTENT_STATUS and p["intent_id"] in intents:
             intents[p["intent_id"]]["status"] = p["status"]
-        elif etype == "payment.refund_opened":
+        elif etype == Event.PAYMENT_REFUND_OPENED:
             refunds[p["refund_id"]] = {k: p[k] for k in (*_REFUND_FIELDS, "status")}
-        elif etype == "payment.refund_status" and p["refund_id"] in refunds:
+        elif etype == Event.PAYMENT_REFUND_STATUS and p["refund_id"] in refunds:
             refunds[p["refund_id"]]["status"] = p["status"]
             payment = intents.get(p["intent_id"])
             if p["status"] == "succeeded" and payment is not None:

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from pos.clock import Clock, iso
+from pos.events import Event
 from pos.money import Money
 from pos.payments.channel import (
     ChannelResult,
@@ -102,7 +103,7 @@ class IntentStore:
                         now,
                     ),
                 )
-                self._log(conn, "payment.intent_opened", _payment_payload(intent))
+                self._log(conn, Event.PAYMENT_INTENT_OPENED, _payment_payload(intent))
         except Exception as exc:
             if _is_integrity_error(exc):
                 raise PaymentError(notice("open_intent")) from exc
@@ -155,7 +156,7 @@ class IntentStore:
             if status != before:
                 payload = _payment_payload(updated)
                 payload["previous_status"] = before.value
-                self._log(conn, "payment.intent_status", payload)
+                self._log(conn, Event.PAYMENT_INTENT_STATUS, payload)
         return updated
 
     def _payment(self, conn: Any, intent_id: str) -> PaymentIntent:
@@ -226,7 +227,7 @@ class IntentStore:
                     now,
                 ),
             )
-            self._log(conn, "payment.refund_opened", _refund_payload(refund))
+            self._log(conn, Event.PAYMENT_REFUND_OPENED, _refund_payload(refund))
         return refund
 
     def refund_mark_sent(self, refund: RefundIntent) -> RefundIntent:
@@ -269,7 +270,7 @@ class IntentStore:
             if status != before:
                 payload = _refund_payload(updated)
                 payload["previous_status"] = before.value
-                self._log(conn, "payment.refund_status", payload)
+                self._log(conn, Event.PAYMENT_REFUND_STATUS, payload)
         return updated
 
     def _apply_refund_to_payment(self, conn: Any, intent_id: str, now: str) -> None:

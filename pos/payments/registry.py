@@ -9,21 +9,26 @@ WeChat Pay credentials still takes cash and Alipay."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pos.clock import Clock
 from pos.errors import PosError
 from pos.payments.channel import ChannelEnv, PaymentChannel, SecretSource
-from pos.payments.intents import IntentStore, JournalPort, Store
+from pos.payments.intents import IntentStore
 from pos.payments.router import PaymentRouter, ResolutionPolicy
 from pos.payments.settings import load_payments_config
+
+if TYPE_CHECKING:
+    from pos.store.terminal import Terminal
 
 log = logging.getLogger(__name__)
 GROUP = "pos.payment_channels"
 NEEDS_NO_CONFIG = frozenset({"cash"})
+NOT_CONFIGURED = "not configured in payments.json"
 
 
 class _KeyStore(Protocol):
@@ -45,8 +50,11 @@ def load_channels(
     clock: Clock,
     secret: SecretSource | None = None,
     only: Iterable[str] | None = None,
+    env: ChannelEnv | None = None,
 ) -> tuple[dict[str, PaymentChannel], dict[str, str]]:
-    """(channels by name, why each missing one is missing)."""
+    """(channels by name, why each missing one is missing). `env` is the
+    till's environment (store, offline risk, device handler) that every
+    channel gets, with its own name and section filled in."""
     config = load_payments_config(data_dir)
     wanted = set(only) if only is not None else None
     channels: dict[str, PaymentChannel] = {}
@@ -56,12 +64,14 @@ def load_channels(
             continue
         section: dict[str, Any] | None = config.get(ep.name)
         if section is None and ep.name not in NEEDS_NO_CONFIG:
-            problems[ep.name] = "not configured in payments.json"
+            problems[ep.name] = NOT_CONFIGURED
             continue
         try:
             factory = ep.load()
-            env = ChannelEnv(ep.name, section or {}, data_dir, clock, secret)
-            channel = factory(env)
+            base = env or ChannelEnv(ep.name, {}, data_dir, clock, secret)
+            channel = factory(
+                replace(base, name=ep.name, config=section or {}, data_dir=data_dir, clock=clock)
+            )
         except (PosError, ImportError, OSError, ValueError) as exc:
             log.warning("payment channel %s unavailable: %s", ep.name, exc)
             problems[ep.name] = str(exc).splitlines()[0]
@@ -73,29 +83,21 @@ def load_channels(
     return channels, problems
 
 
-class _Terminal(Protocol):
-    @property
-    def data_dir(self) -> Path: ...
-
-    @property
-    def db(self) -> Store: ...
-
-    @property
-    def journal(self) -> JournalPort: ...
-
-    @property
-    def keystore(self) -> _KeyStore: ...
-
-    @property
-    def clock(self) -> Clock: ...
-
-
 def open_router(
-    terminal: _Terminal, policy: ResolutionPolicy | None = None
+    terminal: Terminal,
+    policy: ResolutionPolicy | None = None,
+    *,
+    only: Iterable[str] | None = None,
+    offline_risk: Callable[[Any], str] | None = None,
+    handler: Any = None,
 ) -> tuple[PaymentRouter, dict[str, str]]:
-    """The router over every usable channel of an opened terminal."""
-    channels, problems = load_channels(
-        terminal.data_dir, terminal.clock, KeystoreSecrets(terminal.keystore)
+    """The router over every usable channel of an opened terminal (or the
+    `only` ones), each channel given the terminal's environment: its store,
+    the offline risk question and the device handler."""
+    secrets = KeystoreSecrets(terminal.keystore)
+    env = ChannelEnv(
+        "", {}, terminal.data_dir, terminal.clock, secrets, terminal, offline_risk, handler
     )
+    channels, problems = load_channels(terminal.data_dir, terminal.clock, secrets, only, env)
     intents = IntentStore(terminal.db, terminal.clock, terminal.journal)
     return PaymentRouter(intents, channels, terminal.clock, policy=policy), problems

@@ -14,10 +14,11 @@ from typing import Any
 
 from pos.canonical import loads
 from pos.clock import parse_iso
+from pos.events import Event
 from pos.money import Money
 from pos.reports.model import Count, JournalCheck, TenderTotals
 
-EVENTS = ("sale.paid", "refund.completed", "order.voided", "tender.taken")
+EVENTS = (Event.SALE_PAID, Event.REFUND_COMPLETED, Event.ORDER_VOIDED, Event.TENDER_TAKEN)
 
 
 def _window(business_date: str) -> tuple[str, str]:
@@ -56,15 +57,15 @@ def check_journal(
             if business_date_of(parse_iso(time)) != business_date:
                 continue
             p = loads(raw)
-            if etype == "sale.paid":
+            if etype == Event.SALE_PAID:
                 j_sales[0] += 1
                 j_sales[1] += int(p["totals"]["total_minor"])
-            elif etype == "refund.completed":
+            elif etype == Event.REFUND_COMPLETED:
                 j_refunds[0] += 1
                 j_refunds[1] += int(p["refund"]["amount_minor"])
                 for t in p["tenders"]:
                     back[t["channel"]] += int(t["amount_minor"])
-            elif etype == "order.voided":
+            elif etype == Event.ORDER_VOIDED:
                 j_voids += 1
                 for t in p.get("tenders", []):
                     back[t["channel"]] += int(t["amount_minor"])

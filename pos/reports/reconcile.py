@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from pos.clock import parse_iso
 from pos.errors import InvalidInput
+from pos.events import Event
 from pos.money import Money
 from pos.payments.bills import BillRow, download_bill
 from pos.payments.channel import PaymentChannel
@@ -314,7 +315,7 @@ def journal_result(db: Any, journal: Any, result: Reconciliation) -> int:
     with db.transaction() as conn:
         entry = journal.append(
             conn,
-            "reconcile.done",
+            Event.RECONCILE_DONE,
             {
                 "channel": result.channel,
                 "bill_date": result.bill_date,

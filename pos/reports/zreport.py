@@ -19,11 +19,12 @@ from pos.auth import Approval, require_approval
 from pos.canonical import dumps, loads
 from pos.clock import iso
 from pos.errors import InvalidInput, NotAllowed, NotFound
+from pos.events import Event
 from pos.money import Money
 from pos.reports.compute import ReportContext, ReportDataError, compute_report
 from pos.reports.model import SettlementReport, report_from_dict
 
-EVENT = "day.closed"
+EVENT = Event.DAY_CLOSED
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from pos.catalog import Product, parse_catalog_csv
 from pos.clock import Clock, iso
 from pos.errors import InvalidInput
+from pos.events import Event
 from pos.services.catalog import CatalogRepository, catalog_digest
 from pos.store.db import Database
 from pos.store.journal import Journal
@@ -55,7 +56,7 @@ def import_products(
             repo.upsert(conn, products, now)
         entry = journal.append(
             conn,
-            "catalog.imported",
+            Event.CATALOG_IMPORTED,
             {
                 "source": source,
                 "products": len(products),

@@ -22,6 +22,7 @@ from pos.canonical import loads
 from pos.catalog import Product
 from pos.clock import Clock, iso, parse_iso
 from pos.errors import InvalidInput, NotAllowed, NotFound
+from pos.events import Event, SaleMode, StepUp
 from pos.money import DEFAULT_CURRENCY, Money
 from pos.order.discounts import Discount, DiscountPolicy
 from pos.order.order import Order
@@ -93,6 +94,8 @@ class CheckoutService:
         terminal_id: str,
         catalog: CatalogRepository | None = None,
         orders: OrderRepository | None = None,
+        risk: RiskGate | None = None,
+        is_online: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.journal = journal
@@ -103,9 +106,9 @@ class CheckoutService:
         self.orders = orders or OrderRepository()
         self._tz = ZoneInfo(self.settings.timezone)
         self.paid_hooks: list[PaidHook] = []
-        # Wired by the composition root; the checkout works without them.
-        self.risk: RiskGate | None = None
-        self.is_online: Callable[[], bool] = lambda: True
+        # Given by the composition root (pos.app); the checkout works without them.
+        self.risk = risk
+        self.is_online: Callable[[], bool] = is_online or (lambda: True)
 
     # -- time -------------------------------------------------------------------
     def _now(self) -> str:
@@ -142,6 +145,11 @@ class CheckoutService:
             ids = self.orders.ids_in_state(conn, [OrderState.OPEN.value])
             return [self.orders.load(conn, i) for i in ids]
 
+    def recent(self, limit: int = 50) -> list[StoredOrder]:
+        """The newest orders, newest first."""
+        with self.db.read() as conn:
+            return [self.orders.load(conn, i) for i in self.orders.recent_ids(conn, limit)]
+
     def tenders(self, order_id: str) -> list[dict[str, Any]]:
         with self.db.read() as conn:
             return self.orders.tenders_of(conn, order_id)
@@ -171,7 +179,7 @@ class CheckoutService:
             return self.catalog.search(conn, text, limit)
 
     # -- building the order ---------------------------------------------------------
-    def new_order(self, cashier_id: str, mode: str = "cashier") -> Order:
+    def new_order(self, cashier_id: str, mode: str = SaleMode.CASHIER) -> Order:
         order = Order.open(
             f"{self.terminal_id}-{uuid.uuid4().hex[:12]}",
             cashier_id,
@@ -247,7 +255,7 @@ class CheckoutService:
         )
         self.journal.append(
             conn,
-            "approval.granted",
+            Event.APPROVAL_GRANTED,
             {
                 "action": action,
                 "subject_id": subject,
@@ -281,10 +289,10 @@ class CheckoutService:
         return order
 
     def park(self, order_id: str) -> Order:
-        return self._event(order_id, "order.parked", lambda o: o.park())
+        return self._event(order_id, Event.ORDER_PARKED, lambda o: o.park())
 
     def resume(self, order_id: str) -> Order:
-        return self._event(order_id, "order.resumed", lambda o: o.resume())
+        return self._event(order_id, Event.ORDER_RESUMED, lambda o: o.resume())
 
     def void(
         self,
@@ -320,13 +328,14 @@ class CheckoutService:
                 self.risk.record_void(conn, stored.order, self.local_time())
             entry = self.journal.append(
                 conn,
-                "order.voided",
+                Event.ORDER_VOIDED,
                 {
                     "order_id": order_id,
                     "state": order.state.value,
                     "reason": reason,
                     "approver_id": approval.user_id if approval else None,
                     "tenders": rows,
+                    "business_date": self.business_date(),
                 },
             )
             self.orders.update(conn, order, now=now, journal_seq=entry.seq)
@@ -424,7 +433,7 @@ class CheckoutService:
                 self.risk.record(conn, risk, "approved")
             entry = self.journal.append(
                 conn,
-                "tender.taken",
+                Event.TENDER_TAKEN,
                 {
                     "order_id": order_id,
                     "tender_row_id": tender_row_id,
@@ -443,7 +452,7 @@ class CheckoutService:
                 )
                 entry = self.journal.append(
                     conn,
-                    "sale.paid",
+                    Event.SALE_PAID,
                     {
                         "order_id": order_id,
                         "receipt_no": receipt_no,
@@ -543,7 +552,7 @@ class CheckoutService:
         reason: str = "",
         gateway: RefundGateway | None = None,
         has_receipt: bool = True,
-        satisfied: tuple[str, ...] = ("manager_pin",),
+        satisfied: tuple[str, ...] = (StepUp.MANAGER_PIN,),
     ) -> tuple[Order, Refund]:
         """Refund lines or an amount to the original tenders. Money goes back on
         each non-cash channel through `gateway` first; the refund is committed
@@ -620,7 +629,7 @@ class CheckoutService:
             self._approval_in(conn, "order.refund", order_id, refund.approval, cashier_id)
             entry = self.journal.append(
                 conn,
-                "refund.completed",
+                Event.REFUND_COMPLETED,
                 {
                     "order_id": order_id,
                     "refund": refund.to_dict(),

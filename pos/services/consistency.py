@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pos.canonical import loads
+from pos.events import ORDER_EVENTS, Event, sql_list
 
 _FINAL_STATES = ("paid", "partly_refunded", "refunded", "voided")
 
@@ -19,27 +20,28 @@ def _expected(conn: Any) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str
     orders: dict[str, dict[str, Any]] = {}
     tenders: dict[str, tuple[str, int, str]] = {}
     rows = conn.execute(
-        "SELECT seq, type, payload FROM journal WHERE type IN"
-        " ('tender.taken', 'sale.paid', 'refund.completed', 'order.voided') ORDER BY seq"
+        f"SELECT seq, type, payload FROM journal WHERE type IN {sql_list(ORDER_EVENTS)}"
+        " ORDER BY seq",
+        ORDER_EVENTS,
     )
     for seq, etype, raw in rows:
         p = loads(raw)
         oid = p["order_id"]
         o = orders.setdefault(oid, {"state": None, "total": None, "refunded": 0, "seq": seq})
         o["seq"] = seq
-        if etype == "tender.taken":
+        if etype == Event.TENDER_TAKEN:
             t = p["tender"]
             tenders[p["tender_row_id"]] = ("payment", int(t["amount_minor"]), t["channel"])
-        elif etype == "sale.paid":
+        elif etype == Event.SALE_PAID:
             o["state"] = "paid"
             o["total"] = int(p["totals"]["total_minor"])
             o["receipt_no"] = p["receipt_no"]
-        elif etype == "refund.completed":
+        elif etype == Event.REFUND_COMPLETED:
             o["state"] = p["state"]
             o["refunded"] = int(p["refunded_minor"])
             for t in p["tenders"]:
                 tenders[t["row_id"]] = ("refund", int(t["amount_minor"]), t["channel"])
-        elif etype == "order.voided":
+        elif etype == Event.ORDER_VOIDED:
             o["state"] = "voided"
             for t in p.get("tenders", []):
                 tenders[t["row_id"]] = ("refund", int(t["amount_minor"]), t["channel"])

@@ -127,6 +127,15 @@ class OrderRepository:
             )
         ]
 
+    def recent_ids(self, conn: Any, limit: int) -> list[str]:
+        """The newest orders first, whatever their state."""
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM orders ORDER BY created_at DESC, id DESC LIMIT ?", (limit,)
+            )
+        ]
+
     def next_receipt_no(self, conn: Any, prefix: str, business_date: str) -> str:
         """Gap-free per business date: the counter moves in the sale's transaction."""
         row = conn.execute(

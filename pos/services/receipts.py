@@ -2,17 +2,61 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pos.canonical import loads
-from pos.clock import parse_iso
+from pos.canonical import dumps, loads
+from pos.clock import Clock, iso, parse_iso
 from pos.errors import NotAllowed
+from pos.events import Event
 from pos.receipt import Receipt, StoreHeader, render_text, sale_receipt
+from pos.store.db import Database
+from pos.store.journal import Journal
 
 if TYPE_CHECKING:
     from pos.services.terminal_services import TerminalServices
 
 DEFAULT_HEADER = StoreHeader(name="便利店 Convenience Store", footer=("谢谢惠顾 Thank you",))
+PRINTER_SETTING = "printer"
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    """`pos printer setup`: where the receipt printer is, its paper width in
+    columns and the receipt's language."""
+
+    url: str = ""
+    width: int = 42
+    locale: str = "zh"
+
+
+def printer_settings(db: Database) -> PrinterSettings:
+    with db.read() as conn:
+        row = conn.execute(
+            "SELECT value FROM settings WHERE key = ?", (PRINTER_SETTING,)
+        ).fetchone()
+    if row is None:
+        return PrinterSettings()
+    conf = loads(row[0])
+    default = PrinterSettings()
+    return PrinterSettings(
+        url=str(conf.get("url", default.url)),
+        width=int(conf.get("width", default.width)),
+        locale=str(conf.get("locale", default.locale)),
+    )
+
+
+def save_printer_settings(
+    db: Database, journal: Journal, clock: Clock, settings: PrinterSettings
+) -> None:
+    conf = {"url": settings.url, "width": settings.width, "locale": settings.locale}
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key)"
+            " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            (PRINTER_SETTING, dumps(conf).decode(), iso(clock.now())),
+        )
+        journal.append(conn, Event.CONFIG_CHANGED, {"key": PRINTER_SETTING, "value": conf})
 
 
 def store_header(services: TerminalServices) -> StoreHeader:

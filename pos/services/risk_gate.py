@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pos.errors import NotAllowed
+from pos.events import Event, StepUp
 from pos.money import Money
 from pos.order.order import Order
 from pos.risk import BasketFacts, Decision, RefundFacts, RiskContext, RiskEngine, journal_payload
@@ -18,11 +19,30 @@ from pos.store.journal import Journal
 
 GIFT_CARD_PREFIX = "GFT-"
 
-STEP_UP_REMEDY = {
-    "manager_pin": "A manager approves with their PIN (--approver).",
-    "check_id": "Check the shopper's ID, then confirm (--id-checked).",
-    "online_only": "Take an online payment instead (a QR wallet, or the card online).",
+STEP_UP_REMEDY: dict[str, str] = {
+    StepUp.MANAGER_PIN: "A manager approves with their PIN (--approver).",
+    StepUp.CHECK_ID: "Check the shopper's ID, then confirm (--id-checked).",
+    StepUp.ONLINE_ONLY: "Take an online payment instead (a QR wallet, or the card online).",
 }
+
+
+def step_ups_met(
+    payment_mode: str, *, manager: bool = False, id_checked: bool = False
+) -> tuple[StepUp, ...]:
+    """The step-ups a tender already meets, the one rule for every front end:
+    a manager's approval, the shopper's ID checked, and "online only" for every
+    tender but cash. QR wallets and payment codes are online by nature; the
+    card channel approves offline only on an outright allow of the risk rules
+    (pos.app.offline_risk), so under a review a card is approved online or
+    not at all."""
+    met = []
+    if manager:
+        met.append(StepUp.MANAGER_PIN)
+    if id_checked:
+        met.append(StepUp.CHECK_ID)
+    if payment_mode != "cash":
+        met.append(StepUp.ONLINE_ONLY)
+    return tuple(met)
 
 
 class RiskRefused(NotAllowed):
@@ -150,7 +170,7 @@ class RiskGate:
         self.engine.record(conn, checked.ctx, outcome, checked.decision)
         payload = journal_payload(checked.decision, checked.ctx, outcome)
         payload["step_ups_met"] = sorted(checked.satisfied)
-        self.journal.append(conn, "risk.decision", payload)
+        self.journal.append(conn, Event.RISK_DECISION, payload)
 
     def record_refused(self, db: Database, refused: RiskRefused, ctx: RiskContext) -> None:
         """A refused attempt counts too (declines velocity, the back office)."""

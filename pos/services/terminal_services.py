@@ -1,8 +1,10 @@
-"""The core services of one opened terminal, wired together. The CLI and the
-Qt app's composition root both start here and add the layers above."""
+"""The core services of one opened terminal: the checkout with its risk gate,
+and the users. The till (pos.app.open_till) builds on them; tests that need
+no payment channels use them alone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -34,20 +36,27 @@ class TerminalServices:
         return cls.wrap(terminal, settings)
 
     @classmethod
-    def wrap(cls, terminal: Terminal, settings: CheckoutSettings | None = None) -> TerminalServices:
+    def wrap(
+        cls,
+        terminal: Terminal,
+        settings: CheckoutSettings | None = None,
+        is_online: Callable[[], bool] | None = None,
+    ) -> TerminalServices:
+        risk = RiskGate.open(
+            terminal.db,
+            terminal.journal,
+            terminal.clock.now(),
+            terminal.terminal_id,
+            terminal.store_id,
+        )
         checkout = CheckoutService(
             terminal.db,
             terminal.journal,
             terminal.clock,
             settings,
             terminal_id=terminal.terminal_id,
-        )
-        checkout.risk = RiskGate.open(
-            terminal.db,
-            terminal.journal,
-            terminal.clock.now(),
-            terminal.terminal_id,
-            terminal.store_id,
+            risk=risk,
+            is_online=is_online,
         )
         users = UserService(terminal.db, terminal.journal, terminal.clock)
         return cls(terminal, checkout, users)

@@ -10,6 +10,7 @@ from pos.auth import Approval, Role, User, approve, hash_pin, validate_pin
 from pos.canonical import loads
 from pos.clock import Clock, iso
 from pos.errors import InvalidInput, NotAllowed, NotFound
+from pos.events import Event
 from pos.store.db import Database
 from pos.store.journal import Journal
 
@@ -40,7 +41,7 @@ class UserService:
             )
             self.journal.append(
                 conn,
-                "user.added",
+                Event.USER_ADDED,
                 {"user_id": user.user_id, "name": user.name, "role": user.role.value},
             )
         return user
@@ -67,9 +68,9 @@ class UserService:
         since = iso(self.clock.now() - LOCKOUT_WINDOW)
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT payload FROM journal WHERE type = 'user.login' AND time >= ?"
+                "SELECT payload FROM journal WHERE type = ? AND time >= ?"
                 " ORDER BY seq DESC LIMIT 50",
-                (since,),
+                (Event.USER_LOGIN, since),
             ).fetchall()
         fails = 0
         for (raw,) in rows:
@@ -92,7 +93,7 @@ class UserService:
             )
         ok = user.check_pin(pin)
         with self.db.transaction() as conn:
-            self.journal.append(conn, "user.login", {"user_id": user_id, "ok": ok})
+            self.journal.append(conn, Event.USER_LOGIN, {"user_id": user_id, "ok": ok})
         if not ok:
             raise NotAllowed("wrong PIN or disabled account", "Enter your PIN again.")
         return user
@@ -110,7 +111,7 @@ class UserService:
         with self.db.transaction() as conn:
             self.journal.append(
                 conn,
-                "user.login",
+                Event.USER_LOGIN,
                 {
                     "user_id": matches[0].user_id if len(matches) == 1 else None,
                     "ok": len(matches) == 1,

@@ -22,6 +22,7 @@ from keyring.backend import KeyringBackend
 
 from pos import canonical
 from pos.clock import Clock, iso
+from pos.events import Event
 from pos.store import keys
 from pos.store.db import Database
 from pos.store.errors import (
@@ -277,7 +278,7 @@ def _create_database(
         )
         Journal(info.terminal_id, signing, clock).append(
             conn,
-            "terminal.provisioned",
+            Event.TERMINAL_PROVISIONED,
             {
                 "terminal_id": info.terminal_id,
                 "store_id": info.store_id,

@@ -20,7 +20,9 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pos import events
 from pos.clock import parse_iso
+from pos.events import Event
 from pos.money import CURRENCIES, MAX_MINOR
 
 STORE_TZ = ZoneInfo("Asia/Shanghai")
@@ -74,7 +76,7 @@ def _text(value: str, size: int) -> str:
     return value.replace("\x00", "\ufffd")[:size]
 
 
-MONEY_EVENTS = frozenset({"tender.taken", "refund.completed", "order.voided"})
+MONEY_EVENTS = events.MONEY_EVENTS
 
 
 def lines_for_entry(
@@ -103,7 +105,7 @@ def lines_for_payload(
         return []
     order_id = payload.get("order_id")
     currency = payload.get("currency")
-    if event_type == "tender.taken":
+    if event_type == Event.TENDER_TAKEN:
         tenders, kind = [payload.get("tender")], "payment"
     else:
         tenders, kind = payload.get("tenders") or [], "refund"

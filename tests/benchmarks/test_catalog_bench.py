@@ -71,7 +71,9 @@ def test_catalog_of_300k_products(tmp_path: Path, record) -> None:
     terminal = provision(tmp_path / "till", "demo", "S001", "T01", SystemClock())
     services = TerminalServices.wrap(terminal)
     t0 = time.perf_counter()
-    import_products(terminal.db, terminal.journal, terminal.clock, products, replace=False, source="bench")
+    import_products(
+        terminal.db, terminal.journal, terminal.clock, products, replace=False, source="bench"
+    )
     import_s = time.perf_counter() - t0
 
     plain = sqlite3.connect(tmp_path / "plain.db")

@@ -35,7 +35,12 @@ def _provision(data_dir: Path) -> None:
 
 def _run_and_kill(data_dir: Path, seed: int, after: float) -> list[str]:
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "reliability" / "crash_worker.py"), str(data_dir), str(seed)],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "reliability" / "crash_worker.py"),
+            str(data_dir),
+            str(seed),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -86,7 +91,9 @@ def _check(data_dir: Path, committed: dict[str, tuple[str, int]]) -> None:
                 ).fetchone()[0]
                 assert taken == total, oid
             # An order still open may hold some tenders, never all of its total.
-            for oid, total in conn.execute("SELECT id, total_minor FROM orders WHERE state = 'open'"):
+            for oid, total in conn.execute(
+                "SELECT id, total_minor FROM orders WHERE state = 'open'"
+            ):
                 taken = conn.execute(
                     "SELECT coalesce(sum(amount_minor), 0) FROM tenders WHERE order_id = ?", (oid,)
                 ).fetchone()[0]

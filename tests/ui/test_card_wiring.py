@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from drivers.virtualcard.profiles import UNIONPAY
 from pos.flows import CheckoutFlow
 from pos.flows.core import CardPromptRelay
 from pos.flows.text import Text
@@ -18,8 +19,8 @@ from pos.money import Money
 from pos.payments.settings import load_payments_config
 from pos.services.terminal_services import TerminalServices
 from tests.ui.conftest import CHIPS
-from ui.card import CardSetup, demo_card
 from ui.demo import CASHIER, provision_demo
+from ui.demo.card import CardSetup, DemoShopper, demo_card
 from ui.wiring import Runtime, open_runtime
 
 pytest.importorskip("smartcard")
@@ -31,7 +32,9 @@ class Shopper:
 
     def __init__(self, setup: CardSetup) -> None:
         assert setup.shopper is not None
+        assert setup.shopper.slot is not None
         self.shopper = setup.shopper
+        self.slot = setup.shopper.slot
         self.prompts: list[str] = []
 
     def qr(self, payload: str, expires_in_s: int) -> None:
@@ -45,9 +48,9 @@ class Shopper:
 
         self.prompts.append(kind)
         if kind == "insert":
-            self.shopper.slot.insert(EmvCard(self.shopper.profile))
+            self.slot.insert(EmvCard(self.shopper.profile))
         elif kind == "remove":
-            self.shopper.slot.remove()
+            self.slot.remove()
         return 0
 
 
@@ -58,7 +61,7 @@ def configured(tmp_path: Path) -> Iterator[tuple[Runtime, CardSetup]]:
     data_dir = tmp_path / "term"
     provision_demo(data_dir)
     with TerminalServices.open(data_dir) as services:
-        setup = demo_card(services.terminal, CardPromptRelay())
+        setup = demo_card(services.terminal, DemoShopper(CardPromptRelay(), UNIONPAY))
     try:
         if setup.why_not is not None:
             pytest.fail(f"no virtual reader: {setup.why_not.en}")

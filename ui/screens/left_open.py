@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pos.flows import ApprovalRequired, CheckoutFlow
-from pos.flows.core import channel_label
+from pos.flows.present import channel_label
 from pos.flows.views import Approval, LeftOpenView
 from ui.context import UiContext
 from ui.ops import Scope
@@ -180,9 +180,7 @@ def open_left_open(
     def void(order_id: str, approval: Approval | None = None) -> None:
         def failed(exc: BaseException) -> None:
             if isinstance(exc, ApprovalRequired) and approval is None:
-                ask_approval(
-                    ctx, dlg, exc.action, exc.text, (), lambda appr: void(order_id, appr)
-                )
+                ask_approval(ctx, dlg, exc.action, exc.text, (), lambda appr: void(order_id, appr))
                 return
             dlg.message.show_error(exc)
 

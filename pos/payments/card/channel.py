@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from pos.clock import Clock
 from pos.errors import PosError
+from pos.events import Event
 from pos.money import Money
 from pos.payments import rsa
 from pos.payments.card import iso8583 as m
@@ -196,7 +197,7 @@ class CardChannel:
         cols = self._card_columns(read)
         if read.decision == "declined":
             self.p.ledger.update(
-                iid, "declined", "card.declined", reason=read.decline_reason, **cols
+                iid, "declined", Event.CARD_DECLINED, reason=read.decline_reason, **cols
             )
             return ChannelResult(
                 PaymentStatus.FAILED, code="card_declined", message=read.decline_reason
@@ -224,7 +225,7 @@ class CardChannel:
         if code != m.APPROVED:
             reason = f"declined by the bank: {m.RESPONSE_TEXT.get(code, code)}"
             self.p.ledger.update(
-                iid, "declined", "card.declined", response_code=code, reason=reason
+                iid, "declined", Event.CARD_DECLINED, response_code=code, reason=reason
             )
             return ChannelResult(PaymentStatus.FAILED, code=code, message=reason)
         if done is None or not done.approved:
@@ -233,7 +234,7 @@ class CardChannel:
         self.p.ledger.update(
             iid,
             "approved",
-            "card.approved",
+            Event.CARD_APPROVED,
             response_code=code,
             auth_code=auth_code,
             cryptogram_type=done.cryptogram_type,
@@ -293,7 +294,7 @@ class CardChannel:
         if refusal:
             self._complete_quietly(_ARC_DECLINE_UNABLE_ONLINE, None)
             reason = f"{exc.message}; {refusal}"
-            self.p.ledger.update(intent.intent_id, "failed", "card.declined", reason=reason)
+            self.p.ledger.update(intent.intent_id, "failed", Event.CARD_DECLINED, reason=reason)
             return ChannelResult(PaymentStatus.FAILED, code="host_unreachable", message=reason)
         handler.status(
             _notice(
@@ -305,11 +306,13 @@ class CardChannel:
         try:
             done = self.p.terminal.complete(None, None)
         except CardSessionLost as lost:
-            self.p.ledger.update(intent.intent_id, "failed", "card.declined", reason=lost.message)
+            self.p.ledger.update(
+                intent.intent_id, "failed", Event.CARD_DECLINED, reason=lost.message
+            )
             return ChannelResult(PaymentStatus.FAILED, code="card_removed", message=lost.message)
         if not done.approved:
             reason = f"{exc.message}; the card declined offline"
-            self.p.ledger.update(intent.intent_id, "declined", "card.declined", reason=reason)
+            self.p.ledger.update(intent.intent_id, "declined", Event.CARD_DECLINED, reason=reason)
             return ChannelResult(PaymentStatus.FAILED, code="Z3", message=reason)
         return self._approve_offline(intent, read, cols, done)
 
@@ -362,7 +365,7 @@ class CardChannel:
         self.p.ledger.update(
             intent_id,
             "reversal_pending",
-            "card.reversal_pending",
+            Event.CARD_REVERSAL_PENDING,
             reason=reason,
             reversal_stan=stan,
             **columns,
@@ -397,7 +400,7 @@ class CardChannel:
             )
         if answer.get("39") not in (m.APPROVED, "25"):
             return ChannelResult(PaymentStatus.UNKNOWN, code=answer.get("39"), retry_later=True)
-        self.p.ledger.update(intent_id, "reversed", "card.reversed")
+        self.p.ledger.update(intent_id, "reversed", Event.CARD_REVERSED)
         return ChannelResult(
             PaymentStatus.CLOSED,
             code="reversed",

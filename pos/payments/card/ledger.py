@@ -11,6 +11,7 @@ from typing import Any
 
 from pos.clock import Clock, iso, parse_iso
 from pos.errors import NotFound
+from pos.events import Event
 from pos.store import Database, Journal
 
 _STAN_MAX = 999_999
@@ -133,7 +134,7 @@ class CardLedger:
                 "sealed_card, icc_data) VALUES (?, ?, ?, ?, ?, ?)",
                 (intent_id, row[0], row[1], self._now(), sealed_card, icc_data),
             )
-            self._journal(conn, "card.offline_approved", intent_id)
+            self._journal(conn, Event.CARD_OFFLINE_APPROVED, intent_id)
 
     def offline_totals(self) -> tuple[int, datetime | None]:
         """Amount waiting to be forwarded, and when the oldest was stored."""
@@ -170,8 +171,8 @@ class CardLedger:
         ]
 
     def forwarded(self, intent_id: str, forward_state: str, response_code: str) -> None:
-        event = {"accepted": "card.forwarded", "declined": "card.forward_declined"}.get(
-            forward_state, "card.offline_voided"
+        event = {"accepted": Event.CARD_FORWARDED, "declined": Event.CARD_FORWARD_DECLINED}.get(
+            forward_state, Event.CARD_OFFLINE_VOIDED
         )
         with self.db.transaction() as conn:
             conn.execute(
@@ -208,7 +209,7 @@ class CardLedger:
                     "List them with `pos card declines`.",
                 )
             self._journal(
-                conn, "card.forward_decline_reviewed", intent_id, manager=manager_id, note=note
+                conn, Event.CARD_FORWARD_DECLINE_REVIEWED, intent_id, manager=manager_id, note=note
             )
 
     def unreviewed_declines(self) -> list[OfflineItem]:

@@ -20,7 +20,7 @@ from pos.cli.main import build_parser
 from pos.errors import InvalidInput
 from pos.payments.card.channel import CardChannel
 from pos.payments.card.sandbox_service import SandboxAcquirerService
-from pos.payments.registry import KeystoreSecrets, load_channels
+from pos.payments.registry import KeystoreSecrets, load_channels, open_router
 from pos.payments.sandbox.keys import write_terminal_config
 from pos.payments.settings import load_payments_config
 
@@ -90,9 +90,9 @@ def test_the_registry_builds_the_card_channel_from_payments_json(
     t = tmp_terminal
     service = SandboxAcquirerService(t.data_dir, t.clock).start()
     try:
-        channels, problems = load_channels(t.data_dir, t.clock, KeystoreSecrets(t.keystore))
+        router, problems = open_router(t, offline_risk=lambda query: "")
         assert "card" not in problems, problems
-        card = channels["card"]
+        card = router.channel("card")
         assert isinstance(card, CardChannel)
         assert card.p.acquirer.config.port == service.acquirer.address[1]
         assert card.p.acquirer_key is not None and card.p.offline_risk is not None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pos.auth import NeedsApproval
 from pos.errors import InvalidInput, NotAllowed, NotFound
 from pos.flows.cancel import CancelToken
 from pos.flows.ports import Discount, PaymentEvents, Progress, RefundRequest, TenderRequest
@@ -169,7 +170,7 @@ class FakeCheckout:
     ) -> OrderView:
         o = self._open(order_id)
         if discount.basis_points and discount.basis_points > self.max_discount_bp and not approval:
-            raise NotAllowed("a discount over 20% needs a manager")
+            raise NeedsApproval("a discount over 20% needs a manager")
         out = []
         for ln in o.lines:
             if ln.line_id == line_id:

@@ -81,6 +81,20 @@ def test_unknown_barcode_is_not_found_and_large_discount_needs_a_manager(
     assert order.total == Money(375)
 
 
+def test_a_discount_larger_than_the_line_is_refused_without_asking_for_a_pin(
+    real_flow: CheckoutFlow, core: CoreServices
+) -> None:
+    line = real_flow.scan(COLA).lines[0].line_id  # 3.50
+    with pytest.raises(NotAllowed) as refused:
+        real_flow.discount_line(line, Discount(amount=Money(99900)))
+    # A manager's PIN cannot make 999.00 off a 3.50 line right: no PIN is asked.
+    assert not isinstance(refused.value, ApprovalRequired)
+    approval = core.approve(MANAGER_PIN, "discount")
+    with pytest.raises(NotAllowed, match="more than"):
+        real_flow.discount_line(line, Discount(amount=Money(99900)), approval)
+    assert real_flow.order is not None and real_flow.order.total == Money(350)
+
+
 def test_park_and_resume_keep_the_cart(real_flow: CheckoutFlow) -> None:
     first = real_flow.scan(COLA).order_id
     real_flow.park()

@@ -7,6 +7,7 @@ import io
 import json
 
 from pos.cli import payments as cli
+from pos.cli import sandbox as sandbox_cli
 from pos.cli.context import CliContext
 from pos.money import Money
 from pos.payments.channel import PaymentMode
@@ -17,6 +18,7 @@ def run(ctx: CliContext, *argv: str) -> int:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
     cli.register(sub)
+    sandbox_cli.register(sub)
     args = parser.parse_args(list(argv))
     return int(args.func(args, ctx))
 
@@ -26,7 +28,7 @@ def make_ctx(data_dir) -> CliContext:
 
 
 def test_scenario_and_scan_drive_the_sandbox(tmp_terminal, sandbox, router):
-    (tmp_terminal.data_dir / cli.SANDBOX_FILE).write_text(
+    (tmp_terminal.data_dir / sandbox_cli.SANDBOX_FILE).write_text(
         json.dumps({"control": f"{sandbox.base_url}/_sandbox"})
     )
     ctx = make_ctx(tmp_terminal.data_dir)
@@ -57,5 +59,5 @@ def test_bad_fault_text_is_explained(tmp_terminal):
     from pos.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as err:
-        cli.parse_fault("meteor:start")
+        sandbox_cli.parse_fault("meteor:start")
     assert "Kinds:" in err.value.remedy

@@ -158,3 +158,42 @@ def test_list_entries_change_decisions_and_are_journaled(
     _, d = run(data_dir, "check", "--amount", "5", "--channel", "card", "--card-token",
                "tok-bad", capsys=capsys)  # fmt: skip
     assert d["action"] == "allow"
+
+
+NIGHT_RULES = """
+description = "test: no card after 22:00 store time"
+[[rule]]
+id = "late-card"
+when = "channel == 'card' and time.hour >= 22"
+action = "block"
+priority = 10
+reason_zh = "深夜不收银行卡"
+reason_en = "No cards late at night"
+"""
+
+
+def test_check_and_replay_read_times_in_the_store_zone_not_the_computers(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    import time
+
+    # The computer is set to New York; the store (and the till) is in Shanghai.
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        rules = tmp_path / "night.toml"
+        rules.write_text(NIGHT_RULES)
+        assert run(data_dir, "rules", "install", str(rules), capsys=capsys)[0] == 0
+        # 22:30 with no zone is 22:30 at the store: blocked, as the till would.
+        _, late = run(data_dir, "check", "--amount", "20", "--channel", "card", "--at",
+                      "2026-03-02T22:30:00", capsys=capsys)  # fmt: skip
+        assert late["action"] == "block" and late["rule_ids"] == ["late-card"]
+        run(data_dir, "check", "--amount", "5", "--channel", "cash", "--at",
+            "2026-03-02T10:00:00+08:00", "--record", "approved", capsys=capsys)  # fmt: skip
+        # --since 2026-03-02 is the store's midnight: the 10:00 (+08:00) sale counts.
+        _, report = run(data_dir, "replay", "--rules", str(rules), "--since", "2026-03-02T09:00",
+                        capsys=capsys)  # fmt: skip
+        assert report["total"] == 1
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

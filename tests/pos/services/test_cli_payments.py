@@ -163,11 +163,14 @@ def test_declined_payment_code_leaves_the_order_open_and_charges_nothing(till):
             "--auth-code",
             "134567890123456789",
         )
-    assert "open" in err.value.remedy
+    assert "stays open" in str(err.value)
     assert sum(t.charged for t in server.state.trades.values()) == 0
     with TerminalServices.open(data) as services:
         [left] = services.checkout.open_orders()
         assert left.order.tenders == ()
+    # The error names the order, so it can be paid another way.
+    assert left.order.order_id in str(err.value)
+    assert err.value.msg is not None and err.value.msg.params["order_id"] == left.order.order_id
 
 
 def test_payment_recover_attaches_a_payment_the_till_never_recorded(till):
@@ -249,3 +252,37 @@ def test_payment_bills_refuses_a_channel_without_bills_and_a_bad_date(till):
         run(data, "payment", "bills", "--channel", "cash", "--date", "2026-03-01")
     with pytest.raises(InvalidInput, match="not a date"):
         run(data, "payment", "bills", "--channel", "alipay", "--date", "yesterday")
+
+
+ONLINE_ONLY_RULES = """
+description = "test: larger sales must be paid online"
+[[rule]]
+id = "online-over-10"
+when = "amount >= 10.00"
+action = "review"
+step_up = "online_only"
+priority = 10
+reason_zh = "金额较大，须在线支付"
+reason_en = "Larger sales are paid online"
+"""
+
+
+def test_an_online_payment_meets_the_online_only_step_up_from_the_cli_as_in_the_app(till):
+    from pos.risk import install_ruleset
+
+    data, _ = till
+    with TerminalServices.open(data) as services, services.terminal.db.transaction() as conn:
+        install_ruleset(conn, ONLINE_ONLY_RULES, 2, installed_at="2026-03-02T02:00:00.000000Z")
+    # Cash cannot meet it: refused, and nothing is left open.
+    from pos.services.risk_gate import RiskRefused
+
+    with pytest.raises(RiskRefused) as refused:
+        run(data, "sale", "--cashier", "c1", "--item", "DLY-007", "--pay", "cash")
+    assert refused.value.missing == ("online_only",)
+    # A wallet payment is online by nature: the review is met, as at the counter.
+    code, sale = code_sale(data, "wechat", "DLY-007")
+    assert code == 0 and sale["state"] == "paid"
+    assert sale["risk"][0]["action"] == "review"
+    assert sale["risk"][0]["step_ups_met"] == ["online_only"]
+    with TerminalServices.open(data) as services:
+        assert services.checkout.open_orders() == []

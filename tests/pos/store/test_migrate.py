@@ -99,3 +99,37 @@ def test_triggers_and_quoted_semicolons_stay_single_statements() -> None:
 def test_unterminated_statement_is_refused() -> None:
     with pytest.raises(MigrationError, match="unterminated"):
         list(Migration(1, "t", "CREATE TABLE t (a);\nCREATE TABLE u (b)").statements())
+
+
+def _tender(conn, tender_id: str, intent_id: str, created_at: str) -> None:
+    conn.execute(
+        "INSERT INTO tenders (id, order_id, kind, channel, amount_minor, currency, intent_id,"
+        " business_date, created_at) VALUES (?, 'O-1', 'payment', 'alipay', 500, 'CNY', ?,"
+        " '2026-03-02', ?)",
+        (tender_id, intent_id, created_at),
+    )
+
+
+def test_a_store_holding_duplicate_tenders_still_opens_and_keeps_every_row(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "doubled.db"
+    with Database.create(path, KEY, migrations=BUNDLED.up_to(7)) as db, db.transaction() as c:
+        c.execute(
+            "INSERT INTO orders (id, state, currency, subtotal_minor, discount_minor, tax_minor,"
+            " total_minor, cashier_id, business_date, created_at, updated_at, doc) VALUES"
+            " ('O-1', 'paid', 'CNY', 1000, 0, 0, 1000, 'c1', '2026-03-02', 't0', 't0', '{}')"
+        )
+        _tender(c, "O-1-T1", "PI-1", "2026-03-02T02:00:00Z")
+        _tender(c, "O-1-T2", "PI-1", "2026-03-02T02:00:01Z")  # the same payment again
+        _tender(c, "O-1-T3", "PI-2", "2026-03-02T02:00:02Z")
+    with Database.open(path, KEY) as db, db.read() as conn:
+        assert db.schema_version == BUNDLED.latest
+        rows = conn.execute("SELECT id, intent_id FROM tenders ORDER BY id").fetchall()
+        assert [tuple(r) for r in rows] == [
+            ("O-1-T1", "PI-1"),
+            ("O-1-T2", None),
+            ("O-1-T3", "PI-2"),
+        ]
+        dup = conn.execute("SELECT tender_id, intent_id, kept_id FROM tender_duplicates")
+        assert [tuple(r) for r in dup] == [("O-1-T2", "PI-1", "O-1-T1")]

@@ -14,27 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from pos.clock import Clock, SystemClock
+from pos.flows.core import CardPromptRelay
 from pos.flows.kiosk import KioskConfig
 from pos.services.catalog_import import import_products, read_catalog_file
 from pos.services.terminal_services import TerminalServices
-from pos.store.terminal import provision
+from pos.store.terminal import Terminal, provision
+from ui.demo.accounts import CASHIER, MANAGER
+from ui.demo.card import CardSetup, DemoShopper, demo_card
+from ui.demo.sync import SyncDemo, start_sync_demo
 from ui.wiring import Runtime, open_runtime
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO_CATALOG = ROOT / "assets" / "demo_catalog.csv"
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    user_id: str
-    name: str
-    role: str
-    pin: str
-
-
-# Demo accounts, printed on the console and the login screen of the demo only.
-MANAGER = DemoUser("m1", "王芳 Wang Fang", "manager", "2580")
-CASHIER = DemoUser("c1", "李雷 Li Lei", "cashier", "1357")
 
 
 def fresh_data_dir(base: Path | None = None) -> Path:
@@ -55,6 +46,15 @@ def provision_demo(data_dir: Path, clock: Clock | None = None) -> None:
             services.users.add(u.user_id, u.name, u.role, u.pin)
 
 
+@dataclass
+class DemoParts:
+    """What the demo runs beside the till, set up on its opened store."""
+
+    sandbox: Any = None
+    card: CardSetup | None = None
+    sync: SyncDemo | None = None
+
+
 def demo_runtime(
     data_dir: Path,
     clock: Clock | None = None,
@@ -62,19 +62,62 @@ def demo_runtime(
     with_sync: bool = True,
     **sandbox_options: Any,
 ) -> Runtime:
-    """Provision (when new) and open the demo terminal with its sandbox gateways."""
+    """Provision (when new) and open the demo terminal as a till, with the
+    sandbox gateways, the emulated card at the virtual reader, a local central
+    server and a loopback printer."""
+    from drivers.printer.emulator import EmulatedPrinter
+    from drivers.virtualcard.profiles import UNIONPAY
+    from pos.payments.sandbox.keys import write_terminal_config
+    from pos.payments.sandbox.server import SandboxServer
+
+    clock = clock or SystemClock()
     if not (data_dir / "terminal.json").exists():
         provision_demo(data_dir, clock)
     options: dict[str, Any] = {"poll_interval": 1.0}
     options.update(sandbox_options)
-    return open_runtime(
-        data_dir,
-        clock,
-        with_sandbox=True,
-        sandbox_options=options,
-        with_card_demo=with_card,
-        with_sync_demo=with_sync,
-    )
+    relay = CardPromptRelay()
+    shopper = DemoShopper(relay, UNIONPAY)
+    parts = DemoParts()
+
+    def prepare(terminal: Terminal) -> list[Callable[[], None]]:
+        sandbox = SandboxServer(data_dir, clock=clock).start()
+        closers: list[Callable[[], None]] = [sandbox.stop]
+        parts.sandbox = sandbox
+        write_terminal_config(data_dir, sandbox.keys.terminal_config(sandbox.base_url, **options))
+        if with_card:
+            parts.card = demo_card(terminal, shopper)
+            closers.extend(parts.card.closers)
+        if with_sync:
+            parts.sync = start_sync_demo(terminal, data_dir)
+            closers.extend(parts.sync.closers)
+        return closers
+
+    printer = EmulatedPrinter().start()
+    try:
+        runtime = open_runtime(
+            data_dir,
+            clock,
+            prepare=prepare,
+            device_handler=shopper if with_card else None,
+            card_prompts=relay,
+            printer_url=printer.address,
+        )
+    except BaseException:
+        printer.stop()
+        raise
+    runtime.on_close(printer.stop)
+    runtime.printing.emulator = printer
+    runtime.sandbox, runtime.sandbox_url = parts.sandbox, parts.sandbox.base_url
+    runtime.sync = parts.sync
+    card = parts.card
+    if card is not None:
+        router = runtime.till.router
+        if "card" in router.channel_names:
+            card.channel = router.channel("card")
+        elif card.why_not is not None:
+            runtime.core.unavailable = {**runtime.core.unavailable, "card": card.why_not}
+    runtime.card = card
+    return runtime
 
 
 def run_demo(
@@ -107,7 +150,7 @@ def run_demo(
     app = App(runtime, locale, kiosk, terminal_name="T-DEMO-1", kiosk_config=config)
     if not headless:
         return app.run()
-    from ui.demo_script import DemoScript
+    from ui.demo.script import DemoScript
 
     out = screenshots or data_dir / "screenshots"
     out.mkdir(parents=True, exist_ok=True)

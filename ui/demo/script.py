@@ -12,7 +12,7 @@ from pathlib import Path
 from pos.flows.kiosk import KioskConfig
 from pos.flows.views import Role, Session
 from ui.app import App
-from ui.demo import CASHIER, MANAGER
+from ui.demo.accounts import CASHIER, MANAGER
 from ui.qt import QApplication, QPushButton, Qt, QWidget
 from ui.screens.cashier import CashierScreen
 from ui.screens.kiosk import KioskWindow
@@ -324,9 +324,8 @@ class DemoScript:
             if not (self.out / f"z-{flow.business_date}.{fmt}").exists():
                 raise DemoFailed(f"the {fmt} export is missing")
         self.shot(counter, "16_exported")
-        sync = self.app.runtime.sync
-        if sync is not None and sync.worker is not None:
-            sync.worker.nudge()
+        if "sync" in self.app.runtime.till.running:
+            self.app.runtime.till.nudge()
             self.wait(lambda: self._backlog() == 0, "the journal to reach the central server", 30)
             manager.load()
             self.settle()

@@ -1,7 +1,8 @@
 """The demo's central server: the sync server (ASGI on uvicorn) on 127.0.0.1,
 in a thread, with its own SQLite database in the demo data dir; the terminal
-enrols with a one-time code and a sync worker pushes its journal and pulls
-configuration while the demo runs."""
+enrols with a one-time code, so the till starts its sync worker (as on any
+enrolled terminal), which pushes the journal and pulls configuration while
+the demo runs."""
 
 from __future__ import annotations
 
@@ -22,21 +23,18 @@ log = logging.getLogger(__name__)
 @dataclass
 class SyncDemo:
     url: str = ""
-    worker: object | None = None
     why_not: Text | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
 
-def start_sync_demo(terminal: Terminal, data_dir: Path, interval: float = 5.0) -> SyncDemo:
+def start_sync_demo(terminal: Terminal, data_dir: Path) -> SyncDemo:
     try:
         import uvicorn
 
-        from sync.apply import default_handlers
-        from sync.client import SyncClient, enroll, enrolment
+        from sync.client import enroll, enrolment
         from sync.server import db, keys
         from sync.server import enrolment as codes
         from sync.server.app import ServerState, create_app
-        from sync.worker import SyncWorker
     except ImportError as exc:
         return SyncDemo(why_not=Text(f"同步组件未安装：{exc}", f"Sync is not installed: {exc}"))
     server_dir = data_dir / "central-server"
@@ -66,14 +64,4 @@ def start_sync_demo(terminal: Terminal, data_dir: Path, interval: float = 5.0) -
     if enrolment(terminal) is None:
         enroll(terminal, url, codes.create_code(engine, SystemClock(), terminal.store_id))
 
-    def report(r: object, exc: Exception | None) -> None:
-        if exc is not None:
-            log.info("sync: %s", exc)
-
-    worker = SyncWorker(
-        lambda: SyncClient.for_terminal(terminal, default_handlers(), timeout=10.0),
-        interval=interval,
-        on_report=report,
-    )
-    worker.start()
-    return SyncDemo(url, worker, None, [stop_server, worker.stop])
+    return SyncDemo(url, None, [stop_server])
