@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 
 from pos.cli.context import CliContext, default_data_dir
 from pos.errors import PosError
+from pos.failures import describe
+from pos.messages import env_lang, lang_of, msg
 
 CORE_COMMAND_MODULES: tuple[str, ...] = (
     "pos.cli.store",
@@ -52,28 +59,65 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line's one error boundary: every failure becomes a catalogue
+    message in the reader's language (--lang, else POS_LANG / the locale) and
+    an exit code; a traceback only ever reaches the log."""
     parser = build_parser()
+    _add_boundary_options(parser)
     args = parser.parse_args(argv)
+    lang = lang_of(args.lang) if args.lang else env_lang()
     ctx = CliContext(
-        data_dir=default_data_dir()
-        if args.data_dir is None
-        else __import__("pathlib").Path(args.data_dir),
+        data_dir=default_data_dir() if args.data_dir is None else Path(args.data_dir),
         as_json=args.json,
     )
     try:
         code = args.func(args, ctx)
-    except PosError as exc:
-        if ctx.as_json:
-            ctx.emit({"error": exc.message, "remedy": exc.remedy, "kind": type(exc).__name__}, "")
-        else:
-            ctx.warn(f"error: {exc.message}")
-            if exc.remedy:
-                ctx.warn(exc.remedy)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        ctx.warn("interrupted")
-        return 130
+    except (Exception, KeyboardInterrupt) as exc:
+        return _report_failure(exc, ctx, lang)
     return int(code or 0)
+
+
+def _add_boundary_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        choices=("zh_CN", "en"),
+        help="language of messages (env POS_LANG; default zh_CN)",
+    )
+
+
+def _report_failure(exc: BaseException, ctx: CliContext, lang: str) -> int:
+    log_path = ""
+    if not isinstance(exc, (PosError, KeyboardInterrupt)):
+        log_path = _log_exception(exc, ctx.data_dir)
+    failure = describe(exc, log_path)
+    if ctx.as_json:
+        ctx.emit(failure.to_dict(lang), "")
+    elif failure.message is not None:
+        ctx.warn(msg("common.error_prefix", text=failure.message).render(lang))
+    else:
+        ctx.warn(msg("common.error_prefix", text=failure.legacy_text).render(lang))
+        if failure.remedy:
+            ctx.warn(failure.remedy)
+    return failure.exit_code
+
+
+def _log_exception(exc: BaseException, data_dir: Path) -> str:
+    """Write the traceback where support can find it: the data directory's
+    log, else the temporary folder when the data directory cannot be written.
+    Returns the file's path ("" when nowhere could be written)."""
+    text = "".join(traceback.format_exception(exc))
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    for folder in (data_dir / "logs", Path(tempfile.gettempdir())):
+        path = folder / "pos-cli.log"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(f"{stamp} {' '.join(sys.argv)}\n{text}\n")
+        except OSError:
+            continue
+        logging.getLogger("pos.cli").debug("fault logged to %s", path)
+        return str(path)
+    return ""
 
 
 if __name__ == "__main__":

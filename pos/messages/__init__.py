@@ -20,12 +20,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from pos.money import Money
+from typing import Any, Protocol, runtime_checkable
 
 LANGS: tuple[str, ...] = ("zh_CN", "en")
 DEFAULT_LANG = "zh_CN"
+
+
+@runtime_checkable
+class Amount(Protocol):
+    """Money as the catalogue sees it (the catalogue sits below pos.money, so
+    money's own errors can carry messages): formatted per language."""
+
+    minor: int
+    currency: str
+
+    def format(self, locale: str = "en") -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A parameter that has its own text in each language: a product's or a
+    store's name as the catalogue data gives it."""
+
+    zh_CN: str
+    en: str
+
+    def format(self, lang: str) -> str:
+        return self.zh_CN if lang_of(lang) == "zh_CN" else self.en
 
 
 class UnknownMessage(KeyError):
@@ -52,7 +73,7 @@ class Message:
         }
 
 
-def msg(code: str, **params: Any) -> Message:
+def msg(code: str, /, **params: Any) -> Message:
     """A message by code; refuses a code the catalogue does not have."""
     if code not in catalogue():
         raise UnknownMessage(code)
@@ -129,18 +150,25 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, dict[
 
 
 def _value_for(value: Any, lang: str) -> Any:
-    if isinstance(value, Money):
+    if isinstance(value, (Amount, Name)):
         return value.format(lang)
     if isinstance(value, Message):
         return value.render(lang)
+    if isinstance(value, (list, tuple)):
+        # A list of messages reads as one sentence list in the reader's language.
+        return ("；" if lang == "zh_CN" else "; ").join(str(_value_for(v, lang)) for v in value)
     return value
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Money):
+    if isinstance(value, Amount):
         return {"minor": value.minor, "currency": value.currency}
+    if isinstance(value, Name):
+        return {"zh_CN": value.zh_CN, "en": value.en}
     if isinstance(value, Message):
         return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
     if isinstance(value, (str, int, bool)) or value is None:
         return value
     return str(value)
