@@ -131,6 +131,9 @@ def catalogue() -> dict[str, dict[str, str]]:
                 raise ValueError(f"{item.name}: {code} has no text for {', '.join(missing)}")
             if code in out:
                 raise ValueError(f"{item.name}: {code} is defined twice")
+            if isinstance(texts, dict) and any(isinstance(v, dict) for v in texts.values()):
+                # A code with codes under it: those would be silently lost.
+                raise ValueError(f"{item.name}: {code} has texts and also codes under it")
             out[code] = {lang: texts[lang] for lang in LANGS}
     return out
 
@@ -152,8 +155,8 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, dict[
 def _value_for(value: Any, lang: str) -> Any:
     if isinstance(value, (Amount, Name)):
         return value.format(lang)
-    if isinstance(value, Message):
-        return value.render(lang)
+    if isinstance(value, Message) or callable(getattr(value, "render", None)):
+        return value.render(lang)  # a message, or a flow's zh/en pair
     if isinstance(value, (list, tuple)):
         # A list of messages reads as one sentence list in the reader's language.
         return ("；" if lang == "zh_CN" else "; ").join(str(_value_for(v, lang)) for v in value)
