@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     _add_boundary_options(parser)
     args = parser.parse_args(argv)
-    lang = lang_of(args.lang) if args.lang else env_lang()
+    lang = lang_of(args.message_lang) if args.message_lang else env_lang()
     ctx = CliContext(
         data_dir=default_data_dir() if args.data_dir is None else Path(args.data_dir),
         as_json=args.json,
@@ -80,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _add_boundary_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang",
+        dest="message_lang",
         choices=("zh_CN", "en"),
         help="language of messages (env POS_LANG; default zh_CN)",
     )

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from pos.clock import parse_iso
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import Money
 from pos.payments.bills import BillRow, download_bill
 from pos.payments.channel import PaymentChannel
@@ -136,10 +137,7 @@ class GatewayBills:
     def bill(self, channel: str, bill_date: str) -> list[BillRow]:
         ch = self._channels.get(channel)
         if ch is None:
-            raise InvalidInput(
-                f"{channel} is not set up on this terminal",
-                "Configure it in payments.json, or reconcile another channel.",
-            )
+            raise InvalidInput(msg("reports.reconcile.not_set_up", channel=channel))
         return download_bill(ch, bill_date)[1]
 
 
@@ -250,7 +248,7 @@ def reconcile(
 ) -> Reconciliation:
     if channel not in BILL_CHANNELS:
         raise InvalidInput(
-            f"{channel} has no daily bill to reconcile", f"Use one of {', '.join(BILL_CHANNELS)}."
+            msg("reports.reconcile.no_bill", channel=channel, channels=", ".join(BILL_CHANNELS))
         )
     bill = source.bill(channel, bill_date)
     with db.read() as conn:

@@ -26,6 +26,8 @@ class Language:
             return
         first = not self.locale
         self.locale = locale
+        # For the error boundary, which speaks for no screen in particular.
+        self._app.setProperty("pos_locale", locale)
         if not first:
             # What installing a QTranslator would do: every widget's changeEvent
             # sees LanguageChange and redraws.
