@@ -193,3 +193,9 @@ class _SafeFormatter(string.Formatter):
 
 
 _FORMATTER = _SafeFormatter()
+
+
+def both(message: Message) -> str:
+    """Chinese, then English, in one text: for documents read in both languages
+    (exported reports, the report headers an accountant and head office share)."""
+    return f"{message.render('zh_CN')} {message.render('en')}"

@@ -20,7 +20,7 @@ class CustomerDisplay(QWidget):
         self._store = store_name
         self._order: OrderView | None = None
         self._paid: OrderView | None = None
-        self.setWindowTitle("Customer display")
+        self.setWindowTitle(ctx.t("counter.shopper.window_title"))
         self.welcome = label("", "title")
         self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.cart = CartTable(ctx, row_height=48)
