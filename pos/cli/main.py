@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
+import re
 import sys
 import tempfile
 import traceback
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
 from pos.cli.context import CliContext, default_data_dir
 from pos.errors import PosError
@@ -62,9 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line's one error boundary: every failure becomes a catalogue
     message in the reader's language (--lang, else POS_LANG / the locale) and
     an exit code; a traceback only ever reaches the log."""
+    words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     _add_boundary_options(parser)
-    args = parser.parse_args(argv)
+    _speak_usage_errors(parser, _lang_in(words), as_json="--json" in words)
+    args = parser.parse_args(words)
     lang = lang_of(args.message_lang) if args.message_lang else env_lang()
     ctx = CliContext(
         data_dir=default_data_dir() if args.data_dir is None else Path(args.data_dir),
@@ -84,6 +89,62 @@ def _add_boundary_options(parser: argparse.ArgumentParser) -> None:
         choices=("zh_CN", "en"),
         help="language of messages (env POS_LANG; default zh_CN)",
     )
+
+
+def _lang_in(words: list[str]) -> str:
+    """The language asked for before the words are parsed (usage errors are
+    said while parsing)."""
+    for i, word in enumerate(words):
+        if word == "--lang" and i + 1 < len(words):
+            return lang_of(words[i + 1])
+        if word.startswith("--lang="):
+            return lang_of(word.partition("=")[2])
+    return env_lang()
+
+
+# argparse's own sentences (Python 3.11+), said again from the catalogue.
+_USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"the following arguments are required: (?P<names>.+)"), "cli.args.required"),
+    (re.compile(r"unrecognized arguments: (?P<words>.+)"), "cli.args.unrecognized"),
+    (
+        re.compile(
+            r"argument (?P<option>\S+): invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)"
+        ),
+        "cli.args.choice",
+    ),
+    (re.compile(r"argument (?P<option>\S+): expected one argument"), "cli.args.expected_one"),
+    (
+        re.compile(r"argument (?P<option>\S+): invalid \w+ value: (?P<value>.+)"),
+        "cli.args.invalid_value",
+    ),
+)
+
+
+def _speak_usage_errors(parser: argparse.ArgumentParser, lang: str, as_json: bool) -> None:
+    """Bad command words (exit 2) said in the reader's language, on every
+    parser and subparser."""
+
+    def error(p: argparse.ArgumentParser, text: str) -> NoReturn:
+        message = msg("cli.args.other", detail=text)
+        for pattern, code in _USAGE_ERRORS:
+            found = pattern.fullmatch(text)
+            if found:
+                message = msg(code, **found.groupdict())
+                break
+        if as_json:
+            print(json.dumps({**message.to_dict(), "exit_code": 2}, ensure_ascii=False))
+        else:
+            p.print_usage(sys.stderr)
+            print(msg("common.error_prefix", text=message).render(lang), file=sys.stderr)
+        raise SystemExit(2)
+
+    todo = [parser]
+    while todo:
+        p = todo.pop()
+        setattr(p, "error", lambda text, p=p: error(p, text))  # noqa: B010 (a method of the instance)
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo.extend(action.choices.values())
 
 
 def _report_failure(exc: BaseException, ctx: CliContext, lang: str) -> int:

@@ -308,3 +308,20 @@ def test_a_full_disk_is_a_storage_problem_with_a_remedy() -> None:
     assert failure.exit_code == 5
     assert failure.message == msg("common.storage.disk_full")
     assert "Free some space" in failure.render("en") and "磁盘已满" in failure.render("zh_CN")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_issues_command_as_typed_is_answered_in_the_readers_language(
+    till: Path, lang: str
+) -> None:
+    """`pos sale --item NOPE-999 --pay cash`, exactly as a new user types it."""
+    run = pos(till, "sale", "--item", "NOPE-999", "--pay", "cash", lang=lang)
+    words = ("--cashier", "--help") if lang == "zh_CN" else ("needs --cashier", "--help")
+    assert_clean_failure(run, 2, lang, *words)
+
+
+def test_a_mistyped_command_under_json_is_a_catalogue_error(till: Path) -> None:
+    run = pos(till, "--json", "frob", lang="en")
+    assert run.returncode == 2
+    out = json.loads(run.stdout)
+    assert out["code"] == "cli.args.choice" and "'frob'" in out["en"] and CJK.search(out["zh_CN"])
