@@ -325,3 +325,25 @@ def test_a_mistyped_command_under_json_is_a_catalogue_error(till: Path) -> None:
     assert run.returncode == 2
     out = json.loads(run.stdout)
     assert out["code"] == "cli.args.choice" and "'frob'" in out["en"] and CJK.search(out["zh_CN"])
+
+
+@pytest.mark.parametrize(("lang", "words"), [("zh_CN", "请联系技术支持"), ("en", "Call support")])
+def test_a_fault_is_logged_with_its_traceback_and_said_without_it(
+    tmp_path: Path, lang: str, words: str
+) -> None:
+    import io
+
+    from pos.cli.context import CliContext
+    from pos.cli.main import _report_failure
+
+    err = io.StringIO()
+    ctx = CliContext(data_dir=tmp_path / "till", err=err)
+    try:
+        raise RuntimeError("the inside story")
+    except RuntimeError as exc:
+        code = _report_failure(exc, ctx, lang)
+    log = tmp_path / "till" / "logs" / "pos-cli.log"
+    assert code == 1
+    assert words in err.getvalue() and str(log) in err.getvalue()
+    assert "Traceback" not in err.getvalue() and "the inside story" not in err.getvalue()
+    assert "Traceback" in log.read_text() and "the inside story" in log.read_text()
