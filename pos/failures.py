@@ -16,7 +16,6 @@ from typing import Any
 
 from pos.errors import PosError
 from pos.messages import Message, msg
-from pos.store.errors import NotADatabase, StoreBusy
 
 EXIT_FAULT = 1
 EXIT_BAD_INPUT = 2
@@ -70,9 +69,6 @@ def describe(exc: BaseException, log_path: str = "") -> Failure:
     if isinstance(exc, PosError):
         if exc.msg is not None:
             return Failure(exc.msg, exc.exit_code, kind)
-        plain = _plain_store_failure(exc)
-        if plain is not None:
-            return Failure(plain, exc.exit_code, kind, exc.message, exc.remedy)
         return Failure(None, exc.exit_code, kind, exc.message, exc.remedy)
     if isinstance(exc, KeyboardInterrupt):
         return Failure(msg("common.interrupted"), EXIT_INTERRUPTED, kind)
@@ -83,16 +79,6 @@ def describe(exc: BaseException, log_path: str = "") -> Failure:
         return Failure(_os_failure(exc), _os_exit(exc), kind)
     where = log_path or "-"
     return Failure(msg("common.fault", log=where), EXIT_FAULT, kind, expected=False)
-
-
-def _plain_store_failure(exc: PosError) -> Message | None:
-    """The store's failures that have one remedy whatever the detail, said in
-    the reader's language while the store's own texts are English."""
-    if isinstance(exc, NotADatabase):
-        return msg("common.storage.damaged")
-    if isinstance(exc, StoreBusy):
-        return msg("common.storage.busy")
-    return None
 
 
 def _database_failure(exc: BaseException) -> Message | None:
