@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from pos.errors import PosError
-from pos.messages import Message, catalogue, msg
+from pos.messages import Message, domain_texts, has, msg
 from pos.payments.channel import Notice
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def _prefix(platform: str) -> str:
 def message_for(platform: str, key: str) -> Message | None:
     """The catalogue message for one platform code, or None when it has none."""
     code = _prefix(platform) + key
-    return msg(code) if key and code in catalogue() else None
+    return msg(code) if key and has(code) else None
 
 
 def explain(platform: str, code: str = "", sub_code: str = "") -> Notice:
@@ -59,7 +59,8 @@ def notice_message(note: Notice) -> Message:
 
 def known_codes(platform: str) -> frozenset[str]:
     prefix = _prefix(platform)
-    return frozenset(code.removeprefix(prefix) for code in catalogue() if code.startswith(prefix))
+    texts = domain_texts(prefix.split(".", 1)[0])
+    return frozenset(code.removeprefix(prefix) for code in texts if code.startswith(prefix))
 
 
 def _notice(code: str, message: Message) -> Notice:
