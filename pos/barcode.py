@@ -23,8 +23,7 @@ from enum import StrEnum
 
 from pos.digits import is_digits
 from pos.errors import InvalidInput
-
-_REMEDY = "Scan the item again, or key in the number printed under the bars."
+from pos.messages import msg
 
 # GS1 General Specifications 7.9.2-7.9.4: the weighting-factor tables for the
 # price/weight verifier digit. Index = digit, value = units digit of the product.
@@ -38,7 +37,7 @@ def gs1_check_digit(body: str) -> int:
     """The GS1 mod-10 check digit for `body` (all digits except the check digit):
     weights 3,1,3,... from the right."""
     if not is_digits(body) or not body:
-        raise InvalidInput(f"{body!r} is not a string of digits", _REMEDY)
+        raise InvalidInput(msg("catalog.barcode.not_digits", code=body))
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return (10 - total % 10) % 10
 
@@ -51,7 +50,7 @@ def with_check_digit(body: str) -> str:
 def price_verifier_digit(value: str) -> int:
     """The GS1 price/weight verifier digit of a 4- or 5-digit value field."""
     if not is_digits(value) or len(value) not in (4, 5):
-        raise InvalidInput(f"a price verifier needs 4 or 5 digits, got {value!r}", _REMEDY)
+        raise InvalidInput(msg("catalog.barcode.verifier_length", value=value))
     d = [int(c) for c in value]
     if len(d) == 4:
         return (_W2_MINUS[d[0]] + _W2_MINUS[d[1]] + _W3[d[2]] + _W5_MINUS[d[3]]) * 3 % 10
@@ -82,20 +81,12 @@ class WeightedLayout:
 
     def __post_init__(self) -> None:
         if not (is_digits(self.prefix) and self.prefix[0] == "2" and len(self.prefix) <= 2):
-            raise InvalidInput(
-                f"weighted-label prefix {self.prefix!r} must be '2' or '20'..'29'",
-                "Use the prefix your scales print (GS1 in-store numbers start with 2).",
-            )
+            raise InvalidInput(msg("catalog.layout.prefix", prefix=self.prefix))
         if self.price_verifier and self.value_digits not in (4, 5):
-            raise InvalidInput(
-                "a price-verifier digit needs a 4- or 5-digit value", "Fix the label layout."
-            )
+            raise InvalidInput(msg("catalog.layout.verifier"))
         used = len(self.prefix) + self.item_digits + self.value_digits + int(self.price_verifier)
         if self.item_digits < 1 or self.value_digits < 1 or used != 12:
-            raise InvalidInput(
-                f"weighted-label layout uses {used} digits before the check digit, not 12",
-                "Set item and value lengths so that the label has 13 digits.",
-            )
+            raise InvalidInput(msg("catalog.layout.length", used=used))
 
     @property
     def value_start(self) -> int:
@@ -105,8 +96,7 @@ class WeightedLayout:
         """The catalog key for an item: its label with the value (and verifier) zeroed."""
         if not is_digits(item_code) or len(item_code) != self.item_digits:
             raise InvalidInput(
-                f"item code {item_code!r} must be {self.item_digits} digits",
-                "Use the item code that the scale prints.",
+                msg("catalog.layout.item_code", code=item_code, digits=self.item_digits)
             )
         return with_check_digit(
             self.prefix + item_code + "0" * (12 - len(self.prefix) - self.item_digits)
@@ -127,11 +117,9 @@ class WeightedLayout:
             prefix, item, value = data["prefix"], data["item_digits"], data["value_digits"]
             measure, verifier = Measure(str(data["measure"])), data.get("price_verifier", False)
         except (KeyError, ValueError, TypeError) as exc:
-            raise InvalidInput(
-                f"bad weighted-label layout: {exc}", "Fix the layout settings."
-            ) from None
+            raise InvalidInput(msg("catalog.layout.unreadable", detail=str(exc))) from None
         if not (isinstance(prefix, str) and type(item) is int and type(value) is int):
-            raise InvalidInput("bad weighted-label layout field types", "Fix the layout settings.")
+            raise InvalidInput(msg("catalog.layout.unreadable", detail="types"))
         return cls(prefix, item, value, measure, bool(verifier))
 
 
@@ -162,14 +150,14 @@ class Scan:
 
 def _check(code: str, what: str) -> None:
     if gs1_check_digit(code[:-1]) != int(code[-1]):
-        raise InvalidInput(f"{what} {code} has a wrong check digit", _REMEDY)
+        raise InvalidInput(msg("catalog.barcode.check_digit", kind=what, code=code))
 
 
 def _weighted(code: str, layout: WeightedLayout) -> Scan:
     start = layout.value_start
     value = code[start : start + layout.value_digits]
     if layout.price_verifier and price_verifier_digit(value) != int(code[start - 1]):
-        raise InvalidInput(f"label {code} has a wrong price-verifier digit", _REMEDY)
+        raise InvalidInput(msg("catalog.barcode.verifier_digit", code=code))
     item = code[len(layout.prefix) : len(layout.prefix) + layout.item_digits]
     amount = int(value)
     return Scan(
@@ -186,10 +174,10 @@ def parse_scan(text: str, layouts: Sequence[WeightedLayout] = DEFAULT_LAYOUTS) -
     """Read one scan (surrounding whitespace and the scanner's CR/LF ignored)."""
     code = text.strip()
     if not code:
-        raise InvalidInput("the scan was empty", _REMEDY)
+        raise InvalidInput(msg("catalog.barcode.empty"))
     if not is_digits(code):
         shown = code if len(code) <= 32 else code[:32] + "…"
-        raise InvalidInput(f"barcode {shown!r} has characters that are not digits", _REMEDY)
+        raise InvalidInput(msg("catalog.barcode.not_digits", code=shown))
     if len(code) == 8:
         _check(code, "EAN-8")
         return Scan(ScanKind.GTIN, code, code)
@@ -197,10 +185,7 @@ def parse_scan(text: str, layouts: Sequence[WeightedLayout] = DEFAULT_LAYOUTS) -
         _check(code, "UPC-A")
         return Scan(ScanKind.GTIN, "0" + code, "0" + code)
     if len(code) != 13:
-        raise InvalidInput(
-            f"barcode {code[:32]} has {len(code)} digits; EAN-13 has 13, UPC-A 12, EAN-8 8",
-            _REMEDY,
-        )
+        raise InvalidInput(msg("catalog.barcode.length", code=code[:32], digits=len(code)))
     _check(code, "EAN-13")
     # Longest prefix first, so a "21" weight layout wins over a catch-all "2".
     for layout in sorted(layouts, key=lambda lay: -len(lay.prefix)):
@@ -214,9 +199,6 @@ def normalize_gtin(text: str) -> str:
     to 13 digits. Weighted base barcodes are ordinary EAN-13s and pass as is."""
     code = text.strip()
     if not is_digits(code) or len(code) not in (8, 12, 13):
-        raise InvalidInput(
-            f"{code[:32]!r} is not an EAN-13, UPC-A or EAN-8 barcode",
-            "Barcodes are 13, 12 or 8 digits.",
-        )
+        raise InvalidInput(msg("catalog.barcode.not_gtin", code=code[:32]))
     _check(code, {8: "EAN-8", 12: "UPC-A", 13: "EAN-13"}[len(code)])
     return "0" + code if len(code) == 12 else code

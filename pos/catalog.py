@@ -22,6 +22,7 @@ from typing import Any
 
 from pos.barcode import normalize_gtin
 from pos.errors import InvalidInput
+from pos.messages import Message, msg
 from pos.money import DEFAULT_CURRENCY, Money, MoneyError
 from pos.tax import DEFAULT_RATES
 
@@ -36,21 +37,25 @@ _MAX_NAME = 200
 class CatalogImportError(InvalidInput):
     """A catalog file with bad rows; `problems` holds every (line_number, reason)."""
 
-    def __init__(self, problems: list[tuple[int, str]]) -> None:
-        shown = "; ".join(f"line {n}: {r}" for n, r in problems[:10])
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+    def __init__(self, problems: list[tuple[int, Message]]) -> None:
+        rows = [msg("catalog.import.row", line=n, reason=r) for n, r in problems[:10]]
+        more = len(problems) - len(rows)
         super().__init__(
-            f"the catalog was not imported: {len(problems)} bad row(s): {shown}{more}",
-            "Fix those rows in the file and import it again; nothing was changed.",
+            msg(
+                "catalog.import.bad_rows_more" if more else "catalog.import.bad_rows",
+                count=len(problems),
+                rows=rows,
+                more=more,
+            )
         )
         self.problems = problems
 
 
 def _text(value: object, field: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{field} is empty", f"Give every product a {field}.")
+        raise InvalidInput(msg("catalog.product.empty", field=field))
     if len(value) > limit:
-        raise InvalidInput(f"{field} is longer than {limit} characters", "Shorten it.")
+        raise InvalidInput(msg("catalog.product.too_long", field=field, limit=limit))
     return value.strip()
 
 
@@ -73,13 +78,13 @@ class Product:
         _text(self.name_zh, "name_zh", _MAX_NAME)
         _text(self.name_en, "name_en", _MAX_NAME)
         if not isinstance(self.unit_price, Money) or self.unit_price.minor < 0:
-            raise InvalidInput(f"price of {self.sku} must be zero or more", "Fix the price.")
+            raise InvalidInput(msg("catalog.product.negative_price", sku=self.sku))
         if not isinstance(self.barcodes, tuple) or not all(
             isinstance(b, str) for b in self.barcodes
         ):
-            raise InvalidInput(f"barcodes of {self.sku} must be a tuple of text", "Fix the data.")
+            raise InvalidInput(msg("catalog.product.bad_data", detail=f"barcodes of {self.sku}"))
         if not isinstance(self.tax_class, str) or not self.tax_class:
-            raise InvalidInput(f"tax class of {self.sku} is empty", "Give a tax class.")
+            raise InvalidInput(msg("catalog.product.empty", field="tax_class"))
 
     def name(self, locale: str) -> str:
         return self.name_zh if locale.startswith("zh") else self.name_en
@@ -114,7 +119,7 @@ class Product:
                 sold_by_weight=bool(data["sold_by_weight"]),
             )
         except (KeyError, TypeError, MoneyError) as exc:
-            raise InvalidInput(f"bad product data: {exc}", "Re-send the catalog.") from None
+            raise InvalidInput(msg("catalog.product.bad_data", detail=str(exc))) from None
 
 
 def _flag(text: str, field: str) -> bool:
@@ -123,30 +128,34 @@ def _flag(text: str, field: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise InvalidInput(f"{field} must be 1 or 0, not {text!r}")
+    raise InvalidInput(msg("catalog.import.flag", field=field, text=text))
 
 
 def _row(row: dict[str, str | None], currency: str, tax_classes: frozenset[str]) -> Product:
     if None in row.values() or None in row:
-        raise InvalidInput("wrong number of columns")
+        raise InvalidInput(msg("catalog.import.columns"))
     cells = {k: (v or "") for k, v in row.items() if k is not None}
     for field, value in cells.items():
         bad = next((ch for ch in value if unicodedata.category(ch) == "Cc"), None)
         if bad is not None:  # it would reach receipts and printers as a command
-            raise InvalidInput(f"{field} holds the control character U+{ord(bad):04X}")
+            raise InvalidInput(msg("catalog.import.control", field=field, char=f"U+{ord(bad):04X}"))
     try:
         price = Money.parse(cells["price"], currency)
     except MoneyError as exc:
-        raise InvalidInput(f"price: {exc}") from None
+        raise InvalidInput(msg("catalog.import.price", reason=exc.msg)) from None
     tax_class = cells["tax_class"].strip()
     if tax_class not in tax_classes:
         raise InvalidInput(
-            f"unknown tax class {tax_class!r} (known: {', '.join(sorted(tax_classes))})"
+            msg(
+                "catalog.import.tax_class",
+                tax_class=tax_class,
+                known=", ".join(sorted(tax_classes)),
+            )
         )
     codes = [c for c in cells["barcodes"].split("|") if c.strip()]
     barcodes = tuple(normalize_gtin(c) for c in codes)
     if len(set(barcodes)) != len(barcodes):
-        raise InvalidInput("the same barcode is listed twice")
+        raise InvalidInput(msg("catalog.import.barcode_twice"))
     return Product(
         sku=cells["sku"].strip(),
         barcodes=barcodes,
@@ -173,12 +182,12 @@ def parse_catalog_csv(
         reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
         header = tuple(h.strip() for h in (reader.fieldnames or ()))
     except csv.Error as exc:
-        raise CatalogImportError([(1, f"unreadable header: {exc}")]) from None
+        raise CatalogImportError([(1, msg("catalog.import.unreadable", detail=str(exc)))]) from None
     if header != HEADER:
-        raise CatalogImportError([(1, f"the header must be {','.join(HEADER)}")])
+        raise CatalogImportError([(1, msg("catalog.import.header", header=",".join(HEADER)))])
     reader.fieldnames = list(HEADER)
     products: list[Product] = []
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, Message]] = []
     skus: dict[str, int] = {}
     barcodes: dict[str, int] = {}
     try:
@@ -189,20 +198,31 @@ def parse_catalog_csv(
             try:
                 product = _row(row, currency, tax_classes)
             except InvalidInput as exc:
-                problems.append((line, exc.message))
+                problems.append((line, _reason(exc)))
                 continue
             if product.sku in skus:
-                problems.append((line, f"SKU {product.sku} already on line {skus[product.sku]}"))
+                problems.append(
+                    (line, msg("catalog.import.sku_twice", sku=product.sku, line=skus[product.sku]))
+                )
                 continue
             clash = next((b for b in product.barcodes if b in barcodes), None)
             if clash is not None:
-                problems.append((line, f"barcode {clash} already on line {barcodes[clash]}"))
+                problems.append(
+                    (
+                        line,
+                        msg("catalog.import.barcode_repeated", barcode=clash, line=barcodes[clash]),
+                    )
+                )
                 continue
             skus[product.sku] = line
             barcodes.update({b: line for b in product.barcodes})
             products.append(product)
     except csv.Error as exc:
-        problems.append((reader.line_num, f"unreadable CSV: {exc}"))
+        problems.append((reader.line_num, msg("catalog.import.unreadable", detail=str(exc))))
     if problems:
         raise CatalogImportError(problems)
     return products
+
+
+def _reason(exc: InvalidInput) -> Message:
+    return exc.msg if exc.msg is not None else msg("catalog.import.unreadable", detail=exc.message)

@@ -7,6 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from pos.errors import InvalidInput
+from pos.messages import msg
+
 # Minor-unit exponents for the currencies a store here meets. ISO 4217.
 _EXPONENTS: dict[str, int] = {
     "CNY": 2,
@@ -43,15 +46,19 @@ DEFAULT_CURRENCY = "CNY"
 _AMOUNT_RE = re.compile(r"^\s*(-)?(\d+)(?:\.(\d+))?\s*$")
 
 
-class MoneyError(ValueError):
-    """A money value or operation that makes no sense (mixed currencies, bad text)."""
+class MoneyError(InvalidInput, ValueError):
+    """A money value or operation that makes no sense (mixed currencies, bad text).
+
+    Bad input (an amount typed or read from a file) reaches people, so it
+    carries a catalogue message; it stays a ValueError for parsers that catch
+    that."""
 
 
 def exponent(currency: str) -> int:
     try:
         return _EXPONENTS[currency]
     except KeyError:
-        raise MoneyError(f"unsupported currency {currency!r}") from None
+        raise MoneyError(msg("money.unsupported_currency", currency=currency)) from None
 
 
 def minor_text(minor: int, currency: str) -> str:
@@ -75,9 +82,9 @@ class Money:
 
     def __post_init__(self) -> None:
         if isinstance(self.minor, bool) or not isinstance(self.minor, int):
-            raise MoneyError(f"money must be integer minor units, got {type(self.minor).__name__}")
+            raise MoneyError(msg("money.not_minor_units", kind=type(self.minor).__name__))
         if not -MAX_MINOR <= self.minor <= MAX_MINOR:
-            raise MoneyError(f"{self.minor} minor units is beyond any amount a store takes")
+            raise MoneyError(msg("money.too_large", text=str(self.minor)))
         exponent(self.currency)
 
     # -- construction -------------------------------------------------------------
@@ -91,22 +98,22 @@ class Money:
         currency has is an error rather than a silent rounding."""
         m = _AMOUNT_RE.match(text)
         if not m:
-            raise MoneyError(f"not an amount: {text!r}")
+            raise MoneyError(msg("money.not_an_amount", text=text))
         sign, whole, frac = m.group(1), m.group(2), m.group(3) or ""
         exp = exponent(currency)
         if len(frac) > exp:
-            raise MoneyError(f"{text!r} has more than {exp} decimals for {currency}")
+            raise MoneyError(msg("money.too_many_decimals", text=text, places=exp, currency=currency))
         minor = int(whole) * 10**exp + (int(frac.ljust(exp, "0")) if exp else 0)
         if minor > MAX_MINOR:
-            raise MoneyError(f"{text!r} is more than any amount a store takes")
+            raise MoneyError(msg("money.too_large", text=text))
         return cls(-minor if sign else minor, currency)
 
     # -- arithmetic ---------------------------------------------------------------
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money):
-            raise MoneyError(f"cannot combine money with {type(other).__name__}")
+            raise MoneyError(msg("money.not_money", kind=type(other).__name__))
         if other.currency != self.currency:
-            raise MoneyError(f"currency mismatch: {self.currency} and {other.currency}")
+            raise MoneyError(msg("money.currency_mismatch", a=self.currency, b=other.currency))
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
@@ -145,7 +152,7 @@ class Money:
         """self * numerator / denominator, rounded half away from zero: the one
         rounding rule the checkout uses (prices per kg x grams, percentages)."""
         if denominator <= 0:
-            raise MoneyError("denominator must be positive")
+            raise MoneyError(msg("money.bad_denominator"))
         return Money(_div_half_up(self.minor * numerator, denominator), self.currency)
 
     def allocate(self, weights: Sequence[int]) -> list[Money]:
@@ -188,15 +195,15 @@ def _div_half_up(numerator: int, denominator: int) -> int:
 def div_half_up(numerator: int, denominator: int) -> int:
     """Integer division rounded half away from zero."""
     if denominator <= 0:
-        raise MoneyError("denominator must be positive")
+        raise MoneyError(msg("money.bad_denominator"))
     return _div_half_up(numerator, denominator)
 
 
 def allocate_minor(total: int, weights: Sequence[int]) -> list[int]:
     if not weights:
-        raise MoneyError("allocate needs at least one weight")
+        raise MoneyError(msg("money.no_weights"))
     if any(w < 0 for w in weights):
-        raise MoneyError("weights must be non-negative")
+        raise MoneyError(msg("money.negative_weight"))
     wsum = sum(weights)
     if wsum == 0:
         # Nothing to be proportional to: the first part takes it all.
@@ -223,7 +230,7 @@ def decimal_to_minor(value: Decimal, currency: str) -> int:
     try:
         scaled = value.scaleb(exponent(currency))
         if scaled != scaled.to_integral_value():
-            raise MoneyError(f"{value} has more decimals than {currency} allows")
+            raise MoneyError(msg("money.too_many_decimals", text=str(value), places=exponent(currency), currency=currency))
         return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     except InvalidOperation as exc:
-        raise MoneyError(f"not an amount: {value}") from exc
+        raise MoneyError(msg("money.not_an_amount", text=str(value))) from exc

@@ -19,6 +19,7 @@ from datetime import datetime, tzinfo
 from typing import Any, Literal, Protocol
 
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import Money
 from pos.order import Line, Order, Refund
 
@@ -174,9 +175,7 @@ def parse_lookup_code(text: str) -> tuple[str, str]:
     """(terminal_id, receipt_no) from a scanned receipt QR code."""
     parts = text.strip().split(":")
     if len(parts) != 3 or parts[0] != LOOKUP_PREFIX or not parts[1] or not parts[2]:
-        raise InvalidInput(
-            f"not a receipt code: {text[:40]!r}", "Scan the QR code printed on the receipt."
-        )
+        raise InvalidInput(msg("reports.receipt.not_a_code", text=text[:40]))
     return parts[1], parts[2]
 
 
@@ -204,50 +203,18 @@ class QrRow:
 
 Row = TextRow | QrRow
 
-_LABELS: dict[str, tuple[str, str]] = {
-    "receipt": ("小票号", "Receipt"),
-    "order": ("订单号", "Order"),
-    "cashier": ("收银员", "Cashier"),
-    "terminal": ("终端", "Terminal"),
-    "time": ("时间", "Time"),
-    "subtotal": ("小计", "Subtotal"),
-    "discount": ("优惠", "Discount"),
-    "order_discount": ("整单优惠", "Order discount"),
-    "saved": ("共优惠", "You saved"),
-    "tax_incl": ("其中税额", "Incl. tax"),
-    "tax_excl": ("税额", "Tax"),
-    "total": ("合计", "TOTAL"),
-    "change": ("找零", "Change"),
-    "tendered": ("实收", "Tendered"),
-    "card": ("卡号", "Card"),
-    "auth": ("授权码", "Auth code"),
-    "ref": ("交易号", "Ref"),
-    "refund": ("退款单", "REFUND"),
-    "refunded": ("退款金额", "Refunded"),
-    "reprint": ("重印", "REPRINT"),
-    "tax_id": ("税号", "Tax ID"),
-    "tel": ("电话", "Tel"),
-    "lookup": ("扫码查询小票", "Scan to look up this receipt"),
-}
-
-_CHANNELS: dict[str, tuple[str, str]] = {
-    "cash": ("现金", "Cash"),
-    "alipay": ("支付宝", "Alipay"),
-    "wechat": ("微信支付", "WeChat Pay"),
-    "card": ("银行卡", "Card"),
-}
+_CHANNELS = frozenset({"cash", "alipay", "wechat", "card"})
 
 
 def label(key: str, locale: str) -> str:
-    zh, en = _LABELS[key]
-    return zh if locale.startswith("zh") else en
+    """A printed label (catalogue reports.receipt_label.*) in the receipt's language."""
+    return msg(f"reports.receipt_label.{key}").render(locale)
 
 
 def channel_name(channel: str, locale: str) -> str:
-    names = _CHANNELS.get(channel)
-    if names is None:
+    if channel not in _CHANNELS:
         return channel
-    return names[0] if locale.startswith("zh") else names[1]
+    return msg(f"reports.receipt_channel.{channel}").render(locale)
 
 
 def _percent(rate_bp: int) -> str:
@@ -268,7 +235,7 @@ def layout(
     """The receipt as rows for a `width`-column printer."""
     if width not in WIDTHS:
         raise InvalidInput(
-            f"receipt width {width} is not supported", f"Use one of {', '.join(map(str, WIDTHS))}."
+            msg("reports.receipt.width", width=width, widths=", ".join(map(str, WIDTHS)))
         )
     rows: list[Row] = []
 
@@ -362,7 +329,7 @@ def render_text(
 def money_of(value: Any, currency: str, what: str) -> Money:
     """Money from a stored minor-unit integer, with a clear error for anything else."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"stored {what} is not an amount: {value!r}", "Check the order data.")
+        raise InvalidInput(msg("reports.receipt.stored_amount", what=what, value=repr(value)))
     return Money(value, currency)
 
 

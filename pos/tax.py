@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import Money, div_half_up
 
 BP = 10_000  # basis points in one whole
@@ -49,14 +50,12 @@ class TaxTable:
 
     def __post_init__(self) -> None:
         if not isinstance(self.inclusive, bool):
-            raise InvalidInput("tax mode must be inclusive or exclusive", "Fix the tax settings.")
+            raise InvalidInput(msg("catalog.tax.mode"))
         for name, rate in self.rates.items():
             if not isinstance(name, str) or not name:
-                raise InvalidInput("a tax class needs a name", "Fix the tax settings.")
+                raise InvalidInput(msg("catalog.tax.no_name"))
             if type(rate) is not int or not 0 <= rate <= BP:
-                raise InvalidInput(
-                    f"tax rate of {name!r} must be 0..10000 basis points", "Fix the tax settings."
-                )
+                raise InvalidInput(msg("catalog.tax.rate", name=name))
         object.__setattr__(self, "rates", dict(self.rates))
 
     def rate(self, tax_class: str) -> int:
@@ -64,8 +63,11 @@ class TaxTable:
             return self.rates[tax_class]
         except KeyError:
             raise InvalidInput(
-                f"unknown tax class {tax_class!r}",
-                f"Use one of: {', '.join(sorted(self.rates))}, or add it to the tax settings.",
+                msg(
+                    "catalog.tax.unknown_class",
+                    tax_class=tax_class,
+                    known=", ".join(sorted(self.rates)),
+                )
             ) from None
 
     def to_dict(self) -> dict[str, Any]:
@@ -76,11 +78,9 @@ class TaxTable:
         try:
             rates, inclusive = data["rates"], data["inclusive"]
         except (KeyError, TypeError):
-            raise InvalidInput(
-                "tax settings need rates and inclusive", "Fix the tax settings."
-            ) from None
+            raise InvalidInput(msg("catalog.tax.unreadable")) from None
         if not isinstance(rates, Mapping) or inclusive not in (0, 1):
-            raise InvalidInput("bad tax settings", "Fix the tax settings.")
+            raise InvalidInput(msg("catalog.tax.unreadable"))
         return cls(rates=rates, inclusive=bool(inclusive))
 
 
@@ -137,10 +137,10 @@ def compute_tax(
     for _, amount in lines:
         if amount.currency != currency:
             raise InvalidInput(
-                f"a {amount.currency} line in a {currency} order", "Reprice the line."
+                msg("catalog.tax.line_currency", currency=amount.currency, order_currency=currency)
             )
         if amount.minor < 0:
-            raise InvalidInput("a line amount below zero cannot be taxed", "Reduce the discount.")
+            raise InvalidInput(msg("catalog.tax.negative_line"))
     taxes = [Money.zero(currency)] * len(lines)
     groups: list[RateTax] = []
     for rate in sorted(set(rates), reverse=True):

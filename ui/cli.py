@@ -5,16 +5,25 @@ from __future__ import annotations
 import argparse
 
 from pos.cli.context import CliContext
+from pos.messages import env_lang, lang_of
+
+
+def lang_for(args: argparse.Namespace) -> str:
+    """The command's --lang, else `pos --lang`, else POS_LANG / the locale, else zh_CN."""
+    chosen = args.lang or getattr(args, "message_lang", None)
+    return lang_of(chosen) if chosen else env_lang()
 
 
 def _app(args: argparse.Namespace, ctx: CliContext) -> int:
     from ui.app import run_terminal
+    from ui.boundary import ErrorBoundary
 
-    return run_terminal(ctx.data_dir, args.lang, args.kiosk)
+    with ErrorBoundary(ctx.data_dir / "logs" / "pos-app.log"):
+        return run_terminal(ctx.data_dir, lang_for(args), args.kiosk)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     app = sub.add_parser("app", help="start the checkout app on this terminal")
     app.add_argument("--kiosk", action="store_true", help="self-service kiosk, full screen")
-    app.add_argument("--lang", default="zh_CN", choices=["zh_CN", "en"])
+    app.add_argument("--lang", choices=["zh_CN", "en"], help="default: POS_LANG, else zh_CN")
     app.set_defaults(func=_app)

@@ -4,6 +4,7 @@ operations runner, the language, the clock. Passed in, never global."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pos.clock import Clock
 from pos.flows.ports import (
@@ -15,7 +16,8 @@ from pos.flows.ports import (
     RefundPort,
     ReviewPort,
 )
-from pos.flows.text import Text
+from pos.flows.text import Said
+from pos.messages import msg
 from pos.money import Money
 from ui.i18n import Language
 from ui.ops import Ops
@@ -41,8 +43,13 @@ class UiContext:
     ops: Ops
     language: Language
 
-    def say(self, text: Text) -> str:
-        return text.get(self.language.locale)
+    def say(self, said: Said) -> str:
+        """A catalogue message (or a flow's zh/en pair) in the screen's language."""
+        return said.render(self.language.locale)
+
+    def t(self, code: str, **params: Any) -> str:
+        """The catalogue's text for `code` in the screen's language."""
+        return msg(code, **params).render(self.language.locale)
 
     def money(self, amount: Money) -> str:
         return amount.format(self.language.locale)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from pos.digits import is_digits
-from pos.flows.text import Text, text_of
+from pos.flows.text import Said, message_of
 from pos.flows.views import Approval
 from ui.context import UiContext
 from ui.ops import Scope
@@ -92,10 +92,10 @@ class MessageLine(QLabel):
     def __init__(self, ctx: UiContext) -> None:
         super().__init__("")
         self._ctx = ctx
-        self._text: Text | None = None
+        self._text: Said | None = None
         self.setWordWrap(True)
 
-    def show_text(self, text: Text | None, error: bool = False) -> None:
+    def show_text(self, text: Said | None, error: bool = False) -> None:
         self._text = text
         self.setProperty("role", "error" if error else "info")
         self.style().unpolish(self)
@@ -103,7 +103,7 @@ class MessageLine(QLabel):
         self.refresh()
 
     def show_error(self, exc: BaseException) -> None:
-        self.show_text(text_of(exc), error=True)
+        self.show_text(message_of(exc), error=True)
 
     def refresh(self) -> None:
         self.setText(self._ctx.say(self._text) if self._text else "")
@@ -165,8 +165,8 @@ class ApprovalDialog(QDialog):
         self,
         ctx: UiContext,
         action: str,
-        title: Text,
-        reasons: Sequence[Text] = (),
+        title: Said,
+        reasons: Sequence[Said] = (),
         reason: str = "",
         parent: QWidget | None = None,
     ) -> None:
@@ -197,12 +197,12 @@ class ApprovalDialog(QDialog):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.setWindowTitle(self.tr("Manager approval"))
+        self.setWindowTitle(self._ctx.t("counter.manager_approval"))
         self.title.setText(self._ctx.say(self._title))
         self.reasons.setText("\n".join("• " + self._ctx.say(r) for r in self._reasons))
         self.reasons.setVisible(bool(self._reasons))
-        self.prompt.setText(self.tr("A manager enters their PIN to approve."))
-        self.cancel_button.setText(self.tr("Cancel"))
+        self.prompt.setText(self._ctx.t("counter.a_manager_enters_their_pin"))
+        self.cancel_button.setText(self._ctx.t("counter.cancel"))
         self.message.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -234,7 +234,7 @@ class IdCheckDialog(QDialog):
     own confirmation that they checked it (no PIN stands in for looking)."""
 
     def __init__(
-        self, ctx: UiContext, reasons: Sequence[Text], parent: QWidget | None = None
+        self, ctx: UiContext, reasons: Sequence[Said], parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
@@ -254,15 +254,13 @@ class IdCheckDialog(QDialog):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.setWindowTitle(self.tr("ID check"))
-        self.title.setText(self.tr("Check the shopper's ID"))
+        self.setWindowTitle(self._ctx.t("counter.id_check"))
+        self.title.setText(self._ctx.t("counter.check_the_shoppers_id"))
         self.reasons.setText("\n".join("• " + self._ctx.say(r) for r in self._reasons))
         self.reasons.setVisible(bool(self._reasons))
-        self.prompt.setText(
-            self.tr("Look at the shopper's ID card and make sure it is theirs, then confirm.")
-        )
-        self.confirm_button.setText(self.tr("I have checked the shopper's ID"))
-        self.cancel_button.setText(self.tr("Cancel"))
+        self.prompt.setText(self._ctx.t("counter.look_at_the_shoppers_id"))
+        self.confirm_button.setText(self._ctx.t("counter.i_have_checked_the_shoppers"))
+        self.cancel_button.setText(self._ctx.t("counter.cancel"))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -274,8 +272,8 @@ def ask_approval(
     ctx: UiContext,
     parent: QWidget,
     action: str,
-    title: Text,
-    reasons: Sequence[Text],
+    title: Said,
+    reasons: Sequence[Said],
     then: Callable[[Approval], None],
     reason: str = "",
 ) -> ApprovalDialog:

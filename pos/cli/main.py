@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import logging
+import re
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
 from pos.cli.context import CliContext, default_data_dir
 from pos.errors import NotAllowed, PosError
-from pos.messages import msg
+from pos.failures import describe
+from pos.messages import env_lang, lang_of, msg
 
 # command -> (module that registers it, what it does); a module may register
 # several commands.
@@ -127,28 +136,124 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
+    """The command line's one error boundary: every failure becomes a catalogue
+    message in the reader's language (--lang, else POS_LANG / the locale) and
+    an exit code; a traceback only ever reaches the log."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    _add_boundary_options(parser)
+    _speak_usage_errors(parser, _lang_in(words), as_json="--json" in words)
+    args = parser.parse_args(words)
+    lang = lang_of(args.message_lang) if args.message_lang else env_lang()
     ctx = CliContext(
-        data_dir=default_data_dir()
-        if args.data_dir is None
-        else __import__("pathlib").Path(args.data_dir),
+        data_dir=default_data_dir() if args.data_dir is None else Path(args.data_dir),
         as_json=args.json,
     )
     try:
         code = args.func(args, ctx)
-    except PosError as exc:
-        if ctx.as_json:
-            ctx.emit({"error": exc.message, "remedy": exc.remedy, "kind": type(exc).__name__}, "")
-        else:
-            ctx.warn(f"error: {exc.message}")
-            if exc.remedy:
-                ctx.warn(exc.remedy)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        ctx.warn("interrupted")
-        return 130
+    except (Exception, KeyboardInterrupt) as exc:
+        return _report_failure(exc, ctx, lang)
     return int(code or 0)
+
+
+def _add_boundary_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        dest="message_lang",
+        choices=("zh_CN", "en"),
+        help="language of messages (env POS_LANG; default zh_CN)",
+    )
+
+
+def _lang_in(words: list[str]) -> str:
+    """The language asked for before the words are parsed (usage errors are
+    said while parsing)."""
+    for i, word in enumerate(words):
+        if word == "--lang" and i + 1 < len(words):
+            return lang_of(words[i + 1])
+        if word.startswith("--lang="):
+            return lang_of(word.partition("=")[2])
+    return env_lang()
+
+
+# argparse's own sentences (Python 3.11+), said again from the catalogue.
+_USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"the following arguments are required: (?P<names>.+)"), "cli.args.required"),
+    (re.compile(r"unrecognized arguments: (?P<words>.+)"), "cli.args.unrecognized"),
+    (
+        re.compile(
+            r"argument (?P<option>\S+): invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)"
+        ),
+        "cli.args.choice",
+    ),
+    (re.compile(r"argument (?P<option>\S+): expected one argument"), "cli.args.expected_one"),
+    (
+        re.compile(r"argument (?P<option>\S+): invalid \w+ value: (?P<value>.+)"),
+        "cli.args.invalid_value",
+    ),
+)
+
+
+def _speak_usage_errors(parser: argparse.ArgumentParser, lang: str, as_json: bool) -> None:
+    """Bad command words (exit 2) said in the reader's language, on every
+    parser and subparser."""
+
+    def error(p: argparse.ArgumentParser, text: str) -> NoReturn:
+        message = msg("cli.args.other", detail=text)
+        for pattern, code in _USAGE_ERRORS:
+            found = pattern.fullmatch(text)
+            if found:
+                message = msg(code, **found.groupdict())
+                break
+        if as_json:
+            print(json.dumps({**message.to_dict(), "exit_code": 2}, ensure_ascii=False))
+        else:
+            p.print_usage(sys.stderr)
+            print(msg("common.error_prefix", text=message).render(lang), file=sys.stderr)
+        raise SystemExit(2)
+
+    todo = [parser]
+    while todo:
+        p = todo.pop()
+        setattr(p, "error", lambda text, p=p: error(p, text))  # noqa: B010 (a method of the instance)
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo.extend(action.choices.values())
+
+
+def _report_failure(exc: BaseException, ctx: CliContext, lang: str) -> int:
+    log_path = ""
+    if not isinstance(exc, (PosError, KeyboardInterrupt)):
+        log_path = _log_exception(exc, ctx.data_dir)
+    failure = describe(exc, log_path)
+    if ctx.as_json:
+        ctx.emit(failure.to_dict(lang), "")
+    elif failure.message is not None:
+        ctx.warn(msg("common.error_prefix", text=failure.message).render(lang))
+    else:
+        ctx.warn(msg("common.error_prefix", text=failure.legacy_text).render(lang))
+        if failure.remedy:
+            ctx.warn(failure.remedy)
+    return failure.exit_code
+
+
+def _log_exception(exc: BaseException, data_dir: Path) -> str:
+    """Write the traceback where support can find it: the data directory's
+    log, else the temporary folder when the data directory cannot be written.
+    Returns the file's path ("" when nowhere could be written)."""
+    text = "".join(traceback.format_exception(exc))
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    for folder in (data_dir / "logs", Path(tempfile.gettempdir())):
+        path = folder / "pos-cli.log"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(f"{stamp} {' '.join(sys.argv)}\n{text}\n")
+        except OSError:
+            continue
+        logging.getLogger("pos.cli").debug("fault logged to %s", path)
+        return str(path)
+    return ""
 
 
 if __name__ == "__main__":

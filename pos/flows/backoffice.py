@@ -18,8 +18,9 @@ from pos.events import Event
 from pos.flows.cancel import Cancelled, CancelToken
 from pos.flows.ports import Progress
 from pos.flows.present import channel_label
-from pos.flows.text import Text
+from pos.flows.text import Text, pair
 from pos.flows.views import CashCount, Table, ZView
+from pos.messages import Name, msg
 from pos.money import Money
 from pos.payments.router import PaymentRouter
 from pos.reports.compute import ReportContext
@@ -37,15 +38,15 @@ DENOMINATIONS: dict[str, list[int]] = {
 }
 
 
-_ACTIONS = {
-    "allow": Text("放行", "allow"),
-    "review": Text("复核", "review"),
-    "block": Text("拒绝", "block"),
-}
+def _t(code: str, **params: Any) -> Text:
+    """A catalogue message as the pair the review tables carry."""
+    return pair(msg(code, **params))
 
 
-def _t(zh: str, en: str) -> Text:
-    return Text(zh, en)
+def _action(action: str) -> Text:
+    if action in ("allow", "review", "block"):
+        return _t(f"manager.risk.{action}")
+    return Text(action, action)  # a decision this version does not know: shown as stored
 
 
 class Backoffice:
@@ -91,9 +92,7 @@ class Backoffice:
         try:
             return list(DENOMINATIONS[currency])
         except KeyError:
-            raise NotAllowed(
-                f"no note list for {currency}", "Count the drawer as one total instead."
-            ) from None
+            raise NotAllowed(msg("manager.dayclose.no_notes", currency=currency)) from None
 
     def close_day(
         self, business_date: str, counted: CashCount, reason: str, approval: Approval
@@ -176,13 +175,13 @@ class Backoffice:
                 refund = p.get("refund", {})
                 amount = Money(int(refund.get("amount_minor", 0)), currency)
                 who = refund.get("approval", {}).get("user_id", "")
-                what, reason = _t("退款", "Refund"), refund.get("reason", "")
+                what, reason = _t("manager.table.refund"), refund.get("reason", "")
             else:
                 amount = Money(
                     sum(int(t.get("amount_minor", 0)) for t in p.get("tenders", [])), currency
                 )
                 who = p.get("approver_id") or ""
-                what, reason = _t("作废", "Void"), p.get("reason", "")
+                what, reason = _t("manager.table.void"), p.get("reason", "")
             rows.append(
                 (
                     str(seq),
@@ -196,13 +195,13 @@ class Backoffice:
             )
         return Table(
             (
-                _t("序号", "Seq"),
-                _t("时间", "Time"),
-                _t("类型", "Kind"),
-                _t("订单", "Order"),
-                _t("金额", "Amount"),
-                _t("批准人", "Approved by"),
-                _t("原因", "Reason"),
+                _t("manager.table.seq"),
+                _t("manager.table.time"),
+                _t("manager.table.kind"),
+                _t("manager.table.order"),
+                _t("manager.table.amount"),
+                _t("manager.table.approved_by"),
+                _t("manager.table.reason"),
             ),
             tuple(rows),
         )
@@ -219,13 +218,13 @@ class Backoffice:
                 rows = []  # a store made before card payments existed
         return Table(
             (
-                _t("存储时间", "Stored"),
-                _t("订单", "Order"),
-                _t("卡号", "Card"),
-                _t("金额", "Amount"),
-                _t("状态", "State"),
-                _t("尝试", "Tries"),
-                _t("应答码", "Response"),
+                _t("manager.table.stored"),
+                _t("manager.table.order"),
+                _t("manager.table.card"),
+                _t("manager.table.amount"),
+                _t("manager.table.state"),
+                _t("manager.table.tries"),
+                _t("manager.table.response"),
             ),
             tuple(
                 (
@@ -248,7 +247,8 @@ class Backoffice:
                 x if isinstance(x, dict) else {"zh": str(x), "en": str(x)}
                 for x in p.get("reasons", [])
             ]
-            reasons = _t(
+            # The reasons as the journal recorded them, in both languages.
+            reasons = Text(
                 "；".join(str(x.get("zh", "")) for x in said),
                 "; ".join(str(x.get("en", "")) for x in said),
             )
@@ -257,7 +257,7 @@ class Backoffice:
                 (
                     str(seq),
                     self._local(time),
-                    _ACTIONS.get(action, _t(action, action)),
+                    _action(action),
                     channel_label(str(p.get("channel", ""))),
                     reasons,
                     ", ".join(p.get("rule_ids", [])),
@@ -265,12 +265,12 @@ class Backoffice:
             )
         return Table(
             (
-                _t("序号", "Seq"),
-                _t("时间", "Time"),
-                _t("决定", "Decision"),
-                _t("渠道", "Channel"),
-                _t("原因", "Reasons"),
-                _t("规则", "Rules"),
+                _t("manager.table.seq"),
+                _t("manager.table.time"),
+                _t("manager.table.decision"),
+                _t("manager.table.channel"),
+                _t("manager.table.reasons"),
+                _t("manager.table.rules"),
             ),
             tuple(rows),
         )
@@ -282,28 +282,28 @@ class Backoffice:
             age = outbox.oldest_age(conn, clock.now())
             acked = outbox.acked_seq(conn)
         waiting = (
-            _t("无", "none")
+            _t("manager.sync.none_waiting")
             if age is None
-            else _t(f"{int(age.total_seconds())} 秒", f"{int(age.total_seconds())} s")
+            else _t("manager.sync.seconds", seconds=int(age.total_seconds()))
         )
         rows: tuple[tuple[str | Text, ...], ...] = (
-            (_t("待上传条目", "Entries to push"), str(backlog)),
-            (_t("最早未传", "Oldest waiting"), waiting),
-            (_t("服务器已确认至", "Acknowledged up to"), str(acked)),
+            (_t("manager.table.backlog"), str(backlog)),
+            (_t("manager.table.oldest"), waiting),
+            (_t("manager.table.acked"), str(acked)),
         )
-        return Table((_t("项目", "Item"), _t("值", "Value")), rows)
+        return Table((_t("manager.table.item"), _t("manager.table.value")), rows)
 
     def settings(self) -> Table:
         t = self.services.terminal
         rows: list[tuple[str | Text, ...]] = [
-            (_t("终端", "Terminal"), t.terminal_id),
-            (_t("门店", "Store"), t.store_id),
-            (_t("数据目录", "Data directory"), str(t.data_dir)),
+            (_t("manager.table.terminal"), t.terminal_id),
+            (_t("manager.table.store"), t.store_id),
+            (_t("manager.table.data_dir"), str(t.data_dir)),
             (
-                _t("密钥库", "Keystore"),
-                _t("演示（文件）", "demo (file)")
+                _t("manager.table.keystore"),
+                _t("manager.settings.demo_keystore")
                 if t.demo_keystore
-                else _t("系统密钥环", "OS keyring"),
+                else _t("manager.settings.os_keyring"),
             ),
         ]
         if self.router is not None:
@@ -312,8 +312,8 @@ class Backoffice:
                 label = channel_label(name)
                 rows.append(
                     (
-                        _t(f"支付通道：{label.zh}", f"Payment channel: {label.en}"),
-                        _t("可用", "up") if name in up else _t("不可用", "down"),
+                        _t("manager.settings.channel", channel=Name(label.zh, label.en)),
+                        _t("manager.settings.up") if name in up else _t("manager.settings.down"),
                     )
                 )
-        return Table((_t("设置", "Setting"), _t("值", "Value")), tuple(rows))
+        return Table((_t("manager.table.setting"), _t("manager.table.value")), tuple(rows))

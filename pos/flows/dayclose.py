@@ -13,8 +13,9 @@ from typing import Any
 
 from pos.flows.cancel import CancelToken
 from pos.flows.ports import DayClosePort, Progress
-from pos.flows.text import FlowError, Text
+from pos.flows.text import FlowError
 from pos.flows.views import Approval, CashCount
+from pos.messages import msg
 from pos.money import Money
 
 EXPORT_FORMATS = ("csv", "xlsx", "pdf")
@@ -37,11 +38,11 @@ class DayCloseFlow:
 
     def set_count(self, denomination: int, count: int) -> None:
         if self.state is not DayCloseState.COUNTING:
-            raise FlowError(Text("这一天已经结账。", "This day is already closed."))
+            raise FlowError(msg("manager.dayclose.already_closed"))
         if denomination not in self.denominations:
-            raise FlowError(Text("没有这种面额。", "There is no such note or coin."))
+            raise FlowError(msg("manager.dayclose.no_denomination"))
         if count < 0:
-            raise FlowError(Text("张数不能为负。", "A count cannot be negative."))
+            raise FlowError(msg("manager.dayclose.negative_count"))
         if count:
             self.counts[denomination] = count
         else:
@@ -58,17 +59,12 @@ class DayCloseFlow:
 
     def close(self, reason: str, approval: Approval) -> dict[str, Any]:
         if self.state is not DayCloseState.COUNTING:
-            raise FlowError(Text("这一天已经结账。", "This day is already closed."))
+            raise FlowError(msg("manager.dayclose.already_closed"))
         if self.over_short.minor and not reason.strip():
             diff = self.over_short
             size = Money(abs(diff.minor), diff.currency)
-            raise FlowError(
-                Text(
-                    f"现金{'长款' if diff.minor > 0 else '短款'} {size.format('zh')}，请填写原因。",
-                    f"The drawer is {'over' if diff.minor > 0 else 'short'} by "
-                    f"{size.format('en')}: give a reason.",
-                )
-            )
+            code = "over" if diff.minor > 0 else "short"
+            raise FlowError(msg(f"manager.dayclose.{code}_needs_reason", amount=size))
         counted = CashCount(self.expected.currency, dict(self.counts))
         self.report = self._port.close_day(self.business_date, counted, reason.strip(), approval)
         self.state = DayCloseState.CLOSED
@@ -76,7 +72,7 @@ class DayCloseFlow:
 
     def export(self, fmt: str, out: Path, progress: Progress, cancel: CancelToken) -> Path:
         if self.state is not DayCloseState.CLOSED:
-            raise FlowError(Text("请先结账再导出。", "Close the day before exporting."))
+            raise FlowError(msg("manager.dayclose.export_first"))
         if fmt not in EXPORT_FORMATS:
-            raise FlowError(Text(f"不支持的格式 {fmt}。", f"{fmt} is not an export format."))
+            raise FlowError(msg("manager.dayclose.bad_format", fmt=fmt))
         return self._port.export(self.business_date, fmt, out, progress, cancel)

@@ -14,8 +14,9 @@ from enum import StrEnum
 
 from pos.clock import Clock
 from pos.flows.checkout import CheckoutFlow, CheckoutState
-from pos.flows.text import FlowError, Text
+from pos.flows.text import FlowError
 from pos.flows.views import Approval
+from pos.messages import msg
 
 
 class KioskState(StrEnum):
@@ -99,12 +100,7 @@ class KioskSession:
 
     def require_override(self) -> None:
         if not self.overridden:
-            raise FlowError(
-                Text(
-                    "请呼叫店员，由店员输入密码后操作。",
-                    "Call an attendant to do this with their PIN.",
-                )
-            )
+            raise FlowError(msg("kiosk.needs_attendant"))
 
     # -- timers -----------------------------------------------------------------------
     def tick(self) -> Tick:

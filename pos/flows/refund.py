@@ -10,8 +10,9 @@ from enum import StrEnum
 
 from pos.flows.cancel import CancelToken
 from pos.flows.ports import CheckoutPort, RefundPort, RefundRequest
-from pos.flows.text import FlowError, Text
+from pos.flows.text import FlowError
 from pos.flows.views import Approval, OrderView, Outcome, TenderResult
+from pos.messages import msg
 from pos.money import Money
 
 
@@ -43,13 +44,12 @@ class RefundFlow:
     def lookup(self, receipt_no: str) -> OrderView:
         receipt_no = receipt_no.strip()
         if not receipt_no:
-            raise FlowError(Text("请输入或扫描小票号。", "Enter or scan the receipt number."))
+            raise FlowError(msg("counter.refund.no_receipt"))
         order = self._checkout.find_receipt(receipt_no)
         if order.state not in _REFUNDABLE_STATES:
             raise FlowError(
-                Text(
-                    f"这笔订单（{order.state}）不能退款。",
-                    f"This sale ({order.state}) cannot be refunded.",
+                msg(
+                    "counter.refund.not_refundable", state=msg(f"counter.order_state.{order.state}")
                 )
             )
         self.order = order
@@ -71,14 +71,9 @@ class RefundFlow:
         assert self.refundable is not None
         if amount is not None:
             if amount.minor <= 0:
-                raise FlowError(Text("退款金额必须大于零。", "The refund must be more than zero."))
+                raise FlowError(msg("counter.refund.not_positive"))
             if amount > self.refundable:
-                raise FlowError(
-                    Text(
-                        f"最多可退 {self.refundable.format('zh')}。",
-                        f"At most {self.refundable.format('en')} can be refunded.",
-                    )
-                )
+                raise FlowError(msg("counter.refund.at_most", left=self.refundable))
             self.selected = set()
         self.amount = amount
 
@@ -95,9 +90,7 @@ class RefundFlow:
         self._need(RefundState.SELECTING)
         assert self.order is not None
         if not self.selected and self.amount is None:
-            raise FlowError(
-                Text("请选择要退的商品或金额。", "Choose the items or an amount to refund.")
-            )
+            raise FlowError(msg("counter.refund.choose"))
         self.reason = reason.strip()
         self.state = RefundState.APPROVAL
         return self._request()
@@ -131,4 +124,4 @@ class RefundFlow:
 
     def _need(self, state: RefundState) -> None:
         if self.state is not state:
-            raise FlowError(Text("请按步骤操作。", f"This step needs the refund to be {state}."))
+            raise FlowError(msg("counter.refund.out_of_step"))

@@ -1,11 +1,18 @@
-"""Words a person reads, in both languages the store speaks, and the error that
-carries them. Flows speak to people through these; the UI picks the language."""
+"""Words a person reads, and the error that carries them. Flows speak through
+catalogue `Message`s (pos/messages); the UI renders them in its language.
+
+`Text` (a literal zh/en pair) remains only as the adapter for flows not yet
+moved to the catalogue; new words go in the catalogue, never in a `Text`.
+Both render with `.render(lang)`, so a screen does not care which it got."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from pos.errors import NotAllowed, PosError
+from pos.failures import describe
+from pos.messages import Message, msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,32 +23,55 @@ class Text:
     def get(self, locale: str) -> str:
         return self.zh if locale.startswith("zh") else self.en
 
+    def render(self, lang: str) -> str:
+        return self.get(lang)
+
     def to_dict(self) -> dict[str, str]:
         return {"zh": self.zh, "en": self.en}
 
 
+Said: TypeAlias = Text | Message
+
 NO_TEXT = Text("", "")
 
 
-def text_of(exc: BaseException) -> Text:
-    """What to show for an error: its bilingual text when it has one, otherwise
-    the core's message and remedy (the core's errors are English)."""
+def pair(said: Said) -> Text:
+    """Both renderings of `said` as a zh/en pair (for journal payloads and
+    views that still carry a pair)."""
+    if isinstance(said, Text):
+        return said
+    return Text(said.render("zh_CN"), said.render("en"))
+
+
+def message_of(exc: BaseException) -> Said:
+    """What to show for an error: its own words when it has them (a flow's
+    refusal, a payment notice, a catalogue message), otherwise what the one
+    error boundary says about it (storage, OS, a fault)."""
     if isinstance(exc, FlowError):
         return exc.text
-    note = getattr(exc, "notice", None)  # the payment channels' bilingual catalogue
+    note = getattr(exc, "notice", None)  # a payment notice: a catalogue code
     if note is not None and hasattr(note, "zh") and hasattr(note, "en"):
         return Text(str(note.zh), str(note.en))
     if isinstance(exc, PosError) and exc.msg is not None:
-        return Text(exc.msg.render("zh_CN"), exc.msg.render("en"))
+        return exc.msg
     if isinstance(exc, PosError):
-        msg = f"{exc.message} {exc.remedy}".strip()
-        return Text(msg, msg)
-    return Text("出错了，请重试或呼叫店长。", "Something went wrong. Try again or call a manager.")
+        said = f"{exc.message} {exc.remedy}".strip()
+        return Text(said, said)
+    failure = describe(exc)
+    return failure.message if failure.message is not None else msg("common.unexpected")
+
+
+def text_of(exc: BaseException) -> Text:
+    """`message_of` as a zh/en pair, for the flows that still carry pairs."""
+    return pair(message_of(exc))
 
 
 class FlowError(NotAllowed):
-    """A step the flow refuses, with the reason in zh and en."""
+    """A step the flow refuses, with the reason for the person."""
 
-    def __init__(self, text: Text) -> None:
-        super().__init__(text.en)
-        self.text = text
+    def __init__(self, text: Said) -> None:
+        if isinstance(text, Message):
+            super().__init__(text)
+        else:
+            super().__init__(text.en)
+        self.text: Said = text

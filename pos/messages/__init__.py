@@ -20,12 +20,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from pos.money import Money
+from typing import Any, Protocol, runtime_checkable
 
 LANGS: tuple[str, ...] = ("zh_CN", "en")
 DEFAULT_LANG = "zh_CN"
+
+
+@runtime_checkable
+class Amount(Protocol):
+    """Money as the catalogue sees it (the catalogue sits below pos.money, so
+    money's own errors can carry messages): formatted per language."""
+
+    minor: int
+    currency: str
+
+    def format(self, locale: str = "en") -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A parameter that has its own text in each language: a product's or a
+    store's name as the catalogue data gives it."""
+
+    zh_CN: str
+    en: str
+
+    def format(self, lang: str) -> str:
+        return self.zh_CN if lang_of(lang) == "zh_CN" else self.en
 
 
 class UnknownMessage(KeyError):
@@ -52,9 +73,9 @@ class Message:
         }
 
 
-def msg(code: str, **params: Any) -> Message:
+def msg(code: str, /, **params: Any) -> Message:
     """A message by code; refuses a code the catalogue does not have."""
-    if code not in catalogue():
+    if _entry(code) is None:
         raise UnknownMessage(code)
     return Message(code, params)
 
@@ -80,7 +101,7 @@ def env_lang(environ: Mapping[str, str] | None = None) -> str:
 
 def render(message: Message, lang: str) -> str:
     lang = lang_of(lang)
-    entry = catalogue().get(message.code)
+    entry = _entry(message.code)
     if entry is None:
         raise UnknownMessage(message.code)
     values = {k: _value_for(v, lang) for k, v in message.params.items()}
@@ -92,25 +113,51 @@ def fields_of(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-@cache
+def has(code: str) -> bool:
+    """Whether the catalogue has `code` (reads only that code's domain file)."""
+    return _entry(code) is not None
+
+
+def _entry(code: str) -> dict[str, str] | None:
+    return domain_texts(code.split(".", 1)[0]).get(code)
+
+
 def catalogue() -> dict[str, dict[str, str]]:
-    """Every code -> {lang: text}, read once from the package's TOML files."""
+    """Every code -> {lang: text}, from every domain file."""
     out: dict[str, dict[str, str]] = {}
+    for domain in domains():
+        out.update(domain_texts(domain))
+    return out
+
+
+@cache
+def domains() -> tuple[str, ...]:
     root = resources.files(__package__).joinpath("catalogue")
-    for item in sorted(root.iterdir(), key=lambda p: p.name):
-        if not item.name.endswith(".toml"):
-            continue
-        domain = item.name.removesuffix(".toml")
-        data = tomllib.loads(item.read_text(encoding="utf-8"))
-        for code, texts in _flatten(data):
-            if code.split(".", 1)[0] != domain:
-                raise ValueError(f"{item.name}: code {code!r} belongs in {code.split('.')[0]}.toml")
-            missing = [lang for lang in LANGS if not isinstance(texts.get(lang), str)]
-            if missing:
-                raise ValueError(f"{item.name}: {code} has no text for {', '.join(missing)}")
-            if code in out:
-                raise ValueError(f"{item.name}: {code} is defined twice")
-            out[code] = {lang: texts[lang] for lang in LANGS}
+    names = (p.name for p in root.iterdir() if p.name.endswith(".toml"))
+    return tuple(sorted(n.removesuffix(".toml") for n in names))
+
+
+@cache
+def domain_texts(domain: str) -> dict[str, dict[str, str]]:
+    """One domain file's codes, read once when a code of it is first used
+    (reading all of them costs a command ~0.1 s)."""
+    out: dict[str, dict[str, str]] = {}
+    if domain not in domains():
+        return out
+    item = resources.files(__package__).joinpath("catalogue", f"{domain}.toml")
+    data = tomllib.loads(item.read_text(encoding="utf-8"))
+    for code, texts in _flatten(data):
+        if code.split(".", 1)[0] != domain:
+            raise ValueError(f"{item.name}: code {code!r} belongs in {code.split('.')[0]}.toml")
+        missing = [lang for lang in LANGS if not isinstance(texts.get(lang), str)]
+        if missing:
+            raise ValueError(f"{item.name}: {code} has no text for {', '.join(missing)}")
+        if code in out:
+            raise ValueError(f"{item.name}: {code} is defined twice")
+        if any(isinstance(v, dict) for v in texts.values()):
+            # A code with codes under it: those would be silently lost.
+            raise ValueError(f"{item.name}: {code} has texts and also codes under it")
+        out[code] = {lang: texts[lang] for lang in LANGS}
     return out
 
 
@@ -129,18 +176,25 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, dict[
 
 
 def _value_for(value: Any, lang: str) -> Any:
-    if isinstance(value, Money):
+    if isinstance(value, (Amount, Name)):
         return value.format(lang)
-    if isinstance(value, Message):
-        return value.render(lang)
+    if isinstance(value, Message) or callable(getattr(value, "render", None)):
+        return value.render(lang)  # a message, or a flow's zh/en pair
+    if isinstance(value, (list, tuple)):
+        # A list of messages reads as one sentence list in the reader's language.
+        return ("；" if lang == "zh_CN" else "; ").join(str(_value_for(v, lang)) for v in value)
     return value
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Money):
+    if isinstance(value, Amount):
         return {"minor": value.minor, "currency": value.currency}
+    if isinstance(value, Name):
+        return {"zh_CN": value.zh_CN, "en": value.en}
     if isinstance(value, Message):
         return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
     if isinstance(value, (str, int, bool)) or value is None:
         return value
     return str(value)
@@ -162,3 +216,9 @@ class _SafeFormatter(string.Formatter):
 
 
 _FORMATTER = _SafeFormatter()
+
+
+def both(message: Message) -> str:
+    """Chinese, then English, in one text: for documents read in both languages
+    (exported reports, the report headers an accountant and head office share)."""
+    return f"{message.render('zh_CN')} {message.render('en')}"

@@ -18,6 +18,7 @@ from typing import Any
 
 from pos.auth import Approval, require_approval
 from pos.errors import InvalidInput, NotAllowed
+from pos.messages import msg
 from pos.money import Money
 from pos.order import fields
 from pos.tax import BP
@@ -41,17 +42,13 @@ class Discount:
         try:
             object.__setattr__(self, "kind", DiscountKind(self.kind))
         except ValueError:
-            raise InvalidInput(
-                f"unknown discount kind {self.kind!r}", "Use a percent or an amount."
-            ) from None
+            raise InvalidInput(msg("order_rules.discount.kind", kind=str(self.kind))) from None
         if type(self.value) is not int:
-            raise InvalidInput("a discount is a whole number", "Enter the discount again.")
+            raise InvalidInput(msg("order_rules.discount.whole"))
         if self.kind is DiscountKind.PERCENT and not 1 <= self.value <= BP:
-            raise InvalidInput(
-                "a percent discount is between 0.01% and 100%", "Enter the percent again."
-            )
+            raise InvalidInput(msg("order_rules.discount.percent_range"))
         if self.kind is DiscountKind.AMOUNT and self.value <= 0:
-            raise InvalidInput("a discount amount must be above zero", "Enter the amount again.")
+            raise InvalidInput(msg("order_rules.discount.not_positive"))
 
     @classmethod
     def percent(cls, bp: int, reason: str = "", approval: Approval | None = None) -> Discount:
@@ -104,9 +101,9 @@ class DiscountPolicy:
 
     def __post_init__(self) -> None:
         if type(self.max_percent_bp) is not int or not 0 <= self.max_percent_bp <= BP:
-            raise InvalidInput("discount limit must be 0..10000 basis points", "Fix the settings.")
+            raise InvalidInput(msg("order_rules.discount.limit_percent"))
         if type(self.max_amount_minor) is not int or self.max_amount_minor < 0:
-            raise InvalidInput("discount amount limit must be zero or more", "Fix the settings.")
+            raise InvalidInput(msg("order_rules.discount.limit_amount"))
 
     def needs_approval(self, amount: Money, base: Money) -> bool:
         return (
@@ -127,10 +124,7 @@ def checked_amount(discount: Discount, base: Money, policy: DiscountPolicy, what
     needs an approval it does not carry. `what` names it ('the order discount')."""
     amount = discount.amount_of(base)
     if amount > base:
-        raise NotAllowed(
-            f"{what} of {amount.format()} is more than {base.format()}",
-            "Enter a smaller discount.",
-        )
+        raise NotAllowed(msg("order_rules.discount.too_large", amount=amount, base=base))
     if policy.needs_approval(amount, base):
         require_approval(discount.approval, f"give {what} of {amount.format()}")
     return amount

@@ -7,13 +7,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import Money, MoneyError
-
-_REMEDY = "The stored order data is damaged; restore it from the journal or the server."
 
 
 def bad(what: str) -> InvalidInput:
-    return InvalidInput(f"bad order data: {what}", _REMEDY)
+    return InvalidInput(msg("order_rules.bad_data", detail=what))
 
 
 def mapping(value: Any, what: str) -> Mapping[str, Any]:

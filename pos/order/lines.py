@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import Money
 from pos.order import fields
 from pos.order.discounts import Discount
@@ -35,18 +36,16 @@ class Line:
 
     def __post_init__(self) -> None:
         if type(self.quantity) is not int or not 1 <= self.quantity <= MAX_QUANTITY:
-            raise InvalidInput(f"quantity must be 1 to {MAX_QUANTITY}", "Enter the quantity again.")
+            raise InvalidInput(msg("order_rules.line.quantity", most=MAX_QUANTITY))
         if self.grams is not None:
             if type(self.grams) is not int or not 1 <= self.grams <= MAX_GRAMS:
-                raise InvalidInput(
-                    f"weight must be 1 g to {MAX_GRAMS // 1000} kg", "Weigh the item again."
-                )
+                raise InvalidInput(msg("order_rules.line.weight", kg=MAX_GRAMS // 1000))
             if self.quantity != 1 or self.label_price:
-                raise InvalidInput("a weighed line has no quantity", "Weigh each item once.")
+                raise InvalidInput(msg("order_rules.line.weighed_quantity"))
         if self.label_price and self.quantity != 1:
-            raise InvalidInput("a labelled item is sold one label at a time", "Scan each label.")
+            raise InvalidInput(msg("order_rules.line.label_quantity"))
         if self.unit_price.minor < 0:
-            raise InvalidInput("a price cannot be below zero", "Fix the price in the catalog.")
+            raise InvalidInput(msg("order_rules.line.negative_price"))
 
     @property
     def weighed(self) -> bool:

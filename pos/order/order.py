@@ -22,6 +22,7 @@ from pos.auth import Approval, Role, require_approval
 from pos.barcode import Scan, ScanKind
 from pos.catalog import Product
 from pos.errors import InvalidInput, NotAllowed, NotFound
+from pos.messages import Name, msg
 from pos.money import DEFAULT_CURRENCY, Money
 from pos.order import fields
 from pos.order.discounts import Discount, DiscountPolicy
@@ -33,8 +34,6 @@ from pos.tax import TaxTable
 
 if TYPE_CHECKING:
     from pos.order.refunds import Refund
-
-_PAYMENT_STARTED = "Finish the payment, or void the order and start again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +66,7 @@ class Order:
         policy: DiscountPolicy | None = None,
     ) -> Order:
         if not order_id or not cashier_id:
-            raise InvalidInput("an order needs an id and a cashier", "Sign in and start again.")
+            raise InvalidInput(msg("order_rules.no_cashier"))
         Money.zero(currency)  # refuses an unsupported currency now, not at payment
         return cls(
             order_id, cashier_id, currency, tax_table or TaxTable(), policy or DiscountPolicy()
@@ -108,14 +107,17 @@ class Order:
         for ln in self.lines:
             if ln.line_id == line_id:
                 return ln
-        raise NotFound(f"order {self.order_id} has no line {line_id}", "Pick a line on the order.")
+        raise NotFound(msg("order_rules.no_line", line=line_id))
 
     # -- lines ----------------------------------------------------------------------
     def _editable(self, action: Action) -> None:
         check(self.state, action)
         if self.tenders:
             raise NotAllowed(
-                f"cannot {action.value} an order once payment has started", _PAYMENT_STARTED
+                msg(
+                    "order_rules.payment_started",
+                    action=msg(f"order_rules.action.{action.name.lower()}"),
+                )
             )
 
     def _with_lines(self, lines: tuple[Line, ...], **changes: Any) -> Order:
@@ -126,14 +128,15 @@ class Order:
     def _add(self, line_args: dict[str, Any], product: Product) -> Order:
         self._editable(Action.ADD_LINE)
         if not product.active:
-            raise NotAllowed(
-                f"{product.name_en} is not for sale", "Ask a manager to check the catalog."
-            )
+            raise NotAllowed(msg("order_rules.not_for_sale", name=_name(product)))
         if product.unit_price.currency != self.currency:
             raise InvalidInput(
-                f"{product.name_en} is priced in {product.unit_price.currency}, "
-                f"the order in {self.currency}",
-                "Fix the catalog currency.",
+                msg(
+                    "order_rules.price_currency",
+                    name=_name(product),
+                    currency=product.unit_price.currency,
+                    order_currency=self.currency,
+                )
             )
         self.tax_table.rate(product.tax_class)
         line = Line(
@@ -149,9 +152,9 @@ class Order:
     def add_product(self, product: Product, quantity: int = 1, grams: int | None = None) -> Order:
         """A line for `quantity` units, or for `grams` of a product sold by weight."""
         if product.sold_by_weight and grams is None:
-            raise InvalidInput(f"{product.name_en} is sold by weight", "Put it on the scale.")
+            raise InvalidInput(msg("order_rules.sold_by_weight", name=_name(product)))
         if not product.sold_by_weight and grams is not None:
-            raise InvalidInput(f"{product.name_en} is sold per unit", "Enter a quantity.")
+            raise InvalidInput(msg("order_rules.sold_per_unit", name=_name(product)))
         return self._add(
             {"unit_price": product.unit_price, "quantity": quantity, "grams": grams}, product
         )
@@ -159,7 +162,7 @@ class Order:
     def add_labelled(self, product: Product, price: Money) -> Order:
         """A line priced by a scale label's embedded price."""
         if price.currency != self.currency or price.minor <= 0:
-            raise InvalidInput("the label price is not a valid amount", "Reprint the label.")
+            raise InvalidInput(msg("order_rules.label_price"))
         return self._add({"unit_price": price, "label_price": True}, product)
 
     def add_scan(self, product: Product, scan: Scan) -> Order:
@@ -174,9 +177,7 @@ class Order:
         self._editable(Action.CHANGE_LINE)
         line = self.line(line_id)
         if line.weighed or line.label_price:
-            raise InvalidInput(
-                "a weighed or labelled item has no quantity", "Remove it and scan again."
-            )
+            raise InvalidInput(msg("order_rules.line.fixed_quantity"))
         return self._with_lines(
             tuple(replace(ln, quantity=quantity) if ln is line else ln for ln in self.lines)
         )
@@ -210,10 +211,10 @@ class Order:
     def _payable(self) -> Money:
         check(self.state, Action.TENDER)
         if not self.lines:
-            raise NotAllowed("cannot take payment for an empty order", "Scan an item first.")
+            raise NotAllowed(msg("order_rules.empty_payment"))
         remaining = self.remaining
         if remaining.minor <= 0:
-            raise NotAllowed("this order has nothing left to pay", "Close the order.")
+            raise NotAllowed(msg("order_rules.nothing_due"))
         return remaining
 
     def add_tender(self, tender: Tender) -> Order:
@@ -221,19 +222,23 @@ class Order:
         remaining = self._payable()
         if tender.amount.currency != self.currency:
             raise InvalidInput(
-                f"a {tender.amount.currency} tender for a {self.currency} order",
-                "Pay in the order's currency.",
+                msg(
+                    "order_rules.tender.currency",
+                    currency=tender.amount.currency,
+                    order_currency=self.currency,
+                )
             )
         if tender.amount > remaining:
             raise NotAllowed(
-                f"{tender.channel} tender of {tender.amount.format()} is more than the "
-                f"{remaining.format()} left to pay",
-                "Charge at most what is left to pay.",
+                msg(
+                    "order_rules.tender.too_much",
+                    channel=tender.channel,
+                    amount=tender.amount,
+                    due=remaining,
+                )
             )
         if tender.change and tender.amount != remaining:
-            raise NotAllowed(
-                "cash gives change only when it pays the rest", "Take the cash without change."
-            )
+            raise NotAllowed(msg("order_rules.tender.change_only_last"))
         taken = replace(tender, tender_id=f"T{len(self.tenders) + 1}")
         state = OrderState.PAID if tender.amount == remaining else self.state
         return self._same_lines(tenders=(*self.tenders, taken), state=state)
@@ -242,7 +247,7 @@ class Order:
         """Cash handed over: pays up to what remains; any excess is change."""
         remaining = self._payable()
         if handed.currency != self.currency or handed.minor <= 0:
-            raise InvalidInput("enter the cash handed over", "Count the cash again.")
+            raise InvalidInput(msg("order_rules.tender.no_cash"))
         applied = min(handed, remaining)
         return self.add_tender(Tender(CASH, applied, tendered=handed, reference=reference))
 
@@ -250,7 +255,7 @@ class Order:
     def park(self) -> Order:
         self._editable(Action.PARK)
         if not self.lines:
-            raise NotAllowed("cannot park an empty order", "Scan an item first.")
+            raise NotAllowed(msg("order_rules.empty_park"))
         return self._same_lines(state=OrderState.PARKED)
 
     def resume(self) -> Order:
@@ -269,21 +274,14 @@ class Order:
         """Record a refund made from `plan_refund(...).approve(...)`."""
         check(self.state, Action.REFUND)
         if refund.order_id != self.order_id:
-            raise InvalidInput(
-                f"refund {refund.refund_id} is for another order", "Refund the right order."
-            )
+            raise InvalidInput(msg("order_rules.refund.other_order", refund=refund.refund_id))
         require_approval(refund.approval, f"refund order {self.order_id}")
         if refund.amount.currency != self.currency:
-            raise InvalidInput(
-                f"refund {refund.refund_id} is not in {self.currency}", "Refund the right order."
-            )
+            raise InvalidInput(msg("order_rules.refund.other_order", refund=refund.refund_id))
         refunded = self.refunded + refund.amount
         total = self.total
         if refunded > total:
-            raise NotAllowed(
-                f"refunds would come to {refunded.format()}, more than the {total.format()} paid",
-                "Refund a smaller amount.",
-            )
+            raise NotAllowed(msg("order_rules.refund.over_paid", refunded=refunded, paid=total))
         state = OrderState.REFUNDED if refunded == total else OrderState.PARTLY_REFUNDED
         return self._same_lines(refunded_minor=refunded.minor, state=state)
 
@@ -383,6 +381,10 @@ class Order:
         for failed, what in problems:
             if failed:
                 raise fields.bad(what)
+
+
+def _name(product: Product) -> Name:
+    return Name(product.name_zh, product.name_en)
 
 
 def _is_manager(approval: Approval | None) -> bool:

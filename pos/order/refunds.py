@@ -29,14 +29,13 @@ from typing import Any
 
 from pos.auth import Approval, require_approval
 from pos.errors import InvalidInput, NotAllowed
+from pos.messages import Name, msg
 from pos.money import Money, div_half_up
 from pos.order import fields
 from pos.order.order import Order
 from pos.order.state import Action, check
 from pos.order.tenders import CASH
 from pos.tax import RateTax
-
-_RELOAD = "Reload the order and its refunds, then try again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +80,7 @@ class RefundPlan:
         ]
         for failed, what in problems:
             if failed:
-                raise InvalidInput(f"refund on order {self.order_id}: {what}", _RELOAD)
+                raise InvalidInput(msg("order_rules.refund.inconsistent", detail=what))
 
     @property
     def tax(self) -> Money:
@@ -92,7 +91,7 @@ class RefundPlan:
         require_approval(approval, f"refund {self.amount.format()} on order {self.order_id}")
         assert approval is not None  # require_approval raised otherwise
         if not refund_id:
-            raise InvalidInput("a refund needs an id", "Try the refund again.")
+            raise InvalidInput(msg("order_rules.refund.no_id"))
         return Refund(refund_id, self, approval, reason)
 
 
@@ -193,13 +192,16 @@ def _share(whole: Money, part: int, of: int) -> Money:
 def _check_priors(order: Order, priors: Sequence[Refund]) -> None:
     for r in priors:
         if r.order_id != order.order_id:
-            raise InvalidInput(f"refund {r.refund_id} belongs to order {r.order_id}", _RELOAD)
+            raise InvalidInput(
+                msg("order_rules.refund.inconsistent", detail=f"{r.refund_id} / {r.order_id}")
+            )
     refunded = Money(sum(r.amount.minor for r in priors), order.currency)
     if refunded != order.refunded:
         raise InvalidInput(
-            f"the refunds given come to {refunded.format()}, the order records "
-            f"{order.refunded.format()}",
-            _RELOAD,
+            msg(
+                "order_rules.refund.inconsistent",
+                detail=f"{refunded.amount_text()} != {order.refunded.amount_text()}",
+            )
         )
 
 
@@ -217,13 +219,17 @@ def _line_refunds(
         units = line.refund_units
         if type(quantity) is not int or quantity < 1:
             raise InvalidInput(
-                f"refund quantity for {line.name_en} must be 1 or more", "Enter it again."
+                msg("order_rules.refund.quantity", name=Name(line.name_zh, line.name_en))
             )
         if done[line_id] + quantity > units:
             raise NotAllowed(
-                f"{line.name_en}: {units - done[line_id]} of {units} left to refund, "
-                f"not {quantity}",
-                "Refund fewer units.",
+                msg(
+                    "order_rules.refund.units_left",
+                    name=Name(line.name_zh, line.name_en),
+                    left=units - done[line_id],
+                    units=units,
+                    asked=quantity,
+                )
             )
         line_total = totals.line(line_id).total
         amount = _share(line_total, done[line_id] + quantity, units) - _share(
@@ -258,10 +264,7 @@ def _rates(
             continue
         if before[rate] + gross > g.gross.minor:
             left = g.gross - Money(before[rate], order.currency)
-            raise NotAllowed(
-                f"at the {rate / 100:g}% rate only {left.format()} is left to refund",
-                "Refund a smaller amount.",
-            )
+            raise NotAllowed(msg("order_rules.refund.rate_left", rate=f"{rate / 100:g}", left=left))
         tax = _share(g.tax, before[rate] + gross, g.gross.minor) - _share(
             g.tax, before[rate], g.gross.minor
         )
@@ -288,7 +291,7 @@ def _tenders(order: Order, priors: Sequence[Refund], amount: Money) -> tuple[Ref
             )
             due -= take
     if due:
-        raise NotAllowed("the tenders have less left to refund than asked", _RELOAD)
+        raise NotAllowed(msg("order_rules.refund.tenders_short"))
     return tuple(out)
 
 
@@ -304,27 +307,22 @@ def plan_refund(
     check(order.state, Action.REFUND)
     _check_priors(order, prior_refunds)
     if (lines is None) == (amount is None):
-        raise InvalidInput(
-            "refund either lines or an amount", "Choose the items, or enter an amount."
-        )
+        raise InvalidInput(msg("order_rules.refund.lines_or_amount"))
     left = order.total - order.refunded
     if lines is not None:
         if not lines:
-            raise InvalidInput("no lines chosen to refund", "Choose the items to refund.")
+            raise InvalidInput(msg("order_rules.refund.no_lines"))
         refund_lines = _line_refunds(order, prior_refunds, lines)
         value = Money(sum(rl.amount.minor for rl in refund_lines), order.currency)
     else:
         assert amount is not None
         if amount.currency != order.currency or amount.minor <= 0:
-            raise InvalidInput("a refund amount must be above zero", "Enter the amount again.")
+            raise InvalidInput(msg("order_rules.refund.not_positive"))
         refund_lines, value = [], amount
     if value > left:
-        raise NotAllowed(
-            f"a refund of {value.format()} is more than the {left.format()} left on the order",
-            f"Refund at most {left.format()}.",
-        )
+        raise NotAllowed(msg("order_rules.refund.too_much", amount=value, left=left))
     if value.minor == 0:
-        raise NotAllowed("those lines have nothing left to refund", "Choose other items.")
+        raise NotAllowed(msg("order_rules.refund.nothing_left"))
     return RefundPlan(
         order_id=order.order_id,
         amount=value,

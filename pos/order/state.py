@@ -15,6 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pos.errors import NotAllowed
+from pos.messages import msg
 
 
 class OrderState(StrEnum):
@@ -60,15 +61,6 @@ ALLOWED: dict[OrderState, frozenset[Action]] = {
     OrderState.REFUNDED: frozenset(),
 }
 
-_REMEDIES: dict[OrderState, str] = {
-    OrderState.OPEN: "Take payment for the order, or void it.",
-    OrderState.PARKED: "Resume the parked order first.",
-    OrderState.PAID: "Start a new order; a paid order can only be refunded or voided by a manager.",
-    OrderState.PARTLY_REFUNDED: "Start a new order; this one can only be refunded further.",
-    OrderState.VOIDED: "Start a new order; a voided order cannot change.",
-    OrderState.REFUNDED: "Start a new order; this one is fully refunded.",
-}
-
 
 def allowed(state: OrderState, action: Action) -> bool:
     return action in ALLOWED[state]
@@ -77,5 +69,9 @@ def allowed(state: OrderState, action: Action) -> bool:
 def check(state: OrderState, action: Action) -> None:
     """Raise NotAllowed, e.g. 'cannot add a line to a paid order', unless allowed."""
     if not allowed(state, action):
-        article = "an" if state.label[0] in "aeiou" else "a"
-        raise NotAllowed(f"cannot {action.value} {article} {state.label} order", _REMEDIES[state])
+        raise NotAllowed(
+            msg(
+                f"order_rules.state.refused.{state.value}",
+                action=msg(f"order_rules.action.{action.name.lower()}"),
+            )
+        )

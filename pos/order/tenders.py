@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import Money
 from pos.order import fields
 
@@ -29,18 +30,14 @@ class Tender:
 
     def __post_init__(self) -> None:
         if not isinstance(self.channel, str) or not self.channel:
-            raise InvalidInput("a tender needs a channel", "Choose how the shopper pays.")
+            raise InvalidInput(msg("order_rules.tender.no_channel"))
         if self.amount.minor <= 0:
-            raise InvalidInput("a tender must be above zero", "Enter the amount again.")
+            raise InvalidInput(msg("order_rules.tender.not_positive"))
         if self.tendered is not None:
             if self.channel != CASH:
-                raise InvalidInput(
-                    f"only cash gives change, not {self.channel}", "Charge the exact amount."
-                )
+                raise InvalidInput(msg("order_rules.tender.change_not_cash", channel=self.channel))
             if self.tendered < self.amount:
-                raise InvalidInput(
-                    "cash handed over is less than the tender", "Count the cash again."
-                )
+                raise InvalidInput(msg("order_rules.tender.short_cash"))
 
     @property
     def change(self) -> Money:

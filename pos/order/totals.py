@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos.errors import NotFound
+from pos.messages import msg
 from pos.money import Money
 from pos.order.discounts import Discount, DiscountPolicy, checked_amount
 from pos.order.lines import Line
@@ -63,7 +64,7 @@ class Totals:
         for lt in self.lines:
             if lt.line_id == line_id:
                 return lt
-        raise NotFound(f"no line {line_id} in these totals", "Pick a line on the order.")
+        raise NotFound(msg("order_rules.no_line", line=line_id))
 
     def to_dict(self) -> dict[str, Any]:
         return {

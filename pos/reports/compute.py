@@ -25,6 +25,7 @@ from typing import Any
 from pos.canonical import loads
 from pos.clock import parse_iso
 from pos.errors import PosError
+from pos.messages import msg
 from pos.money import Money
 from pos.order import Order, Refund
 from pos.reports.journal_check import check_journal
@@ -62,9 +63,7 @@ def _load(raw: str, what: str) -> Any:
     try:
         return loads(raw)
     except ValueError as exc:
-        raise ReportDataError(
-            f"{what} is not readable JSON", "Run `pos journal verify` to find what changed."
-        ) from exc
+        raise ReportDataError(msg("reports.data.unreadable", what=what)) from exc
 
 
 def _void_dates(conn: Any, ctx: ReportContext) -> dict[str, str]:

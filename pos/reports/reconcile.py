@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from pos.clock import parse_iso
 from pos.errors import InvalidInput
 from pos.events import Event
+from pos.messages import both, msg
 from pos.money import Money
 from pos.payments.bills import BillRow, download_bill
 from pos.payments.channel import PaymentChannel
@@ -55,11 +56,11 @@ class Category(StrEnum):
 
 
 _LABELS = {
-    Category.MATCHED: "一致 Matched",
-    Category.MISSING_ON_TERMINAL: "终端无记录 Missing on terminal",
-    Category.MISSING_AT_CHANNEL: "渠道无记录 Missing at channel",
-    Category.AMOUNT_DIFFERS: "金额不符 Amount differs",
-    Category.STATUS_DIFFERS: "状态不符 Status differs",
+    Category.MATCHED: both(msg("reports.doc.matched")),
+    Category.MISSING_ON_TERMINAL: both(msg("reports.doc.missing_on_terminal")),
+    Category.MISSING_AT_CHANNEL: both(msg("reports.doc.missing_at_channel")),
+    Category.AMOUNT_DIFFERS: both(msg("reports.doc.amount_differs")),
+    Category.STATUS_DIFFERS: both(msg("reports.doc.status_differs")),
 }
 
 
@@ -137,10 +138,7 @@ class GatewayBills:
     def bill(self, channel: str, bill_date: str) -> list[BillRow]:
         ch = self._channels.get(channel)
         if ch is None:
-            raise InvalidInput(
-                f"{channel} is not set up on this terminal",
-                "Configure it in payments.json, or reconcile another channel.",
-            )
+            raise InvalidInput(msg("reports.reconcile.not_set_up", channel=channel))
         return download_bill(ch, bill_date)[1]
 
 
@@ -251,7 +249,7 @@ def reconcile(
 ) -> Reconciliation:
     if channel not in BILL_CHANNELS:
         raise InvalidInput(
-            f"{channel} has no daily bill to reconcile", f"Use one of {', '.join(BILL_CHANNELS)}."
+            msg("reports.reconcile.no_bill", channel=channel, channels=", ".join(BILL_CHANNELS))
         )
     bill = source.bill(channel, bill_date)
     with db.read() as conn:
@@ -275,7 +273,7 @@ def recon_doc(results: list[Reconciliation], terminal_id: str, currency: str) ->
                 for i in items
             )
             summary.append((r.channel, c.label, len(items), Money(amount, currency)))
-        summary.append((r.channel, "手续费 Fees", None, r.fees))
+        summary.append((r.channel, both(msg("reports.doc.fees")), None, r.fees))
 
     def rows(pick: Iterable[ReconItem]) -> tuple[tuple[Any, ...], ...]:
         return tuple(
@@ -287,23 +285,23 @@ def recon_doc(results: list[Reconciliation], terminal_id: str, currency: str) ->
         )  # fmt: skip
 
     headers = (
-        "渠道 Channel", "类型 Kind", "结果 Result", "商户单号 Merchant no.", "订单 Order",
-        "渠道金额 Bill", "终端金额 Terminal", "终端状态 Status", "说明 Note",
+        both(msg("reports.doc.channel")), both(msg("reports.doc.kind")), both(msg("reports.doc.result")), both(msg("reports.doc.merchant_no")), both(msg("reports.doc.order")),
+        both(msg("reports.doc.bill")), both(msg("reports.doc.terminal_2")), both(msg("reports.doc.status")), both(msg("reports.doc.note")),
     )  # fmt: skip
     all_items = [i for r in results for i in r.items]
     return TableDoc(
-        title=f"对账 Reconciliation  ·  {date}",
-        subtitle=f"{date}  ·  终端 Terminal {terminal_id}  ·  {currency}",
+        title=f"{both(msg('reports.doc.reconciliation'))}  ·  {date}",
+        subtitle=f"{date}  ·  {both(msg('reports.doc.terminal'))} {terminal_id}  ·  {currency}",
         note="Bills in Beijing time; matched by the merchant's order and refund numbers.",
         currency=currency,
         tables=(
             Table(
-                "summary", "汇总 Summary", ("渠道 Channel", "结果 Result", "笔数 Count", "金额 Amount"),
+                "summary", both(msg("reports.doc.summary")), (both(msg("reports.doc.channel")), both(msg("reports.doc.result")), both(msg("reports.doc.count")), both(msg("reports.doc.amount"))),
                 tuple(summary),
             ),
-            Table("differences", "差异 Differences", headers,
+            Table("differences", both(msg("reports.doc.differences")), headers,
                   rows(i for i in all_items if i.category is not Category.MATCHED)),
-            Table("matched", "一致 Matched", headers,
+            Table("matched", both(msg("reports.doc.matched")), headers,
                   rows(i for i in all_items if i.category is Category.MATCHED)),
         ),
     )  # fmt: skip

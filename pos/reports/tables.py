@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from pos.canonical import dumps
+from pos.messages import both, msg
 from pos.money import Money
 from pos.receipt import channel_name
 from pos.reports.model import Count, SettlementReport
@@ -78,8 +79,12 @@ def _sum(counts: list[Count], currency: str) -> Count:
 
 
 def title_of(report: SettlementReport) -> str:
-    names = {"X": "X 报表 X report", "Z": "Z 报表 Z report", "daily": "日结报表 Daily report"}
-    base = names.get(report.kind, report.kind)
+    kinds = {
+        "X": "reports.doc.x_report",
+        "Z": "reports.doc.z_report",
+        "daily": "reports.doc.daily_report",
+    }
+    base = both(msg(kinds[report.kind])) if report.kind in kinds else report.kind
     return f"{base} No. {report.z_no}" if report.z_no is not None else base
 
 
@@ -87,48 +92,77 @@ def summary_table(report: SettlementReport, tz: tzinfo | None = None) -> Table:
     when = report.generated_at.astimezone(tz) if tz else report.generated_at
     cash, off, j = report.cash, report.offline_cards, report.journal
     rows: list[tuple[Cell, ...]] = [
-        ("营业日 Business date", None, None, report.business_date),
-        ("报表 Report", None, None, title_of(report)),
-        ("门店 Store", None, None, report.store_id),
-        ("终端 Terminal", None, None, report.terminal_id),
-        ("生成时间 Generated", None, None, when.strftime("%Y-%m-%d %H:%M:%S %Z").strip()),
-        ("销售 Sales", report.sales.count, report.sales.amount, None),
-        ("原价合计 Gross", None, report.gross, None),
-        ("优惠 Discounts", None, report.discounts, None),
-        ("销售税额 Tax on sales", None, report.tax, None),
-        ("退款 Refunds", report.refunds.count, report.refunds.amount, None),
-        ("作废 Voids", report.voids.count, report.voids.amount, None),
-        ("作废退回 Void returns", None, report.void_returns, None),
-        ("净额 Net", None, report.net, None),
-        ("应有现金 Expected cash", None, cash.expected, None),
+        (both(msg("reports.doc.business_date")), None, None, report.business_date),
+        (both(msg("reports.doc.report")), None, None, title_of(report)),
+        (both(msg("reports.doc.store")), None, None, report.store_id),
+        (both(msg("reports.doc.terminal")), None, None, report.terminal_id),
+        (
+            both(msg("reports.doc.generated")),
+            None,
+            None,
+            when.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
+        ),
+        (both(msg("reports.doc.sales")), report.sales.count, report.sales.amount, None),
+        (both(msg("reports.doc.gross")), None, report.gross, None),
+        (both(msg("reports.doc.discounts")), None, report.discounts, None),
+        (both(msg("reports.doc.tax_on_sales")), None, report.tax, None),
+        (both(msg("reports.doc.refunds")), report.refunds.count, report.refunds.amount, None),
+        (both(msg("reports.doc.voids")), report.voids.count, report.voids.amount, None),
+        (both(msg("reports.doc.void_returns")), None, report.void_returns, None),
+        (both(msg("reports.doc.net")), None, report.net, None),
+        (both(msg("reports.doc.expected_cash")), None, cash.expected, None),
     ]
     if cash.counted is not None:
-        rows.append(("实点现金 Counted cash", None, cash.counted, None))
-        rows.append(("长短款 Over/short", None, cash.over_short, cash.reason or None))
+        rows.append((both(msg("reports.doc.counted_cash")), None, cash.counted, None))
+        rows.append(
+            (both(msg("reports.doc.over_short")), None, cash.over_short, cash.reason or None)
+        )
     rows += [
-        ("脱机卡已上送 Offline cards forwarded", off.forwarded.count, off.forwarded.amount, None),
-        ("脱机卡待上送 Offline cards pending", off.pending.count, off.pending.amount, None),
-        ("脱机卡被拒 Offline cards declined", off.declined.count, off.declined.amount, None),
-        ("未结订单 Open orders", report.open_orders, None, None),
         (
-            "流水 Journal",
+            both(msg("reports.doc.offline_cards_forwarded")),
+            off.forwarded.count,
+            off.forwarded.amount,
+            None,
+        ),
+        (
+            both(msg("reports.doc.offline_cards_pending")),
+            off.pending.count,
+            off.pending.amount,
+            None,
+        ),
+        (
+            both(msg("reports.doc.offline_cards_declined")),
+            off.declined.count,
+            off.declined.amount,
+            None,
+        ),
+        (both(msg("reports.doc.open_orders")), report.open_orders, None, None),
+        (
+            both(msg("reports.doc.journal")),
             j.entries,
             None,
             f"seq {j.first_seq}-{j.last_seq}" if j.first_seq is not None else "-",
         ),
         (
-            "流水核对 Journal check",
+            both(msg("reports.doc.journal_check")),
             None,
             None,
-            "一致 agrees" if j.agrees else "不一致 DIFFERS: " + "; ".join(j.problems),
+            both(msg("reports.doc.agrees"))
+            if j.agrees
+            else both(msg("reports.doc.differs")) + "; ".join(j.problems),
         ),
     ]
     if report.closed_by:
-        rows.append(("日结人 Closed by", None, None, report.closed_by))
+        rows.append((both(msg("reports.doc.closed_by")), None, None, report.closed_by))
     return Table(
         "summary",
-        "汇总 Summary",
-        ("项目 Item", "笔数 Count", "金额 Amount", "说明 Note"),
+        both(msg("reports.doc.summary")),
+        (
+            both(msg("reports.doc.item")),
+            both(msg("reports.doc.count")),
+            both(msg("reports.doc.amount")),
+            both(msg("reports.doc.note")),
+        ),
         tuple(rows),
     )
 
@@ -150,17 +184,24 @@ def tender_table(report: SettlementReport) -> Table:
     ref = _sum([t.refunds for t in report.tenders], cur)
     return Table(
         "tenders",
-        "按支付方式 By tender",
+        both(msg("reports.doc.by_tender")),
         (
-            "支付方式 Tender",
-            "收款笔数 Payments",
-            "收款 Paid",
-            "退款笔数 Refunds",
-            "退款 Refunded",
-            "净额 Net",
+            both(msg("reports.doc.tender")),
+            both(msg("reports.doc.payments")),
+            both(msg("reports.doc.paid")),
+            both(msg("reports.doc.refunds_2")),
+            both(msg("reports.doc.refunded")),
+            both(msg("reports.doc.net")),
         ),
         rows,
-        ("合计 Total", pay.count, pay.amount, ref.count, ref.amount, pay.amount - ref.amount),
+        (
+            both(msg("reports.doc.total")),
+            pay.count,
+            pay.amount,
+            ref.count,
+            ref.amount,
+            pay.amount - ref.amount,
+        ),
     )
 
 
@@ -169,11 +210,16 @@ def tax_table(report: SettlementReport) -> Table:
     rates = report.tax_by_rate
     return Table(
         "tax",
-        "按税率 Tax by rate",
-        ("税率 Rate", "不含税 Net", "税额 Tax", "含税 Gross"),
+        both(msg("reports.doc.tax_by_rate")),
+        (
+            both(msg("reports.doc.rate")),
+            both(msg("reports.doc.net_2")),
+            both(msg("reports.doc.tax")),
+            both(msg("reports.doc.gross_2")),
+        ),
         tuple((Rate(t.rate_bp), t.net, t.tax, t.gross) for t in rates),
         (
-            "合计 Total",
+            both(msg("reports.doc.total")),
             Money(sum(t.net.minor for t in rates), cur),
             Money(sum(t.tax.minor for t in rates), cur),
             Money(sum(t.gross.minor for t in rates), cur),
@@ -200,18 +246,18 @@ def cashier_table(report: SettlementReport) -> Table:
     v = _sum([c.voids for c in report.cashiers], cur)
     return Table(
         "cashiers",
-        "按收银员 By cashier",
+        both(msg("reports.doc.by_cashier")),
         (
-            "收银员 Cashier",
-            "销售笔数 Sales",
-            "销售额 Sold",
-            "退款笔数 Refunds",
-            "退款 Refunded",
-            "作废笔数 Voids",
-            "作废金额 Voided",
+            both(msg("reports.doc.cashier")),
+            both(msg("reports.doc.sales_2")),
+            both(msg("reports.doc.sold")),
+            both(msg("reports.doc.refunds_2")),
+            both(msg("reports.doc.refunded")),
+            both(msg("reports.doc.voids_2")),
+            both(msg("reports.doc.voided")),
         ),
         rows,
-        ("合计 Total", s.count, s.amount, r.count, r.amount, v.count, v.amount),
+        (both(msg("reports.doc.total")), s.count, s.amount, r.count, r.amount, v.count, v.amount),
     )
 
 
@@ -222,10 +268,14 @@ def hour_table(report: SettlementReport) -> Table:
     s = _sum([h.sales for h in report.hours], report.currency)
     return Table(
         "hours",
-        "按小时 By hour",
-        ("时段 Hour", "销售笔数 Sales", "销售额 Sold"),
+        both(msg("reports.doc.by_hour")),
+        (
+            both(msg("reports.doc.hour")),
+            both(msg("reports.doc.sales_2")),
+            both(msg("reports.doc.sold")),
+        ),
         rows,
-        ("合计 Total", s.count, s.amount),
+        (both(msg("reports.doc.total")), s.count, s.amount),
     )
 
 
@@ -244,8 +294,8 @@ def report_doc(report: SettlementReport, tz: tzinfo | None = None) -> TableDoc:
     return TableDoc(
         title=f"{title_of(report)}  ·  {report.business_date}",
         subtitle=(
-            f"{report.business_date}  ·  门店 Store {report.store_id}"
-            f"  ·  终端 Terminal {report.terminal_id}  ·  {report.currency}"
+            f"{report.business_date}  ·  {both(msg('reports.doc.store'))} {report.store_id}"
+            f"  ·  {both(msg('reports.doc.terminal'))} {report.terminal_id}  ·  {report.currency}"
         ),
         note=f"SHA-256 {digest}",
         currency=report.currency,

@@ -20,6 +20,7 @@ from pos.canonical import dumps, loads
 from pos.clock import iso
 from pos.errors import InvalidInput, NotAllowed, NotFound
 from pos.events import Event
+from pos.messages import msg
 from pos.money import Money
 from pos.reports.compute import ReportContext, ReportDataError, compute_report
 from pos.reports.model import SettlementReport, report_from_dict
@@ -86,10 +87,7 @@ def close_day(
     with db.transaction() as conn:
         row = _z_row(conn, business_date=business_date)
         if row is not None:
-            raise NotAllowed(
-                f"business day {business_date} is already closed (Z {row[0]})",
-                f"Print it again with `pos report z --date {business_date} --reprint`.",
-            )
+            raise NotAllowed(msg("reports.z.already_closed", date=business_date, z=row[0]))
         still_open = [
             r[0]
             for r in conn.execute(
@@ -101,8 +99,12 @@ def close_day(
         if still_open:
             shown = ", ".join(still_open[:5]) + (" ..." if len(still_open) > 5 else "")
             raise NotAllowed(
-                f"{len(still_open)} order(s) of {business_date} are still open or parked: {shown}",
-                "Finish or void them, then close the day.",
+                msg(
+                    "reports.z.orders_open",
+                    count=len(still_open),
+                    date=business_date,
+                    orders=shown,
+                )
             )
         z_no = int(conn.execute("SELECT COALESCE(MAX(z_no), 0) + 1 FROM z_reports").fetchone()[0])
         name = conn.execute("SELECT name FROM users WHERE id = ?", (approval.user_id,)).fetchone()
@@ -123,17 +125,20 @@ def close_day(
         if over is not None and over.minor != 0 and not reason.strip():
             word = "over" if over.minor > 0 else "short"
             raise InvalidInput(
-                f"the cash drawer is {word} by {Money(abs(over.minor), over.currency).format()}"
-                f" (expected {report.cash.expected.format()}, counted {counted.format()})",
-                "Count again, or give the reason for the difference.",
+                msg(
+                    f"reports.z.drawer_{word}",
+                    amount=Money(abs(over.minor), over.currency),
+                    expected=report.cash.expected,
+                    counted=counted,
+                )
             )
         if not report.journal.agrees:
             if not force:
                 raise NotAllowed(
-                    "the day's tables disagree with the signed journal: "
-                    + "; ".join(report.journal.problems[:3]),
-                    "Run `pos journal verify` and sort it out first; close with --force only"
-                    " if the difference is understood (the Z report records it).",
+                    msg(
+                        "reports.z.journal_disagrees",
+                        problems="; ".join(report.journal.problems[:3]),
+                    ),
                 )
             report = replace(report, extra={**report.extra, "forced": "journal differs"})
         doc = report.to_dict()
@@ -178,14 +183,12 @@ def load_z(db: Any, *, business_date: str | None = None, z_no: int | None = None
     with db.read() as conn:
         row = _z_row(conn, business_date=business_date, z_no=z_no)
         if row is None:
-            what = f"Z {z_no}" if z_no is not None else f"business day {business_date}"
-            raise NotFound(f"{what} has not been closed", "Close the day first: `pos report z`.")
+            if z_no is not None:
+                raise NotFound(msg("reports.z.no_such_z", z=z_no))
+            raise NotFound(msg("reports.z.not_closed", date=business_date))
         number, day, sha, seq, doc = row
         entry = conn.execute("SELECT type, payload FROM journal WHERE seq = ?", (seq,)).fetchone()
-    bad = ReportDataError(
-        f"Z {number} of {day} does not match its signed journal entry {seq}",
-        "Run `pos journal verify`; the stored report or the journal has been changed.",
-    )
+    bad = ReportDataError(msg("reports.z.tampered", z=number, date=day, seq=seq))
     if entry is None or entry[0] != EVENT:
         raise bad
     payload = loads(entry[1])
@@ -196,9 +199,7 @@ def load_z(db: Any, *, business_date: str | None = None, z_no: int | None = None
     try:
         report = report_from_dict(loads(doc))
     except ValueError as exc:
-        raise ReportDataError(
-            f"Z {number} cannot be read: {exc}", "Restore from a backup."
-        ) from exc
+        raise ReportDataError(msg("reports.z.unreadable", z=number, detail=str(exc))) from exc
     return ClosedDay(int(number), str(day), str(sha), int(seq), report)
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from pos.canonical import dumps
 from pos.catalog import Product
+from pos.errors import InvalidInput
+from pos.messages import Name, msg
 from pos.money import Money
 from pos.search_keys import NAME, PINYIN, WORD, pinyin_query, query_form, search_entry
 
@@ -91,10 +93,12 @@ class CatalogRepository:
         )
         skus = [(p.sku,) for p in products]
         conn.executemany("DELETE FROM product_barcodes WHERE sku = ?", skus)
-        conn.executemany(
-            "INSERT INTO product_barcodes (barcode, sku) VALUES (?, ?)",
-            [(b, p.sku) for p in products for b in p.barcodes],
-        )
+        pairs = [(b, p.sku) for p in products for b in p.barcodes]
+        try:
+            conn.executemany("INSERT INTO product_barcodes (barcode, sku) VALUES (?, ?)", pairs)
+        except Exception as exc:  # the driver's IntegrityError: a barcode another product has
+            self._refuse_taken_barcode(conn, pairs, exc)
+            raise
         rowids = self._rowids(conn, [p.sku for p in products])
         conn.executemany(
             "DELETE FROM product_search WHERE rowid = ?", [(rowids[p.sku],) for p in products]
@@ -114,6 +118,25 @@ class CatalogRepository:
         )
         rows.sort(key=itemgetter(0))
         conn.executemany("INSERT INTO product_keys (kind, key, sku) VALUES (?, ?, ?)", rows)
+
+    def _refuse_taken_barcode(
+        self, conn: Any, pairs: list[tuple[str, str]], exc: Exception
+    ) -> None:
+        """Name the barcode that already belongs to a product outside the file
+        (found only after the insert failed, so a large import pays nothing)."""
+        for barcode, sku in pairs:
+            owner = self.sku_for_barcode(conn, barcode)
+            if owner is not None and owner != sku:
+                product = self.get(conn, owner)
+                raise InvalidInput(
+                    msg(
+                        "catalog.import.barcode_taken",
+                        barcode=barcode,
+                        sku=sku,
+                        owner=owner,
+                        name=Name(product.name_zh, product.name_en) if product else owner,
+                    )
+                ) from exc
 
     @staticmethod
     def _rowids(conn: Any, skus: list[str]) -> dict[str, int]:

@@ -10,6 +10,7 @@ from pos.catalog import Product, parse_catalog_csv
 from pos.clock import Clock, iso
 from pos.errors import InvalidInput
 from pos.events import Event
+from pos.messages import msg
 from pos.services.catalog import CatalogRepository, catalog_digest
 from pos.store.db import Database
 from pos.store.journal import Journal
@@ -27,13 +28,13 @@ def read_catalog_file(path: Path, currency: str) -> list[Product]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", "Check the file path.") from None
+        raise InvalidInput(
+            msg("catalog.import.cannot_read", path=str(path), detail=exc.strerror or "")
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(
-            f"{path} is not UTF-8 text", "Save the spreadsheet as CSV UTF-8 and import again."
-        ) from None
+        raise InvalidInput(msg("catalog.import.not_utf8", path=str(path))) from None
     return parse_catalog_csv(text, currency)
 
 

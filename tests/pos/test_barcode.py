@@ -48,18 +48,20 @@ def test_scanner_whitespace_and_line_ending_are_ignored() -> None:
         ("400638133393", "wrong check digit"),
         ("40063813339", "11 digits"),
         ("40063813339311", "14 digits"),
-        ("4006381a33931", "not digits"),
-        ("４００６３８１３３３９３１", "not digits"),  # full-width digits
-        ("٤٠٠٦٣٨١٣٣٣٩٣١", "not digits"),  # Arabic-Indic digits
-        ("", "empty"),
-        ("   ", "empty"),
+        ("4006381a33931", "digits only"),
+        ("４００６３８１３３３９３１", "digits only"),  # full-width digits
+        ("٤٠٠٦٣٨١٣٣٣٩٣١", "digits only"),  # Arabic-Indic digits
+        ("", "was empty"),
+        ("   ", "was empty"),
     ],
 )
 def test_bad_scans_say_why(text: str, reason: str) -> None:
     with pytest.raises(InvalidInput) as err:
         parse_scan(text)
     assert reason in err.value.message
-    assert err.value.remedy
+    # The next step, in both languages.
+    assert "Scan the item again" in err.value.render("en")
+    assert "请重新扫描" in err.value.render("zh_CN")
 
 
 def test_default_layout_reads_an_embedded_price_in_fen() -> None:

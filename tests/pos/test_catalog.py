@@ -61,10 +61,12 @@ def test_import_is_all_or_nothing_and_lists_every_bad_row() -> None:
         parse_catalog_csv(text)
     lines = [n for n, _ in err.value.problems]
     assert lines == [3, 4, 5, 6, 7, 8, 9, 10, 11]
-    assert "more than any amount" in err.value.problems[-2][1]
-    assert "control character U+001B" in err.value.problems[-1][1]
-    assert "check digit" in err.value.problems[0][1]
-    assert "nothing was changed" in err.value.remedy
+    assert "more than any amount" in err.value.problems[-2][1].render("en")
+    assert "control character U+001B" in err.value.problems[-1][1].render("en")
+    assert "check digit" in err.value.problems[0][1].render("en")
+    assert "校验位" in err.value.problems[0][1].render("zh_CN")
+    assert "nothing was changed" in err.value.render("en")
+    assert "第 3 行" in err.value.render("zh_CN") and "未做任何更改" in err.value.render("zh_CN")
 
 
 def test_duplicate_skus_and_barcodes_are_reported_on_the_later_row() -> None:
@@ -77,9 +79,9 @@ def test_duplicate_skus_and_barcodes_are_reported_on_the_later_row() -> None:
     )
     with pytest.raises(CatalogImportError) as err:
         parse_catalog_csv(text)
-    assert err.value.problems == [
-        (3, "SKU A1 already on line 2"),
-        (4, "barcode 4006381333931 already on line 2"),
+    assert [(n, m.render("en")) for n, m in err.value.problems] == [
+        (3, "SKU A1 is already on line 2"),
+        (4, "barcode 4006381333931 is already on line 2"),
         (5, "the same barcode is listed twice"),
     ]
 

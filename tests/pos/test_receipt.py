@@ -198,7 +198,7 @@ def test_other_codes_are_not_taken_for_a_receipt(text: str) -> None:
 
 
 def test_unsupported_paper_width_is_refused(products: dict[str, Product]) -> None:
-    with pytest.raises(InvalidInput, match="width 40"):
+    with pytest.raises(InvalidInput, match="40 characters wide"):
         layout(_sale(_paid_order(products)), 40)
 
 

@@ -129,14 +129,30 @@ def test_qr_is_painted_module_for_module_from_the_qrcode_matrix(qapp) -> None:
 
 
 def test_language_switches_at_run_time(qapp) -> None:
+    """Switching tells every widget (LanguageChange), which redraws its words
+    from the catalogue in the new language; there is no Qt translator."""
+    from pos.messages import msg
+    from ui.qt import QEvent, QLabel
+
     lang = Language(qapp, "en")
+
+    class Words(QLabel):
+        def changeEvent(self, event: QEvent) -> None:
+            if event.type() == QEvent.Type.LanguageChange:
+                self.setText(msg("counter.cancel").render(lang.locale))
+            super().changeEvent(event)
+
+    words = Words(msg("counter.cancel").render(lang.locale))
+    words.show()
     try:
-        assert qapp.translate("LoginScreen", "Enter your PIN to start") == "Enter your PIN to start"
+        assert words.text() == "Cancel"
         lang.set("zh_CN")
-        assert qapp.translate("LoginScreen", "Enter your PIN to start") == "请输入密码登录"
+        _pump(lambda: words.text() == "取消")
         assert lang.toggle() == "en"
+        _pump(lambda: words.text() == "Cancel")
     finally:
         lang.set("en")
+        words.close()
 
 
 def test_qt_binding_does_not_eat_references_to_none(qapp) -> None:

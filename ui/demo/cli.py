@@ -4,17 +4,22 @@ fresh demo terminal with its sandboxes."""
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 from pos.cli.context import CliContext
+from ui.cli import lang_for
 
 
 def _demo(args: argparse.Namespace, ctx: CliContext) -> int:
+    from ui.boundary import ErrorBoundary
     from ui.demo import run_demo
 
     data_dir = Path(args.data_dir) if args.data_dir else None
     shots = Path(args.screenshots) if args.screenshots else None
-    return run_demo(data_dir, args.kiosk, args.headless, shots, args.lang, ctx.warn)
+    logs = (data_dir or Path(tempfile.gettempdir())) / "logs" / "pos-app.log"
+    with ErrorBoundary(logs):
+        return run_demo(data_dir, args.kiosk, args.headless, shots, lang_for(args), ctx.warn)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,5 +27,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     demo.add_argument("--kiosk", action="store_true", help="self-service kiosk mode")
     demo.add_argument("--headless", action="store_true", help="no window: scripted sale")
     demo.add_argument("--screenshots", metavar="DIR", help="where the headless run saves PNGs")
-    demo.add_argument("--lang", default="zh_CN", choices=["zh_CN", "en"])
+    demo.add_argument("--lang", choices=["zh_CN", "en"], help="default: POS_LANG, else zh_CN")
     demo.set_defaults(func=_demo)

@@ -1,21 +1,21 @@
-"""zh_CN and en, switchable at run time. The sources are Qt translation files
-(pos_zh_CN.ts, pos_en.ts) compiled to .qm with pyside6-lrelease; screens take
-their words from tr() and redraw on QEvent.LanguageChange."""
+"""zh_CN and en, switchable at run time. Every word comes from the one message
+catalogue (pos/messages); there are no Qt translation files. Switching sends
+QEvent.LanguageChange through the application, and each screen redraws its
+words from the catalogue in `Language.locale`."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from ui.qt import QApplication, QCoreApplication, QEvent
 
-from ui.qt import QApplication, QTranslator
-
-HERE = Path(__file__).parent
 LOCALES = ("zh_CN", "en")
+# The switch shows the other language by its own name (an endonym, the same
+# in every catalogue language, so it is not a catalogue text).
+_SWITCH_TO = {"zh_CN": "English", "en": "中文"}
 
 
 class Language:
     def __init__(self, app: QApplication, locale: str = "zh_CN") -> None:
         self._app = app
-        self._translator: QTranslator | None = None
         self.locale = ""
         self.set(locale)
 
@@ -24,20 +24,22 @@ class Language:
             raise ValueError(f"no translation for {locale}; choose one of {', '.join(LOCALES)}")
         if locale == self.locale:
             return
-        if self._translator is not None:
-            self._app.removeTranslator(self._translator)
-            self._translator = None
-        translator = QTranslator(self._app)
-        qm = HERE / f"pos_{locale}.qm"
-        if not translator.load(str(qm)):
-            raise FileNotFoundError(f"{qm} is missing: run `pyside6-lrelease ui/i18n/*.ts`")
-        self._app.installTranslator(translator)
-        self._translator = translator
+        first = not self.locale
         self.locale = locale
+        # For the error boundary, which speaks for no screen in particular.
+        self._app.setProperty("pos_locale", locale)
+        if not first:
+            # What installing a QTranslator would do: every widget's changeEvent
+            # sees LanguageChange and redraws.
+            QCoreApplication.sendEvent(self._app, QEvent(QEvent.Type.LanguageChange))
 
     def toggle(self) -> str:
         self.set("en" if self.locale.startswith("zh") else "zh_CN")
         return self.locale
+
+    @property
+    def switch_label(self) -> str:
+        return _SWITCH_TO[self.locale]
 
     @property
     def zh(self) -> bool:

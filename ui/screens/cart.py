@@ -41,11 +41,11 @@ class CartTable(QTableWidget):
     def retranslate(self) -> None:
         self.setHorizontalHeaderLabels(
             [
-                self.tr("Item"),
-                self.tr("Qty"),
-                self.tr("Price"),
-                self.tr("Discount"),
-                self.tr("Total"),
+                self._ctx.t("counter.item"),
+                self._ctx.t("counter.qty"),
+                self._ctx.t("counter.price"),
+                self._ctx.t("counter.discount"),
+                self._ctx.t("counter.total"),
             ]
         )
         if self._order is not None:
@@ -119,15 +119,15 @@ class TotalsPanel(QFrame):
 
     def retranslate(self) -> None:
         titles = {
-            "subtotal": self.tr("Subtotal"),
-            "discount": self.tr("Discount"),
-            "tax": self.tr("Tax included"),
-            "paid": self.tr("Paid"),
-            "due": self.tr("Due"),
+            "subtotal": self._ctx.t("counter.subtotal"),
+            "discount": self._ctx.t("counter.discount"),
+            "tax": self._ctx.t("counter.tax_included"),
+            "paid": self._ctx.t("counter.paid"),
+            "due": self._ctx.t("counter.due"),
         }
         for k, t in titles.items():
             self.names[k].setText(t)
-        self.total_name.setText(self.tr("Total"))
+        self.total_name.setText(self._ctx.t("counter.total"))
         self.show_order(self._order)
 
     def changeEvent(self, event: QEvent) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 from pos.flows import ApprovalRequired, CheckoutFlow, CheckoutState, OnlineOnly, TenderState
 from pos.flows.checkout import payment_code_channel
-from pos.flows.text import Text
 from pos.flows.views import Approval, OrderView, Outcome, ProductHit, Session, TenderResult
+from pos.messages import msg
 from pos.money import Money
 from ui.context import UiContext
 from ui.ops import Scope
@@ -168,22 +168,22 @@ class CashierScreen(QWidget):
     # -- words ----------------------------------------------------------------------
     def retranslate(self) -> None:
         self.who.setText(
-            self.tr("Cashier: %1").replace("%1", self.session.name)
-            + ("  ·  " + self.tr("Manager") if self.session.role == "manager" else "")
+            self.ctx.t("counter.cashier_named", name=self.session.name)
+            + ("  ·  " + self.ctx.t("counter.manager") if self.session.role == "manager" else "")
         )
-        self.lang_button.setText("English" if self.ctx.language.zh else "中文")
-        self.refund_button.setText(self.tr("Refund"))
-        self.manager_button.setText(self.tr("Manager"))
-        self.logout_button.setText(self.tr("Log out"))
-        self.search.setPlaceholderText(self.tr("Scan, or type a name or code to search"))
-        self.qty_button.setText(self.tr("Qty…"))
-        self.discount_button.setText(self.tr("Discount…"))
-        self.void_line_button.setText(self.tr("Void line"))
-        self.pay_button.setText(self.tr("Pay"))
-        self.park_button.setText(self.tr("Park"))
-        self.resume_button.setText(self.tr("Resume…"))
-        self.void_button.setText(self.tr("Void sale"))
-        self.check_button.setText(self.tr("Check the payment again"))
+        self.lang_button.setText(self.ctx.language.switch_label)
+        self.refund_button.setText(self.ctx.t("counter.refund_button"))
+        self.manager_button.setText(self.ctx.t("counter.manager"))
+        self.logout_button.setText(self.ctx.t("counter.log_out"))
+        self.search.setPlaceholderText(self.ctx.t("counter.scan_or_type_a_name"))
+        self.qty_button.setText(self.ctx.t("counter.qty_2"))
+        self.discount_button.setText(self.ctx.t("counter.discount_2"))
+        self.void_line_button.setText(self.ctx.t("counter.void_line"))
+        self.pay_button.setText(self.ctx.t("counter.pay"))
+        self.park_button.setText(self.ctx.t("counter.park"))
+        self.resume_button.setText(self.ctx.t("counter.resume"))
+        self.void_button.setText(self.ctx.t("counter.void_sale"))
+        self.check_button.setText(self.ctx.t("counter.check_the_payment_again"))
         self.message.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -269,10 +269,7 @@ class CashierScreen(QWidget):
             return
         if self.flow.state is CheckoutState.TENDERING:
             self.message.show_text(
-                Text(
-                    "正在收款，请先返回购物车再扫描商品。",
-                    "Taking payment: go back to the cart to scan items.",
-                ),
+                msg("counter.taking_payment_go_back_to"),
                 error=True,
             )
             return
@@ -320,14 +317,14 @@ class CashierScreen(QWidget):
     def _selected(self) -> str | None:
         line = self.cart.selected_line()
         if line is None:
-            self.message.show_text(Text("请先选择一行。", "Choose a line first."), error=True)
+            self.message.show_text(msg("counter.choose_a_line_first"), error=True)
         return line
 
     def _quantity(self) -> None:
         line = self._selected()
         if line is None or self.flow.order is None:
             return
-        dlg = QuantityDialog(self.flow.order.line(line).quantity, self)
+        dlg = QuantityDialog(self.ctx, self.flow.order.line(line).quantity, self)
         if dlg.exec():
             qty = dlg.spin.value()
             self._run("quantity", lambda: self.flow.set_quantity(line, qty))
@@ -415,10 +412,7 @@ class CashierScreen(QWidget):
             self._tender(lambda: self._pay(channel, "payment_code", None, code))
         else:
             self.message.show_text(
-                Text(
-                    "购物车是空的，请先扫描商品再扫付款码。",
-                    "Scan the items before the payment code.",
-                ),
+                msg("counter.scan_the_items_before_the"),
                 error=True,
             )
 
@@ -477,9 +471,7 @@ class CashierScreen(QWidget):
             self._run(
                 "print",
                 lambda: printer(order.order_id),
-                lambda _job: self.message.show_text(
-                    Text("小票已发送到打印机。", "The receipt went to the printer.")
-                ),
+                lambda _job: self.message.show_text(msg("counter.the_receipt_went_to_the")),
             )
 
         dlg = ReceiptDialog(self.ctx, order, text, send if printer else None, self)

@@ -20,7 +20,7 @@ class CustomerDisplay(QWidget):
         self._store = store_name
         self._order: OrderView | None = None
         self._paid: OrderView | None = None
-        self.setWindowTitle("Customer display")
+        self.setWindowTitle(ctx.t("counter.shopper.window_title"))
         self.welcome = label("", "title")
         self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.cart = CartTable(ctx, row_height=48)
@@ -50,10 +50,13 @@ class CustomerDisplay(QWidget):
 
     def retranslate(self) -> None:
         if self._paid is not None:
-            self.welcome.setText(self.tr("Thank you!"))
+            self.welcome.setText(self._ctx.t("counter.shopper.thank_you"))
         else:
-            self.welcome.setText(self.tr("Welcome") + (f" · {self._store}" if self._store else ""))
-        self.total_name.setText(self.tr("Total"))
+            self.welcome.setText(
+                self._ctx.t("counter.shopper.welcome")
+                + (f" · {self._store}" if self._store else "")
+            )
+        self.total_name.setText(self._ctx.t("counter.shopper.total"))
         self._show_total()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -74,9 +77,13 @@ class CustomerDisplay(QWidget):
 
     def show_qr(self, payload: str, amount: Money, channel: str) -> None:
         self.qr.set_payload(payload)
-        caption = self.tr("Scan with %1 to pay %2")
-        caption = caption.replace("%1", self._ctx.say(channel_name(channel)))
-        self.qr_caption.setText(caption.replace("%2", self._ctx.money(amount)))
+        self.qr_caption.setText(
+            self._ctx.t(
+                "counter.shopper.scan_to_pay",
+                app=self._ctx.say(channel_name(channel)),
+                amount=self._ctx.money(amount),
+            )
+        )
         self.side.setVisible(True)
 
     def show_paid(self, order: OrderView) -> None:

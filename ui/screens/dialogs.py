@@ -26,9 +26,10 @@ from ui.widgets import button, label
 
 
 class QuantityDialog(QDialog):
-    def __init__(self, quantity: int, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: UiContext, quantity: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(self.tr("Quantity"))
+        self._ctx = ctx
+        self.setWindowTitle(self._ctx.t("counter.quantity"))
         self.spin = QSpinBox()
         self.spin.setRange(0, 9999)
         self.spin.setValue(quantity)
@@ -38,12 +39,12 @@ class QuantityDialog(QDialog):
             b = button(str(n))
             b.clicked.connect(lambda _=False, n=n: self.spin.setValue(n))
             grid.addWidget(b, i // 4, i % 4)
-        ok = button(self.tr("OK"), "primary")
+        ok = button(self._ctx.t("counter.ok"), "primary")
         ok.clicked.connect(self.accept)
-        cancel = button(self.tr("Cancel"))
+        cancel = button(self._ctx.t("counter.cancel"))
         cancel.clicked.connect(self.reject)
         lay = QVBoxLayout(self)
-        lay.addWidget(label(self.tr("Quantity (0 removes the line)")))
+        lay.addWidget(label(self._ctx.t("counter.quantity_0_removes_the_line")))
         lay.addWidget(self.spin)
         lay.addLayout(grid)
         row = QHBoxLayout()
@@ -57,29 +58,30 @@ class DiscountDialog(QDialog):
 
     def __init__(self, ctx: UiContext, currency: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._ctx = ctx
         self.discount: Discount | None = None
         self._currency = currency
-        self.setWindowTitle(self.tr("Line discount"))
+        self.setWindowTitle(self._ctx.t("counter.line_discount"))
         lay = QVBoxLayout(self)
-        lay.addWidget(label(self.tr("Percent off"), "title"))
+        lay.addWidget(label(self._ctx.t("counter.percent_off"), "title"))
         row = QHBoxLayout()
         for pct in (5, 10, 20, 30, 50):
             b = button(f"{pct}%", "primary")
             b.clicked.connect(lambda _=False, p=pct: self._choose(Discount(basis_points=p * 100)))
             row.addWidget(b)
         lay.addLayout(row)
-        lay.addWidget(label(self.tr("Or an amount off"), "title"))
+        lay.addWidget(label(self._ctx.t("counter.or_an_amount_off"), "title"))
         self.amount = QLineEdit()
         self.amount.setPlaceholderText("5.00")
         self.error = label("", "error")
-        take = button(self.tr("Apply amount"), "primary")
+        take = button(self._ctx.t("counter.apply_amount"), "primary")
         take.clicked.connect(self._amount)
         row2 = QHBoxLayout()
         row2.addWidget(self.amount)
         row2.addWidget(take)
         lay.addLayout(row2)
         lay.addWidget(self.error)
-        cancel = button(self.tr("Cancel"))
+        cancel = button(self._ctx.t("counter.cancel"))
         cancel.clicked.connect(self.reject)
         lay.addWidget(cancel)
 
@@ -91,7 +93,7 @@ class DiscountDialog(QDialog):
         try:
             amount = Money.parse(self.amount.text(), self._currency)
         except MoneyError:
-            self.error.setText(self.tr("Write the amount like 5.00"))
+            self.error.setText(self._ctx.t("counter.write_the_amount_like_5"))
             return
         self._choose(Discount(amount=amount))
 
@@ -101,27 +103,29 @@ class ParkedDialog(QDialog):
         self, ctx: UiContext, parked: list[ParkedView], parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
+        self._ctx = ctx
         self.order_id: str | None = None
-        self.setWindowTitle(self.tr("Parked sales"))
+        self.setWindowTitle(self._ctx.t("counter.parked_sales"))
         self.list = QListWidget()
         for p in parked:
             text = (
-                self.tr("1 item, %2")
+                self._ctx.t("counter.one_item_total", total=ctx.money(p.total))
                 if p.item_count == 1
-                else self.tr("%1 items, %2").replace("%1", str(p.item_count))
+                else self._ctx.t(
+                    "counter.items_total", count=p.item_count, total=ctx.money(p.total)
+                )
             )
-            text = text.replace("%2", ctx.money(p.total))
             item = QListWidgetItem(f"{p.label or p.order_id[-8:]}  ·  {text}  ·  {p.parked_at}")
             item.setData(Qt.ItemDataRole.UserRole, p.order_id)
             self.list.addItem(item)
         self.list.itemActivated.connect(lambda _: self._take())
-        resume = button(self.tr("Resume"), "primary")
+        resume = button(self._ctx.t("counter.resume_2"), "primary")
         resume.clicked.connect(self._take)
-        cancel = button(self.tr("Cancel"))
+        cancel = button(self._ctx.t("counter.cancel"))
         cancel.clicked.connect(self.reject)
         lay = QVBoxLayout(self)
         if not parked:
-            lay.addWidget(label(self.tr("No sale is parked.")))
+            lay.addWidget(label(self._ctx.t("counter.no_sale_is_parked")))
         lay.addWidget(self.list)
         row = QHBoxLayout()
         row.addWidget(cancel)
@@ -148,28 +152,27 @@ class ReceiptDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(self.tr("Receipt"))
+        self._ctx = ctx
+        self.setWindowTitle(self._ctx.t("counter.receipt"))
         lay = QVBoxLayout(self)
-        title = self.tr("Paid. Receipt %1").replace("%1", order.receipt_no or order.order_id)
+        title = self._ctx.t("counter.paid_receipt", receipt=order.receipt_no or order.order_id)
         lay.addWidget(label(title, "title"))
         if order.change.minor:
             lay.addWidget(
-                label(self.tr("Change: %1").replace("%1", ctx.money(order.change)), "total")
+                label(self._ctx.t("counter.give_change", amount=ctx.money(order.change)), "total")
             )
         text = QPlainTextEdit(receipt)
         text.setReadOnly(True)
         text.setProperty("role", "receipt")  # monospace, CJK two columns wide
         lay.addWidget(text, 1)
         row = QHBoxLayout()
-        self.print_button = button(self.tr("Print"))
+        self.print_button = button(self._ctx.t("counter.print"))
         self.print_button.setEnabled(print_receipt is not None)
         if print_receipt is not None:
             self.print_button.clicked.connect(print_receipt)
         else:
-            self.print_button.setToolTip(
-                self.tr("No receipt printer is set up (Manager → Settings).")
-            )
-        done = button(self.tr("New sale"), "primary")
+            self.print_button.setToolTip(self._ctx.t("counter.no_receipt_printer_is_set"))
+        done = button(self._ctx.t("counter.new_sale"), "primary")
         done.clicked.connect(self.accept)
         row.addWidget(self.print_button)
         row.addWidget(done)

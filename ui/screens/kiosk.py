@@ -12,8 +12,8 @@ from typing import Any
 from pos.flows import CheckoutFlow, CheckoutState, FlowError, KioskSession, KioskState, TickAction
 from pos.flows.checkout import payment_code_channel
 from pos.flows.kiosk import KioskConfig
-from pos.flows.text import Text
 from pos.flows.views import Approval, ChannelInfo, Outcome, Session, TenderResult
+from pos.messages import msg
 from ui.context import UiContext
 from ui.ops import Scope
 from ui.qt import (
@@ -182,30 +182,26 @@ class KioskWindow(QWidget):
 
     # -- words ----------------------------------------------------------------------
     def retranslate(self) -> None:
-        self.attract_title.setText(self.tr("Welcome"))
-        self.attract_hint.setText(self.tr("Scan your first item, or touch to start"))
-        self.start_button.setText(self.tr("Start"))
-        self.scan_hint.setText(self.tr("Scan each item's barcode. Scan your payment code to pay."))
-        self.pay_buttons["alipay"].setText(self.tr("Pay with Alipay"))
-        self.pay_buttons["wechat"].setText(self.tr("Pay with WeChat"))
-        self.pay_buttons["card"].setText(self.tr("Pay by card"))
-        self.void_line_button.setText(self.tr("Remove item (staff)"))
-        self.clear_button.setText(self.tr("Cancel my shopping"))
-        self.exit_button.setText(self.tr("Close kiosk (staff)"))
-        self.thanks.setText(self.tr("Thank you! Take your receipt and items."))
-        self.lang_button.setText("English" if self.ctx.language.zh else "中文")
+        self.attract_title.setText(self.ctx.t("kiosk.welcome"))
+        self.attract_hint.setText(self.ctx.t("kiosk.scan_your_first_item_or"))
+        self.start_button.setText(self.ctx.t("kiosk.start"))
+        self.scan_hint.setText(self.ctx.t("kiosk.scan_each_items_barcode_scan"))
+        self.pay_buttons["alipay"].setText(self.ctx.t("kiosk.pay_with_alipay"))
+        self.pay_buttons["wechat"].setText(self.ctx.t("kiosk.pay_with_wechat"))
+        self.pay_buttons["card"].setText(self.ctx.t("kiosk.pay_by_card"))
+        self.void_line_button.setText(self.ctx.t("kiosk.remove_item_staff"))
+        self.clear_button.setText(self.ctx.t("kiosk.cancel_my_shopping"))
+        self.exit_button.setText(self.ctx.t("kiosk.close_kiosk_staff"))
+        self.thanks.setText(self.ctx.t("kiosk.thank_you_take_your_receipt"))
+        self.lang_button.setText(self.ctx.language.switch_label)
         self.attendant_button.setText(
-            self.tr("Attendant is coming")
+            self.ctx.t("kiosk.attendant_is_coming")
             if self.session.attendant_called
-            else self.tr("Call attendant")
+            else self.ctx.t("kiosk.call_attendant")
         )
-        self.staff_button.setText(self.tr("Staff"))
-        self.left_open_button.setText(self.tr("Unfinished sales (staff)"))
-        self.warning.setText(
-            self.tr("Still there? Your cart clears in %1 s. Touch here to continue.").replace(
-                "%1", str(self._warn_left)
-            )
-        )
+        self.staff_button.setText(self.ctx.t("kiosk.staff"))
+        self.left_open_button.setText(self.ctx.t("kiosk.unfinished_sales_staff"))
+        self.warning.setText(self.ctx.t("kiosk.still_there", seconds=self._warn_left))
         self.message.refresh()
         self._show_total()
         self._redraw()
@@ -281,16 +277,16 @@ class KioskWindow(QWidget):
 
     def retranslate_attendant(self) -> None:
         self.attendant_button.setText(
-            self.tr("Attendant is coming")
+            self.ctx.t("kiosk.attendant_is_coming")
             if self.session.attendant_called
-            else self.tr("Call attendant")
+            else self.ctx.t("kiosk.call_attendant")
         )
 
     def _show_total(self) -> None:
         order = self.session.checkout.order
         total = order.total if order is not None else None
         self.total.setText(
-            self.tr("Total %1").replace("%1", self.ctx.money(total)) if total else ""
+            self.ctx.t("kiosk.total_amount", total=self.ctx.money(total)) if total else ""
         )
 
     def _toggle_language(self) -> None:
@@ -375,7 +371,7 @@ class KioskWindow(QWidget):
 
     def _call_attendant(self) -> None:
         self.session.call_attendant()
-        self.message.show_text(Text("店员马上就到。", "An attendant is on the way."))
+        self.message.show_text(msg("kiosk.an_attendant_is_on_the"))
         self._redraw()
 
     def _override(self) -> None:
@@ -383,7 +379,7 @@ class KioskWindow(QWidget):
             self.ctx,
             self,
             "kiosk_override",
-            Text("店员操作", "Attendant override"),
+            msg("kiosk.attendant_override"),
             (),
             self._overridden,
         )
@@ -399,12 +395,7 @@ class KioskWindow(QWidget):
 
         def done(waiting: int) -> None:
             if waiting:
-                self.message.show_text(
-                    Text(
-                        "有未完成的已付款订单，店员马上就到。",
-                        "A sale was left unfinished after a payment; an attendant is on the way.",
-                    )
-                )
+                self.message.show_text(msg("kiosk.a_sale_was_left_unfinished"))
 
         self._run("settle left open", self.session.settle_left_open, done)
 
@@ -419,7 +410,7 @@ class KioskWindow(QWidget):
 
         def offer(left: list[Any]) -> None:
             if not left:
-                self.message.show_text(Text("没有未完成的订单。", "No sale is left unfinished."))
+                self.message.show_text(msg("kiosk.no_sale_is_left_unfinished"))
                 return
             self.session.attendant_called = False
             dlg = open_left_open(self.ctx, self, self.scope, self.session.checkout, left, taken)

@@ -80,17 +80,12 @@ class LeftOpenDialog(QDialog):
         return [lo.order.order_id for lo in self._left]
 
     def retranslate(self) -> None:
-        self.setWindowTitle(self.tr("Unfinished sales"))
-        self.title.setText(self.tr("Sales left unfinished"))
-        self.explain.setText(
-            self.tr(
-                "The till stopped before these sales were finished. Resume one to "
-                "take the rest of the payment, or void it."
-            )
-        )
-        self.void_button.setText(self.tr("Void sale"))
-        self.later_button.setText(self.tr("Later"))
-        self.resume_button.setText(self.tr("Resume"))
+        self.setWindowTitle(self._ctx.t("counter.unfinished_sales"))
+        self.title.setText(self._ctx.t("counter.sales_left_unfinished"))
+        self.explain.setText(self._ctx.t("counter.left_open_explained"))
+        self.void_button.setText(self._ctx.t("counter.void_sale"))
+        self.later_button.setText(self._ctx.t("counter.later"))
+        self.resume_button.setText(self._ctx.t("counter.resume_3"))
         row = self.list.currentRow()
         self.list.clear()
         for lo in self._left:
@@ -106,18 +101,23 @@ class LeftOpenDialog(QDialog):
     def _entry(self, lo: LeftOpenView) -> QListWidgetItem:
         o = lo.order
         text = (
-            self.tr("1 item, %2")
+            self._ctx.t("counter.one_item_total", total=self._ctx.money(o.total))
             if o.item_count == 1
-            else self.tr("%1 items, %2").replace("%1", str(o.item_count))
+            else self._ctx.t(
+                "counter.items_total", count=o.item_count, total=self._ctx.money(o.total)
+            )
         )
-        text = text.replace("%2", self._ctx.money(o.total))
-        where = self.tr("Kiosk") if lo.mode == "kiosk" else self.tr("Counter")
+        where = (
+            self._ctx.t("counter.kiosk") if lo.mode == "kiosk" else self._ctx.t("counter.counter")
+        )
         lines = [f"{lo.left_at}  ·  {where}  ·  {text}"]
         if o.paid.minor:
             lines.append(
-                self.tr("Paid %1, %2 due")
-                .replace("%1", self._ctx.money(o.paid))
-                .replace("%2", self._ctx.money(o.remaining))
+                self._ctx.t(
+                    "counter.paid_and_due",
+                    paid=self._ctx.money(o.paid),
+                    due=self._ctx.money(o.remaining),
+                )
             )
         item = QListWidgetItem("\n".join(lines))
         item.setData(Qt.ItemDataRole.UserRole, o.order_id)
@@ -131,9 +131,9 @@ class LeftOpenDialog(QDialog):
             for t in (lo.order.tenders if lo is not None else ())
         ]
         self.paid.setText(
-            self.tr("Already paid: %1").replace("%1", ", ".join(taken))
+            self._ctx.t("counter.already_paid", taken=", ".join(taken))
             if taken
-            else self.tr("Nothing paid yet.")
+            else self._ctx.t("counter.nothing_paid_yet")
         )
         self.paid.setVisible(lo is not None)
         for b in (self.void_button, self.resume_button):

@@ -43,10 +43,11 @@ class LoginScreen(QWidget):
 
     def retranslate(self) -> None:
         self.title.setText(
-            self.tr("Store checkout") + (f" · {self._terminal}" if self._terminal else "")
+            self.ctx.t("counter.store_checkout")
+            + (f" · {self._terminal}" if self._terminal else "")
         )
-        self.prompt.setText(self.tr("Enter your PIN to start"))
-        self.lang_button.setText("English" if self.ctx.language.zh else "中文")
+        self.prompt.setText(self.ctx.t("counter.enter_your_pin_to_start"))
+        self.lang_button.setText(self.ctx.language.switch_label)
         self.message.refresh()
 
     def changeEvent(self, event: QEvent) -> None:

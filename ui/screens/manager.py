@@ -13,6 +13,7 @@ from pos.flows import DayCloseFlow, DayCloseState
 from pos.flows.dayclose import EXPORT_FORMATS
 from pos.flows.text import Text
 from pos.flows.views import Approval, Table, ZView
+from pos.messages import msg
 from pos.money import Money
 from ui.context import UiContext
 from ui.ops import Op, Scope
@@ -60,7 +61,7 @@ class TableView(QTableWidget):
         if not table.rows:
             # An empty table says so, rather than leaving a blank panel.
             self.setRowCount(1)
-            note = QTableWidgetItem(self.tr("Nothing here yet."))
+            note = QTableWidgetItem(self._ctx.t("manager.nothing_here_yet"))
             note.setForeground(Qt.GlobalColor.gray)
             self.setItem(0, 0, note)
             if len(table.headers) > 1:
@@ -125,12 +126,12 @@ class DayCloseTab(QWidget):
 
     def retranslate(self) -> None:
         date = self.flow.business_date if self.flow else ""
-        self.title.setText(self.tr("Close the day %1").replace("%1", date))
-        self.reason_name.setText(self.tr("Reason for over/short (needed when not zero):"))
-        self.close_button.setText(self.tr("Close the day (manager PIN)"))
-        self.cancel_export.setText(self.tr("Cancel export"))
+        self.title.setText(self.ctx.t("manager.close_day_of", date=date))
+        self.reason_name.setText(self.ctx.t("manager.reason_for_over_short_needed"))
+        self.close_button.setText(self.ctx.t("manager.close_the_day_manager_pin"))
+        self.cancel_export.setText(self.ctx.t("manager.cancel_export"))
         for fmt, b in self.export_buttons.items():
-            b.setText(self.tr("Export %1").replace("%1", fmt.upper()))
+            b.setText(self.ctx.t("manager.export_as", fmt=fmt.upper()))
         self._sums()
         self.message.refresh()
 
@@ -171,18 +172,18 @@ class DayCloseTab(QWidget):
         if f is None:
             return
         self.expected.setText(
-            self.tr("Expected in drawer: %1").replace("%1", self.ctx.money(f.expected))
+            self.ctx.t("manager.expected_in_drawer", amount=self.ctx.money(f.expected))
         )
-        self.counted.setText(self.tr("Counted: %1").replace("%1", self.ctx.money(f.counted)))
+        self.counted.setText(self.ctx.t("manager.counted", amount=self.ctx.money(f.counted)))
         diff = f.over_short
         # The word says which way; the amount is how much, without a sign.
         amount = self.ctx.money(Money(abs(diff.minor), diff.currency))
         if diff.minor > 0:
-            text = self.tr("Over by %1").replace("%1", amount)
+            text = self.ctx.t("manager.over_by", amount=amount)
         elif diff.minor < 0:
-            text = self.tr("Short by %1").replace("%1", amount)
+            text = self.ctx.t("manager.short_by", amount=amount)
         else:
-            text = self.tr("The drawer matches the count")
+            text = self.ctx.t("manager.the_drawer_matches_the_count")
         self.over_short.setText(text)
 
     def _enable(self) -> None:
@@ -203,18 +204,13 @@ class DayCloseTab(QWidget):
         reason = self.reason.text()
         if flow.over_short.minor and not reason.strip():
             self.message.show_text(
-                Text(
-                    "现金有长短款，请先填写原因。",
-                    "The drawer is over or short: give a reason first.",
-                ),
+                msg("manager.the_drawer_is_over_or"),
                 error=True,
             )
             return
 
         def closed(report: Any) -> None:
-            self.message.show_text(
-                Text("已结账，Z 报表已生成。", "Day closed; the Z report is ready.")
-            )
+            self.message.show_text(msg("manager.day_closed_the_z_report"))
             self._enable()
             self.closed.emit(flow.business_date)
 
@@ -231,7 +227,7 @@ class DayCloseTab(QWidget):
             self.ctx,
             self,
             "day_close",
-            Text("结账需要店长批准", "Closing the day needs a manager"),
+            msg("manager.closing_the_day_needs_a"),
             (),
             approved,
             reason=reason,
@@ -251,7 +247,7 @@ class DayCloseTab(QWidget):
         def done(path: Path) -> None:
             self.export_op = None
             self.progress.setValue(self.progress.maximum())
-            self.message.show_text(Text(f"已导出：{path}", f"Exported: {path}"))
+            self.message.show_text(msg("manager.exported_to", path=str(path)))
             self._enable()
 
         def failed(exc: BaseException) -> None:
@@ -293,21 +289,20 @@ class ZReportTab(QWidget):
         if view is None:
             return
         money = self.ctx.money
-        text = self.tr("%1 · %2 sales · gross %3 · refunds %4 · net %5")
-        for k, v in (
-            ("%1", view.business_date),
-            ("%2", str(view.sales_count)),
-            ("%3", money(view.gross)),
-            ("%4", money(view.refunds)),
-            ("%5", money(view.net)),
-        ):
-            text = text.replace(k, v)
+        text = self.ctx.t(
+            "manager.z_summary",
+            date=view.business_date,
+            count=view.sales_count,
+            gross=money(view.gross),
+            refunds=money(view.refunds),
+            net=money(view.net),
+        )
         if view.z_number is not None:
             text = f"Z{view.z_number:04d} · " + text
         self.summary.setText(text)
-        self.by_hour.set_bars(self.tr("Sales by hour"), _opening_hours(view))
+        self.by_hour.set_bars(self.ctx.t("manager.sales_by_hour"), _opening_hours(view))
         self.by_channel.set_bars(
-            self.tr("Sales by channel"),
+            self.ctx.t("manager.sales_by_channel"),
             [(self.ctx.say(channel_name(c)), m) for c, m in view.by_channel],
         )
 
@@ -356,18 +351,18 @@ class ManagerScreen(QWidget):
 
     def retranslate(self) -> None:
         names = [
-            self.tr("Day close"),
-            self.tr("Z report"),
-            self.tr("Refunds and voids"),
-            self.tr("Offline card queue"),
-            self.tr("Risk decisions"),
-            self.tr("Sync"),
-            self.tr("Settings"),
+            self.ctx.t("manager.day_close"),
+            self.ctx.t("manager.z_report"),
+            self.ctx.t("manager.refunds_and_voids"),
+            self.ctx.t("manager.offline_card_queue"),
+            self.ctx.t("manager.risk_decisions"),
+            self.ctx.t("manager.tab.sync"),
+            self.ctx.t("manager.tab.settings"),
         ]
         for i, n in enumerate(names):
             self.tabs.setTabText(i, n)
-        self.back_button.setText(self.tr("Back to the till"))
-        self.refresh_button.setText(self.tr("Refresh"))
+        self.back_button.setText(self.ctx.t("manager.back_to_the_till"))
+        self.refresh_button.setText(self.ctx.t("manager.refresh"))
         for t in self.tables.values():
             t.refresh()
         self.z.show_view(self.z.view)

@@ -10,8 +10,8 @@ from typing import Any
 
 from pos.flows import TenderFlow
 from pos.flows.ports import TenderRequest
-from pos.flows.text import Text
 from pos.flows.views import TenderResult
+from pos.messages import msg
 from pos.money import Money
 from ui.context import UiContext
 from ui.ops import Scope
@@ -19,11 +19,8 @@ from ui.qt import QDialog, QObject, QWidget, Signal
 from ui.screens.payment import PaymentDialog, QtPaymentEvents
 from ui.widgets import IdCheckDialog, ask_approval
 
-_STEP_UP = Text("这笔付款需要店长批准", "This payment needs a manager's approval")
-_ATTENDANT_ID = Text(
-    "请店员核对顾客身份证件，然后输入密码",
-    "An attendant checks the shopper's ID, then enters their PIN",
-)
+_STEP_UP = msg("kiosk.this_payment_needs_a_managers")
+_ATTENDANT_ID = msg("kiosk.an_attendant_checks_the_shoppers")
 
 
 class PaymentDriver(QObject):

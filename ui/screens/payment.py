@@ -8,8 +8,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from pos.flows.text import Text
+from pos.flows.text import Said, Text
 from pos.flows.views import Outcome, TenderResult
+from pos.messages import msg
 from pos.money import Money
 from ui.context import UiContext
 from ui.qr import QrWidget
@@ -28,21 +29,21 @@ from ui.qt import (
 from ui.widgets import button, clear_layout, label
 
 CHANNEL_NAMES = {
-    "alipay": Text("支付宝", "Alipay"),
-    "wechat": Text("微信支付", "WeChat Pay"),
-    "card": Text("银行卡", "Bank card"),
-    "cash": Text("现金", "Cash"),
+    "alipay": msg("counter.alipay"),
+    "wechat": msg("counter.wechat_pay"),
+    "card": msg("counter.bank_card"),
+    "cash": msg("counter.cash"),
 }
 
 CARD_PROMPTS = {
-    "insert": Text("请插入银行卡", "Insert the card"),
-    "choose_app": Text("请选择卡片应用", "Choose the card application"),
-    "processing": Text("正在处理，请勿拔卡", "Processing. Do not remove the card"),
-    "remove": Text("请取卡", "Remove the card"),
+    "insert": msg("counter.insert_the_card"),
+    "choose_app": msg("counter.choose_the_card_application"),
+    "processing": msg("counter.processing_do_not_remove_the"),
+    "remove": msg("counter.remove_the_card"),
 }
 
 
-def channel_name(channel: str) -> Text:
+def channel_name(channel: str) -> Said:
     return CHANNEL_NAMES.get(channel, Text(channel, channel))
 
 
@@ -63,7 +64,7 @@ class QtPaymentEvents(QObject):
     def qr(self, payload: str, expires_in_s: int) -> None:
         self.qr_shown.emit(payload, expires_in_s)
 
-    def status(self, text: Text) -> None:
+    def status(self, text: Said) -> None:
         self.status_changed.emit(text)
 
     def card_prompt(self, kind: str, options: Sequence[str] = ()) -> int:
@@ -101,7 +102,7 @@ class PaymentDialog(QDialog):
         self.amount = amount
         self.events = events
         self.outcome: TenderResult | None = None
-        self._status: Text | None = None
+        self._status: Said | None = None
         self._deadline_left = 0
         self._prompt: str = "insert" if mode == "card" else ""
         self.setModal(True)
@@ -149,19 +150,17 @@ class PaymentDialog(QDialog):
 
     def retranslate(self) -> None:
         name = self._ctx.say(channel_name(self.channel))
-        self.setWindowTitle(self.tr("Payment"))
+        self.setWindowTitle(self._ctx.t("counter.payment"))
         self.title.setText(name)
         self.amount_label.setText(self._ctx.money(self.amount))
         if self.mode == "qr":
-            self.hint.setText(
-                self.tr("Ask the shopper to scan this code with %1.").replace("%1", name)
-            )
+            self.hint.setText(self._ctx.t("counter.ask_shopper_to_scan", app=name))
         elif self.mode == "payment_code":
-            self.hint.setText(self.tr("The shopper is confirming the payment on their phone…"))
+            self.hint.setText(self._ctx.t("counter.the_shopper_is_confirming_the"))
         elif self.mode == "card":
             self.hint.setText(self._ctx.say(CARD_PROMPTS.get(self._prompt, CARD_PROMPTS["insert"])))
-        self.cancel_button.setText(self.tr("Cancel payment"))
-        self.close_button.setText(self.tr("Close"))
+        self.cancel_button.setText(self._ctx.t("counter.cancel_payment"))
+        self.close_button.setText(self._ctx.t("counter.close"))
         self._show_countdown()
         if self._status is not None:
             self.status.setText(self._ctx.say(self._status))
@@ -181,7 +180,7 @@ class PaymentDialog(QDialog):
             self._timer.start()
         self._show_countdown()
 
-    def show_status(self, text: Text) -> None:
+    def show_status(self, text: Said) -> None:
         self._status = text
         self.status.setText(self._ctx.say(text))
 
@@ -208,13 +207,13 @@ class PaymentDialog(QDialog):
     def _show_countdown(self) -> None:
         if self._deadline_left > 0:
             m, s = divmod(self._deadline_left, 60)
-            self.countdown.setText(self.tr("Code valid for %1").replace("%1", f"{m}:{s:02d}"))
+            self.countdown.setText(self._ctx.t("counter.code_valid_for", time=f"{m}:{s:02d}"))
         else:
             self.countdown.setText("")
 
     def _cancel(self) -> None:
         self.cancel_button.setEnabled(False)
-        self.show_status(Text("正在取消…", "Cancelling…"))
+        self.show_status(msg("counter.cancelling"))
         self.events.choose(-1)  # release a worker waiting for an application choice
         self.cancel_requested.emit()
 
@@ -231,20 +230,19 @@ class PaymentDialog(QDialog):
             self.accept()
             return
         words = {
-            Outcome.FAILED: Text("付款未成功", "Payment not completed"),
-            Outcome.CANCELLED: Text("付款已取消", "Payment cancelled"),
-            Outcome.TIMED_OUT: Text(
-                "付款超时，已关闭订单", "Payment timed out; the code was closed"
-            ),
-            Outcome.UNKNOWN: Text("付款结果未知，正在确认", "Payment outcome unknown; checking"),
+            Outcome.FAILED: msg("counter.payment_not_completed"),
+            Outcome.CANCELLED: msg("counter.payment_cancelled"),
+            Outcome.TIMED_OUT: msg("counter.payment_timed_out_the_code"),
+            Outcome.UNKNOWN: msg("counter.payment_outcome_unknown_checking"),
         }[result.status]
         self.qr.setVisible(False)
         self.status.setProperty("role", "error")
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)
-        self._status = Text(
-            words.zh + ("：" + result.message.zh if result.message.zh else ""),
-            words.en + (": " + result.message.en if result.message.en else ""),
+        self._status = (
+            msg("counter.outcome_with_reason", outcome=words, reason=result.message)
+            if result.message.render("en")
+            else words
         )
         self.status.setText(self._ctx.say(self._status))
         self.close_button.setVisible(True)

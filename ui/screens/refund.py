@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pos.flows import FlowError, RefundFlow, RefundState
-from pos.flows.text import Text
 from pos.flows.views import Approval, OrderView, Outcome, TenderResult
+from pos.messages import msg
 from pos.money import Money, MoneyError
 from ui.context import UiContext
 from ui.ops import Scope
@@ -72,13 +72,13 @@ class RefundScreen(QWidget):
         self._redraw()
 
     def retranslate(self) -> None:
-        self.title.setText(self.tr("Refund from a receipt"))
-        self.receipt.setPlaceholderText(self.tr("Scan or type the receipt number"))
-        self.find_button.setText(self.tr("Find sale"))
-        self.amount_name.setText(self.tr("Or refund an amount:"))
-        self.reason_name.setText(self.tr("Reason:"))
-        self.refund_button.setText(self.tr("Refund (manager PIN)"))
-        self.back_button.setText(self.tr("Back"))
+        self.title.setText(self.ctx.t("counter.refund_from_a_receipt"))
+        self.receipt.setPlaceholderText(self.ctx.t("counter.scan_or_type_the_receipt"))
+        self.find_button.setText(self.ctx.t("counter.find_sale"))
+        self.amount_name.setText(self.ctx.t("counter.or_refund_an_amount"))
+        self.reason_name.setText(self.ctx.t("counter.reason"))
+        self.refund_button.setText(self.ctx.t("counter.refund_manager_pin"))
+        self.back_button.setText(self.ctx.t("counter.back"))
         self.message.refresh()
         self._redraw()
 
@@ -116,9 +116,14 @@ class RefundScreen(QWidget):
         order = self.flow.order
         selecting = self.flow.state is RefundState.SELECTING
         if order is not None and self.flow.refundable is not None:
-            text = self.tr("Receipt %1 · paid %2 · refundable %3")
-            text = text.replace("%1", order.receipt_no).replace("%2", self.ctx.money(order.total))
-            self.sale.setText(text.replace("%3", self.ctx.money(self.flow.refundable)))
+            self.sale.setText(
+                self.ctx.t(
+                    "counter.refund_sale_line",
+                    receipt=order.receipt_no,
+                    paid=self.ctx.money(order.total),
+                    refundable=self.ctx.money(self.flow.refundable),
+                )
+            )
             for ln in order.lines:
                 c = QCheckBox(
                     f"{ln.name(self.ctx.language.locale)} × {ln.quantity}   "
@@ -141,11 +146,11 @@ class RefundScreen(QWidget):
     def _show_preview(self) -> None:
         if self.flow.state is RefundState.DONE and self.flow.refunded is not None:
             self.preview.setText(
-                self.tr("Refunded: %1").replace("%1", self.ctx.money(self.flow.refunded))
+                self.ctx.t("counter.refunded_amount", amount=self.ctx.money(self.flow.refunded))
             )
             return
         self.preview.setText(
-            self.tr("Refund: %1").replace("%1", self.ctx.money(self.flow.preview()))
+            self.ctx.t("counter.refund_amount", amount=self.ctx.money(self.flow.preview()))
         )
 
     def _toggle(self, line_id: str) -> None:
@@ -179,13 +184,8 @@ class RefundScreen(QWidget):
             self.ctx,
             self,
             "refund",
-            Text("退款需要店长批准", "A refund needs a manager's approval"),
-            (
-                Text(
-                    f"退款 {self.ctx.money(self.flow.preview())}",
-                    f"Refund {self.ctx.money(self.flow.preview())}",
-                ),
-            ),
+            msg("counter.a_refund_needs_a_managers"),
+            (msg("counter.refund_of", amount=self.flow.preview()),),
             self._approved,
             reason=request.reason,
         )
@@ -196,7 +196,7 @@ class RefundScreen(QWidget):
 
     def _done(self, result: TenderResult) -> None:
         if result.status is Outcome.SUCCEEDED:
-            self.message.show_text(Text("退款成功。", "Refunded."))
+            self.message.show_text(msg("counter.refunded"))
         else:
             self.message.show_text(result.message, error=True)
         self._redraw()

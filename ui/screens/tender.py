@@ -5,8 +5,8 @@ A scanned payment code needs no touch here: the cashier screen takes it."""
 from __future__ import annotations
 
 from pos.flows.tender import suggest_cash
-from pos.flows.text import Text
 from pos.flows.views import ChannelInfo
+from pos.messages import msg
 from pos.money import Money, MoneyError
 from ui.context import UiContext
 from ui.qt import (
@@ -93,13 +93,13 @@ class TenderPanel(QWidget):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.title.setText(self.tr("Amount due"))
-        self.scan_hint.setText(self.tr("Scan the shopper's payment code to take it at once."))
-        self.amount_name.setText(self.tr("Pay part (split tender):"))
-        self.amount.setPlaceholderText(self.tr("all that is due"))
-        self.cash_title.setText(self.tr("Cash received"))
-        self.take_cash.setText(self.tr("Take\ncash"))
-        self.back_button.setText(self.tr("Back to the cart"))
+        self.title.setText(self._ctx.t("counter.amount_due"))
+        self.scan_hint.setText(self._ctx.t("counter.scan_the_shoppers_payment_code"))
+        self.amount_name.setText(self._ctx.t("counter.pay_part_split_tender"))
+        self.amount.setPlaceholderText(self._ctx.t("counter.all_that_is_due"))
+        self.cash_title.setText(self._ctx.t("counter.cash_received"))
+        self.take_cash.setText(self._ctx.t("counter.take_cash"))
+        self.back_button.setText(self._ctx.t("counter.back_to_the_cart"))
         self.show_channels(self._channels)
         self.show_due(self._due)
         self.message.refresh()
@@ -120,7 +120,7 @@ class TenderPanel(QWidget):
                     continue  # a payment code is scanned; cash has its keypad
                 text = self._ctx.say(ch.label)
                 if mode == "qr":
-                    text = self.tr("%1 QR").replace("%1", text)
+                    text = self._ctx.t("counter.channel_qr", channel=text)
                 b = button(text, _ROLE.get(ch.channel, "primary"), 72)
                 b.setEnabled(ch.available)
                 b.clicked.connect(lambda _=False, c=ch.channel, m=mode: self._pay(c, m))
@@ -157,7 +157,7 @@ class TenderPanel(QWidget):
             amount = Money.parse(text, self._due.currency) if text else None
         except MoneyError:
             self.message.show_text(
-                Text("金额格式不对，例如 12.50。", "That is not an amount; write it like 12.50."),
+                msg("counter.that_is_not_an_amount"),
                 error=True,
             )
             return
@@ -172,7 +172,7 @@ class TenderPanel(QWidget):
         got = self._tendered()
         if got is not None and got >= self._due and self._due.minor:
             self.change.setText(
-                self.tr("Change: %1").replace("%1", self._ctx.money(got - self._due))
+                self._ctx.t("counter.change_due", amount=self._ctx.money(got - self._due))
             )
         else:
             self.change.setText("")

@@ -73,7 +73,7 @@ def _notice(code: str, en: str, zh: str) -> Notice:
 
 
 def _read_failure(exc: PosError) -> str:
-    """The catalogue code (pos.payments.card.messages) of a card session that
+    """The catalogue code (pos/messages/catalogue/card.toml) of a card session that
     ended before anything was sent."""
     if isinstance(exc, CardSessionLost):
         return "card_removed"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pos.errors import InvalidInput
+from pos.messages import msg
 
 if TYPE_CHECKING:
     from pos.reports.tables import TableDoc
@@ -27,13 +29,14 @@ def export(doc: TableDoc, fmt: str, out: Path, progress: Progress | None = None)
         "xlsx": "xlsx_file:write_xlsx",
         "pdf": "pdf_file:write_pdf",
     }
-    if fmt not in writers:
-        raise InvalidInput(f"unknown report format {fmt!r}", f"Use one of {', '.join(FORMATS)}.")
     out = Path(out)
+    if out.is_dir():
+        # Said about the path given, not the temporary file beside it.
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(out))
+    if fmt not in writers:
+        raise InvalidInput(msg("reports.export.format", fmt=fmt, formats=", ".join(FORMATS)))
     if not out.parent.is_dir():
-        raise InvalidInput(
-            f"folder {out.parent} does not exist", "Create it or choose another --out."
-        )
+        raise InvalidInput(msg("reports.export.no_folder", folder=str(out.parent)))
     tmp = out.with_name(f".{out.name}.part")
     try:
         module, name = writers[fmt].split(":")

@@ -16,6 +16,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from pos.errors import PosError
+from pos.messages import msg
 from pos.money import Money
 from pos.receipt import text_width
 from pos.reports.tables import Cell, Rate, Table, TableDoc, cell_text
@@ -37,17 +38,12 @@ def find_font() -> tuple[str, str, int]:
     env = os.environ.get("POS_REPORT_FONT")
     if env:
         if not Path(env).is_file():
-            raise PosError(
-                f"POS_REPORT_FONT names no file: {env}", "Point it at a TTF/OTF/TTC font."
-            )
+            raise PosError(msg("reports.pdf.font_missing", path=env))
         return env, "", 0
     for regular, bold, index in _FONTS:
         if Path(regular).is_file():
             return regular, bold if bold and Path(bold).is_file() else "", index
-    raise PosError(
-        "no Chinese-capable font for the PDF report",
-        "Install one: apt-get install fonts-noto-cjk (or set POS_REPORT_FONT to a font file).",
-    )
+    raise PosError(msg("reports.pdf.no_cjk_font"))
 
 
 class _ReportPdf(FPDF):

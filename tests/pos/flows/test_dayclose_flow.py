@@ -28,7 +28,7 @@ def test_short_drawer_needs_a_reason() -> None:
     assert flow.over_short == Money(-3450)
     with pytest.raises(FlowError) as exc:
         flow.close("  ", MANAGER_OK)
-    assert "short by ¥34.50" in exc.value.text.en
+    assert "short by ¥34.50" in exc.value.text.render("en")
     flow.close("change given twice", MANAGER_OK)
 
 

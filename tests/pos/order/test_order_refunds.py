@@ -53,7 +53,7 @@ def test_units_refunded_in_steps_return_exactly_the_line_total() -> None:
         order, made = refund(order, priors, lines={"L1": 1})
         priors.append(made)
     assert sum(r.amount.minor for r in priors) == line_total.minor
-    with pytest.raises(NotAllowed, match="0 of 3 left"):
+    with pytest.raises(NotAllowed, match="0 of 3 are left"):
         plan_refund(order, priors, lines={"L1": 1})
 
 
@@ -98,10 +98,10 @@ def test_refund_refuses_unpaid_orders_bad_lines_and_mismatched_history() -> None
         plan_refund(order, [], lines={"L9": 1})
     with pytest.raises(InvalidInput):
         plan_refund(order, [], lines={"L1": 0})
-    with pytest.raises(InvalidInput, match="either lines or an amount"):
+    with pytest.raises(InvalidInput, match="either items or an amount"):
         plan_refund(order, [], lines={"L1": 1}, amount=Money(1))
     after, made = refund(order, [], amount=Money(100))
-    with pytest.raises(InvalidInput, match="order records"):
+    with pytest.raises(InvalidInput, match="refunds do not add up"):
         plan_refund(after, [], amount=Money(100))  # the earlier refund was not given
     other = replace(paid_split(), order_id="o-2")
     with pytest.raises(InvalidInput):

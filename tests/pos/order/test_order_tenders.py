@@ -31,13 +31,13 @@ def test_partial_cash_leaves_the_rest_to_pay() -> None:
 
 def test_non_cash_may_never_exceed_what_remains() -> None:
     order = basket().add_tender(Tender("alipay", Money(4000)))
-    with pytest.raises(NotAllowed, match=r"more than the ¥6\.16 left"):
+    with pytest.raises(NotAllowed, match=r"more than the ¥6\.16 still due"):
         order.add_tender(Tender("card", Money(617)))
     assert order.add_tender(Tender("card", Money(616))).state is OrderState.PAID
 
 
 def test_only_cash_gives_change() -> None:
-    with pytest.raises(InvalidInput, match="only cash"):
+    with pytest.raises(InvalidInput, match="Only cash gives change"):
         Tender("card", Money(100), tendered=Money(200))
     with pytest.raises(InvalidInput):
         Tender(CASH, Money(200), tendered=Money(100))

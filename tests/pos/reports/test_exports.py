@@ -129,7 +129,7 @@ def test_an_export_never_leaves_a_half_written_file(
 ) -> None:
     out = tmp_path / "exports"
     out.mkdir()
-    with pytest.raises(InvalidInput, match="unknown report format"):
+    with pytest.raises(InvalidInput, match="is not a report format"):
         export(report_doc(z, ctx.tz), "docx", out / "z.docx")
     with pytest.raises(InvalidInput, match="does not exist"):
         export(report_doc(z, ctx.tz), "csv", out / "missing" / "z.csv")

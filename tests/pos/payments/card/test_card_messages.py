@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pos.payments.card.messages import CATALOGUE
+from pos.messages import catalogue
 from pos.payments.errors import explain, known_codes
 
 REQUIRED = [
@@ -22,8 +22,9 @@ def test_each_card_code_has_a_message_in_both_languages(code):
     assert any("\u4e00" <= ch <= "\u9fff" for ch in note.zh)
 
 
-def test_the_card_catalogue_is_registered_with_the_payment_errors():
-    assert known_codes("card") == frozenset(CATALOGUE)
+def test_the_card_codes_live_in_the_one_message_catalogue():
+    assert known_codes("card") == {c.removeprefix("card.") for c in catalogue() if c.startswith("card.")}
+    assert set(REQUIRED) <= known_codes("card")
 
 
 def test_declines_tell_the_cashier_what_to_do_next():
