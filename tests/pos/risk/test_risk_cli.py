@@ -14,7 +14,7 @@ RULES_V2 = """
 version = 2
 [[rule]]
 id = "small-cap"
-when = "amount > 10_00"
+when = "amount > 1000"
 action = "block"
 priority = 10
 reason_zh = "超过 10 元"
@@ -158,3 +158,18 @@ def test_list_entries_change_decisions_and_are_journaled(
     _, d = run(data_dir, "check", "--amount", "5", "--channel", "card", "--card-token",
                "tok-bad", capsys=capsys)  # fmt: skip
     assert d["action"] == "allow"
+
+
+def test_a_former_rule_file_is_converted_to_cel_and_then_installs(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = tmp_path / "old.toml", tmp_path / "new.toml"
+    old.write_text(RULES_V2.replace('"amount > 1000"', '"amount > 10_00 and not online"'))
+    code, out = run(data_dir, "rules", "convert", str(old), "--out", str(new), capsys=capsys)
+    assert (code, out["rules"]) == (0, 1)
+    assert "when = 'amount > 1000 && !online'" in new.read_text()
+    code, out = run(data_dir, "rules", "install", str(new), capsys=capsys)
+    assert (code, out["version"]) == (0, 2)
+    old.write_text(RULES_V2.replace('"amount > 1000"', '"amount / 2 > 1"'))
+    code, out = run(data_dir, "rules", "convert", str(old), capsys=capsys)
+    assert code == 2 and "small-cap" in out["error"]
