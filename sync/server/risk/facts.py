@@ -8,6 +8,7 @@ over on its type alone, which is what keeps the analysis ahead of ingest.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,11 +84,17 @@ def fact_of(
     kind = p.get("kind")
     if kind not in ("sale", "refund"):
         return None
+    context = p.get("context")
+    at_ms = _ms(time_text)
+    if isinstance(context, dict) and isinstance(context.get("at"), str):
+        # The moment of the decision (the journal entry follows it at once).
+        with contextlib.suppress(ValueError):
+            at_ms = _ms(context["at"])
     return Fact(
         terminal_id=terminal_id,
         seq=seq,
         store_id=store_id,
-        at_ms=_ms(time_text),
+        at_ms=at_ms,
         kind=str(kind),
         outcome=_text(p.get("outcome"), 16),
         amount_minor=_int(p.get("amount_minor")),
