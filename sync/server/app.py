@@ -30,6 +30,7 @@ from sync.server import configs, enrolment, ingest, reports
 from sync.server import models as m
 from sync.server.audit import Auditor
 from sync.server.risk import RiskHook
+from sync.server.risk import api as risk_api
 from sync.server.verify import BatchVerifier
 
 NONCE_KEEP_SECONDS = 15 * 60
@@ -332,6 +333,7 @@ def create_app(state: ServerState) -> FastAPI:
         require_admin(authorization)
         return {"store_id": store, "code": enrolment.create_code(state.engine, state.clock, store)}
 
+    app.include_router(risk_api.router(state.engine, state.clock, state.key, require_admin))
     return app
 
 

@@ -67,7 +67,7 @@ class Backtest:
             "moves": dict(sorted(self.moves.items())),
             "not_replayed": self.not_replayed,
             "damaged": self.damaged,
-            "seconds": round(self.seconds, 2),
+            "milliseconds": int(self.seconds * 1000),
         }
 
 

@@ -174,7 +174,7 @@ def describe(out: dict[str, Any]) -> str:
     bt = out.get("backtest")
     if bt:
         lines.append(
-            f"backtest over {bt['events']} stored sales and refunds ({bt['seconds']} s): "
+            f"backtest over {bt['events']} stored sales and refunds ({bt['milliseconds'] / 1000:.1f} s): "
             f"matched {bt['hits']}, would change {bt['changed']} decisions"
         )
         for move, n in bt["moves"].items():
