@@ -178,23 +178,21 @@ class ChainAnalysis:
             if f.kind in ("refund", "void") and f.cashier_id:
                 cashiers[f.cashier_id].append(f)
         places = self._places(conn) if cards or accounts else {}
-        for token, new in cards.items():
-            past = self._history(
-                conn, m.risk_events.c.card_token, token, new, self.t.travel_window_ms
-            )
+        r = m.risk_events
+        travel = self.t.travel_window_ms
+        for _, (new, past) in self._histories(conn, r.c.card_token, cards, travel):
             findings += self._velocity("card", "card-velocity", self.t.card_sales_10m, new, past)
             findings += self._stores("card", new, past)
             findings += self._travel("card", new, past, places)
-        for account, new in accounts.items():
-            past = self._history(
-                conn, m.risk_events.c.account, account, new, self.t.travel_window_ms
-            )
+        for _, (new, past) in self._histories(conn, r.c.account, accounts, travel):
             findings += self._velocity(
                 "account", "account-velocity", self.t.account_sales_10m, new, past
             )
             findings += self._travel("account", new, past, places)
-        for cashier, new in cashiers.items():
-            past = self._history(conn, m.risk_events.c.cashier_id, cashier, new, DAY)
+        refunds_voids = ("refund", "void")
+        for cashier, (new, past) in self._histories(
+            conn, r.c.cashier_id, cashiers, DAY, refunds_voids
+        ):
             findings += self._cashier(cashier, new, past)
         findings += self._store_hours(conn, facts)
         return findings
@@ -205,16 +203,28 @@ class ChainAnalysis:
             r.store_id: (r.lat, r.lon) for r in conn.execute(select(p.c.store_id, p.c.lat, p.c.lon))
         }
 
-    def _history(
-        self, conn: Connection, column: Any, value: str, new: list[Fact], span: int
-    ) -> list[Any]:
-        """Every recorded event of this subject from `span` before the first new
-        one up to the last (the new ones included), oldest first."""
+    def _histories(
+        self,
+        conn: Connection,
+        column: Any,
+        new: dict[str, list[Fact]],
+        span: int,
+        kinds: tuple[str, ...] = ("sale",),
+    ) -> list[tuple[str, tuple[list[Fact], list[Any]]]]:
+        """For each subject of the batch: its new facts and every recorded event
+        of it from `span` before the batch's first fact to its last (the new
+        ones included), oldest first. One query per 500 subjects, not one each."""
+        if not new:
+            return []
         r = m.risk_events
-        lo, hi = min(f.at_ms for f in new) - span, max(f.at_ms for f in new)
-        return list(
-            conn.execute(
+        every = [f for fs in new.values() for f in fs]
+        lo, hi = min(f.at_ms for f in every) - span, max(f.at_ms for f in every)
+        past: dict[str, list[Any]] = defaultdict(list)
+        values = sorted(new)
+        for i in range(0, len(values), 500):
+            rows = conn.execute(
                 select(
+                    column.label("subject"),
                     r.c.store_id,
                     r.c.terminal_id,
                     r.c.seq,
@@ -223,10 +233,17 @@ class ChainAnalysis:
                     r.c.outcome,
                     r.c.no_receipt,
                 )
-                .where(column == value, r.c.at_ms >= lo, r.c.at_ms <= hi)
+                .where(
+                    column.in_(values[i : i + 500]),
+                    r.c.at_ms >= lo,
+                    r.c.at_ms <= hi,
+                    r.c.kind.in_(kinds),
+                )
                 .order_by(r.c.at_ms, r.c.terminal_id, r.c.seq)
-            ).all()
-        )
+            )
+            for row in rows:
+                past[row.subject].append(row)
+        return [(v, (new[v], past[v])) for v in values]
 
     @staticmethod
     def _window(past: list[Any], f: Fact, span: int, kind: str, outcome: str | None) -> list[Any]:

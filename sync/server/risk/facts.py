@@ -32,7 +32,7 @@ class Fact:
     cashier_id: str
     no_receipt: bool
     action: str
-    ctx: str
+    ctx: str  # the risk.decision payload as stored
 
     def row(self) -> tuple[object, ...]:
         return (
@@ -85,11 +85,13 @@ def fact_of(
     if kind not in ("sale", "refund"):
         return None
     context = p.get("context")
-    at_ms = _ms(time_text)
+    at_ms = None
     if isinstance(context, dict) and isinstance(context.get("at"), str):
         # The moment of the decision (the journal entry follows it at once).
         with contextlib.suppress(ValueError):
             at_ms = _ms(context["at"])
+    if at_ms is None:
+        at_ms = _ms(time_text)
     return Fact(
         terminal_id=terminal_id,
         seq=seq,
@@ -105,5 +107,5 @@ def fact_of(
         cashier_id=_text(p.get("cashier_id"), 64),
         no_receipt=p.get("refund_no_receipt") is True,
         action=_text(p.get("action"), 8),
-        ctx=json.dumps(p.get("context") or {}, separators=(",", ":"), ensure_ascii=False),
+        ctx=payload,  # the whole decision; its "context" is what a backtest replays
     )

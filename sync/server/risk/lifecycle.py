@@ -102,7 +102,7 @@ def backtest(engine: Engine, clock: Clock, actor: str, rule_id: str) -> dict[str
         row = _held(conn, rule_id)
     if row.state == "published":
         raise LifecycleError(f"rule '{rule_id}' is already published")
-    report = run_backtest(engine, parse_ruleset(row.source), rule_id).to_dict()
+    report = run_backtest(engine, row.source, rule_id).to_dict()
     t = m.risk_rule_drafts
     with engine.begin() as conn:
         state = "backtested" if row.state == "draft" else row.state

@@ -122,3 +122,27 @@ def test_nothing_is_in_the_hot_list_until_the_analysis_finds_something(
     http = httpx.Client(base_url=server.url, headers=ADMIN)
     assert http.get("/v1/risk/hotlist").json() == []
     assert http.get("/v1/risk/alerts", params={"store": "S001"}).json() == []
+
+
+def test_the_quick_backtest_of_a_velocity_rule_agrees_with_the_full_replay(
+    server: Any, shop: TerminalServices, synced: SyncClient
+) -> None:
+    from pos.risk import parse_ruleset
+    from sync.server.risk.backtest import _backtest, run_backtest
+
+    for amount in (20_00, 80_00, 120_00, 30_00, 90_00, 10_00):
+        decide(shop, amount, record=True)
+    synced.sync_once()
+    rule = (
+        '[[rule]]\nid = "again"\n'
+        "when = 'velocity.terminal.count_1h >= 2 && amount > 5000 && channel == \"card\"'\n"
+        'action = "block"\npriority = 5\nreason_zh = "又一笔"\nreason_en = "again"\n'
+    )
+    quick = run_backtest(server.engine, rule, "again").to_dict()
+    # A second rule in the set sends it down the general path (RiskState replay).
+    both = parse_ruleset(rule + rule.replace('"again"', '"other"'))
+    full = _backtest(server.engine, both, "again", None).to_dict()
+    assert quick["hits"] == full["hits"] == 2  # the 120.00 and 90.00 sales
+    assert {k: v for k, v in quick.items() if k != "milliseconds"} == {
+        k: v for k, v in full.items() if k != "milliseconds"
+    }
