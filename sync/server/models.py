@@ -159,7 +159,7 @@ risk_events = Table(
 )
 Index("risk_events_card", risk_events.c.card_token, risk_events.c.at_ms)
 Index("risk_events_account", risk_events.c.account, risk_events.c.at_ms)
-Index("risk_events_cashier", risk_events.c.cashier_id, risk_events.c.at_ms)
+Index("risk_events_cashier", risk_events.c.cashier_id, risk_events.c.kind, risk_events.c.at_ms)
 Index("risk_events_at", risk_events.c.at_ms)
 
 # How far each terminal's journal has been analysed: exactly once, also when

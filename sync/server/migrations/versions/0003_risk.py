@@ -46,7 +46,7 @@ def upgrade() -> None:
     )
     op.create_index("risk_events_card", "risk_events", ["card_token", "at_ms"])
     op.create_index("risk_events_account", "risk_events", ["account", "at_ms"])
-    op.create_index("risk_events_cashier", "risk_events", ["cashier_id", "at_ms"])
+    op.create_index("risk_events_cashier", "risk_events", ["cashier_id", "kind", "at_ms"])
     op.create_index("risk_events_at", "risk_events", ["at_ms"])
     op.create_table(
         "risk_cursor",
