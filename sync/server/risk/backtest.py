@@ -197,7 +197,7 @@ def _fast(engine: Engine, rule: Rule, terminals: list[str] | None, chunk: int) -
     declines: dict[tuple[str, str, str], Series] = {}
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(q)
-        for row in result.tuples():
+        for row in result:
             tid, store, at_ms, kind, outcome, amount, currency = row[:7]
             if tid != terminal:
                 terminal, sales, declines = tid, {}, {}
@@ -285,7 +285,7 @@ def _backtest(
     evaluate = program.evaluate
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(q)
-        for row in result.tuples():
+        for row in result:
             (tid, store, at_ms, kind, outcome, amount, currency, channel, card, account,
              cashier, no_receipt, action) = row[:13]  # fmt: skip
             if tid != terminal:
