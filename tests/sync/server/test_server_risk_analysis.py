@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select
@@ -90,7 +91,7 @@ def hotlist(engine: Engine) -> dict[tuple[str, str], str]:
         return {(r.subject, r.value): r.rule for r in conn.execute(select(m.risk_hotlist))}
 
 
-def published_hotlists(engine: Engine) -> list[dict[str, object]]:
+def published_hotlists(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
         rows = conn.execute(
             select(m.config_versions.c.body).where(m.config_versions.c.kind == "risk_hotlist")
@@ -113,7 +114,7 @@ def test_one_card_in_shanghai_then_beijing_half_an_hour_later_is_impossible_trav
     ]
     assert hotlist(engine) == {("card", "tok-1"): "impossible-travel"}
     [doc] = published_hotlists(engine)
-    [entry] = doc["entries"]  # type: ignore[misc]
+    [entry] = doc["entries"]
     assert entry["value"] == "tok-1" and entry["expires_ms"] > T0.timestamp() * 1000
     with engine.connect() as conn:
         alert = conn.execute(select(m.risk_alerts)).one()
@@ -211,3 +212,23 @@ def test_thresholds_are_the_analysis_own_settings(engine: Engine, tmp_path: Path
     a = Till("T-A", "S001")
     upload(strict, a, a.sale(T0, card="tok-s"))
     assert upload(strict, a, a.sale(T0 + timedelta(minutes=1), card="tok-s")) == ["card-velocity"]
+
+
+def test_a_second_hot_list_change_within_a_second_is_published_a_second_later_with_both(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import time
+
+    from pos.clock import SystemClock
+
+    hook = RiskHook(engine, SystemClock(), keys.load_or_create(tmp_path / "k.pem"))
+    sh, bj = Till("T-SH", "S001"), Till("T-BJ", "S002")
+    for token in ("tok-x", "tok-y"):
+        upload(hook, sh, sh.sale(T0, card=token))
+        upload(hook, bj, bj.sale(T0 + timedelta(minutes=20), card=token))
+    assert len(published_hotlists(engine)) == 1  # the first at once, the second waits
+    deadline = time.monotonic() + 10
+    while len(published_hotlists(engine)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    last = published_hotlists(engine)[-1]
+    assert sorted(e["value"] for e in last["entries"]) == ["tok-x", "tok-y"]
