@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, func, select
 
 from pos.errors import InvalidInput
 from pos.risk.attributes import ATTRIBUTES, BOOL, FLOAT, STR, STRSET, base_features
@@ -121,8 +121,9 @@ def run_backtest(engine: Engine, source: str, rule_id: str, workers: int | None 
     with engine.connect() as conn:
         sizes = conn.execute(select(r.c.terminal_id, func.count()).group_by(r.c.terminal_id)).all()
     n = max(1, min(workers or os.cpu_count() or 1, len(sizes)))
+    url = engine.url.render_as_string(hide_password=False)
     if n == 1 or sum(c for _, c in sizes) < 50_000:
-        report = _backtest(engine, parse_ruleset(source), rule_id, None)
+        report = _backtest_part(url, source, rule_id, None)
     else:
         parts: list[list[str]] = [[] for _ in range(n)]
         loads = [0] * n
@@ -130,7 +131,6 @@ def run_backtest(engine: Engine, source: str, rule_id: str, workers: int | None 
             i = loads.index(min(loads))
             parts[i].append(str(tid))
             loads[i] += int(count)
-        url = engine.url.render_as_string(hide_password=False)
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
             done = list(pool.map(_backtest_part, [url] * n, [source] * n, [rule_id] * n, parts))
         report = done[0]
@@ -140,8 +140,14 @@ def run_backtest(engine: Engine, source: str, rule_id: str, workers: int | None 
     return report
 
 
-def _backtest_part(url: str, source: str, rule_id: str, terminals: list[str]) -> Backtest:
-    engine = make_engine(url, pool_size=1)
+def _backtest_part(url: str, source: str, rule_id: str, terminals: list[str] | None) -> Backtest:
+    # A reading engine of its own: the server's SQLite engine begins every
+    # transaction IMMEDIATE (the write lock), which would stop ingest for the
+    # whole backtest; in WAL mode plain readers run beside the writer.
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+    else:
+        engine = make_engine(url, pool_size=1)
     try:
         return _backtest(engine, parse_ruleset(source), rule_id, terminals)
     finally:
