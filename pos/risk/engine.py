@@ -17,6 +17,7 @@ from pos.risk.attributes import ATTRIBUTES, FLOAT, MONEY, base_features
 from pos.risk.bins import BinTable
 from pos.risk.context import RiskContext
 from pos.risk.decision import ALLOW, BLOCK, REVIEW, Decision, Reason, ShadowHit
+from pos.risk.hotlist import SETTINGS_KEY as HOTLIST_KEY
 from pos.risk.hotlist import HotList, load_hotlist
 from pos.risk.lists import LISTS, SUBJECTS, ListBook
 from pos.risk.repository import (
@@ -71,6 +72,10 @@ class RiskEngine:
     ) -> None:
         self._lock = threading.Lock()
         self.hotlist = hotlist or HotList()
+        # What rule sets and hot list were in the store when last read: record()
+        # compares it (two indexed reads) and refreshes when the sync client
+        # installed something since, so a running till needs no wiring.
+        self._seen: tuple[object, ...] | None = None
         self.state = state
         self.bins = bins
         self._local = set(local_lists)
@@ -90,13 +95,15 @@ class RiskEngine:
         """Load the rule set in force, list entries and state from the store."""
         active = active_ruleset(conn)
         state = RiskState.load(conn, currency, int(now.timestamp() * 1000))
-        return cls(
+        engine = cls(
             active.ruleset,
             state,
             bins=bins if bins is not None else BinTable.load(),
             local_lists=list_entries(conn),
             hotlist=load_hotlist(conn),
         )
+        engine._seen = _config_marker(conn)
+        return engine
 
     @property
     def ruleset(self) -> RuleSet:
@@ -112,6 +119,7 @@ class RiskEngine:
     def refresh(self, conn: Connection) -> RuleSet:
         """Pick up rule sets and list entries written by someone else (the sync
         client installing the server's rules) without rebuilding the state."""
+        self._seen = _config_marker(conn)
         active = active_ruleset(conn)
         local = list_entries(conn)
         hot = load_hotlist(conn)
@@ -279,6 +287,11 @@ class RiskEngine:
         )
         with self._lock:
             self.state.apply(ev)
+        self._refresh_if_changed(conn)
+
+    def _refresh_if_changed(self, conn: Connection) -> None:
+        if self._seen is not None and _config_marker(conn) != self._seen:
+            self.refresh(conn)
 
     def record_cashier_action(
         self,
@@ -309,6 +322,7 @@ class RiskEngine:
         insert_event(conn, ev)
         with self._lock:
             self.state.apply(ev)
+        self._refresh_if_changed(conn)
 
     # -- local lists -----------------------------------------------------------------
     def add_list_entry(
@@ -327,6 +341,16 @@ class RiskEngine:
             self._local.discard((lst, subject, value))
             self.lists = ListBook.build(self._ruleset.lists, self._local)
         return removed
+
+
+def _config_marker(conn: Connection) -> tuple[object, ...]:
+    """Changes whenever a rule set is installed or a hot list stored."""
+    rules = conn.execute("SELECT max(version) FROM risk_rulesets").fetchone()
+    hot = conn.execute(
+        "SELECT updated_at, length(value), substr(value, -24) FROM settings WHERE key = ?",
+        (HOTLIST_KEY,),
+    ).fetchone()
+    return (rules[0] if rules else None, tuple(hot) if hot else None)
 
 
 def settle() -> None:
