@@ -159,6 +159,13 @@ def _risk_rules(conn: Connection, body: bytes, version: int, now: str) -> Mappin
     return {"ruleset_version": version, "digest": ruleset.digest}
 
 
+def _risk_hotlist(conn: Connection, body: bytes, version: int, now: str) -> Mapping[str, Any]:
+    from pos.risk.hotlist import store_hotlist
+
+    hot = store_hotlist(conn, _text(body), version, now)
+    return {"entries": len(hot)}
+
+
 def _channel_settings(conn: Connection, body: bytes, version: int, now: str) -> Mapping[str, Any]:
     try:
         doc = json.loads(_text(body))
@@ -189,4 +196,9 @@ def _text(body: bytes) -> str:
 
 
 def default_handlers() -> dict[str, Handler]:
-    return {"catalog": _catalog, "risk_rules": _risk_rules, "channel_settings": _channel_settings}
+    return {
+        "catalog": _catalog,
+        "risk_rules": _risk_rules,
+        "risk_hotlist": _risk_hotlist,
+        "channel_settings": _channel_settings,
+    }

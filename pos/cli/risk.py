@@ -13,6 +13,7 @@ from pos.cli.store import open_for_command
 from pos.clock import iso
 from pos.errors import InvalidInput
 from pos.events import Event
+from pos.messages import msg
 from pos.money import Money, MoneyError
 from pos.risk import (
     BasketFacts,
@@ -25,6 +26,7 @@ from pos.risk import (
     install_ruleset,
     parse_ruleset,
 )
+from pos.risk.convert import ConvertError, convert_ruleset_text
 from pos.risk.decision import journal_payload
 from pos.risk.lists import LISTS, SUBJECTS
 from pos.risk.replay import replay
@@ -153,6 +155,21 @@ def _validate(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+def _convert(args: argparse.Namespace, ctx: CliContext) -> int:
+    """A rule file of the former condition language, rewritten as CEL."""
+    try:
+        text = convert_ruleset_text(_read_rules(args.file))
+    except ConvertError as exc:
+        raise InvalidInput(msg("risk.convert_failed", detail=str(exc))) from None
+    rs = parse_ruleset(text)  # what was converted must load
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        ctx.emit(_summary(rs), f"{args.out}: {len(rs.rules)} rules converted to CEL")
+    else:
+        ctx.emit({"text": text, **_summary(rs)}, text.rstrip("\n"))
+    return 0
+
+
 def _install(args: argparse.Namespace, ctx: CliContext) -> int:
     text = _read_rules(args.file)
     with open_for_command(ctx) as terminal, terminal.db.transaction() as conn:
@@ -271,6 +288,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     install.set_defaults(func=_install)
     show = rules_sub.add_parser("show", help="the rule set in force")
     show.set_defaults(func=_show)
+    conv = rules_sub.add_parser("convert", help="rewrite a rule file of the former language as CEL")
+    conv.add_argument("file")
+    conv.add_argument("--out", help="write the CEL file here (default: print it)")
+    conv.set_defaults(func=_convert)
 
     rp = rsub.add_parser("replay", help="replay recorded history against a candidate rule set")
     rp.add_argument("--rules", required=True, help="candidate rule file")

@@ -115,6 +115,12 @@ _ALL: list[Attribute] = [
     Attribute("shift.refunds", INT, "shift", "refunds by this cashier this shift"),
     Attribute("shift.refunds_no_receipt", INT, "shift", "refunds without receipt this shift"),
     Attribute("shift.no_sales", INT, "shift", "no-sale drawer opens this shift"),
+    Attribute("hotlist.card", BOOL, "hotlist", "card token on the chain's hot list, unexpired"),
+    Attribute("hotlist.card_rule", STR, "hotlist", "the server analysis that listed the card"),
+    Attribute("hotlist.account", BOOL, "hotlist", "buyer id on the chain's hot list, unexpired"),
+    Attribute("hotlist.account_rule", STR, "hotlist", "the server analysis that listed it"),
+    Attribute("hotlist.cashier", BOOL, "hotlist", "cashier on the chain's hot list, unexpired"),
+    Attribute("hotlist.cashier_rule", STR, "hotlist", "the server analysis that listed it"),
 ]
 
 ATTRIBUTES: dict[str, Attribute] = {a.name: a for a in _ALL}

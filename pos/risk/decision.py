@@ -19,6 +19,7 @@ class Reason:
     rule_id: str
     zh: str
     en: str
+    code: str = ""  # the catalogue code the texts came from ("" for a rule's own texts)
 
     def text(self, locale: str) -> str:
         return self.zh if locale.startswith("zh") else self.en
@@ -71,7 +72,9 @@ class Decision:
             "step_up": self.step_up,
             "step_ups": list(self.step_ups),
             "rule_ids": list(self.rule_ids),
-            "reasons": [{"rule_id": r.rule_id, "zh": r.zh, "en": r.en} for r in self.reasons],
+            "reasons": [
+                {"rule_id": r.rule_id, "code": r.code, "zh": r.zh, "en": r.en} for r in self.reasons
+            ],
             "score": self.score,
             "shadow_hits": [
                 {"rule_id": s.rule_id, "action": s.action, "step_up": s.step_up}
@@ -96,6 +99,14 @@ def journal_payload(decision: Decision, ctx: RiskContext, outcome: str) -> dict[
         "mode": ctx.mode,
         "online": ctx.online,
         "cashier_id": ctx.cashier_id,
+        # What the central server's chain-wide analysis keys on (sync/server/risk):
+        # the keyed card token (never the card number), the wallet buyer id.
+        "store_id": ctx.store_id,
+        "card_token": ctx.card_token,
+        "account": ctx.account,
+        "refund_no_receipt": ctx.refund is not None and not ctx.refund.has_receipt,
+        # The whole context, so the server can backtest a new rule on it.
+        "context": ctx.to_dict(),
     }
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pos.errors import InvalidInput
+from pos.messages import catalogue, fields_of, msg
 from pos.risk.attributes import ATTRIBUTES
-from pos.risk.expr import Condition, ExpressionError, compile_condition
+from pos.risk.cel import Condition, ExpressionError, RuleProgram, compile_condition
 
 ACTIONS = ("allow", "review", "block")
 STEP_UPS = ("manager_pin", "check_id", "online_only")
@@ -25,8 +26,8 @@ MAX_RULES = 500
 BIN_ENTRY_RE = re.compile(r"^[0-9]{4,8}$")  # a list entry matches cards by prefix
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _RULE_KEYS = frozenset(
-    {"id", "when", "action", "step_up", "priority", "reason_zh", "reason_en", "shadow",
-     "description"}
+    {"id", "when", "action", "step_up", "priority", "reason", "reason_zh", "reason_en",
+     "shadow", "description"}
 )  # fmt: skip
 _TOP_KEYS = frozenset({"version", "description", "rule", "lists"})
 
@@ -36,10 +37,7 @@ class RuleSetError(InvalidInput):
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         lines = [f"rule '{rid}': {why}" if rid else why for rid, why in problems]
-        super().__init__(
-            "rule set refused: " + "; ".join(lines),
-            "fix the rules named above; the rule set in force stays unchanged",
-        )
+        super().__init__(msg("risk.ruleset_refused", problems="; ".join(lines)))
         self.problems = problems
 
 
@@ -55,6 +53,7 @@ class Rule:
     shadow: bool = False
     description: str = ""
     placeholders: frozenset[str] = frozenset()
+    reason_code: str = ""  # a catalogue code (risk.reason.*); else the inline texts
 
     @property
     def names(self) -> frozenset[str]:
@@ -81,6 +80,7 @@ class RuleSet:
     digest: str
     lists: RuleLists = field(default_factory=RuleLists)
     description: str = ""
+    program: RuleProgram = field(default_factory=lambda: RuleProgram(()))
 
     @property
     def groups(self) -> frozenset[str]:
@@ -98,6 +98,49 @@ def _placeholders(text: str) -> frozenset[str]:
     if unknown:
         raise ValueError(f"placeholder '{{{unknown[0]}}}' names no attribute")
     return frozenset(names)
+
+
+# A catalogue text names an attribute with underscores for its dots:
+# {velocity_card_count_10m} shows velocity.card.count_10m.
+PARAM_ATTRIBUTES = {name.replace(".", "_"): name for name in ATTRIBUTES}
+REASON_PREFIX = "risk.reason."
+
+
+def _parse_reasons(raw: dict[str, Any], bad: Any) -> tuple[dict[str, str], frozenset[str], str]:
+    """Either `reason` (a catalogue code, texts in pos/messages) or both inline
+    texts (rules a chain writes itself); the values shown must be attributes."""
+    code = raw.get("reason")
+    inline = [k for k in ("reason_zh", "reason_en") if k in raw]
+    if code is not None:
+        if inline:
+            bad("give either reason (a catalogue code) or reason_zh and reason_en, not both")
+            return {}, frozenset(), ""
+        if not isinstance(code, str) or not code.startswith(REASON_PREFIX):
+            bad(f"reason must be a catalogue code starting {REASON_PREFIX!r}")
+            return {}, frozenset(), ""
+        texts = catalogue().get(code)
+        if texts is None:
+            bad(f"reason {code!r} is not in the message catalogue")
+            return {}, frozenset(), ""
+        fields = fields_of(texts["en"]) | fields_of(texts["zh_CN"])
+        unknown = sorted(f for f in fields if f not in PARAM_ATTRIBUTES)
+        if unknown:
+            bad(f"reason {code!r} shows {{{unknown[0]}}}, which names no attribute")
+            return {}, frozenset(), ""
+        return {}, frozenset(PARAM_ATTRIBUTES[f] for f in fields), code
+    reasons: dict[str, str] = {}
+    placeholders: set[str] = set()
+    for key in ("reason_zh", "reason_en"):
+        text = raw.get(key)
+        if not isinstance(text, str) or not text.strip():
+            bad(f"{key} must be a non-empty text (or give reason = a catalogue code)")
+            continue
+        try:
+            placeholders |= _placeholders(text)
+        except ValueError as exc:
+            bad(f"{key}: {exc}")
+        reasons[key] = text
+    return reasons, frozenset(placeholders), ""
 
 
 def _parse_rule(raw: Any, index: int, problems: list[tuple[str, str]]) -> Rule | None:
@@ -132,18 +175,7 @@ def _parse_rule(raw: Any, index: int, problems: list[tuple[str, str]]) -> Rule |
     shadow = raw.get("shadow", False)
     if not isinstance(shadow, bool):
         bad("shadow must be true or false")
-    reasons: dict[str, str] = {}
-    placeholders: set[str] = set()
-    for key in ("reason_zh", "reason_en"):
-        text = raw.get(key)
-        if not isinstance(text, str) or not text.strip():
-            bad(f"{key} must be a non-empty text")
-            continue
-        try:
-            placeholders |= _placeholders(text)
-        except ValueError as exc:
-            bad(f"{key}: {exc}")
-        reasons[key] = text
+    reasons, placeholders, code = _parse_reasons(raw, bad)
     condition: Condition | None = None
     when = raw.get("when")
     if not isinstance(when, str):
@@ -161,8 +193,9 @@ def _parse_rule(raw: Any, index: int, problems: list[tuple[str, str]]) -> Rule |
         condition=condition,
         action=str(action),
         priority=int(priority),  # type: ignore[arg-type]  # checked above
-        reason_zh=reasons["reason_zh"],
-        reason_en=reasons["reason_en"],
+        reason_zh=reasons.get("reason_zh", ""),
+        reason_en=reasons.get("reason_en", ""),
+        reason_code=code,
         step_up=None if step_up is None else str(step_up),
         shadow=bool(shadow),
         description=str(desc),
@@ -233,6 +266,7 @@ def parse_ruleset(text: str, version: int | None = None) -> RuleSet:
     # Highest priority first; the id breaks ties so the order never depends on the file.
     rules.sort(key=lambda r: (-r.priority, r.id))
     return RuleSet(
+        program=RuleProgram([r.condition for r in rules]),
         rules=tuple(rules),
         version=int(version if version is not None else (file_version or 0)),
         digest=hashlib.sha256(text.encode()).hexdigest(),

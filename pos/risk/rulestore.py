@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pos.errors import NotAllowed
+from pos.messages import msg
 from pos.risk.bins import ASSETS_DIR
+from pos.risk.convert import ConvertError, convert_ruleset_text
 from pos.risk.repository import Connection, store_ruleset, stored_rulesets
 from pos.risk.rules import RuleSet, RuleSetError, parse_ruleset
 
@@ -45,10 +47,7 @@ def install_ruleset(
         if version == newest.version and ruleset.digest == newest.digest:
             return ruleset
         if version <= newest.version:
-            raise NotAllowed(
-                f"rule set version {version} is not newer than version {newest.version} in force",
-                "give the new rule set a higher version number",
-            )
+            raise NotAllowed(msg("risk.version_not_newer", version=version, newest=newest.version))
     store_ruleset(conn, version, ruleset.digest, toml_text, origin, installed_at)
     return ruleset
 
@@ -60,13 +59,24 @@ class ActiveRuleSet:
     skipped: tuple[tuple[int, str], ...] = ()  # newer stored versions that no longer compile
 
 
+def _from_former_language(source: str, version: int) -> RuleSet | None:
+    """A set stored before conditions were CEL, converted on load (same meaning)."""
+    try:
+        return parse_ruleset(convert_ruleset_text(source), version)
+    except (ConvertError, RuleSetError):
+        return None
+
+
 def active_ruleset(conn: Connection, default_path: Path = DEFAULT_RULES) -> ActiveRuleSet:
     skipped: list[tuple[int, str]] = []
     for stored in stored_rulesets(conn):
         try:
             rs = parse_ruleset(stored.source, stored.version)
         except RuleSetError as exc:
-            skipped.append((stored.version, exc.message))
-            continue
+            converted = _from_former_language(stored.source, stored.version)
+            if converted is None:
+                skipped.append((stored.version, exc.message))
+                continue
+            rs = converted
         return ActiveRuleSet(rs, stored.origin, tuple(skipped))
     return ActiveRuleSet(default_ruleset(default_path), "default", tuple(skipped))

@@ -29,6 +29,8 @@ from sync.schemas import Ack, ConfigList, EnrolRequest, EnrolResponse, Refusal, 
 from sync.server import configs, enrolment, ingest, reports
 from sync.server import models as m
 from sync.server.audit import Auditor
+from sync.server.risk import RiskHook
+from sync.server.risk import api as risk_api
 from sync.server.verify import BatchVerifier
 
 NONCE_KEEP_SECONDS = 15 * 60
@@ -105,6 +107,8 @@ def create_app(state: ServerState) -> FastAPI:
         yield
         auditor.stop()
         state.verifier.close()
+
+    risk = RiskHook(state.engine, state.clock, state.key)  # chain-wide risk (sync/server/risk)
 
     app = FastAPI(
         title="Store checkout central server",
@@ -274,6 +278,8 @@ def create_app(state: ServerState) -> FastAPI:
                 else _ALERT_REMEDY
             )
             return refusal(409, exc.kind, exc.detail, remedy, exc.hwm)
+        if ack.stored:
+            risk.after_upload(v.terminal_id, s.store_id, batch.entries)
         return JSONResponse(ack.model_dump())
 
     @app.get("/v1/config", response_model=ConfigList, responses=_REFUSALS)
@@ -327,6 +333,7 @@ def create_app(state: ServerState) -> FastAPI:
         require_admin(authorization)
         return {"store_id": store, "code": enrolment.create_code(state.engine, state.clock, store)}
 
+    app.include_router(risk_api.router(state.engine, state.clock, state.key, require_admin))
     return app
 
 

@@ -8,6 +8,7 @@
     pos-server report daily --date D [--store S] [--out FILE]
     pos-server alerts
     pos-server audit
+    pos-server risk place|alerts|hotlist|draft|backtest|shadow|publish|rules|audit
 
 Every command takes --db URL (env POS_SERVER_DB; default SQLite in the data
 dir) and --data-dir (env POS_SERVER_DATA_DIR), where the signing key lives.
@@ -31,6 +32,7 @@ from pos.clock import SystemClock
 from sync.server import audit, configs, db, enrolment, keys, reports
 from sync.server import models as m
 from sync.server.app import ServerState, create_app
+from sync.server.risk import cli as risk_cli
 
 
 def _data_dir(arg: str | None) -> Path:
@@ -272,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
         "audit", help="check every stored entry's own signature; alert on bad ones (exit 6)"
     )
     au.set_defaults(func=_audit)
+    risk_cli.register(
+        sub, _engine, lambda a: keys.load_or_create(_data_dir(a.data_dir) / "signing-key.pem")
+    )
     return p
 
 

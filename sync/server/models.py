@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -120,4 +121,114 @@ config_versions = Table(
     Column("sha256", String(64), nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("signature", String(128), nullable=False),
+)
+
+# -- chain-wide risk analysis (sync/server/risk; Alembic revision 0003_risk) ----------
+# Store coordinates live in the store registry beside the store (degrees; a
+# store without a place is left out of the impossible-travel check).
+store_places = Table(
+    "store_places",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("city", Text, nullable=False, default=""),
+    Column("tz", String(64), nullable=False, default="Asia/Shanghai"),
+)
+
+# One row per payment attempt, refund or void seen in any terminal's journal:
+# the facts the analysis and the backtests read, keyed back to the entry.
+risk_events = Table(
+    "risk_events",
+    metadata,
+    Column("terminal_id", String(64), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("store_id", String(64), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),  # sale | refund | void
+    Column("outcome", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("card_token", String(128), nullable=False),
+    Column("account", String(128), nullable=False),
+    Column("cashier_id", String(64), nullable=False),
+    Column("no_receipt", Integer, nullable=False),
+    Column("action", String(8), nullable=False),  # what the terminal decided
+    Column("ctx", Text, nullable=False),  # the decision payload, canonical JSON
+)
+Index("risk_events_card", risk_events.c.card_token, risk_events.c.at_ms)
+Index("risk_events_account", risk_events.c.account, risk_events.c.at_ms)
+Index("risk_events_cashier", risk_events.c.cashier_id, risk_events.c.kind, risk_events.c.at_ms)
+Index("risk_events_at", risk_events.c.at_ms)
+
+# How far each terminal's journal has been analysed: exactly once, also when
+# a server process died between storing a batch and analysing it.
+risk_cursor = Table(
+    "risk_cursor",
+    metadata,
+    Column("terminal_id", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
+# Sales per store and local hour, for the store-level anomaly (median/MAD of
+# the same hour of the week in earlier weeks).
+risk_store_hours = Table(
+    "risk_store_hours",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("hour_ms", BigInteger, primary_key=True, autoincrement=False),  # UTC hour start
+    Column("hour_of_week", Integer, nullable=False),
+    Column("sales", Integer, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+)
+
+risk_alerts = Table(
+    "risk_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(48), nullable=False),  # impossible-travel, card-velocity, ...
+    Column("store_id", String(64), nullable=False),
+    Column("terminal_id", String(64), nullable=False),
+    Column("seq", BigInteger),
+    Column("subject", String(16), nullable=False),  # card | account | cashier | store
+    Column("value", String(128), nullable=False),
+    Column("detail", Text, nullable=False),  # canonical JSON: the figures behind it
+    Column("dedupe", String(255), nullable=False, unique=True),
+    Column("created_at", String(32), nullable=False),
+)
+Index("risk_alerts_store", risk_alerts.c.store_id, risk_alerts.c.id)
+
+risk_hotlist = Table(
+    "risk_hotlist",
+    metadata,
+    Column("subject", String(16), primary_key=True),
+    Column("value", String(128), primary_key=True),
+    Column("rule", String(48), nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("alert_id", Integer),
+    Column("updated_at", String(32), nullable=False),
+)
+
+# Rules drafted on the server: draft -> backtested -> shadow -> published.
+risk_rule_drafts = Table(
+    "risk_rule_drafts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("source", Text, nullable=False),  # the [[rule]] table, TOML
+    Column("backtest", Text),  # canonical JSON of the last backtest
+    Column("config_version", Integer),  # the rule set version that carried it
+    Column("updated_at", String(32), nullable=False),
+)
+
+risk_audit = Table(
+    "risk_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("rule_id", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
 )

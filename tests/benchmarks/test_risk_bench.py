@@ -1,27 +1,25 @@
-"""Risk decision latency: 50 rules with velocity features over 1,000,000 history
-rows, against a hand-written Python function implementing the same 50 rules
-on the same features in the same run, and against the same conditions run by
-cel-python (the CEL package on PyPI).
+"""Risk decision latency: 50 CEL rules with velocity features over 1,000,000
+history rows, against a hand-written Python function implementing the same 50
+rules on the same features in the same run.
 
 Both the engine and the hand-written function compute the same features
 (velocity, history, lists, BIN) from the same in-memory state; what differs
-is how the rules are expressed: data compiled to closures vs. Python code.
-Every decision of the engine must equal the hand-written one.
+is how the rules are expressed: CEL conditions compiled into one program
+(cel-expr-python, CEL C++) vs. Python code. Every decision of the engine must
+equal the hand-written one. The figure of the former home-made compiler,
+measured before it was removed, is in docs/risk.md.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import re
 import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from pos.money import Money
 from pos.risk import (
@@ -30,13 +28,12 @@ from pos.risk import (
     RiskContext,
     RiskEngine,
     install_ruleset,
-    parse_ruleset,
 )
+from pos.risk.engine import settle
 from pos.store.db import Database
 
 ROWS = int(os.environ.get("RISK_BENCH_ROWS", "1000000"))
 DECISIONS = int(os.environ.get("RISK_BENCH_DECISIONS", "20000"))
-CEL_DECISIONS = 200
 ROUNDS = 5
 TZ = timezone(timedelta(hours=8))
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
@@ -46,37 +43,37 @@ HOT_CARDS = 50  # cards that pay often, so velocity windows are not empty
 # Ten families of rules (49) and a list rule: (id prefix, action, step_up, condition template, thresholds).
 FAMILIES: list[tuple[str, str, str | None, str, list[tuple[Any, ...]]]] = [
     ("card-10m", "review", "manager_pin",
-     "card.present and velocity.card.count_10m >= {0} and amount > {1}",
-     [(2, 0), (3, 50_00), (4, 100_00), (5, 200_00), (6, 500_00)]),
+     "card.present && velocity.card.count_10m >= {0} && amount > {1}",
+     [(2, 0), (3, 5000), (4, 10000), (5, 20000), (6, 50000)]),
     ("card-24h-sum", "review", "check_id",
-     "card.present and velocity.card.sum_24h + amount > {0}",
+     "card.present && velocity.card.sum_24h + amount > {0}",
      [(5_000_00,), (10_000_00,), (20_000_00,), (30_000_00,), (50_000_00,)]),
     ("card-declines", "block", None,
-     "card.present and velocity.card.declines_1h >= {0}",
+     "card.present && velocity.card.declines_1h >= {0}",
      [(3,), (4,), (5,), (6,), (8,)]),
     ("account-1h", "review", "manager_pin",
-     'account.present and velocity.account.count_1h >= {0} and channel in ["alipay", "wechat"]',
+     'account.present && velocity.account.count_1h >= {0} && channel in ["alipay", "wechat"]',
      [(3,), (4,), (5,), (6,), (8,)]),
     ("terminal-offline", "review", "online_only",
-     "not online and velocity.terminal.sum_1h + amount > {0}",
+     "!online && velocity.terminal.sum_1h + amount > {0}",
      [(2_000_00,), (5_000_00,), (10_000_00,), (20_000_00,), (40_000_00,)]),
     ("cashier-10m", "review", "manager_pin",
-     "not kiosk and velocity.cashier.count_10m >= {0} and amount > {1}",
+     "!kiosk && velocity.cashier.count_10m >= {0} && amount > {1}",
      [(20, 1_000_00), (25, 500_00), (30, 300_00), (40, 100_00), (60, 0)]),
     ("amount-z", "review", "manager_pin",
-     "history.amount_z >= {0} and amount > {1}",
+     "history.amount_z >= {0} && amount > {1}",
      [(4.0, 2_000_00), (5.0, 1_000_00), (6.0, 500_00), (8.0, 300_00), (9.5, 100_00)]),
     ("gift-cards", "review", "check_id",
-     'basket.gift_cards > {0} and channel == "card" and amount > {1}',
+     'basket.gift_cards > {0} && channel == "card" && amount > {1}',
      [(0, 2_000_00), (1, 1_000_00), (2, 500_00), (4, 300_00), (8, 0)]),
     ("refund-no-receipt", "block", None,
-     "refund.no_receipt and amount > {0}",
+     "refund.no_receipt && amount > {0}",
      [(300_00,), (500_00,), (800_00,), (1_000_00,), (2_000_00,)]),
     ("foreign-offline", "review", "online_only",
-     "card.foreign and not online and amount > {0}",
+     "card.foreign && !online && amount > {0}",
      [(100_00,), (200_00,), (500_00,), (1_000_00,)]),
 ]  # fmt: skip
-LIST_RULE = 'card.blocked or card.bin_blocked or has_any(basket.categories, ["weapons"])'
+LIST_RULE = 'card.blocked || card.bin_blocked || basket.categories.exists(x, x in ["weapons"])'
 
 
 def _rules_toml() -> str:
@@ -218,38 +215,15 @@ def _p(samples: list[int], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))] / 1000  # microseconds
 
 
-def _timed(fn: Callable[[RiskContext], Any], contexts: list[RiskContext]) -> list[int]:
+def _timed(
+    fn: Callable[[RiskContext], Any], contexts: list[RiskContext], clock: Callable[[], int]
+) -> list[int]:
     out = []
-    clock = time.perf_counter_ns
     for c in contexts:
         t = clock()
         fn(c)
         out.append(clock() - t)
     return out
-
-
-def _cel_programs(rules_text: str) -> tuple[list[Any], Callable[[dict[str, Any]], Any]]:
-    celpy = pytest.importorskip("celpy")
-    env = celpy.Environment()
-    programs = []
-    for rule in parse_ruleset(rules_text).rules:
-        src = rule.condition.source
-        src = re.sub(r"(?<=\d)_(?=\d)", "", src)
-        src = re.sub(r"\bnot\s+", "!", src).replace(" and ", " && ").replace(" or ", " || ")
-        src = re.sub(r"has_any\(([\w.]+), (\[[^\]]*\])\)", r"\2.exists(x, x in \1)", src)
-        programs.append(env.program(env.compile(src)))
-
-    def activation(f: dict[str, Any]) -> dict[str, Any]:
-        nested: dict[str, Any] = {}
-        for name, value in f.items():
-            node = nested
-            *path, last = name.split(".")
-            for p in path:
-                node = node.setdefault(p, {})
-            node[last] = sorted(value) if isinstance(value, frozenset) else value
-        return {k: celpy.json_to_cel(v) for k, v in nested.items()}
-
-    return programs, activation
 
 
 def test_risk_decision_latency_against_handwritten_rules(tmp_path: Path, record: Any) -> None:
@@ -265,6 +239,11 @@ def test_risk_decision_latency_against_handwritten_rules(tmp_path: Path, record:
     with db.read() as conn:
         engine = RiskEngine.open(conn, now=NOW.astimezone(UTC))
     open_s = time.perf_counter() - t
+    # The engine's state (a million rows of velocity and history) lives as long
+    # as the process: the terminal freezes it out of the cyclic collector after
+    # start-up (pos.risk.engine.settle), so a full collection does not walk it
+    # in the middle of a decision. Both contenders run with it frozen.
+    settle()
     assert len(engine.ruleset.rules) == 50
 
     contexts = _contexts(DECISIONS, rng)
@@ -283,26 +262,24 @@ def test_risk_decision_latency_against_handwritten_rules(tmp_path: Path, record:
 
     # Interleaved rounds; the median round's p99 is reported, so that a burst of
     # load from other processes on a shared machine does not decide the figure.
+    # Each decision is timed twice over: on the wall clock, and on the thread's
+    # CPU clock, which leaves out the time the process sat descheduled. On the
+    # shared 2-core machine a decision of ~90 us is preempted about once in 50,
+    # for the length of another process's time slice (4-8 ms), so the wall-clock
+    # p99 measures the other jobs; the CPU-time p99 is what the decision costs.
     rounds: dict[str, list[float]] = {"engine": [], "hand": [], "features": []}
+    cpu: dict[str, list[float]] = {"engine": [], "hand": []}
     p50s: dict[str, list[float]] = {"engine": [], "hand": []}
     for _ in range(ROUNDS):
         for name, fn in (("engine", engine.decide), ("hand", by_hand),
                          ("features", engine.features)):  # fmt: skip
-            ns = _timed(fn, contexts)
+            ns = _timed(fn, contexts, time.perf_counter_ns)
             rounds[name].append(_p(ns, 0.99))
             if name in p50s:
                 p50s[name].append(_p(ns, 0.50))
-    engine_p99 = statistics.median(rounds["engine"])
-    hand_p99 = statistics.median(rounds["hand"])
-
-    programs, activation = _cel_programs(rules_text)
-    cel_ctx = contexts[:CEL_DECISIONS]
-
-    def cel_decide(c: RiskContext) -> list[Any]:
-        act = activation(engine.features(c))
-        return [p.evaluate(act) for p in programs]
-
-    cel_ns = _timed(cel_decide, cel_ctx)
+                cpu[name].append(_p(_timed(fn, contexts, time.thread_time_ns), 0.99))
+    engine_p99 = statistics.median(cpu["engine"])
+    hand_p99 = statistics.median(cpu["hand"])
 
     figures = {
         "history_rows": ROWS,
@@ -313,18 +290,22 @@ def test_risk_decision_latency_against_handwritten_rules(tmp_path: Path, record:
         "engine_open_seconds": round(open_s, 3),
         "engine_p50_us": statistics.median(p50s["engine"]),
         "engine_p99_us": engine_p99,
-        "engine_p99_us_rounds": rounds["engine"],
+        "engine_p99_us_rounds": cpu["engine"],
+        "engine_wall_p99_us": statistics.median(rounds["engine"]),
+        "engine_wall_p99_us_rounds": rounds["engine"],
         "handwritten_p50_us": statistics.median(p50s["hand"]),
         "handwritten_p99_us": hand_p99,
-        "handwritten_p99_us_rounds": rounds["hand"],
+        "handwritten_p99_us_rounds": cpu["hand"],
+        "handwritten_wall_p99_us": statistics.median(rounds["hand"]),
         "features_only_p99_us": statistics.median(rounds["features"]),
         "p99_ratio_engine_over_handwritten": round(engine_p99 / hand_p99, 2),
-        "cel_python_p50_us": _p(cel_ns, 0.50),
-        "cel_python_p99_us": _p(cel_ns, 0.99),
-        "goal_p99_us": 300,
+        "goal_p99_us": 150,
+        "goal_met": engine_p99 <= 150,
     }
     record("risk_decision", figures)
     db.close()
     # The rules-as-data engine may cost more than Python written for the purpose,
     # but not by more than this factor; the absolute goal is reported above.
+    # The goal (150 us, CPU time) is reported, not asserted: on the shared build
+    # machine the figure moves with the other jobs' load by 2-3x (docs/risk.md).
     assert figures["p99_ratio_engine_over_handwritten"] <= 4.0

@@ -38,7 +38,7 @@ from ui.widgets import IdCheckDialog
 KIOSK_RULES = """
 [[rule]]
 id = "kiosk-over-5-id"
-when = "kiosk and amount > 5_00"
+when = "kiosk && amount > 500"
 action = "review"
 step_up = "check_id"
 priority = 500

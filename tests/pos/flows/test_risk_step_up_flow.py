@@ -24,7 +24,7 @@ CHIPS = "6901234001013"  # 7.50
 RULES = """
 [[rule]]
 id = "cash-over-20-id"
-when = "channel == \\"cash\\" and amount > 20_00"
+when = "channel == \\"cash\\" && amount > 2000"
 action = "review"
 step_up = "check_id"
 priority = 500
@@ -33,7 +33,7 @@ reason_en = "Cash over 20.00; check the shopper's ID"
 
 [[rule]]
 id = "over-50-online"
-when = "amount > 50_00"
+when = "amount > 5000"
 action = "review"
 step_up = "online_only"
 priority = 600

@@ -14,7 +14,7 @@ RULES_V2 = """
 version = 2
 [[rule]]
 id = "small-cap"
-when = "amount > 10_00"
+when = "amount > 1000"
 action = "block"
 priority = 10
 reason_zh = "超过 10 元"
@@ -164,7 +164,7 @@ NIGHT_RULES = """
 description = "test: no card after 22:00 store time"
 [[rule]]
 id = "late-card"
-when = "channel == 'card' and time.hour >= 22"
+when = "channel == 'card' && time.hour >= 22"
 action = "block"
 priority = 10
 reason_zh = "深夜不收银行卡"
@@ -197,3 +197,18 @@ def test_check_and_replay_read_times_in_the_store_zone_not_the_computers(
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_a_former_rule_file_is_converted_to_cel_and_then_installs(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = tmp_path / "old.toml", tmp_path / "new.toml"
+    old.write_text(RULES_V2.replace('"amount > 1000"', '"amount > 10_00 and not online"'))
+    code, out = run(data_dir, "rules", "convert", str(old), "--out", str(new), capsys=capsys)
+    assert (code, out["rules"]) == (0, 1)
+    assert "when = 'amount > 1000 && !online'" in new.read_text()
+    code, out = run(data_dir, "rules", "install", str(new), capsys=capsys)
+    assert (code, out["version"]) == (0, 2)
+    old.write_text(RULES_V2.replace('"amount > 1000"', '"amount / 2 > 1"'))
+    code, out = run(data_dir, "rules", "convert", str(old), capsys=capsys)
+    assert code == 2 and "small-cap" in out["error"]

@@ -10,7 +10,7 @@ GOOD = """
 version = 4
 [[rule]]
 id = "big"
-when = "amount > 500_00"
+when = "amount > 50000"
 action = "review"
 step_up = "manager_pin"
 priority = 10
@@ -56,7 +56,11 @@ def test_a_good_rule_set_carries_its_version_and_placeholders() -> None:
 @pytest.mark.parametrize(
     ("text", "rule_id", "fragment"),
     [
-        (rule(when="amount >"), "r1", "syntax error"),
+        (rule(when="amount >"), "r1", "Syntax error"),
+        (rule(when='amount > "big"'), "r1", "no matching overload"),
+        (rule(when="history.amount_z >= 6"), "r1", "decimal literal"),
+        (rule(when="amount"), "r1", "gives int, not true/false"),
+        (rule(when="online and amount > 1"), "r1", "&&"),
         (rule(when="amonut > 1"), "r1", "did you mean 'amount'"),
         (rule(action="deny"), "r1", "action 'deny'"),
         (rule(action="review"), "r1", "needs step_up"),

@@ -38,7 +38,7 @@ def test_a_bad_rule_set_is_refused_and_the_installed_one_stays_in_force(
     db: Database, engine: RiskEngine, ctx: Ctx
 ) -> None:
     with db.transaction() as conn:
-        engine.install(conn, rules("100_00"), 1, installed_at="t1", origin="server")
+        engine.install(conn, rules("10000"), 1, installed_at="t1", origin="server")
     assert engine.decide(ctx(amount=Money(150_00))).rule_ids == ("cap",)
     with pytest.raises(RuleSetError) as exc, db.transaction() as conn:
         engine.install(conn, rules("lots", rid="broken"), 2, installed_at="t2", origin="server")
@@ -52,14 +52,14 @@ def test_a_bad_rule_set_is_refused_and_the_installed_one_stays_in_force(
 
 def test_an_older_version_is_refused_and_the_same_one_again_is_a_no_op(db: Database) -> None:
     with db.transaction() as conn:
-        install_ruleset(conn, rules("100_00"), 3, installed_at="t")
-        install_ruleset(conn, rules("100_00"), 3, installed_at="t")
+        install_ruleset(conn, rules("10000"), 3, installed_at="t")
+        install_ruleset(conn, rules("10000"), 3, installed_at="t")
         with pytest.raises(NotAllowed, match="not newer"):
-            install_ruleset(conn, rules("200_00"), 3, installed_at="t")
+            install_ruleset(conn, rules("20000"), 3, installed_at="t")
         with pytest.raises(NotAllowed, match="not newer"):
-            install_ruleset(conn, rules("200_00"), 2, installed_at="t")
+            install_ruleset(conn, rules("20000"), 2, installed_at="t")
         with pytest.raises(RuleSetError, match="version 0"):
-            install_ruleset(conn, rules("200_00"), 0, installed_at="t")
+            install_ruleset(conn, rules("20000"), 0, installed_at="t")
         count = conn.execute("SELECT count(*) FROM risk_rulesets").fetchone()[0]
     assert count == 1
 
@@ -68,7 +68,7 @@ def test_the_last_good_set_is_used_when_a_newer_stored_one_no_longer_compiles(
     db: Database,
 ) -> None:
     with db.transaction() as conn:
-        install_ruleset(conn, rules("100_00"), 1, installed_at="t")
+        install_ruleset(conn, rules("10000"), 1, installed_at="t")
         # As if an older program had stored a rule that this one cannot compile.
         conn.execute(
             "INSERT INTO risk_rulesets (version, digest, source, origin, installed_at) "
@@ -105,7 +105,7 @@ def test_a_running_engine_picks_up_a_rule_set_installed_by_the_sync_client(
     db: Database, engine: RiskEngine, ctx: Ctx
 ) -> None:
     with db.transaction() as conn:
-        install_ruleset(conn, rules("10_00"), 4, installed_at="t", origin="server")
+        install_ruleset(conn, rules("1000"), 4, installed_at="t", origin="server")
         conn.execute(
             "INSERT INTO risk_list_entries (list, subject, value, added_at) "
             "VALUES ('block', 'card', 'tok-a', 't')"

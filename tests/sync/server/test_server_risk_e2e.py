@@ -1,0 +1,98 @@
+"""End to end on real processes: a `pos-server serve` process, three terminals
+driven through the `pos` command line. One card pays in Shanghai, then in
+Beijing half an hour later; the server raises "impossible travel" as the
+second terminal syncs, and its hot list reaches a third terminal, which then
+blocks that card with no server to ask."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from pos.clock import SystemClock
+from pos.store.terminal import provision
+from sync.server import models as m
+
+ROOT = Path(__file__).resolve().parents[3]
+CARD = "c0ffee" * 10 + "abcd"  # a card token (keyed hash), never a card number
+
+
+def run(*argv: str) -> Any:
+    out = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, (argv, out.stdout, out.stderr)
+    return json.loads(out.stdout) if out.stdout.strip().startswith(("{", "[")) else out.stdout
+
+
+def pos(data_dir: Path, *argv: str) -> Any:
+    return run(sys.executable, "-m", "pos.cli.main", "--data-dir", str(data_dir), "--json", *argv)
+
+
+def test_one_card_in_shanghai_then_beijing_is_caught_and_blocked_offline_at_a_third_till(
+    tmp_path: Path, server_process: Any
+) -> None:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    srv = server_process(tmp_path / "server", url, "--audit-every", "0")
+    admin = (sys.executable, "-m", "sync.server.main", "--db", url,
+             "--data-dir", str(tmp_path / "server"), "--json")  # fmt: skip
+    run(*admin, "risk", "place", "S001", "--lat", "31.2304", "--lon", "121.4737", "--city", "上海")
+    run(*admin, "risk", "place", "S002", "--lat", "39.9042", "--lon", "116.4074", "--city", "北京")
+
+    tills: dict[str, Path] = {}
+    for tid, store in (("T-SH", "S001"), ("T-BJ", "S002"), ("T-SH2", "S001")):
+        d = tmp_path / tid
+        provision(d, "demo", store, tid, SystemClock()).close()
+        code = run(*admin, "code", "create", "--store", store)
+        code = code["code"] if isinstance(code, dict) else code.split()[-1]
+        pos(d, "enroll", "--server", srv.url, "--code", code)
+        tills[tid] = d
+
+    start = datetime.now().astimezone() - timedelta(hours=1)
+
+    def pay(tid: str, at: datetime) -> Any:
+        return pos(tills[tid], "risk", "check", "--amount", "88.00", "--channel", "card",
+                   "--card-token", CARD, "--card-bin", "62220212", "--at", at.isoformat(),
+                   "--record", "approved")  # fmt: skip
+
+    assert pay("T-SH", start)["action"] == "allow"
+    pos(tills["T-SH"], "sync", "--once")
+    assert pay("T-BJ", start + timedelta(minutes=30))["action"] == "allow"
+    pos(tills["T-BJ"], "sync", "--once")
+    synced = time.monotonic()
+    # The server's own database, read while the server process runs.
+    alerts: list[Any] = []
+    while time.monotonic() - synced < 5 and not alerts:
+        with srv.engine.connect() as conn:
+            alerts = conn.execute(
+                select(m.risk_alerts).where(m.risk_alerts.c.rule == "impossible-travel")
+            ).all()
+        time.sleep(0.05)
+    assert alerts, "no impossible-travel alert within 5 s of the sync"
+    [alert] = alerts
+    assert (alert.store_id, alert.terminal_id, alert.subject) == ("S002", "T-BJ", "card")
+    # The command line shows it too.
+    [shown] = [a for a in run(*admin, "risk", "alerts") if a["rule"] == "impossible-travel"]
+    assert shown["value"] == CARD
+    detail = json.loads(alert.detail)
+    assert (detail["from_store"], detail["to_store"], detail["minutes"]) == ("S001", "S002", 30)
+
+    # The third till pulls the hot list, then loses the server and still refuses the card.
+    pos(tills["T-SH2"], "sync", "--once")
+    srv.stop()
+    d = pos(tills["T-SH2"], "risk", "check", "--amount", "20.00", "--channel", "card",
+            "--card-token", CARD, "--card-bin", "62220212", "--offline",
+            "--at", (start + timedelta(minutes=50)).isoformat())  # fmt: skip
+    assert d["action"] == "block"
+    [reason] = [r for r in d["reasons"] if r["rule_id"] == "chain-hot-card"]
+    assert "impossible-travel" in reason["zh"] and "总部风控" in reason["zh"]
+    assert "impossible-travel" in reason["en"] and "hot list" in reason["en"]
+    # Another card at the same till is not touched by it.
+    other = pos(tills["T-SH2"], "risk", "check", "--amount", "20.00", "--channel", "card",
+                "--card-token", "f" * 64, "--offline")  # fmt: skip
+    assert other["action"] == "allow"
