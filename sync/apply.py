@@ -35,6 +35,11 @@ class ConfigRejected(PosError):
     and later versions wait until it is fixed on the server."""
 
 
+class NotServerSigned(ConfigRejected):
+    """A version whose signature is not the pinned key's: the server may have
+    rotated its key (the client follows the endorsed chain and tries again)."""
+
+
 def header_of(v: ConfigVersion) -> dict[str, Any]:
     return {
         "version": v.version,
@@ -48,7 +53,7 @@ def header_of(v: ConfigVersion) -> dict[str, Any]:
 def authentic_body(v: ConfigVersion, server_key: Ed25519PublicKey) -> bytes:
     """The version's body, once its signature and digest check out."""
     if not check_signed_document(header_of(v), v.signature, server_key):
-        raise ConfigRejected(
+        raise NotServerSigned(
             f"configuration version {v.version} is not signed by the server this terminal enrolled with",
             "Nothing was applied. Check the server address; if the server's key changed, "
             "enrol the terminal again.",

@@ -22,8 +22,14 @@ from pos.errors import NotAllowed, NotFound, PosError
 from pos.store import keys, outbox
 from pos.store.journal import records
 from pos.store.terminal import Terminal
-from sync.apply import Applied, ConfigApplier, Handler
-from sync.protocol import RequestSigner, public_key_from_hex
+from sync.apply import Applied, ConfigApplier, ConfigRejected, Handler, NotServerSigned
+from sync.protocol import (
+    RequestSigner,
+    check_signed_document,
+    endorsement_fields,
+    public_key_from_hex,
+    public_key_hex,
+)
 from sync.schemas import Ack, EnrolRequest, EnrolResponse, WireEntry
 from sync.transport import Link, LinkError, OutcomeUnknown, ServerRefused, Unreachable
 
@@ -249,7 +255,44 @@ class SyncClient:
             newest = {v.kind: v.version for v in versions}
             for v in versions:
                 later = newest[v.kind] if newest[v.kind] > v.version else None
-                done.append(self.applier.apply(v, self.server_key, superseded_by=later))
+                try:
+                    done.append(self.applier.apply(v, self.server_key, superseded_by=later))
+                except NotServerSigned:
+                    if not self.follow_server_key():
+                        raise
+                    done.append(self.applier.apply(v, self.server_key, superseded_by=later))
+
+    def follow_server_key(self) -> bool:
+        """Moves the pinned server key along the server's key chain, each new
+        key endorsed by the one before it, starting from the key pinned now.
+        False when the chain offers nothing newer (or does not hold the
+        pinned key: then nothing is trusted)."""
+        chain = self.link.server_keys().keys
+        pinned = public_key_hex(self.server_key)
+        start = next((i for i, k in enumerate(chain) if k.server_key == pinned), None)
+        if start is None or start == len(chain) - 1:
+            return False
+        key = self.server_key
+        for link in chain[start + 1 :]:
+            fields = endorsement_fields(link.generation, link.server_key)
+            if link.endorsement is None or not check_signed_document(fields, link.endorsement, key):
+                raise ConfigRejected(
+                    f"the server's key generation {link.generation} is not signed by the key "
+                    "before it",
+                    "Nothing was applied and the pinned key is kept. Check the server address; "
+                    "if the server's key was replaced, enrol the terminal again.",
+                )
+            key = public_key_from_hex(link.server_key)
+        new = public_key_hex(key)
+        with self.terminal.db.transaction() as conn:
+            conn.execute("UPDATE sync_enrolment SET server_key = ? WHERE id = 1", (new,))
+            self.terminal.journal.append(
+                conn,
+                "sync.server_key_changed",
+                {"from": pinned, "to": new, "generation": chain[-1].generation},
+            )
+        self.server_key = key
+        return True
 
     def sync_once(self) -> SyncReport:
         """One push and pull, with the outcome recorded for the status screen."""

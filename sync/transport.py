@@ -21,7 +21,15 @@ from pydantic import BaseModel, ValidationError
 from pos import canonical
 from pos.errors import InvalidInput
 from sync.protocol import RequestSigner
-from sync.schemas import Ack, ConfigList, EnrolRequest, EnrolResponse, UploadRequest, WireEntry
+from sync.schemas import (
+    Ack,
+    ConfigList,
+    EnrolRequest,
+    EnrolResponse,
+    KeyChain,
+    UploadRequest,
+    WireEntry,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -132,6 +140,9 @@ class Link:
     def upload(self, terminal_id: str, entries: list[WireEntry]) -> Ack:
         body = UploadRequest(terminal_id=terminal_id, entries=entries)
         return _parse(Ack, self._send("POST", "/v1/journal", body.model_dump_json().encode()))
+
+    def server_keys(self) -> KeyChain:
+        return _parse(KeyChain, self._send("GET", "/v1/server-keys"))
 
     def config_after(self, version: int) -> ConfigList:
         return _parse(ConfigList, self._send("GET", "/v1/config", params={"after": version}))
