@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pos import canonical
 from pos.clock import iso
 from pos.errors import PosError
+from pos.messages import msg
 from pos.store.db import Connection
 from pos.store.terminal import Terminal
 from sync.protocol import check_signed_document, unb64
@@ -185,6 +186,34 @@ def _channel_settings(conn: Connection, body: bytes, version: int, now: str) -> 
     return {"channels": sorted(doc)}
 
 
+def _servers(conn: Connection, body: bytes, version: int, now: str) -> Mapping[str, Any]:
+    """The server's URLs, in order of preference: {"urls": [...]}."""
+    from sync.failover import checked_urls
+
+    try:
+        doc = json.loads(_text(body))
+    except ValueError as exc:
+        raise ConfigRejected(msg("sync.servers_not_json")) from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("urls"), list):
+        raise ConfigRejected(msg("sync.servers_not_json"))
+    if not all(isinstance(u, str) for u in doc["urls"]):
+        raise ConfigRejected(msg("sync.servers_not_json"))
+    try:
+        urls = checked_urls(doc["urls"])
+    except PosError as exc:
+        raise ConfigRejected(exc.msg or msg("sync.servers_not_json")) from exc
+    store_server_urls(conn, urls)
+    return {"urls": urls}
+
+
+def store_server_urls(conn: Connection, urls: Sequence[str]) -> None:
+    """Replaces the terminal's list of server URLs (in order of preference)."""
+    conn.execute("DELETE FROM sync_servers")
+    conn.executemany(
+        "INSERT INTO sync_servers (position, url) VALUES (?, ?)", list(enumerate(urls))
+    )
+
+
 def _text(body: bytes) -> str:
     try:
         return body.decode("utf-8-sig")
@@ -193,4 +222,9 @@ def _text(body: bytes) -> str:
 
 
 def default_handlers() -> dict[str, Handler]:
-    return {"catalog": _catalog, "risk_rules": _risk_rules, "channel_settings": _channel_settings}
+    return {
+        "catalog": _catalog,
+        "risk_rules": _risk_rules,
+        "channel_settings": _channel_settings,
+        "servers": _servers,
+    }
