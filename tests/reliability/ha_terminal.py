@@ -12,11 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+# Run as a script: the repository root makes the fault run's terminal importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from pos.clock import SystemClock
-from pos.money import Money
 from pos.services.terminal_services import TerminalServices
 from sync.client import SyncClient, SyncReport, status
 from sync.worker import SyncWorker
+from tests.sync.fault_terminal import barcodes_of, sell_one, until_acknowledged
 
 
 def main(data_dir: str, target: int, seed: int) -> int:
@@ -24,14 +27,7 @@ def main(data_dir: str, target: int, seed: int) -> int:
     services = TerminalServices.open(base, SystemClock())
     terminal = services.terminal
     rng = random.Random(seed)
-    with terminal.db.read() as conn:
-        barcodes = [
-            r[0]
-            for r in conn.execute(
-                "SELECT b.barcode FROM product_barcodes b JOIN products p ON p.sku = b.sku "
-                "WHERE p.active = 1 AND p.sold_by_weight = 0 ORDER BY b.barcode"
-            )
-        ]
+    barcodes = barcodes_of(terminal)
 
     def acked(report: SyncReport | None, exc: Exception | None) -> None:
         if report is not None:
@@ -51,23 +47,12 @@ def main(data_dir: str, target: int, seed: int) -> int:
     )
     worker.start()
     for i in range(target):
-        order = services.checkout.new_order("cashier-1")
-        for code in rng.sample(barcodes, rng.randint(1, 2)):
-            services.checkout.add_item(order.order_id, code, 1, None)
-        due = services.checkout.get(order.order_id).order.remaining
-        services.checkout.pay_cash(order.order_id, due + Money(rng.choice([0, 100])))
+        sell_one(services, rng, barcodes)
         worker.nudge()
         time.sleep(0.02)
         if i % 50 == 0:
             print(f"sold {i}", flush=True)
-    while True:
-        st = status(terminal)
-        with terminal.db.read() as conn:
-            last = conn.execute("SELECT max(seq) FROM journal").fetchone()[0]
-        if st.backlog == 0 and st.server_hwm == last:
-            break
-        worker.nudge()
-        time.sleep(0.2)
+    until_acknowledged(terminal, worker)
     worker.stop()
     print(f"DONE {status(terminal).server_url}", flush=True)
     services.close()
