@@ -1,8 +1,9 @@
-"""One terminal of the redundancy run, as its own process: sells `target`
-cash sales at a till's pace while its sync worker pushes to whichever of the
-server's URLs answers, writes every acknowledged high-water mark to
-`acked` (so the run knows what was acknowledged before a failover), then
-syncs until the server holds every entry, and prints DONE."""
+"""One terminal of the redundancy run, as its own process: sells cash sales
+at a till's pace (at least `target`, and until the run creates the file
+`stop`) while its sync worker pushes to whichever of the server's URLs
+answers, writes every acknowledged high-water mark to `acked` (so the run
+knows what was acknowledged before a failover), then syncs until the server
+holds every entry, and prints DONE."""
 
 from __future__ import annotations
 
@@ -46,12 +47,12 @@ def main(data_dir: str, target: int, seed: int) -> int:
         on_report=acked,
     )
     worker.start()
-    for i in range(target):
+    sold = 0
+    while sold < target or not (base / "stop").exists():
         sell_one(services, rng, barcodes)
+        sold += 1
         worker.nudge()
         time.sleep(0.02)
-        if i % 50 == 0:
-            print(f"sold {i}", flush=True)
     until_acknowledged(terminal, worker)
     worker.stop()
     print(f"DONE {status(terminal).server_url}", flush=True)
