@@ -8,7 +8,7 @@ APT_PACKAGES=(
   python3 python3-venv python3-dev gcc
   pcscd vsmartcard-vpcd libpcsclite-dev swig pkg-config
   xvfb xauth dbus dbus-x11 gnome-keyring
-  postgresql mitmproxy iproute2 openssl
+  postgresql postgresql-15-auto-failover pg-auto-failover-cli mitmproxy iproute2 openssl
   fonts-noto-cjk poppler-utils
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from pos import canonical
 from pos.clock import iso
 from pos.errors import PosError
 from pos.events import Event
+from pos.messages import msg
 from pos.store.db import Connection
 from pos.store.terminal import Terminal
 from sync.protocol import check_signed_document, unb64
@@ -34,6 +35,11 @@ Handler = Callable[[Connection, bytes, int, str], Mapping[str, Any]]
 class ConfigRejected(PosError):
     """A version that failed its signature or its own validation: not applied,
     and later versions wait until it is fixed on the server."""
+
+
+class NotServerSigned(ConfigRejected):
+    """A version whose signature is not the pinned key's: the server may have
+    rotated its key (the client follows the endorsed chain and tries again)."""
 
 
 def header_of(v: ConfigVersion) -> dict[str, Any]:
@@ -49,7 +55,7 @@ def header_of(v: ConfigVersion) -> dict[str, Any]:
 def authentic_body(v: ConfigVersion, server_key: Ed25519PublicKey) -> bytes:
     """The version's body, once its signature and digest check out."""
     if not check_signed_document(header_of(v), v.signature, server_key):
-        raise ConfigRejected(
+        raise NotServerSigned(
             f"configuration version {v.version} is not signed by the server this terminal enrolled with",
             "Nothing was applied. Check the server address; if the server's key changed, "
             "enrol the terminal again.",
@@ -188,6 +194,34 @@ def _channel_settings(conn: Connection, body: bytes, version: int, now: str) -> 
     return {"channels": sorted(doc)}
 
 
+def _servers(conn: Connection, body: bytes, version: int, now: str) -> Mapping[str, Any]:
+    """The server's URLs, in order of preference: {"urls": [...]}."""
+    from sync.failover import checked_urls
+
+    try:
+        doc = json.loads(_text(body))
+    except ValueError as exc:
+        raise ConfigRejected(msg("sync.servers_not_json")) from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("urls"), list):
+        raise ConfigRejected(msg("sync.servers_not_json"))
+    if not all(isinstance(u, str) for u in doc["urls"]):
+        raise ConfigRejected(msg("sync.servers_not_json"))
+    try:
+        urls = checked_urls(doc["urls"])
+    except PosError as exc:
+        raise ConfigRejected(exc.msg or msg("sync.servers_not_json")) from exc
+    store_server_urls(conn, urls)
+    return {"urls": urls}
+
+
+def store_server_urls(conn: Connection, urls: Sequence[str]) -> None:
+    """Replaces the terminal's list of server URLs (in order of preference)."""
+    conn.execute("DELETE FROM sync_servers")
+    conn.executemany(
+        "INSERT INTO sync_servers (position, url) VALUES (?, ?)", list(enumerate(urls))
+    )
+
+
 def _text(body: bytes) -> str:
     try:
         return body.decode("utf-8-sig")
@@ -201,4 +235,5 @@ def default_handlers() -> dict[str, Handler]:
         "risk_rules": _risk_rules,
         "risk_hotlist": _risk_hotlist,
         "channel_settings": _channel_settings,
+        "servers": _servers,
     }

@@ -1,6 +1,6 @@
 """Terminal commands for sync (registered through the `pos.commands` entry point):
 
-pos enroll --server URL --code CODE [--ca-file PEM]
+pos enroll --server URL [--server URL2 ...] --code CODE [--ca-file PEM]
 pos sync --once          push the journal, pull configuration, once
 pos sync status          online?, backlog, oldest unsent, last success/error
 pos sync                 keep syncing in the foreground until interrupted
@@ -30,6 +30,7 @@ def _enroll(args: argparse.Namespace, ctx: CliContext) -> int:
                 "terminal_id": terminal.terminal_id,
                 "store_id": e.store_id,
                 "server_url": e.server_url,
+                "server_urls": args.server,
                 "server_key": e.server_key,
             },
             f"enrolled terminal {terminal.terminal_id} (store {e.store_id}) with {e.server_url}\n"
@@ -104,7 +105,11 @@ def _run_forever(terminal: Any, args: argparse.Namespace, ctx: CliContext) -> in
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     e = sub.add_parser("enroll", help="enrol this terminal with the central server")
     e.add_argument(
-        "--server", required=True, help="the server's URL, e.g. https://pos.example:8443"
+        "--server",
+        required=True,
+        action="append",
+        help="the server's URL, e.g. https://pos.example:8443; repeat it for each URL the "
+        "server answers on (the terminal fails over between them)",
     )
     e.add_argument("--code", required=True, help="the one-time code the manager created")
     e.add_argument("--ca-file", help="PEM CA certificate to trust for the server's TLS")

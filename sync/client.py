@@ -10,6 +10,7 @@ the hash the server holds for that entry is the terminal's own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,11 +21,26 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pos.clock import iso
 from pos.errors import NotAllowed, NotFound, PosError
 from pos.events import Event
+from pos.messages import msg
 from pos.store import keys, outbox
 from pos.store.journal import records
 from pos.store.terminal import Terminal
-from sync.apply import Applied, ConfigApplier, Handler
-from sync.protocol import RequestSigner, public_key_from_hex
+from sync.apply import (
+    Applied,
+    ConfigApplier,
+    ConfigRejected,
+    Handler,
+    NotServerSigned,
+    store_server_urls,
+)
+from sync.failover import checked_urls
+from sync.protocol import (
+    RequestSigner,
+    check_signed_document,
+    endorsement_fields,
+    public_key_from_hex,
+    public_key_hex,
+)
 from sync.schemas import Ack, EnrolRequest, EnrolResponse, WireEntry
 from sync.transport import Link, LinkError, OutcomeUnknown, ServerRefused, Unreachable
 
@@ -51,22 +67,33 @@ def enrolment(terminal: Terminal) -> Enrolment | None:
     return None if row is None else Enrolment(*tuple(row))
 
 
+def server_urls(terminal: Terminal) -> list[str]:
+    """The server's URLs in order of preference (enrolment, then configuration)."""
+    with terminal.db.read() as conn:
+        rows = conn.execute("SELECT url FROM sync_servers ORDER BY position").fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def enroll(
     terminal: Terminal,
-    server_url: str,
+    server_url: str | Sequence[str],
     code: str,
     *,
     ca_file: str | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> Enrolment:
-    """Register this terminal's key with the server and pin the server's key."""
+    """Register this terminal's key with the server and pin the server's key.
+    `server_url` may list every URL the server answers on (in order of
+    preference): the enrolment goes to the first that answers, and the
+    terminal keeps them all for failover."""
+    urls = checked_urls([server_url] if isinstance(server_url, str) else server_url)
     if enrolment(terminal) is not None:
         raise NotAllowed(
             "this terminal is already enrolled with a server",
             "A terminal enrols once. To move it to another server, initialise a new terminal.",
         )
     link = Link(
-        server_url,
+        urls,
         RequestSigner(terminal.terminal_id, signing_key(terminal), terminal.clock),
         ca_file=ca_file,
         transport=transport,
@@ -88,6 +115,7 @@ def enroll(
             "Check the server address and try again; the same code works again for this terminal.",
         ) from exc
     finally:
+        server_url = link.base_url
         link.close()
     if resp.terminal_id != terminal.terminal_id or resp.store_id != terminal.store_id:
         raise NotAllowed("the server answered for another terminal", "Check the server address.")
@@ -105,10 +133,16 @@ def enroll(
             (server_url, resp.server_key, resp.store_id, ca_file, now),
         )
         conn.execute("INSERT OR IGNORE INTO sync_status (id) VALUES (1)")
+        store_server_urls(conn, urls)
         terminal.journal.append(
             conn,
             Event.SYNC_ENROLLED,
-            {"server_url": server_url, "server_key": resp.server_key, "store_id": resp.store_id},
+            {
+                "server_url": server_url,
+                "server_urls": urls,
+                "server_key": resp.server_key,
+                "store_id": resp.store_id,
+            },
         )
     return Enrolment(server_url, resp.server_key, resp.store_id, ca_file, now)
 
@@ -179,7 +213,8 @@ class SyncClient:
                 "Ask the manager for an enrolment code, then run `pos enroll --server URL --code CODE`.",
             )
         signer = RequestSigner(terminal.terminal_id, signing_key(terminal), terminal.clock)
-        link = Link(e.server_url, signer, ca_file=e.ca_file, transport=transport, timeout=timeout)
+        urls = server_urls(terminal) or [e.server_url]
+        link = Link(urls, signer, ca_file=e.ca_file, transport=transport, timeout=timeout)
         applier = ConfigApplier(terminal, handlers) if handlers is not None else None
         return cls(terminal, link, e.server_key, applier)
 
@@ -250,7 +285,39 @@ class SyncClient:
             newest = {v.kind: v.version for v in versions}
             for v in versions:
                 later = newest[v.kind] if newest[v.kind] > v.version else None
-                done.append(self.applier.apply(v, self.server_key, superseded_by=later))
+                try:
+                    done.append(self.applier.apply(v, self.server_key, superseded_by=later))
+                except NotServerSigned:
+                    if not self.follow_server_key():
+                        raise
+                    done.append(self.applier.apply(v, self.server_key, superseded_by=later))
+
+    def follow_server_key(self) -> bool:
+        """Moves the pinned server key along the server's key chain, each new
+        key endorsed by the one before it, starting from the key pinned now.
+        False when the chain offers nothing newer (or does not hold the
+        pinned key: then nothing is trusted)."""
+        chain = self.link.server_keys().keys
+        pinned = public_key_hex(self.server_key)
+        start = next((i for i, k in enumerate(chain) if k.server_key == pinned), None)
+        if start is None or start == len(chain) - 1:
+            return False
+        key = self.server_key
+        for link in chain[start + 1 :]:
+            fields = endorsement_fields(link.generation, link.server_key)
+            if link.endorsement is None or not check_signed_document(fields, link.endorsement, key):
+                raise ConfigRejected(msg("sync.key_chain_broken", generation=link.generation))
+            key = public_key_from_hex(link.server_key)
+        new = public_key_hex(key)
+        with self.terminal.db.transaction() as conn:
+            conn.execute("UPDATE sync_enrolment SET server_key = ? WHERE id = 1", (new,))
+            self.terminal.journal.append(
+                conn,
+                "sync.server_key_changed",
+                {"from": pinned, "to": new, "generation": chain[-1].generation},
+            )
+        self.server_key = key
+        return True
 
     def sync_once(self) -> SyncReport:
         """One push and pull, with the outcome recorded for the status screen."""
@@ -260,6 +327,8 @@ class SyncClient:
             if report.applied:
                 # Applying configuration journaled it: send that too.
                 report.pushed = self.push()
+                if any(a.kind == "servers" and a.outcome == "applied" for a in report.applied):
+                    self.link.choice.replace(server_urls(self.terminal))
         except (LinkError, PosError) as exc:
             self._note_failure(exc)
             raise
@@ -274,8 +343,9 @@ class SyncClient:
     def _note_success(self) -> None:
         with self.terminal.db.transaction() as conn:
             conn.execute(
-                "UPDATE sync_status SET online = 1, last_success_at = ?, failures = 0 WHERE id = 1",
-                (self._now(),),
+                "UPDATE sync_status SET online = 1, last_success_at = ?, failures = 0, "
+                "server_in_use = ? WHERE id = 1",
+                (self._now(), self.link.base_url),
             )
 
     def _note_failure(self, exc: Exception) -> None:
@@ -284,8 +354,8 @@ class SyncClient:
         with self.terminal.db.transaction() as conn:
             conn.execute(
                 "UPDATE sync_status SET online = ?, last_error = ?, last_error_at = ?, "
-                "failures = failures + 1 WHERE id = 1",
-                (int(online), str(exc)[:500], self._now()),
+                "failures = failures + 1, server_in_use = ? WHERE id = 1",
+                (int(online), str(exc)[:500], self._now(), self.link.base_url),
             )
 
     def _now(self) -> str:
@@ -295,7 +365,9 @@ class SyncClient:
 @dataclass(frozen=True)
 class SyncStatus:
     enrolled: bool
+    # The URL in use (last tried), and every URL the terminal may fail over to.
     server_url: str | None
+    server_urls: list[str]
     online: bool
     backlog: int
     oldest_unsent_seconds: int | None
@@ -313,8 +385,15 @@ class SyncStatus:
         if not self.enrolled:
             return "not enrolled: run `pos enroll --server URL --code CODE`"
         age = "-" if self.oldest_unsent_seconds is None else f"{self.oldest_unsent_seconds} s"
+        place = (
+            f"{self.server_urls.index(self.server_url) + 1} of {len(self.server_urls)}"
+            if self.server_url in self.server_urls
+            else f"{len(self.server_urls)} listed"
+        )
         lines = [
-            f"server:        {self.server_url} ({'online' if self.online else 'offline'})",
+            f"server:        {self.server_url} ({'online' if self.online else 'offline'}; "
+            f"in use, {place})",
+            f"servers:       {', '.join(self.server_urls)}",
             f"backlog:       {self.backlog} entries (oldest waiting {age})",
             f"acknowledged:  up to entry {self.server_hwm}",
             f"configuration: version {self.config_version}",
@@ -330,18 +409,20 @@ def status(terminal: Terminal, now: datetime | None = None) -> SyncStatus:
     e = enrolment(terminal)
     with terminal.db.read() as conn:
         row = conn.execute(
-            "SELECT online, last_success_at, last_error, last_error_at, server_hwm, failures "
-            "FROM sync_status WHERE id = 1"
+            "SELECT online, last_success_at, last_error, last_error_at, server_hwm, failures, "
+            "server_in_use FROM sync_status WHERE id = 1"
         ).fetchone()
+        urls = [str(r[0]) for r in conn.execute("SELECT url FROM sync_servers ORDER BY position")]
         backlog = outbox.backlog(conn)
         age = outbox.oldest_age(conn, now)
         version = conn.execute("SELECT max(version) FROM config_versions").fetchone()[0] or 0
-    online, last_ok, last_err, last_err_at, hwm, failures = (
-        tuple(row) if row else (0, None, None, None, 0, 0)
+    online, last_ok, last_err, last_err_at, hwm, failures, in_use = (
+        tuple(row) if row else (0, None, None, None, 0, 0, None)
     )
     return SyncStatus(
         enrolled=e is not None,
-        server_url=None if e is None else e.server_url,
+        server_url=None if e is None else (in_use or (urls[0] if urls else e.server_url)),
+        server_urls=urls,
         online=bool(online),
         backlog=backlog,
         oldest_unsent_seconds=None if age is None else int(age.total_seconds()),

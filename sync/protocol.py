@@ -40,6 +40,12 @@ LABEL = "pos"
 MAX_SKEW = timedelta(minutes=5)
 COVERED = ("@method", "@path", "@query", "content-digest")
 API_PREFIX = "/v1"
+# One answer for every signature that does not verify, an unknown key id
+# included: the refusal tells an unauthenticated caller nothing.
+BAD_SIGNATURE = "the signature does not verify for an enrolled terminal"
+# A valid point whose private key nobody holds (the public half of a key made
+# and thrown away): what an unknown terminal's request is checked against.
+_NOBODY = Ed25519PrivateKey.generate().public_key()
 
 
 class AuthRefused(Exception):
@@ -160,12 +166,20 @@ def verify_request(
     """Checks signature, coverage, digest and freshness; raises AuthRefused.
 
     `public_key(terminal_id)` returns the enrolled key, or None for an unknown
-    terminal. Replay (a nonce seen before) and revocation are the caller's.
+    terminal. An unknown terminal is answered exactly as a bad signature (it
+    is checked against a key nobody holds), so an unauthenticated caller
+    cannot learn which terminal ids exist. Replay (a nonce seen before) and
+    revocation are the caller's.
     """
     if "signature-input" not in {k.lower() for k in headers}:
         raise AuthRefused("unsigned", "the request carries no signature")
+
+    def known_or_nobody(key_id: str) -> Ed25519PublicKey:
+        found = public_key(key_id)
+        return _NOBODY if found is None else found
+
     verifier = _ClockVerifier(
-        signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(public=public_key)
+        signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(public=known_or_nobody)
     )
     verifier.clock = clock
     msg = _Message(method.upper(), url, dict(headers))
@@ -176,16 +190,11 @@ def verify_request(
     except AuthRefused:
         raise
     except (InvalidSignature, HTTPMessageSignaturesException, CryptoInvalidSignature) as exc:
-        text = str(exc)
-        if "Unable to resolve verification key" in text:
-            raise AuthRefused(
-                "unknown-terminal", "no terminal is enrolled under this key id"
-            ) from exc
-        raise AuthRefused("bad-signature", text or "the signature does not verify") from exc
+        raise AuthRefused("bad-signature", BAD_SIGNATURE) from exc
     result = results[0]
     nonce = result.nonce
     if not isinstance(nonce, str) or len(nonce) < 16:
-        raise AuthRefused("bad-signature", "the signature has no nonce")
+        raise AuthRefused("bad-signature", BAD_SIGNATURE)
     keyid = result.parameters.get("keyid")
     created = result.parameters.get("created")
     assert isinstance(keyid, str) and isinstance(created, int)
@@ -203,3 +212,8 @@ def check_signed_document(fields: Mapping[str, Any], signature: str, key: Ed2551
     except (CryptoInvalidSignature, ValueError):
         return False
     return True
+
+
+def endorsement_fields(generation: int, server_key: str) -> dict[str, object]:
+    """What a server key's previous generation signs to vouch for the next."""
+    return {"purpose": "pos-server-key", "generation": generation, "server_key": server_key}

@@ -100,3 +100,15 @@ class ConfigVersion(_Strict):
 
 class ConfigList(_Strict):
     versions: list[ConfigVersion]
+
+
+class KeyLink(_Strict):
+    generation: int
+    server_key: str = Field(description="the server's Ed25519 public key of this generation, hex")
+    endorsement: str | None = Field(
+        None, description="the previous generation's signature over this key (none for the first)"
+    )
+
+
+class KeyChain(_Strict):
+    keys: list[KeyLink]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -20,8 +21,17 @@ from pydantic import BaseModel, ValidationError
 
 from pos import canonical
 from pos.errors import InvalidInput
+from sync.failover import ServerChoice, healthz
 from sync.protocol import RequestSigner
-from sync.schemas import Ack, ConfigList, EnrolRequest, EnrolResponse, UploadRequest, WireEntry
+from sync.schemas import (
+    Ack,
+    ConfigList,
+    EnrolRequest,
+    EnrolResponse,
+    KeyChain,
+    UploadRequest,
+    WireEntry,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -65,16 +75,20 @@ def _refusal(resp: httpx.Response) -> ServerRefused:
 
 
 class Link:
+    """Signed requests to the server, through whichever of its URLs answers
+    (sync.failover): a request that never left is sent again to the next
+    URL; a request whose outcome is unknown is not (the caller asks again)."""
+
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         signer: RequestSigner,
         *,
         ca_file: str | None = None,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        choice: ServerChoice | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
         self._signer = signer
         try:
             verify: ssl.SSLContext | bool = (
@@ -86,12 +100,18 @@ class Link:
                 "Give the PEM file of the CA that signed the server's certificate (--ca-file).",
             ) from exc
         self._http = httpx.Client(
-            base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             verify=verify,
             transport=transport,
             headers={"User-Agent": "store-checkout-terminal/1"},
         )
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self.choice = choice or ServerChoice(urls, probe=lambda u: healthz(self._http, u))
+
+    @property
+    def base_url(self) -> str:
+        """The URL in use."""
+        return self.choice.in_use
 
     def close(self) -> None:
         self._http.close()
@@ -99,28 +119,38 @@ class Link:
     def _send(
         self, method: str, path: str, body: bytes = b"", params: dict[str, Any] | None = None
     ) -> Any:
-        request = self._http.build_request(
-            method,
-            path,
-            content=body,
-            params=params,
-            headers={"Content-Type": "application/json"} if body else None,
-        )
-        self._signer.sign_request(request)
-        try:
-            resp = self._http.send(request)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise Unreachable(f"cannot reach {self.base_url}: {exc}") from exc
-        except httpx.HTTPError as exc:
-            raise OutcomeUnknown(f"no answer from {self.base_url}: {type(exc).__name__}") from exc
-        if resp.status_code >= 500:
-            raise OutcomeUnknown(f"server error {resp.status_code}")
-        if resp.status_code >= 400:
-            raise _refusal(resp)
-        try:
-            return resp.json()
-        except ValueError as exc:
-            raise OutcomeUnknown("the server's answer was cut short or is not JSON") from exc
+        tried: set[str] = set()
+        while True:
+            url = self.choice.pick()
+            if url in tried:
+                raise Unreachable(f"cannot reach any of {', '.join(self.choice.urls)}")
+            tried.add(url)
+            request = self._http.build_request(
+                method,
+                url + path,
+                content=body,
+                params=params,
+                headers={"Content-Type": "application/json"} if body else None,
+            )
+            self._signer.sign_request(request)
+            try:
+                resp = self._http.send(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                self.choice.failed(url)  # never sent: the next URL may take it
+                continue
+            except httpx.HTTPError as exc:
+                self.choice.failed(url)
+                raise OutcomeUnknown(f"no answer from {url}: {type(exc).__name__}") from exc
+            if resp.status_code >= 500:
+                self.choice.failed(url)
+                raise OutcomeUnknown(f"server error {resp.status_code} from {url}")
+            self.choice.answered(url)
+            if resp.status_code >= 400:
+                raise _refusal(resp)
+            try:
+                return resp.json()
+            except ValueError as exc:
+                raise OutcomeUnknown("the server's answer was cut short or is not JSON") from exc
 
     def enroll(self, req: EnrolRequest) -> EnrolResponse:
         data = self._send("POST", "/v1/enroll", canonical.dumps(req.model_dump()))
@@ -132,6 +162,9 @@ class Link:
     def upload(self, terminal_id: str, entries: list[WireEntry]) -> Ack:
         body = UploadRequest(terminal_id=terminal_id, entries=entries)
         return _parse(Ack, self._send("POST", "/v1/journal", body.model_dump_json().encode()))
+
+    def server_keys(self) -> KeyChain:
+        return _parse(KeyChain, self._send("GET", "/v1/server-keys"))
 
     def config_after(self, version: int) -> ConfigList:
         return _parse(ConfigList, self._send("GET", "/v1/config", params={"after": version}))

@@ -51,6 +51,7 @@ class SyncWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failures = 0
+        self._other_server = False
 
     def start(self) -> None:
         if self._thread is not None:
@@ -73,12 +74,18 @@ class SyncWorker:
     def next_delay(self) -> float:
         if self.failures == 0:
             return self._interval
+        if self._other_server:
+            # Another of the server's URLs is not resting: try it soon (the
+            # failed one rests; sync.failover), still jittered.
+            return self._rng.uniform(0.05, min(0.5, self._base))
         return max(0.05, backoff_delay(self.failures, self._rng, self._base, self._cap))
 
     def run_once(self, client: SyncClient) -> SyncReport | None:
+        self._other_server = False
         try:
             report = client.sync_once()
         except (LinkError, PosError) as exc:
+            self._other_server = client.link.choice.alternative()
             self.failures += 1
             log.info("sync failed (%d in a row): %s", self.failures, exc)
             if self._on_report:

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from pos.clock import Clock, SystemClock
@@ -25,21 +26,64 @@ from sync.protocol import (
     public_key_hex,
     verify_request,
 )
-from sync.schemas import Ack, ConfigList, EnrolRequest, EnrolResponse, Refusal, UploadRequest
+from sync.schemas import (
+    Ack,
+    ConfigList,
+    EnrolRequest,
+    EnrolResponse,
+    KeyChain,
+    Refusal,
+    UploadRequest,
+)
 from sync.server import configs, enrolment, ingest, reports
 from sync.server import models as m
 from sync.server.audit import Auditor
+from sync.server.identity import FixedKey, KeySource
 from sync.server.risk import RiskHook
 from sync.server.risk import api as risk_api
 from sync.server.verify import BatchVerifier
 
 NONCE_KEEP_SECONDS = 15 * 60
+# The largest body a request may carry: a full batch (5,000 entries from the
+# client, 10,000 allowed) of ordinary entries is a few MiB. A larger body is
+# answered 413 while it is read, so a request never holds more than this.
+MAX_BODY = 32 * 1024 * 1024
+ENROL_MAX_BODY = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is larger than {limit} bytes")
+        self.limit = limit
+
+
+async def read_body(request: Request, limit: int, signed: bool = True) -> bytes:
+    """The request's body, read chunk by chunk and refused (BodyTooLarge) as
+    soon as it passes `limit`, or before reading when Content-Length says so.
+    A request that must be signed and carries no signature is refused before
+    its body is read at all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and not (declared.isascii() and declared.isdigit()):
+        raise BodyTooLarge(limit)
+    if declared is not None and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    if signed and "signature-input" not in request.headers:
+        raise AuthRefused("unsigned", "the request carries no signature")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge(limit)
+    return bytes(body)
 
 
 @dataclass
 class ServerState:
     engine: Engine
-    key: Ed25519PrivateKey
+    # The identity every process shares (identity.DatabaseIdentity); `key`
+    # alone is a key this process holds by itself (the embedded demo).
+    key: Ed25519PrivateKey | None = None
+    identity: KeySource | None = None
     clock: Clock = field(default_factory=SystemClock)
     admin_token: str | None = None
     verifier: BatchVerifier = field(default_factory=BatchVerifier)
@@ -48,7 +92,19 @@ class ServerState:
     # Start the verification pool's processes before serving (a served
     # process does; in-process test servers need not).
     warm_verifier: bool = False
+    max_body: int = MAX_BODY
     _last_purge: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.identity is None:
+            if self.key is None:
+                raise ValueError("a server needs an identity or a key")
+            self.identity = FixedKey(self.key)
+
+    @property
+    def keys(self) -> KeySource:
+        assert self.identity is not None
+        return self.identity
 
     def purge_nonces(self) -> None:
         """Nonces older than the freshness window can never be replayed."""
@@ -108,7 +164,7 @@ def create_app(state: ServerState) -> FastAPI:
         auditor.stop()
         state.verifier.close()
 
-    risk = RiskHook(state.engine, state.clock, state.key)  # chain-wide risk (sync/server/risk)
+    risk = RiskHook(state.engine, state.clock, state.keys.current)  # chain-wide risk (sync/server/risk)
 
     app = FastAPI(
         title="Store checkout central server",
@@ -144,13 +200,13 @@ def create_app(state: ServerState) -> FastAPI:
         return Signed(v, found["public_key"], found["store_id"])
 
     def spend_nonce(v: VerifiedRequest) -> None:
-        """Blocking (database): call from the thread pool."""
+        """Blocking (database): call from the thread pool. Raises ReplayedNonce."""
         state.purge_nonces()
         try:
             with state.engine.begin() as conn:
                 ingest.remember_nonce(conn, v.terminal_id, v.nonce, int(v.created.timestamp()))
-        except Exception as exc:
-            raise AuthRefused("replay", "this request was already received") from exc
+        except IntegrityError as exc:
+            raise ingest.ReplayedNonce() from exc
 
     def require_admin(authorization: str | None) -> None:
         token = state.admin_token
@@ -163,6 +219,22 @@ def create_app(state: ServerState) -> FastAPI:
         code = 403 if exc.reason in ("revoked", "wrong-terminal", "admin-only") else 401
         return refusal(code, exc.reason, exc.detail)
 
+    @app.exception_handler(ingest.ReplayedNonce)
+    async def _replayed(_r: Request, _exc: ingest.ReplayedNonce) -> JSONResponse:
+        return refusal(401, "replay", "this request was already received")
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(_r: Request, exc: BodyTooLarge) -> JSONResponse:
+        # The rest of the body is not read: the connection is closed after this answer.
+        response = refusal(
+            413,
+            "too-large",
+            str(exc),
+            "Send smaller batches; the terminal's client does this by itself.",
+        )
+        response.headers["Connection"] = "close"
+        return response
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -170,7 +242,20 @@ def create_app(state: ServerState) -> FastAPI:
     @app.get("/v1/server-key")
     def server_key() -> dict[str, str]:
         """The key terminals pin at enrolment (also returned by /v1/enroll)."""
-        return {"server_key": public_key_hex(state.key.public_key())}
+        return {"server_key": public_key_hex(state.keys.current().public_key())}
+
+    @app.get("/v1/server-keys", response_model=KeyChain, responses=_REFUSALS)
+    async def server_keys(request: Request) -> Response:
+        """Every generation of the server's key, each endorsed by the one before:
+        a terminal follows it from the key it pinned to the newest."""
+        body = await read_body(request, ENROL_MAX_BODY)
+
+        def answer() -> Response:
+            s = authenticate(request, body)
+            spend_nonce(s.request)
+            return JSONResponse(KeyChain(keys=state.keys.chain()).model_dump())
+
+        return await run_in_threadpool(answer)
 
     @app.post(
         "/v1/enroll",
@@ -181,7 +266,7 @@ def create_app(state: ServerState) -> FastAPI:
     async def enroll(request: Request) -> Response:
         """Spend a one-time code: register the terminal's key and its store.
         The request is signed with the key being registered (proof of possession)."""
-        body = await request.body()
+        body = await read_body(request, ENROL_MAX_BODY)
         try:
             req = EnrolRequest.model_validate_json(body)
             new_key = public_key_from_hex(req.public_key)
@@ -209,7 +294,7 @@ def create_app(state: ServerState) -> FastAPI:
         out = EnrolResponse(
             terminal_id=done.terminal_id,
             store_id=done.store_id,
-            server_key=public_key_hex(state.key.public_key()),
+            server_key=public_key_hex(state.keys.current().public_key()),
             hwm=done.hwm,
         )
         return JSONResponse(out.model_dump())
@@ -217,7 +302,7 @@ def create_app(state: ServerState) -> FastAPI:
     @app.get("/v1/journal/state", response_model=Ack, responses=_REFUSALS)
     async def journal_state(request: Request) -> Response:
         """The acknowledged high-water mark: where the terminal's next upload starts."""
-        body = await request.body()
+        body = await read_body(request, ENROL_MAX_BODY)
 
         def answer() -> Response:
             s = authenticate(request, body)
@@ -234,7 +319,7 @@ def create_app(state: ServerState) -> FastAPI:
     )
     async def upload_journal(request: Request) -> Response:
         """Store a batch of journal entries once each; answer the high-water mark."""
-        body = await request.body()
+        body = await read_body(request, state.max_body)
         return await run_in_threadpool(_upload, request, body)
 
     def _upload(request: Request, body: bytes) -> Response:
@@ -243,34 +328,33 @@ def create_app(state: ServerState) -> FastAPI:
         try:
             batch = UploadRequest.model_validate_json(body)
         except ValidationError as exc:
+            spend_nonce(v)
             return refusal(400, "malformed", str(exc)[:500])
         if batch.terminal_id != v.terminal_id:
+            spend_nonce(v)
             raise AuthRefused("wrong-terminal", "a terminal may only upload its own journal")
         seqs = [e.seq for e in batch.entries]
         if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+            spend_nonce(v)
             return refusal(400, "malformed", "entries must be in ascending, contiguous order")
+        nonce = (v.nonce, int(v.created.timestamp()))
         checked = state.verifier.check(v.terminal_id, s.public_key, batch.entries)
         bad = checked.bad
         if bad is not None:
+            # The alert spends the request's nonce: a replay of it is refused
+            # as a replay, not alerted again.
             ingest.raise_alert(
-                state.engine, state.clock, v.terminal_id, "bad-entry", bad[0], bad[1]
+                state.engine, state.clock, v.terminal_id, "bad-entry", bad[0], bad[1], nonce
             )
             hwm = ingest.journal_state(state.engine, v.terminal_id).hwm
             return refusal(422, "bad-entry", f"entry {bad[0]}: {bad[1]}", _ALERT_REMEDY, hwm)
         try:
             ack = ingest.store_batch(
-                state.engine,
-                state.clock,
-                v.terminal_id,
-                batch.entries,
-                checked.lines,
-                (v.nonce, int(v.created.timestamp())),
+                state.engine, state.clock, v.terminal_id, batch.entries, checked.lines, nonce
             )
-        except ingest.ReplayedNonce:
-            return refusal(401, "replay", "this request was already received")
         except ingest.Refused as exc:
             ingest.raise_alert(
-                state.engine, state.clock, v.terminal_id, exc.kind, exc.seq, exc.detail
+                state.engine, state.clock, v.terminal_id, exc.kind, exc.seq, exc.detail, nonce
             )
             remedy = (
                 "Upload from the acknowledged high-water mark."
@@ -286,7 +370,7 @@ def create_app(state: ServerState) -> FastAPI:
     # config_versions.version is an INTEGER: a larger `after` is refused, not a 500.
     async def config(request: Request, after: int = Query(0, ge=0, le=2**31 - 1)) -> Response:
         """Configuration versions newer than `after` for the terminal's store, oldest first."""
-        body = await request.body()
+        body = await read_body(request, ENROL_MAX_BODY)
 
         def answer() -> Response:
             s = authenticate(request, body)
@@ -333,7 +417,7 @@ def create_app(state: ServerState) -> FastAPI:
         require_admin(authorization)
         return {"store_id": store, "code": enrolment.create_code(state.engine, state.clock, store)}
 
-    app.include_router(risk_api.router(state.engine, state.clock, state.key, require_admin))
+    app.include_router(risk_api.router(state.engine, state.clock, state.keys.current, require_admin))
     return app
 
 

@@ -14,7 +14,7 @@ from sync.protocol import b64, signed_document
 from sync.schemas import ConfigVersion
 from sync.server import models as m
 
-KINDS = ("catalog", "risk_rules", "channel_settings", "risk_hotlist")
+KINDS = ("catalog", "risk_rules", "channel_settings", "risk_hotlist", "servers")
 MAX_BODY = 32 * 1024 * 1024
 
 

@@ -19,7 +19,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def make_engine(url: str, pool_size: int = 20) -> Engine:
     """An engine whose writes serialise per database the way ingest needs:
     on SQLite every transaction takes the write lock at BEGIN (IMMEDIATE), so
-    two processes never both read a high-water mark and then both write."""
+    two processes never both read a high-water mark and then both write.
+
+    For a PostgreSQL pair with automatic failover, give a multi-host URL
+    that only a primary satisfies, e.g. `postgresql+psycopg://pos@/pos?
+    host=db1:5432&host=db2:5432&target_session_attrs=read-write`."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -40,7 +44,22 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+    @event.listens_for(engine, "handle_error")
+    def _lost_primary(ctx: Any) -> None:
+        # After a failover a pooled connection may reach a node that is now a
+        # standby (read-only) or is shutting down: drop the whole pool, so the
+        # next connection asks the multi-host URL (target_session_attrs=
+        # read-write) for the new primary.
+        if getattr(ctx.original_exception, "sqlstate", None) in _NOT_PRIMARY:
+            ctx.is_disconnect = True
+
+    return engine
+
+
+# read-only transaction, admin shutdown, crash shutdown, cannot connect now
+_NOT_PRIMARY = {"25006", "57P01", "57P02", "57P03"}
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -72,7 +91,10 @@ def alembic_config(engine: Engine | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
-        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # ConfigParser reads '%' as interpolation: a multi-host URL (host=a%3A5432)
+        # or a password with '%' must be escaped.
+        url = engine.url.render_as_string(hide_password=False)
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 

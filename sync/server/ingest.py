@@ -51,10 +51,23 @@ class ReplayedNonce(Exception):
 
 
 def raise_alert(
-    engine: Engine, clock: Clock, terminal_id: str, kind: str, seq: int | None, detail: str
+    engine: Engine,
+    clock: Clock,
+    terminal_id: str,
+    kind: str,
+    seq: int | None,
+    detail: str,
+    nonce: tuple[str, int] | None = None,
 ) -> None:
-    """Alerts outlive the refused transaction, so they are their own."""
+    """Alerts outlive the refused transaction, so they are their own. The
+    refused request's `nonce` is spent with the alert: the same request sent
+    again is a replay (ReplayedNonce), not a second alert."""
     with engine.begin() as conn:
+        if nonce is not None:
+            try:
+                remember_nonce(conn, terminal_id, nonce[0], nonce[1])
+            except IntegrityError as exc:
+                raise ReplayedNonce() from exc
         conn.execute(
             insert(m.alerts).values(
                 terminal_id=terminal_id,

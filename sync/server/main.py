@@ -10,8 +10,12 @@
     pos-server audit
     pos-server risk place|alerts|hotlist|draft|backtest|shadow|publish|rules|audit
 
+    pos-server key show | key rotate
+
 Every command takes --db URL (env POS_SERVER_DB; default SQLite in the data
-dir) and --data-dir (env POS_SERVER_DATA_DIR), where the signing key lives.
+dir) and --data-dir (env POS_SERVER_DATA_DIR). The signing key lives in the
+database, encrypted under POS_SERVER_KEY_SECRET (or the file named by
+POS_SERVER_KEY_SECRET_FILE, or `key-secret` in the data dir).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
 from pos.clock import SystemClock
-from sync.server import audit, configs, db, enrolment, keys, reports
+from sync.server import audit, configs, db, enrolment, identity, reports
 from sync.server import models as m
 from sync.server.app import ServerState, create_app
 from sync.server.risk import cli as risk_cli
@@ -57,17 +61,26 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def _state(args: argparse.Namespace, engine: Engine) -> ServerState:
-    data_dir = _data_dir(args.data_dir)
     token = os.environ.get("POS_SERVER_ADMIN_TOKEN")
     token_file = getattr(args, "admin_token_file", None)
     if token_file:
         token = Path(token_file).read_text().strip()
     return ServerState(
         engine=engine,
-        key=keys.load_or_create(data_dir / "signing-key.pem"),
+        identity=_identity(args, engine),
         admin_token=token,
         audit_every=float(getattr(args, "audit_every", 0.0)),
         warm_verifier=True,
+    )
+
+
+def _identity(args: argparse.Namespace, engine: Engine) -> identity.DatabaseIdentity:
+    data_dir = _data_dir(args.data_dir)
+    return identity.DatabaseIdentity.load_or_create(
+        engine,
+        identity.secret_from(os.environ, data_dir),
+        SystemClock(),
+        legacy_pem=data_dir / "signing-key.pem",
     )
 
 
@@ -169,12 +182,36 @@ def _terminal(args: argparse.Namespace) -> int:
 
 def _config(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    state = _state(args, engine)
     version = configs.publish(
-        engine, SystemClock(), state.key, args.kind, Path(args.file).read_bytes(), args.store
+        engine,
+        SystemClock(),
+        _identity(args, engine).current(),
+        args.kind,
+        Path(args.file).read_bytes(),
+        args.store,
     )
     _print(
         args, {"version": version, "kind": args.kind}, f"published {args.kind} as version {version}"
+    )
+    return 0
+
+
+def _key(args: argparse.Namespace) -> int:
+    ident = _identity(args, _engine(args))
+    if args.action == "rotate":
+        link = ident.rotate()
+        _print(
+            args,
+            link.model_dump(),
+            f"server key generation {link.generation}: {link.server_key}\n"
+            "terminals follow it at their next sync (it is signed by the previous key)",
+        )
+        return 0
+    chain = ident.chain()
+    _print(
+        args,
+        [c.model_dump() for c in chain],
+        "\n".join(f"generation {c.generation}: {c.server_key}" for c in chain),
     )
     return 0
 
@@ -202,7 +239,11 @@ def _alerts(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    found = audit.audit_once(_engine(args), SystemClock())
+    engine = _engine(args)
+    # Alerts for what no audit has passed yet, then the report over the range
+    # asked for (by default everything stored), whoever audited it before.
+    audit.audit_once(engine, SystemClock())
+    found = audit.audit_range(engine, args.terminal, args.first, args.last)
     lines = [f"terminal {t} entry {seq}: signature is not the terminal's" for t, seq in found.bad]
     summary = f"checked {found.checked} entry signatures; {len(found.bad)} bad"
     _print(
@@ -260,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("--store", help="only for this store (default: every store)")
     cf.set_defaults(func=_config)
 
+    k = sub.add_parser("key", help="the server's signing key (shared by every server process)")
+    k.add_argument("action", choices=["show", "rotate"])
+    k.set_defaults(func=_key)
+
     r = sub.add_parser("report", help="store reports")
     r.add_argument("action", choices=["daily"])
     r.add_argument("--date", required=True, help="business date YYYY-MM-DD")
@@ -273,10 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
     au = sub.add_parser(
         "audit", help="check every stored entry's own signature; alert on bad ones (exit 6)"
     )
+    au.add_argument("--terminal", help="only this terminal's entries")
+    au.add_argument("--from", dest="first", type=int, default=1, help="first sequence number")
+    au.add_argument("--to", dest="last", type=int, help="last sequence number (default: all)")
     au.set_defaults(func=_audit)
-    risk_cli.register(
-        sub, _engine, lambda a: keys.load_or_create(_data_dir(a.data_dir) / "signing-key.pem")
-    )
+    # Risk publications are signed by the one identity every process shares.
+    risk_cli.register(sub, _engine, lambda a: _identity(a, _engine(a)).current())
     return p
 
 
@@ -284,7 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (keys.ServerKeyError, ValueError, OSError) as exc:
+    except identity.ServerKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 5
+    except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

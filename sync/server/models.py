@@ -232,3 +232,18 @@ risk_audit = Table(
     Column("rule_id", String(64), nullable=False),
     Column("detail", Text, nullable=False),
 )
+
+# The server's signing key, one row per generation, shared by every server
+# process (sync.server.identity). The newest generation signs.
+server_keys = Table(
+    "server_keys",
+    metadata,
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("public_key", String(64), nullable=False, unique=True),
+    # AES-256-GCM (nonce + ciphertext) of the raw private key, under the
+    # secret every server process is given; never stored in the clear.
+    Column("private_key", LargeBinary, nullable=False),
+    # The previous generation's signature over this key (none for the first).
+    Column("endorsement", String(128)),
+    Column("created_at", String(32), nullable=False),
+)

@@ -16,14 +16,16 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import re
 import signal
 import sys
 import time
-from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -35,6 +37,8 @@ from nacl.exceptions import BadSignatureError
 from pos.store import journal_format as jf
 from sync.schemas import WireEntry
 from sync.server.settlement import line_rows
+
+log = logging.getLogger(__name__)
 
 # Below this a process hop costs more than it saves.
 PARALLEL_FROM = 512
@@ -183,11 +187,26 @@ def _pid_after(seconds: float) -> int:
 
 
 class BatchVerifier:
+    """Checks batches, large ones on a pool of worker processes.
+
+    Every worker is started by one long-lived owner thread, never by a
+    request thread: a worker asks to be killed when the thread that started
+    it ends (PR_SET_PDEATHSIG is per thread on Linux), and a request thread
+    of the server's thread pool ends when it has been idle a while. A pool
+    that breaks anyway (a worker killed, out of memory) is replaced, and the
+    batch is checked again; if the new pool fails too, it is checked here in
+    the request's thread. A batch is never answered with an error because of
+    the pool."""
+
     def __init__(self, workers: int | None = None) -> None:
         self._workers = workers if workers is not None else (os.cpu_count() or 1)
-        self._pool: Executor | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        # The owner: one thread that lives as long as this verifier.
+        self._owner = ThreadPoolExecutor(1, thread_name_prefix="verify-pool-owner")
+        self.rebuilt = 0
 
-    def _executor(self) -> Executor:
+    def _executor(self) -> ProcessPoolExecutor:
+        """The pool; called on the owner thread only."""
         if self._pool is None:
             # spawn: the server has threads, and forking them is unsafe.
             ctx = multiprocessing.get_context("spawn")
@@ -195,6 +214,26 @@ class BatchVerifier:
                 self._workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)
             )
         return self._pool
+
+    def _submit(
+        self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]
+    ) -> list[Future[Any]]:
+        """Submits on the owner thread (a submit may start a worker)."""
+
+        def on_owner() -> list[Future[Any]]:
+            pool = self._executor()
+            return [pool.submit(fn, *args) for args in calls]
+
+        return self._owner.submit(on_owner).result()
+
+    def _discard_broken(self) -> None:
+        def on_owner() -> None:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+                self.rebuilt += 1
+
+        self._owner.submit(on_owner).result()
 
     def warm(self, rounds: int = 50) -> None:
         """Starts every worker process now: each one's start (a new
@@ -204,8 +243,11 @@ class BatchVerifier:
             return
         seen: set[int] = set()
         for _ in range(rounds):
-            tasks = [self._executor().submit(_pid_after, 0.02) for _ in range(self._workers)]
-            seen.update(t.result() for t in tasks)
+            try:
+                tasks = self._submit(_pid_after, [(0.02,)] * self._workers)
+                seen.update(t.result() for t in tasks)
+            except BrokenProcessPool:
+                self._discard_broken()
             if len(seen) >= self._workers:
                 return
 
@@ -216,24 +258,36 @@ class BatchVerifier:
             return check_rows(terminal_id, public_key, rows, head)
         size = -(-len(rows) // self._workers)
         chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
-        futures = [
-            self._executor().submit(check_rows, terminal_id, public_key, c, head) for c in chunks
-        ]
-        parts = [f.result() for f in futures]
-        for i, part in enumerate(parts):
-            if part.bad is not None:
-                return part
-            if i + 1 < len(chunks) and chunks[i + 1][0][4] != chunks[i][-1][5]:
-                seq, after = chunks[i + 1][0][0], parts[i + 1].bad
-                # The entry's own faults are reported before its link, as in _problem.
-                return (
-                    parts[i + 1]
-                    if after and after[0] == seq
-                    else Checked((seq, _unlinked(seq)), [])
-                )
-        return Checked(None, [line for part in parts for line in part.lines])
+        calls = [(terminal_id, public_key, c, head) for c in chunks]
+        for _attempt in range(2):
+            try:
+                parts = [f.result() for f in self._submit(check_rows, calls)]
+                break
+            except BrokenProcessPool:
+                log.warning("verification pool broke; starting a new one")
+                self._discard_broken()
+        else:
+            parts = [check_rows(*args) for args in calls]
+        return _joined(chunks, parts)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        def on_owner() -> None:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+        self._owner.submit(on_owner).result()
+        self._owner.shutdown(wait=True)
+
+
+def _joined(chunks: Sequence[Sequence[Row]], parts: Sequence[Checked]) -> Checked:
+    """One verdict from the chunks' verdicts: the first bad entry, including a
+    broken link between two chunks."""
+    for i, part in enumerate(parts):
+        if part.bad is not None:
+            return part
+        if i + 1 < len(chunks) and chunks[i + 1][0][4] != chunks[i][-1][5]:
+            seq, after = chunks[i + 1][0][0], parts[i + 1].bad
+            # The entry's own faults are reported before its link, as in _problem.
+            return parts[i + 1] if after and after[0] == seq else Checked((seq, _unlinked(seq)), [])
+    return Checked(None, [line for part in parts for line in part.lines])

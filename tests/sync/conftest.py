@@ -30,10 +30,13 @@ from pos.money import Money
 from pos.services.catalog_import import import_products
 from pos.services.terminal_services import TerminalServices
 from pos.store.terminal import provision
-from sync.server import db, enrolment, keys
+from sync.server import db, enrolment
 from sync.server.app import ServerState, create_app
+from sync.server.identity import SECRET_ENV, DatabaseIdentity
 
 ROOT = Path(__file__).resolve().parents[2]
+# The key-encryption secret every test server on one database shares.
+TEST_KEY_SECRET = b"test-only-key-secret-0123456789abcdef"
 
 
 def demo_products() -> list[Product]:
@@ -55,8 +58,9 @@ class ThreadServer:
         db.upgrade(engine)
         self.engine = engine
         self.clock = clock
+        identity = DatabaseIdentity.load_or_create(engine, TEST_KEY_SECRET, clock)
         self.state = ServerState(
-            engine=engine, key=keys.load_or_create(key_path), clock=clock, admin_token=admin_token
+            engine=engine, identity=identity, clock=clock, admin_token=admin_token
         )
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -94,7 +98,14 @@ class ThreadServer:
 class ServerProcess:
     """`pos-server serve` as its own process, killable and restartable on its port."""
 
-    def __init__(self, data_dir: Path, db_url: str, extra: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        db_url: str,
+        extra: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.env = {**os.environ, SECRET_ENV: TEST_KEY_SECRET.decode(), **(env or {})}
         self.data_dir = data_dir
         self.db_url = db_url
         self.extra = extra
@@ -123,7 +134,9 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # Killed outright, its worker pool's tracker complains on stderr: keep that aside.
         err = open(self.data_dir / "server.err", "a")  # noqa: SIM115
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT, env=self.env
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         m = re.search(r"listening on (http\S+)", line)

@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def publish(server: Any, kind: str, body: bytes, store: str | None = None) -> int:
-    return configs.publish(server.engine, SystemClock(), server.state.key, kind, body, store)
+    return configs.publish(
+        server.engine, SystemClock(), server.state.keys.current(), kind, body, store
+    )
 
 
 def cheaper_catalog() -> bytes:

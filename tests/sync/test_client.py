@@ -108,7 +108,7 @@ def test_enrolling_twice_is_refused_and_the_server_key_is_pinned(
     shop: TerminalServices, server: Any
 ) -> None:
     e = enroll(shop.terminal, server.url, server.code())
-    assert e.server_key == server.state.key.public_key().public_bytes_raw().hex()
+    assert e.server_key == server.state.keys.current().public_key().public_bytes_raw().hex()
     assert enrolment(shop.terminal) == e
     with pytest.raises(NotAllowed):
         enroll(shop.terminal, server.url, server.code())

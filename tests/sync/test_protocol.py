@@ -90,12 +90,15 @@ def test_a_signature_by_another_key_is_refused(key: Ed25519PrivateKey) -> None:
     assert exc.value.reason == "bad-signature"
 
 
-def test_an_unknown_terminal_is_refused(key: Ed25519PrivateKey) -> None:
+def test_an_unknown_terminal_is_refused_as_a_bad_signature(key: Ed25519PrivateKey) -> None:
     clock = FakeClock()
     headers = RequestSigner("T-9", key, clock).headers("POST", URL, BODY)
-    with pytest.raises(AuthRefused) as exc:
+    with pytest.raises(AuthRefused) as unknown:
         _verify(key, clock, headers)
-    assert exc.value.reason == "unknown-terminal"
+    other = RequestSigner("T-1", Ed25519PrivateKey.generate(), clock).headers("POST", URL, BODY)
+    with pytest.raises(AuthRefused) as forged:
+        _verify(key, clock, other)
+    assert (unknown.value.reason, unknown.value.detail) == ("bad-signature", forged.value.detail)
 
 
 @pytest.mark.parametrize(

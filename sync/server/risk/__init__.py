@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -29,13 +29,17 @@ class RiskHook:
         self,
         engine: Engine,
         clock: Clock,
-        key: Ed25519PrivateKey,
+        key: Ed25519PrivateKey | Callable[[], Ed25519PrivateKey],
         thresholds: Thresholds | None = None,
     ) -> None:
         self.analysis = ChainAnalysis(engine, clock, thresholds)
         self.engine = engine
         self.clock = clock
-        self.key = key
+        # The server's current key, asked at each publication so a rotation
+        # made by any process is followed.
+        self.signing_key: Callable[[], Ed25519PrivateKey] = (
+            key if callable(key) else lambda: key
+        )
         self._lock = threading.Lock()
         self._last_publish: float | None = None
         self._timer: threading.Timer | None = None
@@ -87,4 +91,4 @@ class RiskHook:
     def publish_hotlist(self) -> int:
         now_ms = int(self.clock.now().timestamp() * 1000)
         body = hotlist_document(self.engine, now_ms)
-        return configs.publish(self.engine, self.clock, self.key, HOTLIST_KIND, body)
+        return configs.publish(self.engine, self.clock, self.signing_key(), HOTLIST_KIND, body)

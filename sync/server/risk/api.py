@@ -22,7 +22,7 @@ RULE_ID = Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 def router(
     engine: Engine,
     clock: Clock,
-    key: Ed25519PrivateKey,
+    key: Callable[[], Ed25519PrivateKey],
     require_admin: Callable[[str | None], None],
 ) -> APIRouter:
     api = APIRouter(prefix="/v1/risk", tags=["risk"])
@@ -74,7 +74,7 @@ def router(
         try:
             if step == "backtest":
                 return lifecycle.backtest(engine, clock, x_pos_actor, rule_id)
-            return lifecycle.advance(engine, clock, key, x_pos_actor, rule_id, step)
+            return lifecycle.advance(engine, clock, key(), x_pos_actor, rule_id, step)
         except lifecycle.LifecycleError as exc:
             return refused(exc)
 

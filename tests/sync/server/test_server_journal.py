@@ -27,45 +27,7 @@ from sync.schemas import EnrolRequest, WireEntry
 from sync.server import audit, enrolment
 from sync.server import models as m
 from sync.transport import Link, ServerRefused
-
-
-class Device:
-    """A terminal reduced to what the server sees: an id, a key, a chain."""
-
-    def __init__(self, server: Any, terminal_id: str = "T-1", store_id: str = "S001") -> None:
-        self.server = server
-        self.id = terminal_id
-        self.key = Ed25519PrivateKey.generate()
-        self.clock = SystemClock()
-        self.chain: list[JournalRecord] = []
-        self.link = Link(server.url, RequestSigner(self.id, self.key, self.clock))
-        code = enrolment.create_code(server.engine, SystemClock(), store_id)
-        self.link.enroll(
-            EnrolRequest(
-                code=code,
-                terminal_id=self.id,
-                store_id=store_id,
-                public_key=public_key_hex(self.key),
-            )
-        )
-
-    def make(self, n: int, etype: str = "tender.taken") -> list[JournalRecord]:
-        out = []
-        for _ in range(n):
-            prev = self.chain[-1].hash if self.chain else GENESIS_HASH
-            seq = len(self.chain) + 1
-            payload = {
-                "order_id": f"O{seq}",
-                "tender": {"channel": "cash", "amount_minor": 100 * seq},
-            }
-            rec = make_record(self.key, self.id, seq, iso(self.clock.now()), etype, payload, prev)
-            self.chain.append(rec)
-            out.append(rec)
-        return out
-
-    def upload(self, records: list[JournalRecord]) -> Any:
-        # Sent as the terminal's client sends them: not checked on the way out.
-        return self.link.upload(self.id, [WireEntry.of(r, validate=False) for r in records])
+from tests.sync.device import Device
 
 
 @pytest.fixture
@@ -217,10 +179,23 @@ def test_the_server_audits_in_the_background_and_pos_server_audit_reports_it(
             break
         time.sleep(0.025)
     assert _alerts(srv) == [(audit.ALERT_KIND, 2)]
-    # The command line sees nothing left to check; a fresh bad entry it reports and exits 6.
+    # The command line reports over any range, spans the server audited before included,
+    # without raising the alert again.
     cli = [sys.executable, "-m", "sync.server.main", "--db", db_url, "--data-dir", str(tmp_path)]
-    quiet = subprocess.run([*cli, "audit"], capture_output=True, text=True, timeout=60)
-    assert (quiet.returncode, quiet.stdout.strip()) == (0, "checked 0 entry signatures; 0 bad")
+    whole = subprocess.run([*cli, "audit"], capture_output=True, text=True, timeout=60)
+    assert whole.returncode == 6
+    assert whole.stdout.strip().splitlines() == [
+        "terminal T-1 entry 2: signature is not the terminal's",
+        "checked 5 entry signatures; 1 bad",
+    ]
+    later = subprocess.run(
+        [*cli, "audit", "--terminal", "T-1", "--from", "3", "--to", "99"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (later.returncode, later.stdout.strip()) == (0, "checked 3 entry signatures; 0 bad")
+    assert _alerts(srv) == [(audit.ALERT_KIND, 2)]
     srv.stop()
     quiet_srv = server_process(tmp_path / "srv", db_url, "--audit-every", "0")
     d.link = Link(quiet_srv.url, RequestSigner(d.id, d.key, d.clock))
@@ -230,6 +205,7 @@ def test_the_server_audits_in_the_background_and_pos_server_audit_reports_it(
     found = subprocess.run([*cli, "audit"], capture_output=True, text=True, timeout=60)
     assert found.returncode == 6
     assert "terminal T-1 entry 6:" in found.stdout
+    assert _alerts(srv) == [(audit.ALERT_KIND, 2), (audit.ALERT_KIND, 6)]
 
 
 def test_terminals_chains_are_kept_apart(srv: Any) -> None:
@@ -278,6 +254,11 @@ def test_unsigned_badly_signed_stale_replayed_and_wrong_terminal_requests_are_re
     )
     tampered = body.replace(b"tender", b"tendex")
     assert _raw(srv, d, tampered, headers=signed).json()["error"] == "bad-signature"
+    # An unknown terminal gets the same answer as a bad signature, word for word.
+    stranger = RequestSigner("T-NOBODY", Ed25519PrivateKey.generate(), SystemClock())
+    unknown = _raw(srv, d, body, headers=stranger.headers("POST", srv.url + "/v1/journal", body))
+    assert unknown.status_code == 401
+    assert unknown.json() == _raw(srv, d, tampered, headers=signed).json()
     old = FakeClock(SystemClock().now())
     old.advance(-400)
     assert _raw(srv, d, body, clock=old).json()["error"] == "stale"
