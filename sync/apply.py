@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,9 @@ from pos.store.terminal import Terminal
 from sync.protocol import check_signed_document, unb64
 from sync.schemas import ConfigVersion
 
-# conn, document body, server version, time text -> a short summary for the journal
-Handler = Callable[[Connection, bytes, int, str], Mapping[str, Any]]
+# conn, document body (or what the handler's `prepare` made of it), server
+# version, time text -> a short summary for the journal
+Handler = Callable[[Connection, Any, int, str], Mapping[str, Any]]
 
 
 class ConfigRejected(PosError):
@@ -102,6 +104,13 @@ class ConfigApplier:
         body = authentic_body(v, server_key)
         handler = self._handlers.get(v.kind)
         now = iso(self._terminal.clock.now())
+        # Work that needs no database (parsing, a catalog's pinyin keys) runs
+        # before the write lock is taken, so sales wait only for the writes.
+        prepare = getattr(handler, "prepare", None)
+        payload: Any = body
+        if prepare is not None and superseded_by is None:
+            with _refusal(v):
+                payload = prepare(body)
         with self._terminal.db.transaction() as conn:
             if applied_version(conn) >= v.version:
                 return Applied(v.version, v.kind, "already", {})
@@ -113,14 +122,8 @@ class ConfigApplier:
                     {"reason": f"no handler for {v.kind} on this terminal"},
                 )
             else:
-                try:
-                    summary = dict(handler(conn, body, v.version, now))
-                except PosError as exc:
-                    raise ConfigRejected(
-                        f"configuration version {v.version} ({v.kind}) was refused: {exc.message}",
-                        "The terminal keeps its current configuration. Fix the document on "
-                        "the server and publish a new version.",
-                    ) from exc
+                with _refusal(v):
+                    summary = dict(handler(conn, payload, v.version, now))
                 outcome = "applied"
             entry = self._terminal.journal.append(
                 conn,
@@ -149,13 +152,38 @@ class ConfigApplier:
         return Applied(v.version, v.kind, outcome, summary)
 
 
-def _catalog(conn: Connection, body: bytes, version: int, now: str) -> Mapping[str, Any]:
-    from pos.catalog import parse_catalog_csv
-    from pos.services.catalog import CatalogRepository, catalog_digest
+@contextmanager
+def _refusal(v: ConfigVersion) -> Iterator[None]:
+    try:
+        yield
+    except ConfigRejected:
+        raise
+    except PosError as exc:
+        raise ConfigRejected(
+            f"configuration version {v.version} ({v.kind}) was refused: {exc.message}",
+            "The terminal keeps its current configuration. Fix the document on "
+            "the server and publish a new version.",
+        ) from exc
 
-    products = parse_catalog_csv(_text(body), "CNY")
-    gone = CatalogRepository().replace_all(conn, products, now)
-    return {"products": len(products), "deactivated": gone, "digest": catalog_digest(products)}
+
+class _Catalog:
+    """The catalog: parsed, digested and its search keys computed in
+    `prepare` (outside the write lock), written in one step inside it."""
+
+    @staticmethod
+    def prepare(body: bytes) -> tuple[Any, Any, str]:
+        from pos.catalog import parse_catalog_csv
+        from pos.services.catalog import catalog_digest, search_entries
+
+        products = parse_catalog_csv(_text(body), "CNY")
+        return products, search_entries(products), catalog_digest(products)
+
+    def __call__(self, conn: Connection, payload: Any, version: int, now: str) -> Mapping[str, Any]:
+        from pos.services.catalog import CatalogRepository
+
+        products, entries, digest = payload if isinstance(payload, tuple) else self.prepare(payload)
+        gone = CatalogRepository().replace_all(conn, products, now, entries)
+        return {"products": len(products), "deactivated": gone, "digest": digest}
 
 
 def _risk_rules(conn: Connection, body: bytes, version: int, now: str) -> Mapping[str, Any]:
@@ -231,7 +259,7 @@ def _text(body: bytes) -> str:
 
 def default_handlers() -> dict[str, Handler]:
     return {
-        "catalog": _catalog,
+        "catalog": _Catalog(),
         "risk_rules": _risk_rules,
         "risk_hotlist": _risk_hotlist,
         "channel_settings": _channel_settings,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
@@ -12,7 +13,15 @@ from pos.catalog import Product
 from pos.errors import InvalidInput
 from pos.messages import Name, msg
 from pos.money import Money
-from pos.search_keys import NAME, PINYIN, WORD, pinyin_query, query_form, search_entry
+from pos.search_keys import (
+    NAME,
+    PINYIN,
+    WORD,
+    SearchEntry,
+    pinyin_query,
+    query_form,
+    search_entry,
+)
 
 # Under three characters a trigram index cannot help; a bounded scan can.
 _MIN_TRIGRAM = 3
@@ -56,6 +65,31 @@ def _from_row(row: Sequence[Any], barcodes: tuple[str, ...]) -> Product:
 _COLUMNS = "sku, name_zh, name_en, unit_price_minor, currency, tax_class, active, sold_by_weight"
 
 
+@dataclass(frozen=True, slots=True)
+class SearchRows:
+    """The search index rows for a set of products: each active product's
+    substring text by SKU, and its key rows (kind, key, sku) in key order, so
+    a large import appends to the key b-tree."""
+
+    texts: dict[str, str]
+    keys: list[tuple[int, str, str]]
+
+
+def search_entries(products: Sequence[Product]) -> SearchRows:
+    """Pinyin, keys and their sort are the costly part of an import, so
+    callers compute this before opening the write transaction and hold the
+    database's write lock only for the inserts."""
+    entries: list[tuple[str, SearchEntry]] = [
+        (p.sku, search_entry(p.sku, p.name_zh, p.name_en, p.barcodes)) for p in products if p.active
+    ]
+    # Two stable sorts on one field each are faster than one on tuples.
+    keys = sorted(
+        ((kind, key, sku) for sku, e in entries for kind, key in e.keys), key=itemgetter(1)
+    )
+    keys.sort(key=itemgetter(0))
+    return SearchRows({sku: e.text for sku, e in entries}, keys)
+
+
 def catalog_digest(products: Iterable[Product]) -> str:
     """A content digest the journal keeps, so a catalog change can be proven."""
     h = hashlib.sha256()
@@ -68,20 +102,32 @@ class CatalogRepository:
     """Reads and writes the catalog tables on a connection the caller owns,
     so an import is part of the caller's one transaction."""
 
-    def upsert(self, conn: Any, products: Sequence[Product], now: str) -> None:
+    def upsert(
+        self,
+        conn: Any,
+        products: Sequence[Product],
+        now: str,
+        entries: SearchRows | None = None,
+    ) -> None:
         """Add or update `products`; the search index follows each row by rowid.
-        Statements run in batches: a 300,000-product file is one import."""
+        `entries` is `search_entries(products)` computed before the write
+        transaction (computed here when not given). Statements run in batches:
+        a 300,000-product file is one import."""
+        if entries is None:
+            entries = search_entries(products)
         if len(products) < _BULK_ROWS:
-            self._upsert(conn, products, now)
+            self._upsert(conn, products, now, entries)
             return
         cache = conn.execute("PRAGMA cache_size").fetchone()[0]
         conn.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB:d}")
         try:
-            self._upsert(conn, products, now)
+            self._upsert(conn, products, now, entries)
         finally:
             conn.execute(f"PRAGMA cache_size = {int(cache):d}")
 
-    def _upsert(self, conn: Any, products: Sequence[Product], now: str) -> None:
+    def _upsert(
+        self, conn: Any, products: Sequence[Product], now: str, entries: SearchRows
+    ) -> None:
         conn.executemany(
             f"INSERT INTO products ({_COLUMNS}, updated_at) VALUES (?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT(sku) DO UPDATE SET name_zh=excluded.name_zh, "
@@ -104,20 +150,23 @@ class CatalogRepository:
             "DELETE FROM product_search WHERE rowid = ?", [(rowids[p.sku],) for p in products]
         )
         conn.executemany("DELETE FROM product_keys WHERE sku = ?", skus)
-        entries = [
-            (p, search_entry(p.sku, p.name_zh, p.name_en, p.barcodes)) for p in products if p.active
-        ]
         conn.executemany(
             "INSERT INTO product_search (rowid, sku, text) VALUES (?, ?, ?)",
-            [(rowids[p.sku], p.sku, e.text) for p, e in entries],
+            [(rowids[sku], sku, text) for sku, text in entries.texts.items()],
         )
-        # In key order, so a large import appends to the key b-tree (two
-        # stable sorts on one field each are faster than one on tuples).
-        rows = sorted(
-            ((kind, key, p.sku) for p, e in entries for kind, key in e.keys), key=itemgetter(1)
-        )
-        rows.sort(key=itemgetter(0))
+        rows = entries.keys
+        # A large import builds the sku index afresh after the inserts (one
+        # sort) instead of updating it once per key row in random sku order.
+        rebuild = len(rows) >= _BULK_ROWS and 2 * len(products) >= self._product_count(conn)
+        if rebuild:
+            conn.execute("DROP INDEX product_keys_sku")
         conn.executemany("INSERT INTO product_keys (kind, key, sku) VALUES (?, ?, ?)", rows)
+        if rebuild:
+            conn.execute("CREATE INDEX product_keys_sku ON product_keys(sku)")
+
+    @staticmethod
+    def _product_count(conn: Any) -> int:
+        return int(conn.execute("SELECT count(*) FROM products").fetchone()[0])
 
     def _refuse_taken_barcode(
         self, conn: Any, pairs: list[tuple[str, str]], exc: Exception
@@ -148,7 +197,13 @@ class CatalogRepository:
             for r in conn.execute(f"SELECT rowid, sku FROM products WHERE sku IN ({marks})", skus)
         }
 
-    def replace_all(self, conn: Any, products: Sequence[Product], now: str) -> int:
+    def replace_all(
+        self,
+        conn: Any,
+        products: Sequence[Product],
+        now: str,
+        entries: SearchRows | None = None,
+    ) -> int:
         """Make the active catalog exactly `products`. Products absent from the
         file become inactive, never deleted: old orders and reports name them.
         Returns how many were deactivated."""
@@ -164,7 +219,7 @@ class CatalogRepository:
             conn.execute("DELETE FROM product_keys WHERE sku = ?", (sku,))
         # A barcode may move from a product that left the file to a new one.
         conn.executemany("DELETE FROM product_barcodes WHERE sku = ?", [(sku,) for _, sku in gone])
-        self.upsert(conn, products, now)
+        self.upsert(conn, products, now, entries)
         return len(gone)
 
     def get(self, conn: Any, sku: str) -> Product | None:

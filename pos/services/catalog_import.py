@@ -11,7 +11,7 @@ from pos.clock import Clock, iso
 from pos.errors import InvalidInput
 from pos.events import Event
 from pos.messages import msg
-from pos.services.catalog import CatalogRepository, catalog_digest
+from pos.services.catalog import CatalogRepository, catalog_digest, search_entries
 from pos.store.db import Database
 from pos.store.journal import Journal
 
@@ -51,10 +51,13 @@ def import_products(
     repo = repo or CatalogRepository()
     now = iso(clock.now())
     digest = catalog_digest(products)
+    # Pinyin and search keys before the write lock: a sale in another process
+    # waits only for the inserts.
+    entries = search_entries(products)
     with db.transaction() as conn:
-        gone = repo.replace_all(conn, products, now) if replace else 0
+        gone = repo.replace_all(conn, products, now, entries) if replace else 0
         if not replace:
-            repo.upsert(conn, products, now)
+            repo.upsert(conn, products, now, entries)
         entry = journal.append(
             conn,
             Event.CATALOG_IMPORTED,

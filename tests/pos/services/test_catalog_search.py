@@ -117,3 +117,20 @@ def test_pos_catalog_search_lists_coca_cola_first_for_kkkl_and_kekoukele(service
         args = build_parser().parse_args(["catalog", "search", query])
         assert args.func(args, ctx) == 0
         assert json.loads(out.getvalue())[0]["name_zh"].startswith("可口可乐")
+
+
+def test_a_large_reimport_replaces_every_products_keys_and_keeps_the_sku_index(services) -> None:
+    """Imports of 10,000 products and more rebuild the key table's sku index
+    after the rows; a renamed product is then found only by its new name."""
+    first = [_product(f"BLK-{i:05d}", f"牛奶 {i}号", f"milk no.{i}") for i in range(12_000)]
+    _add(services, *first)
+    renamed = [_product(p.sku, f"面包 {i}号", f"bread no.{i}") for i, p in enumerate(first)]
+    _add(services, *renamed)
+    assert _skus(services, "mianbao 11999hao") == ["BLK-11999"]
+    assert _skus(services, "niunai 11999hao") == []
+    assert _skus(services, "milk no.11999") == []
+    with services.terminal.db.read() as conn:
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN DELETE FROM product_keys WHERE sku = 'BLK-00001'"
+        ).fetchall()
+    assert "product_keys_sku" in " ".join(str(tuple(r)) for r in plan)
