@@ -22,7 +22,14 @@ from keyring.backend import KeyringBackend
 
 from pos import canonical
 from pos.clock import Clock, iso
-from pos.store import keys
+from pos.store import keys, seals
+from pos.store.anchor import (
+    ANCHOR_FILE,
+    KEYRING_ANCHOR,
+    AnchorKeeper,
+    Loss,
+    raise_receipt_counters,
+)
 from pos.store.db import Database
 from pos.store.errors import (
     AlreadyProvisioned,
@@ -32,6 +39,7 @@ from pos.store.errors import (
     WrongKey,
 )
 from pos.store.files import atomic_write
+from pos.store.integrity import REMEDY_DAMAGED, Damage, check_pages, check_structure
 from pos.store.journal import ExtraCheck, Journal, VerifyReport, verify
 from pos.store.journal_format import public_key_hex
 from pos.store.migrate import Migrations
@@ -107,6 +115,10 @@ class Terminal:
     keystore: keys.KeyStore
     clock: Clock
     _card_token_key: bytes = field(repr=False)
+    anchors: AnchorKeeper | None = None
+    # How the database is behind its anchors (empty: it is not). The till takes
+    # no sale until a manager acknowledges: `acknowledge_loss`.
+    losses: list[Loss] = field(default_factory=list)
 
     @property
     def terminal_id(self) -> str:
@@ -131,9 +143,44 @@ class Terminal:
         return self._card_token_key
 
     def verify_journal(self, extra_checks: Sequence[ExtraCheck] = ()) -> VerifyReport:
-        return verify(self.db, self.public_key, self.terminal_id, extra_checks)
+        """Every page (HMAC) and the structure of the file, then the journal's
+        chain and signatures and `extra_checks`. The WAL was checked at open."""
+        with self.db.read() as conn:
+            damage = Damage(check_pages(conn) + check_structure(conn))
+        if not damage.ok:
+            report = VerifyReport()
+            report.problems.extend(damage.texts())
+            report.problems.append(REMEDY_DAMAGED.render("en"))
+            return report
+        checks = [seals.tables_agree_with_seals, *extra_checks]
+        report = verify(self.db, self.public_key, self.terminal_id, checks)
+        report.problems.extend(loss.message().render("en") for loss in self.losses)
+        return report
+
+    def acknowledge_loss(self, approver_id: str) -> list[Loss]:
+        """A manager accepts that the database lost what the anchors name: the
+        receipt counters are lifted past every number already issued, the
+        acknowledgement is journaled, and both anchors restart from here."""
+        losses = list(self.losses)
+        if not losses or self.anchors is None:
+            return []
+        keeper = self.anchors
+        with self.db.transaction() as conn:
+            raise_receipt_counters(conn, [keeper.read_file()[0], keeper.read_keyring()])
+            self.journal.append(
+                conn,
+                "store.loss_acknowledged",
+                {"approver_id": approver_id, "losses": [loss.to_dict() for loss in losses]},
+            )
+        self.journal.hold = None
+        self.losses = []
+        with self.db.read() as conn:
+            keeper.reset(conn)
+        return losses
 
     def close(self) -> None:
+        if self.anchors is not None:
+            self.anchors.flush()
         self.db.close()
 
     def __enter__(self) -> Terminal:
@@ -200,6 +247,9 @@ def provision(
             "Those keys may protect another copy of this terminal's database, so they are "
             "not overwritten. Choose another --terminal-id, or delete the old keys first.",
         )
+    # An anchor left by an earlier terminal of this id would hold the new one.
+    store.delete(KEYRING_ANCHOR)
+    (data_dir / ANCHOR_FILE).unlink(missing_ok=True)
     secrets = {name: keys.new_secret() for name in keys.ALL_KEYS}
     signing = Ed25519PrivateKey.from_private_bytes(secrets[keys.SIGNING_KEY])
     info = TerminalInfo(
@@ -238,9 +288,10 @@ def _remove_database(path: Path) -> None:
 
 
 def _discard(data_dir: Path, store: keys.KeyStore) -> None:
-    """Undo an unfinished provisioning: its keys, database and terminal.json."""
-    for name in keys.ALL_KEYS:
+    """Undo an unfinished provisioning: its keys, anchors, database and terminal.json."""
+    for name in (*keys.ALL_KEYS, KEYRING_ANCHOR):
         store.delete(name)
+    (data_dir / ANCHOR_FILE).unlink(missing_ok=True)
     _remove_database(data_dir / STAGING_DB)
     _remove_database(data_dir / DB_FILE)
     (data_dir / TERMINAL_FILE).unlink(missing_ok=True)
@@ -275,7 +326,8 @@ def _create_database(
             "INSERT INTO settings (key, value, updated_at) VALUES ('keystore', ?, ?)",
             (canonical.dumps(info.keystore).decode(), info.created_at),
         )
-        Journal(info.terminal_id, signing, clock).append(
+        journal = Journal(info.terminal_id, signing, clock)
+        journal.append(
             conn,
             "terminal.provisioned",
             {
@@ -285,6 +337,7 @@ def _create_database(
                 "keystore": info.keystore,
             },
         )
+        seals.seal(conn, journal)
 
 
 def is_provisioned(data_dir: Path) -> bool:
@@ -338,7 +391,7 @@ def open_terminal(
             "keyring. No file was changed.",
         )
     db = Database.open(data_dir / DB_FILE, db_key, migrations=migrations)
-    return Terminal(
+    terminal = Terminal(
         data_dir=data_dir,
         info=info,
         db=db,
@@ -347,3 +400,31 @@ def open_terminal(
         clock=clock,
         _card_token_key=card_key,
     )
+    try:
+        _check_anchors(terminal, signing_seed)
+    except BaseException:
+        db.close()
+        raise
+    return terminal
+
+
+def _check_anchors(terminal: Terminal, signing_seed: bytes) -> None:
+    """Compare the database with its anchors; hold the till if it went backwards,
+    otherwise anchor it as it stands and keep the anchors moving with it."""
+    keeper = AnchorKeeper(terminal.data_dir, terminal.keystore, signing_seed, terminal.clock)
+    terminal.anchors = keeper
+    with terminal.db.read() as conn:
+        losses = keeper.losses(conn)
+        upgraded = conn.execute("SELECT 1 FROM seal_dirty WHERE reason = 'migration'").fetchone()
+        if losses:
+            keeper.held = True
+            terminal.losses = losses
+            terminal.journal.hold = losses[0].message()
+        else:
+            keeper.reset(conn)
+    journal = terminal.journal
+    if upgraded and not losses:
+        with terminal.db.transaction() as conn:  # an upgraded store's first seal
+            seals.seal(conn, journal, only_migration=True, known=True)
+    terminal.db.add_precommit_hook(lambda conn: seals.seal(conn, journal, known=True))
+    terminal.db.add_commit_hook(keeper.committed)

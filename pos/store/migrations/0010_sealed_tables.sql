@@ -1,0 +1,88 @@
+-- Tables that decide money (who may approve, prices and tax classes, risk
+-- rules and lists, settings) are sealed: any change marks the table here, and
+-- the program journals the table's digest in the same transaction (store.sealed).
+-- A change made outside the program leaves its mark unsealed, and the digest
+-- stops matching the journal: `pos journal verify` names the table.
+CREATE TABLE seal_dirty (
+    tbl     TEXT PRIMARY KEY,
+    reason  TEXT NOT NULL CHECK (reason IN ('migration', 'change'))
+) WITHOUT ROWID;
+
+CREATE TRIGGER seal_users_insert AFTER INSERT ON users BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('users', 'change');
+END;
+CREATE TRIGGER seal_users_update AFTER UPDATE ON users BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('users', 'change');
+END;
+CREATE TRIGGER seal_users_delete AFTER DELETE ON users BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('users', 'change');
+END;
+
+CREATE TRIGGER seal_products_insert AFTER INSERT ON products BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('products', 'change');
+END;
+CREATE TRIGGER seal_products_update AFTER UPDATE ON products BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('products', 'change');
+END;
+CREATE TRIGGER seal_products_delete AFTER DELETE ON products BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('products', 'change');
+END;
+
+CREATE TRIGGER seal_product_barcodes_insert AFTER INSERT ON product_barcodes BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('product_barcodes', 'change');
+END;
+CREATE TRIGGER seal_product_barcodes_update AFTER UPDATE ON product_barcodes BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('product_barcodes', 'change');
+END;
+CREATE TRIGGER seal_product_barcodes_delete AFTER DELETE ON product_barcodes BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('product_barcodes', 'change');
+END;
+
+CREATE TRIGGER seal_risk_rulesets_insert AFTER INSERT ON risk_rulesets BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('risk_rulesets', 'change');
+END;
+CREATE TRIGGER seal_risk_rulesets_update AFTER UPDATE ON risk_rulesets BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('risk_rulesets', 'change');
+END;
+CREATE TRIGGER seal_risk_rulesets_delete AFTER DELETE ON risk_rulesets BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('risk_rulesets', 'change');
+END;
+
+CREATE TRIGGER seal_risk_list_entries_insert AFTER INSERT ON risk_list_entries BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('risk_list_entries', 'change');
+END;
+CREATE TRIGGER seal_risk_list_entries_update AFTER UPDATE ON risk_list_entries BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('risk_list_entries', 'change');
+END;
+CREATE TRIGGER seal_risk_list_entries_delete AFTER DELETE ON risk_list_entries BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('risk_list_entries', 'change');
+END;
+
+CREATE TRIGGER seal_settings_insert AFTER INSERT ON settings BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('settings', 'change');
+END;
+CREATE TRIGGER seal_settings_update AFTER UPDATE ON settings BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('settings', 'change');
+END;
+CREATE TRIGGER seal_settings_delete AFTER DELETE ON settings BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('settings', 'change');
+END;
+
+CREATE TRIGGER seal_channel_settings_insert AFTER INSERT ON channel_settings BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('channel_settings', 'change');
+END;
+CREATE TRIGGER seal_channel_settings_update AFTER UPDATE ON channel_settings BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('channel_settings', 'change');
+END;
+CREATE TRIGGER seal_channel_settings_delete AFTER DELETE ON channel_settings BEGIN
+    INSERT OR REPLACE INTO seal_dirty (tbl, reason) VALUES ('channel_settings', 'change');
+END;
+
+-- The tables as they stand at the upgrade are sealed at the next start.
+INSERT INTO seal_dirty (tbl, reason) VALUES ('users', 'migration');
+INSERT INTO seal_dirty (tbl, reason) VALUES ('products', 'migration');
+INSERT INTO seal_dirty (tbl, reason) VALUES ('product_barcodes', 'migration');
+INSERT INTO seal_dirty (tbl, reason) VALUES ('risk_rulesets', 'migration');
+INSERT INTO seal_dirty (tbl, reason) VALUES ('risk_list_entries', 'migration');
+INSERT INTO seal_dirty (tbl, reason) VALUES ('settings', 'migration');
+INSERT INTO seal_dirty (tbl, reason) VALUES ('channel_settings', 'migration');
