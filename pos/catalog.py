@@ -202,7 +202,7 @@ def parse_catalog_csv(
             barcodes.update({b: line for b in product.barcodes})
             products.append(product)
     except csv.Error as exc:
-        problems.append((reader.line_num, f"unreadable CSV: {exc}"))
+        problems.append((reader.line_num + 1, f"unreadable CSV: {exc}"))  # the row being read
     if problems:
         raise CatalogImportError(problems)
     return products

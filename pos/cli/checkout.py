@@ -12,8 +12,10 @@ from pos.cli.context import CliContext
 from pos.cli.session import open_services, read_pin
 from pos.digits import is_digits
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import Money
 from pos.order.discounts import Discount
+from pos.order.limits import ascii_count, check_cash_pays
 from pos.order.order import Order
 from pos.order.tenders import CASH
 from pos.services.checkout import CheckoutService
@@ -44,7 +46,8 @@ def parse_item(text: str) -> ItemArg:
     m = _QTY.match(text.strip())
     if not m:
         raise InvalidInput(f"bad --item {text!r}", "Use SKU_OR_BARCODE, SKU:QTY or SKU:GRAMSg.")
-    qty = int(m.group("qty") or 1)
+    what = msg("input.what.grams" if m.group("g") else "input.what.quantity")
+    qty = ascii_count(m.group("qty") or "1", what)
     if m.group("g"):
         return ItemArg(m.group("code"), 1, qty)
     return ItemArg(m.group("code"), qty)
@@ -159,6 +162,8 @@ def cmd_sale(args: argparse.Namespace, ctx: CliContext) -> int:
         order = checkout.new_order(cashier, mode=args.mode)
         try:
             order = _build_order(checkout, order.order_id, args, approval)
+            pays = [parse_pay(p, order.currency) for p in args.pay]
+            check_cash_pays(pays, order.remaining, args.confirm_cash)
         except Exception:
             # Nothing was paid: the half-built cart is voided, not left open.
             checkout.void(order.order_id, reason="sale command failed")
@@ -338,6 +343,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="cash, alipay, wechat or card; repeat to split",
     )
     p.add_argument("--auth-code", help="the shopper's payment code (last --pay)")
+    p.add_argument(
+        "--confirm-cash", action="store_true", help="cash handed over is far above the total: yes"
+    )
     p.add_argument("--mode", choices=["cashier", "kiosk"], default="cashier")
     p.add_argument(
         "--id-checked", action="store_true", help="the shopper's ID was checked (risk step-up)"

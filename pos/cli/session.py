@@ -7,13 +7,14 @@ import os
 import sys
 
 from pos.cli.context import CliContext
+from pos.cli.store import demo_warning
 from pos.services.terminal_services import TerminalServices
 
 
 def open_services(ctx: CliContext) -> TerminalServices:
     services = TerminalServices.open(ctx.data_dir)
-    if services.terminal.demo_keystore and not ctx.as_json:
-        ctx.warn("DEMO KEYSTORE: keys are in a file beside the data, not in the OS keyring.")
+    if services.terminal.demo_keystore:
+        demo_warning(ctx)
     return services
 
 

@@ -12,7 +12,6 @@ from pos.messages import env_lang, msg
 from pos.store import backup
 from pos.store.db import Connection
 from pos.store.journal import ExtraCheck
-from pos.store.keys import DEMO_WARNING
 from pos.store.terminal import Terminal, open_terminal, provision
 
 JOURNAL_CHECKS_GROUP = "pos.journal_checks"
@@ -22,8 +21,16 @@ def open_for_command(ctx: CliContext) -> Terminal:
     """Open the terminal for a command, warning on every use of the demo keystore."""
     terminal = open_terminal(ctx.data_dir, SystemClock())
     if terminal.demo_keystore:
-        ctx.warn(DEMO_WARNING)
+        demo_warning(ctx)
     return terminal
+
+
+def demo_warning(ctx: CliContext) -> None:
+    """On stderr for a person, and inside every JSON object for a script."""
+    warning = msg("store.demo_warning")
+    if not any(w.get("code") == warning.code for w in ctx.warnings):
+        ctx.warnings.append(warning.to_dict())
+    ctx.warn(warning.render(env_lang()))
 
 
 def journal_checks() -> list[ExtraCheck]:
@@ -51,7 +58,7 @@ def _unloadable(name: str, exc: Exception) -> ExtraCheck:
 def _init(args: argparse.Namespace, ctx: CliContext) -> int:
     kind = "demo" if args.demo_keystore else "keyring"
     if kind == "demo":
-        ctx.warn(DEMO_WARNING)
+        demo_warning(ctx)
     with provision(ctx.data_dir, kind, args.store_id, args.terminal_id, SystemClock()) as t:
         ctx.emit(
             {
@@ -124,7 +131,7 @@ def _backup_restore(args: argparse.Namespace, ctx: CliContext) -> int:
         accept_loss=args.accept_loss,
     )
     if result.demo_keystore:
-        ctx.warn(DEMO_WARNING)
+        demo_warning(ctx)
     ctx.emit(result.to_dict(), result.summary())
     return 0
 

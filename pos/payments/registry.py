@@ -20,6 +20,7 @@ from pos.payments.channel import ChannelEnv, PaymentChannel, SecretSource
 from pos.payments.intents import IntentStore, JournalPort, Store
 from pos.payments.router import PaymentRouter, ResolutionPolicy
 from pos.payments.settings import load_payments_config
+from pos.store.demo import is_demo_terminal, refuse_live_endpoints
 
 log = logging.getLogger(__name__)
 GROUP = "pos.payment_channels"
@@ -49,6 +50,7 @@ def load_channels(
     """(channels by name, why each missing one is missing)."""
     config = load_payments_config(data_dir)
     wanted = set(only) if only is not None else None
+    demo = is_demo_terminal(data_dir)
     channels: dict[str, PaymentChannel] = {}
     problems: dict[str, str] = {}
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
@@ -57,6 +59,9 @@ def load_channels(
         section: dict[str, Any] | None = config.get(ep.name)
         if section is None and ep.name not in NEEDS_NO_CONFIG:
             problems[ep.name] = "not configured in payments.json"
+            continue
+        if demo and (refused := refuse_live_endpoints(ep.name, section or {})) is not None:
+            problems[ep.name] = refused.render("en")
             continue
         try:
             factory = ep.load()

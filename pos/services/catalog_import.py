@@ -9,6 +9,7 @@ from pathlib import Path
 from pos.catalog import Product, parse_catalog_csv
 from pos.clock import Clock, iso
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.services.catalog import CatalogRepository, catalog_digest
 from pos.store.db import Database
 from pos.store.journal import Journal
@@ -22,11 +23,22 @@ class ImportResult:
     journal_seq: int
 
 
-def read_catalog_file(path: Path, currency: str) -> list[Product]:
+# A 300,000-product catalog is about 40 MB of CSV.
+MAX_FILE_BYTES = 128 * 1024 * 1024
+
+
+def read_catalog_file(path: Path, currency: str, limit: int = MAX_FILE_BYTES) -> list[Product]:
+    """The products in a CSV file of at most `limit` bytes. Reading stops at the
+    limit, so a device or a pipe that never ends (/dev/zero) is refused, not read."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}", "Check the file path.") from None
+    if len(raw) > limit:
+        raise InvalidInput(
+            msg("input.file_too_large", path=str(path), limit_mb=limit // (1024 * 1024))
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

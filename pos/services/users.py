@@ -13,7 +13,9 @@ from pos.auth import (
     approve,
     hash_pin,
     require_manager,
+    validate_name,
     validate_pin,
+    validate_user_id,
 )
 from pos.canonical import loads
 from pos.clock import Clock, iso
@@ -37,6 +39,8 @@ class UserService:
         self.clock = clock
 
     def add(self, user_id: str, name: str, role: Role | str, pin: str) -> User:
+        validate_user_id(user_id)
+        validate_name(name)
         validate_pin(pin)
         user = User(user_id, name, Role(role), hash_pin(pin))
         with self.db.transaction() as conn:

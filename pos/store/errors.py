@@ -76,3 +76,10 @@ class StoreRolledBack(StoreError):
     takes no sale until a manager acknowledges the loss."""
 
     exit_code = 6
+
+
+class IdentityMismatch(StoreError):
+    """terminal.json names another terminal, store or keystore than the signed
+    journal says this database was provisioned as."""
+
+    exit_code = 6

@@ -8,6 +8,7 @@ encrypted store). The keys are in the keystore, never in the directory
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from keyring.backend import KeyringBackend
 
 from pos import canonical
 from pos.clock import Clock, iso
+from pos.messages import msg
 from pos.store import keys, seals
 from pos.store.anchor import (
     ANCHOR_FILE,
@@ -33,6 +35,7 @@ from pos.store.anchor import (
 from pos.store.db import Database
 from pos.store.errors import (
     AlreadyProvisioned,
+    IdentityMismatch,
     KeystoreUnavailable,
     NotProvisioned,
     StoreError,
@@ -40,8 +43,8 @@ from pos.store.errors import (
 )
 from pos.store.files import atomic_write
 from pos.store.integrity import REMEDY_DAMAGED, Damage, check_pages, check_structure
-from pos.store.journal import ExtraCheck, Journal, VerifyReport, verify
-from pos.store.journal_format import public_key_hex
+from pos.store.journal import ExtraCheck, Journal, VerifyReport, records, verify
+from pos.store.journal_format import ChainChecker, load_public_key, public_key_hex
 from pos.store.migrate import Migrations
 
 TERMINAL_FILE = "terminal.json"
@@ -239,7 +242,28 @@ def provision(
                 "Use a different --data-dir, or keep using this terminal. Provisioning "
                 "never overwrites a terminal.",
             )
+    created = not data_dir.exists()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        return _provision(
+            data_dir, keystore_kind, store_id, terminal_id, clock, keyring_backend, migrations
+        )
+    except BaseException:
+        if created:  # a refused init leaves no empty directory behind
+            with contextlib.suppress(OSError):
+                data_dir.rmdir()
+        raise
+
+
+def _provision(
+    data_dir: Path,
+    keystore_kind: str,
+    store_id: str,
+    terminal_id: str,
+    clock: Clock,
+    keyring_backend: KeyringBackend | None,
+    migrations: Migrations | None,
+) -> Terminal:
     store = make_keystore(keystore_kind, data_dir, terminal_id, keyring_backend)
     if any(store.get(name) is not None for name in keys.ALL_KEYS):
         raise AlreadyProvisioned(
@@ -401,11 +425,38 @@ def open_terminal(
         _card_token_key=card_key,
     )
     try:
+        _check_identity(terminal)
         _check_anchors(terminal, signing_seed)
     except BaseException:
         db.close()
         raise
     return terminal
+
+
+def _check_identity(terminal: Terminal) -> None:
+    """terminal.json against the signed first journal entry: an edited terminal
+    or store id is refused before anything is sold under it."""
+    info = terminal.info
+    with terminal.db.read() as conn:
+        first = next(records(conn, 1, 1), None)
+    if first is None:
+        return  # a database from before the first entry (tests of upgrades)
+    checker = ChainChecker(load_public_key(info.public_key), first.terminal_id)
+    payload = canonical.loads(first.payload) if checker.check(first) is None else {}
+    stated = {k: payload.get(k) for k in ("terminal_id", "store_id", "keystore")}
+    if stated != {
+        "terminal_id": info.terminal_id,
+        "store_id": info.store_id,
+        "keystore": info.keystore,
+    }:
+        raise IdentityMismatch(
+            msg(
+                "store.identity_mismatch",
+                path=str(terminal.data_dir / TERMINAL_FILE),
+                terminal_id=str(payload.get("terminal_id", "?")),
+                store_id=str(payload.get("store_id", "?")),
+            )
+        )
 
 
 def _check_anchors(terminal: Terminal, signing_seed: bytes) -> None:

@@ -95,8 +95,10 @@ def _check_stored(conn: Connection, terminal_id: str, dups: Sequence[WireEntry],
     )
     for e in dups:
         if stored.get(e.seq) != e.hash:
+            # A terminal whose database went backwards says so when a manager accepts it.
+            went_back = any(x.type == "store.loss_acknowledged" for x in dups)
             raise Refused(
-                "fork",
+                "rolled-back" if went_back else "fork",
                 e.seq,
                 f"entry {e.seq} differs from the one already stored for this terminal",
                 hwm,
