@@ -297,3 +297,30 @@ def raise_receipt_counters(conn: Connection, anchors: list[Anchor | None]) -> No
             " ON CONFLICT(business_date) DO UPDATE SET last_no = max(last_no, excluded.last_no)",
             (anchor.receipt_date, anchor.receipt_no),
         )
+
+
+def receipt_counters_agree_with_journal(conn: Connection) -> list[str]:
+    """Each business date's receipt counter is the highest receipt number the
+    journal issued that day (higher only after an acknowledged loss lifted it):
+    a lowered counter would issue a number twice."""
+    issued: dict[str, int] = {}
+    for (raw,) in conn.execute("SELECT payload FROM journal WHERE type = 'sale.paid'"):
+        payload = canonical.loads(raw)
+        number = str(payload.get("receipt_no") or "")
+        tail = number.rsplit("-", 1)[-1]
+        if tail.isascii() and tail.isdigit():
+            date = str(payload.get("business_date", ""))
+            issued[date] = max(issued.get(date, 0), int(tail))
+    lifted = conn.execute(
+        "SELECT 1 FROM journal WHERE type = 'store.loss_acknowledged' LIMIT 1"
+    ).fetchone()
+    problems = []
+    counters = {str(r[0]): int(r[1]) for r in conn.execute("SELECT * FROM receipt_counters")}
+    for date in sorted(set(issued) | set(counters)):
+        have, want = counters.get(date, 0), issued.get(date, 0)
+        if have < want or (have > want and lifted is None):
+            problems.append(
+                f"the receipt counter of {date} is {have}, but the journal issued receipts "
+                f"up to {want}"
+            )
+    return problems

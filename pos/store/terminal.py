@@ -31,6 +31,7 @@ from pos.store.anchor import (
     AnchorKeeper,
     Loss,
     raise_receipt_counters,
+    receipt_counters_agree_with_journal,
 )
 from pos.store.db import Database
 from pos.store.errors import (
@@ -46,6 +47,7 @@ from pos.store.integrity import REMEDY_DAMAGED, Damage, check_pages, check_struc
 from pos.store.journal import ExtraCheck, Journal, VerifyReport, records, verify
 from pos.store.journal_format import ChainChecker, load_public_key, public_key_hex
 from pos.store.migrate import Migrations
+from pos.store.outbox import outbox_agrees_with_journal
 
 TERMINAL_FILE = "terminal.json"
 DB_FILE = "terminal.db"
@@ -155,7 +157,12 @@ class Terminal:
             report.problems.extend(damage.texts())
             report.problems.append(REMEDY_DAMAGED.render("en"))
             return report
-        checks = [seals.tables_agree_with_seals, *extra_checks]
+        checks = [
+            seals.tables_agree_with_seals,
+            outbox_agrees_with_journal,
+            receipt_counters_agree_with_journal,
+            *extra_checks,
+        ]
         report = verify(self.db, self.public_key, self.terminal_id, checks)
         report.problems.extend(loss.message().render("en") for loss in self.losses)
         return report
