@@ -54,7 +54,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _has_seals(conn: Connection) -> bool:
+def has_seals(conn: Connection) -> bool:
     row = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seal_dirty'"
     ).fetchone()
@@ -69,7 +69,7 @@ def seal(
     With `only_migration`, seal only when every mark comes from the upgrade
     (at start-up): a mark left by a change is evidence and stays for verify.
     """
-    if not known and not _has_seals(conn):
+    if not known and not has_seals(conn):
         return []
     rows = conn.execute("SELECT tbl, reason FROM seal_dirty ORDER BY tbl").fetchall()
     if not rows:
@@ -87,9 +87,18 @@ def seal(
     return tables
 
 
+def first_seal(conn: Connection) -> dict[str, Any]:
+    """The seal a new terminal's first journal entry carries (so provisioning
+    stays one entry): every sealed table's digest, marks cleared."""
+    if not has_seals(conn):
+        return {}
+    conn.execute("DELETE FROM seal_dirty")
+    return {"sealed": {t: table_digest(conn, t) for t in SEALED}}
+
+
 def tables_agree_with_seals(conn: Connection) -> list[str]:
     """Each sealed table's digest against the last one the journal signed."""
-    if not _has_seals(conn):
+    if not has_seals(conn):
         return []
     problems: list[str] = []
     for (table,) in conn.execute("SELECT tbl FROM seal_dirty WHERE reason = 'change'"):
@@ -98,8 +107,12 @@ def tables_agree_with_seals(conn: Connection) -> list[str]:
             "in the journal)"
         )
     sealed: dict[str, str] = {}
-    for (raw,) in conn.execute(f"SELECT payload FROM journal WHERE type = '{EVENT}' ORDER BY seq"):
-        sealed.update(canonical.loads(raw).get("tables", {}))
+    for etype, raw in conn.execute(
+        "SELECT type, payload FROM journal WHERE type IN (?, 'terminal.provisioned') ORDER BY seq",
+        (EVENT,),
+    ):
+        payload = canonical.loads(raw)
+        sealed.update(payload.get("tables" if etype == EVENT else "sealed", {}))
     pending = {r[0] for r in conn.execute("SELECT tbl FROM seal_dirty WHERE reason = 'migration'")}
     for table in SEALED:
         if table in pending:

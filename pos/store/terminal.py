@@ -357,8 +357,7 @@ def _create_database(
             "INSERT INTO settings (key, value, updated_at) VALUES ('keystore', ?, ?)",
             (canonical.dumps(info.keystore).decode(), info.created_at),
         )
-        journal = Journal(info.terminal_id, signing, clock)
-        journal.append(
+        Journal(info.terminal_id, signing, clock).append(
             conn,
             "terminal.provisioned",
             {
@@ -366,9 +365,9 @@ def _create_database(
                 "store_id": info.store_id,
                 "public_key": info.public_key,
                 "keystore": info.keystore,
+                **seals.first_seal(conn),
             },
         )
-        seals.seal(conn, journal)
 
 
 def is_provisioned(data_dir: Path) -> bool:
@@ -449,7 +448,9 @@ def _check_identity(terminal: Terminal) -> None:
     if first is None:
         return  # a database from before the first entry (tests of upgrades)
     checker = ChainChecker(load_public_key(info.public_key), first.terminal_id)
-    payload = canonical.loads(first.payload) if checker.check(first) is None else {}
+    if checker.check(first) is not None:
+        return  # an edited first entry: `pos journal verify` names it
+    payload = canonical.loads(first.payload)
     stated = {k: payload.get(k) for k in ("terminal_id", "store_id", "keystore")}
     if stated != {
         "terminal_id": info.terminal_id,
@@ -473,7 +474,11 @@ def _check_anchors(terminal: Terminal, signing_seed: bytes) -> None:
     terminal.anchors = keeper
     with terminal.db.read() as conn:
         losses = keeper.losses(conn)
-        upgraded = conn.execute("SELECT 1 FROM seal_dirty WHERE reason = 'migration'").fetchone()
+        sealing = seals.has_seals(conn)  # not in a database opened as an earlier release
+        upgraded = (
+            sealing
+            and conn.execute("SELECT 1 FROM seal_dirty WHERE reason = 'migration'").fetchone()
+        )
         if losses:
             keeper.held = True
             terminal.losses = losses
@@ -484,5 +489,6 @@ def _check_anchors(terminal: Terminal, signing_seed: bytes) -> None:
     if upgraded and not losses:
         with terminal.db.transaction() as conn:  # an upgraded store's first seal
             seals.seal(conn, journal, only_migration=True, known=True)
-    terminal.db.add_precommit_hook(lambda conn: seals.seal(conn, journal, known=True))
+    if sealing:
+        terminal.db.add_precommit_hook(lambda conn: seals.seal(conn, journal, known=True))
     terminal.db.add_commit_hook(keeper.committed)
