@@ -49,6 +49,7 @@ class Anchor:
     receipt_date: str = ""
     receipt_no: int = 0
     type: str = ""
+    commits: int = 0
 
     def to_bytes(self) -> bytes:
         return canonical.dumps(asdict(self))
@@ -62,6 +63,7 @@ class Anchor:
             receipt_date=str(doc.get("receipt_date", "")),
             receipt_no=int(doc.get("receipt_no", 0)),
             type=str(doc.get("type", "")),
+            commits=int(doc.get("commits", 0)),
         )
 
 
@@ -70,6 +72,10 @@ def current(conn: Connection) -> Anchor:
     row = conn.execute("SELECT seq, hash, type FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
     ack = conn.execute("SELECT acked_seq FROM outbox_ack WHERE id = 1").fetchone()
     receipt = _latest_receipt(conn)
+    try:
+        counted = conn.execute("SELECT n FROM commit_counter WHERE id = 1").fetchone()
+    except DatabaseError:
+        counted = None  # a database from before migration 0010
     return Anchor(
         seq=0 if row is None else int(row[0]),
         hash="" if row is None else str(row[1]),
@@ -77,7 +83,13 @@ def current(conn: Connection) -> Anchor:
         receipt_date=receipt[0],
         receipt_no=receipt[1],
         type="" if row is None else str(row[2]),
+        commits=0 if counted is None else int(counted[0]),
     )
+
+
+def count_commit(conn: Connection) -> None:
+    """Inside each write transaction, just before COMMIT (a pre-commit hook)."""
+    conn.execute("UPDATE commit_counter SET n = n + 1 WHERE id = 1")
 
 
 def _latest_receipt(conn: Connection) -> tuple[str, int]:
@@ -98,10 +110,11 @@ def _mac_key(signing_seed: bytes) -> bytes:
 class Loss:
     """The database is behind an anchor: how, and by how much."""
 
-    kind: str  # rolled_back | replaced | receipts | anchor_edited
+    kind: str  # rolled_back | commits_lost | replaced | receipts | anchor_edited
     anchor_seq: int
     db_seq: int
     source: str  # file | keyring
+    commits: int = 0  # commits missing (commits_lost)
 
     @property
     def lost(self) -> int:
@@ -114,6 +127,7 @@ class Loss:
             db_seq=self.db_seq,
             lost=self.lost,
             source=self.source,
+            commits=self.commits,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,6 +137,7 @@ class Loss:
             "db_seq": self.db_seq,
             "lost": self.lost,
             "source": self.source,
+            "commits": self.commits,
         }
 
 
@@ -183,12 +198,15 @@ class AnchorKeeper:
 
     def losses(self, conn: Connection) -> list[Loss]:
         """How the database on `conn` is behind either anchor (empty: it is not)."""
+        # Anchors first, then the database: another process committing meanwhile
+        # can only make the database newer than the anchors read, never older.
+        file_anchor, file_ok = self.read_file()
+        keyring_anchor = self.read_keyring()
         now = current(conn)
         found: list[Loss] = []
-        file_anchor, file_ok = self.read_file()
         if not file_ok:
             found.append(Loss("anchor_edited", 0, now.seq, "file"))
-        for source, anchor in (("file", file_anchor), ("keyring", self.read_keyring())):
+        for source, anchor in (("file", file_anchor), ("keyring", keyring_anchor)):
             if anchor is None:
                 continue
             loss = _compare(conn, now, anchor, source)
@@ -212,11 +230,7 @@ class AnchorKeeper:
             if self.held:
                 return
             last = self._written
-            if last is not None and (anchor.seq, anchor.acked_seq, anchor.receipt_no) <= (
-                last.seq,
-                last.acked_seq,
-                last.receipt_no,
-            ):
+            if last == anchor:
                 return
             try:
                 self._write_file(anchor)
@@ -273,6 +287,8 @@ def _compare(conn: Connection, now: Anchor, anchor: Anchor, source: str) -> Loss
     high = max(anchor.seq, anchor.acked_seq)
     if now.seq < high:
         return Loss("rolled_back", high, now.seq, source)
+    if now.commits < anchor.commits:
+        return Loss("commits_lost", anchor.seq, now.seq, source, anchor.commits - now.commits)
     if anchor.seq:
         row = conn.execute("SELECT hash FROM journal WHERE seq = ?", (anchor.seq,)).fetchone()
         if row is None or row[0] != anchor.hash:

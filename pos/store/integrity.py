@@ -66,9 +66,13 @@ def scan_wal(db_path: Path) -> list[Message]:
 
     A WAL is a header and frames; the frames of the current generation carry the
     header's salts and a checksum chained from the previous frame. SQLite reads
-    the valid prefix and ignores the rest. Frames of an older generation (other
-    salts) after that prefix are normal; a current-generation frame there means
-    a frame was damaged and committed transactions behind it would be lost.
+    the valid prefix and ignores everything after it. Frames of an older
+    generation after that prefix are normal. A current-generation frame that
+    fails its checksum is damage when current-generation frames follow it:
+    transactions committed after it would be lost. A bad or partial frame at the
+    very end is what a crash or power cut in the middle of a write leaves (that
+    transaction never committed); whether a committed one was lost there is the
+    commit counter's anchor to say (pos/store/anchor.py).
     """
     wal = db_path.with_name(db_path.name + "-wal")
     try:
@@ -77,52 +81,38 @@ def scan_wal(db_path: Path) -> list[Message]:
         return []
     except OSError as exc:
         return [msg("store.wal_unreadable", error=str(exc))]
-    if not data:
-        return []
-    if len(data) < WAL_HEADER:
-        return [msg("store.wal_truncated", frame=0)]
+    if len(data) <= WAL_HEADER:
+        return []  # an empty WAL, or a header never followed by a frame
     magic, _version, page_size, _ckpt, salt1, salt2, c1, c2 = struct.unpack(">8I", data[:32])
-    if magic not in _MAGICS or page_size != PAGE_SIZE:
-        return [msg("store.wal_header")]
     big = bool(magic & 1)
-    if _checksum(data[:24], big, 0, 0) != (c1, c2):
-        return [msg("store.wal_header")] if len(data) > WAL_HEADER else []
+    if (
+        magic not in _MAGICS
+        or page_size != PAGE_SIZE
+        or _checksum(data[:24], big, 0, 0) != (c1, c2)
+    ):
+        return [msg("store.wal_header")]
     frame_size = FRAME_HEADER + page_size
     s0, s1 = c1, c2
-    n = 0
-    offset = WAL_HEADER
-    broken = False
-    while offset + FRAME_HEADER <= len(data):
+    offset, n = WAL_HEADER, 0
+    bad_frame = 0
+    while offset + frame_size <= len(data):
         head = data[offset : offset + FRAME_HEADER]
         _pgno, _size, f_salt1, f_salt2, f_c1, f_c2 = struct.unpack(">6I", head)
         current = (f_salt1, f_salt2) == (salt1, salt2)
         n += 1
-        if offset + frame_size > len(data):
+        if bad_frame:
             if current:
-                return [msg("store.wal_truncated", frame=n)]
-            break
-        if not broken:
-            if current:
-                t0, t1 = _checksum(head[:8], big, s0, s1)
-                t0, t1 = _checksum(data[offset + FRAME_HEADER : offset + frame_size], big, t0, t1)
-                if (t0, t1) == (f_c1, f_c2):
-                    s0, s1 = t0, t1
-                    offset += frame_size
-                    continue
-                return [msg("store.wal_frame", frame=n)]
-            broken = True  # end of the valid prefix: older frames may follow
-        elif current:
-            return [msg("store.wal_frame", frame=n)]
+                return [msg("store.wal_frame", frame=bad_frame)]
+        elif not current:
+            bad_frame = n  # the valid prefix ended here; older frames may follow
+        else:
+            t0, t1 = _checksum(head[:8], big, s0, s1)
+            t0, t1 = _checksum(data[offset + FRAME_HEADER : offset + frame_size], big, t0, t1)
+            if (t0, t1) == (f_c1, f_c2):
+                s0, s1 = t0, t1
+            else:
+                bad_frame = n
         offset += frame_size
-    if not broken and offset != len(data) and len(data) - offset >= 8:
-        # A partial frame header of the current generation at the very end.
-        f_salt = (
-            struct.unpack(">2I", data[offset + 8 : offset + 16])
-            if len(data) - offset >= 16
-            else None
-        )
-        if f_salt is None or f_salt == (salt1, salt2):
-            return [msg("store.wal_truncated", frame=n + 1)]
     return []
 
 

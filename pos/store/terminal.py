@@ -30,6 +30,7 @@ from pos.store.anchor import (
     KEYRING_ANCHOR,
     AnchorKeeper,
     Loss,
+    count_commit,
     raise_receipt_counters,
     receipt_counters_agree_with_journal,
 )
@@ -491,4 +492,5 @@ def _check_anchors(terminal: Terminal, signing_seed: bytes) -> None:
             seals.seal(conn, journal, only_migration=True, known=True)
     if sealing:
         terminal.db.add_precommit_hook(lambda conn: seals.seal(conn, journal, known=True))
+        terminal.db.add_precommit_hook(count_commit)
     terminal.db.add_commit_hook(keeper.committed)
