@@ -18,12 +18,14 @@ import hashlib
 import hmac
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from pos.errors import InvalidInput, NotAllowed
+from pos.messages import msg
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -38,6 +40,28 @@ _MAX_RP = 64
 _PIN_RE = re.compile(r"^[0-9]{4,8}$")
 _HASH_RE = re.compile(r"^scrypt\$n=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$")
 _WEAK_PINS = frozenset({"1234", "12345", "123456", "1234567", "12345678", "4321", "654321"})
+
+
+_USER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+MAX_NAME = 64
+
+
+def validate_user_id(user_id: str) -> None:
+    """1 to 32 ASCII letters, digits, '.', '_' or '-': it is printed, journaled
+    and typed at sign-in."""
+    if not isinstance(user_id, str) or not _USER_ID_RE.fullmatch(user_id):
+        raise InvalidInput(msg("input.bad_user_id", text=str(user_id)[:40]))
+
+
+def validate_name(name: str) -> None:
+    """1 to 64 printable characters (names go on receipts and screens)."""
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or len(name) > MAX_NAME
+        or any(unicodedata.category(ch).startswith("C") for ch in name)
+    ):
+        raise InvalidInput(msg("input.bad_user_name", text=str(name)[:40]))
 
 
 class Role(StrEnum):

@@ -23,12 +23,17 @@ class Event(StrEnum):
     TERMINAL_PROVISIONED = "terminal.provisioned"
     USER_ADDED = "user.added"
     USER_LOGIN = "user.login"
+    USER_APPROVAL_FAILED = "user.approval_failed"
     APPROVAL_GRANTED = "approval.granted"
     CONFIG_CHANGED = "config.changed"
     CONFIG_APPLIED = "config.applied"
     CONFIG_SKIPPED = "config.skipped"
     CATALOG_IMPORTED = "catalog.imported"
     SYNC_ENROLLED = "sync.enrolled"
+    SYNC_SERVER_KEY_CHANGED = "sync.server_key_changed"
+    # the store's own integrity
+    STORE_SEALED = "store.sealed"
+    STORE_LOSS_ACKNOWLEDGED = "store.loss_acknowledged"
     DRAWER_OPENED = "drawer.opened"
     # the sale
     ORDER_PARKED = "order.parked"
@@ -120,6 +125,12 @@ SCHEMAS: Mapping[Event, EventSchema] = {
     Event.RISK_LIST_CHANGED: _s(1, "a risk list changed"),
     Event.DAY_CLOSED: _s(1, "the business day closed: its Z report", "business_date"),
     Event.RECONCILE_DONE: _s(1, "the day reconciled with the providers' bills"),
+    Event.USER_APPROVAL_FAILED: _s(1, "a wrong PIN given for an approval", "user_id", "action"),
+    Event.SYNC_SERVER_KEY_CHANGED: _s(1, "the terminal followed the server's key", "from", "to"),
+    Event.STORE_SEALED: _s(1, "digests of the tables that decide money", "tables"),
+    Event.STORE_LOSS_ACKNOWLEDGED: _s(
+        1, "a manager acknowledged commits lost to a rollback", "approver_id", "losses"
+    ),
 }
 
 # The events that move money at the till, as settlement reads them.

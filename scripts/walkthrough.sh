@@ -47,12 +47,17 @@ rm -rf "$tampered"; cp -a "$POS_DATA_DIR" "$tampered"
 python - "$tampered" <<'PY'
 import sys
 from pathlib import Path
-from pos.clock import SystemClock
-from pos.store.terminal import open_terminal
-t = open_terminal(Path(sys.argv[1]), SystemClock())
-with t.db.transaction() as conn:
-    seq = conn.execute("SELECT seq FROM journal WHERE type = 'sale.paid' ORDER BY seq LIMIT 1").fetchone()[0]
-    conn.execute("UPDATE journal SET payload = replace(payload, '\"total_minor\":', '\"total_minor\":1') WHERE seq = ?", (seq,))
+from pos.store import keys
+from pos.store.db import connect
+from pos.store.terminal import load_info, make_keystore
+# As someone holding the key would: SQL on the file, not through the program
+# (a copy run by the program would share, and move, the original's keyring anchor).
+d = Path(sys.argv[1]); info = load_info(d)
+key = keys.require(make_keystore(info.keystore, d, info.terminal_id), keys.DB_KEY, info.terminal_id)
+conn = connect(d / "terminal.db", key, "rw", 5000)
+seq = conn.execute("SELECT seq FROM journal WHERE type = 'sale.paid' ORDER BY seq LIMIT 1").fetchone()[0]
+conn.execute("UPDATE journal SET payload = replace(payload, '\"total_minor\":', '\"total_minor\":1') WHERE seq = ?", (seq,))
+conn.close()
 print(f"edited journal entry {seq} in the copy")
 PY
 if POS_DATA_DIR=$tampered pos journal verify; then

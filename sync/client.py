@@ -313,7 +313,7 @@ class SyncClient:
             conn.execute("UPDATE sync_enrolment SET server_key = ? WHERE id = 1", (new,))
             self.terminal.journal.append(
                 conn,
-                "sync.server_key_changed",
+                Event.SYNC_SERVER_KEY_CHANGED,
                 {"from": pinned, "to": new, "generation": chain[-1].generation},
             )
         self.server_key = key

@@ -18,6 +18,7 @@ from pos.events import SaleMode
 from pos.flows.ports import Discount, RefundRequest
 from pos.messages import msg
 from pos.money import Money
+from pos.order.limits import ascii_count, check_cash_pays
 from pos.order.tenders import CASH
 from pos.scale import open_scale, weigh
 
@@ -55,7 +56,8 @@ def parse_item(text: str) -> ItemArg:
     m = _QTY.match(text.strip())
     if not m:
         raise InvalidInput(f"bad --item {text!r}", "Use SKU_OR_BARCODE, SKU:QTY or SKU:GRAMSg.")
-    qty = int(m.group("qty") or 1)
+    what = msg("input.what.grams" if m.group("g") else "input.what.quantity")
+    qty = ascii_count(m.group("qty") or "1", what)
     if m.group("g"):
         return ItemArg(m.group("code"), 1, qty)
     return ItemArg(m.group("code"), qty)
@@ -230,6 +232,8 @@ def cmd_sale(args: argparse.Namespace, ctx: CliContext) -> int:
         order_id = core.new_order(Session(cashier, cashier, Role.CASHIER), args.mode).order_id
         try:
             _ring_up(core, order_id, cart, approval)
+            due = till.checkout.get(order_id).order.remaining
+            check_cash_pays(((p.channel, p.amount) for p in pays), due, args.confirm_cash)
         except BaseException:
             # Nothing was paid: the half-built cart is voided, not left open.
             till.checkout.void(order_id, reason="sale command failed", counts_as_void=False)
@@ -389,6 +393,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             help="cash, alipay, wechat or card; repeat to split",
         )
         p.add_argument("--auth-code", help="the shopper's payment code (last --pay)")
+        p.add_argument(
+            "--confirm-cash",
+            action="store_true",
+            help="cash handed over is far above the total: yes",
+        )
         p.add_argument(
             "--id-checked", action="store_true", help="the shopper's ID was checked (risk step-up)"
         )

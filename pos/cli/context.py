@@ -29,10 +29,14 @@ class CliContext:
     err: TextIO = field(default_factory=lambda: sys.stderr)
     # Reads a PIN for a named user; replaced in tests and by --pin-stdin.
     read_pin: Callable[[str], str] | None = None
+    # Said with every JSON object printed (the demo keystore's warning).
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def emit(self, data: Any, text: str | Callable[[], str]) -> None:
         """Print `data` as JSON under --json, otherwise the human text."""
         if self.as_json:
+            if self.warnings and isinstance(data, dict):
+                data = {**data, "warnings": self.warnings}
             self.out.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
         else:
             self.out.write((text() if callable(text) else text).rstrip("\n") + "\n")

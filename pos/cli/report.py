@@ -12,6 +12,7 @@ from pos.cli.context import CliContext
 from pos.cli.session import open_services, read_pin
 from pos.errors import InvalidInput
 from pos.money import Money, MoneyError
+from pos.order.limits import not_negative
 from pos.payments.registry import KeystoreSecrets, load_channels
 from pos.reports import context_of
 from pos.reports.exports import FORMATS, export
@@ -36,7 +37,7 @@ def _money(text: str | None, currency: str, what: str) -> Money | None:
     if text is None:
         return None
     try:
-        return Money.parse(text, currency)
+        return not_negative(Money.parse(text, currency), what)
     except MoneyError as exc:
         raise InvalidInput(f"{what} {text!r} is not an amount", "Write it like 1234.50.") from exc
 

@@ -173,6 +173,9 @@ def _convert(args: argparse.Namespace, ctx: CliContext) -> int:
 def _install(args: argparse.Namespace, ctx: CliContext) -> int:
     text = _read_rules(args.file)
     with open_for_command(ctx) as terminal, terminal.db.transaction() as conn:
+        same = stored_rulesets(conn)[:1]  # the same text again is not journaled again
+        if same and same[0].source == text and args.version in (None, same[0].version):
+            return _already_installed(ctx, parse_ruleset(text, same[0].version))
         version = args.version
         if version is None:
             file_version = parse_ruleset(text).version
@@ -188,6 +191,11 @@ def _install(args: argparse.Namespace, ctx: CliContext) -> int:
              "origin": args.origin},
         )  # fmt: skip
     ctx.emit(_summary(rs), f"rule set version {rs.version} installed: {len(rs.rules)} rules")
+    return 0
+
+
+def _already_installed(ctx: CliContext, rs: RuleSet) -> int:
+    ctx.emit(_summary(rs), f"rule set version {rs.version} is already installed")
     return 0
 
 

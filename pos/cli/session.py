@@ -37,8 +37,10 @@ def open_services(ctx: CliContext) -> TerminalServices:
 
 
 def _say_demo_keystore(ctx: CliContext, demo: bool) -> None:
-    if demo and not ctx.as_json:
-        ctx.warn("DEMO KEYSTORE: keys are in a file beside the data, not in the OS keyring.")
+    if demo:
+        from pos.cli.store import demo_warning
+
+        demo_warning(ctx)
 
 
 def read_pin(ctx: CliContext, who: str, env_var: str) -> str:

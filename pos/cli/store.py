@@ -8,10 +8,10 @@ from pathlib import Path
 
 from pos.cli.context import CliContext
 from pos.clock import SystemClock
+from pos.messages import env_lang, msg
 from pos.store import backup
 from pos.store.db import Connection
 from pos.store.journal import ExtraCheck
-from pos.store.keys import DEMO_WARNING
 from pos.store.terminal import Terminal, open_terminal, provision
 
 JOURNAL_CHECKS_GROUP = "pos.journal_checks"
@@ -21,8 +21,16 @@ def open_for_command(ctx: CliContext) -> Terminal:
     """Open the terminal for a command, warning on every use of the demo keystore."""
     terminal = open_terminal(ctx.data_dir, SystemClock())
     if terminal.demo_keystore:
-        ctx.warn(DEMO_WARNING)
+        demo_warning(ctx)
     return terminal
+
+
+def demo_warning(ctx: CliContext) -> None:
+    """On stderr for a person, and inside every JSON object for a script."""
+    warning = msg("store.demo_warning")
+    if not any(w.get("code") == warning.code for w in ctx.warnings):
+        ctx.warnings.append(warning.to_dict())
+    ctx.warn(warning.render(env_lang()))
 
 
 def journal_checks() -> list[ExtraCheck]:
@@ -50,7 +58,7 @@ def _unloadable(name: str, exc: Exception) -> ExtraCheck:
 def _init(args: argparse.Namespace, ctx: CliContext) -> int:
     kind = "demo" if args.demo_keystore else "keyring"
     if kind == "demo":
-        ctx.warn(DEMO_WARNING)
+        demo_warning(ctx)
     with provision(ctx.data_dir, kind, args.store_id, args.terminal_id, SystemClock()) as t:
         ctx.emit(
             {
@@ -76,6 +84,30 @@ def _journal_verify(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0 if report.ok else 6
 
 
+def _acknowledge_loss(args: argparse.Namespace, ctx: CliContext) -> int:
+    from pos.cli.session import open_services, read_pin
+
+    with open_services(ctx) as services:
+        terminal = services.terminal
+        if not terminal.losses:
+            text = msg("store.no_loss")
+            ctx.emit({"acknowledged": [], "message": text.to_dict()}, text.render(env_lang()))
+            return 0
+        approval = services.users.approval(
+            args.approver,
+            read_pin(ctx, args.approver, "POS_APPROVER_PIN"),
+            "acknowledge lost journal entries",
+        )
+        losses = terminal.acknowledge_loss(approval.user_id)
+    lost = max(loss.lost for loss in losses)
+    text = msg("store.loss_accepted", approver=approval.user_id, lost=lost)
+    ctx.emit(
+        {"acknowledged": [loss.to_dict() for loss in losses], "message": text.to_dict()},
+        text.render(env_lang()),
+    )
+    return 0
+
+
 def _backup_create(args: argparse.Namespace, ctx: CliContext) -> int:
     with open_for_command(ctx) as terminal:
         result = backup.create(terminal, Path(args.out))
@@ -91,9 +123,15 @@ def _backup_verify(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _backup_restore(args: argparse.Namespace, ctx: CliContext) -> int:
-    result = backup.restore(ctx.data_dir, Path(args.file), SystemClock(), force=args.force)
+    result = backup.restore(
+        ctx.data_dir,
+        Path(args.file),
+        SystemClock(),
+        force=args.force,
+        accept_loss=args.accept_loss,
+    )
     if result.demo_keystore:
-        ctx.warn(DEMO_WARNING)
+        demo_warning(ctx)
     ctx.emit(result.to_dict(), result.summary())
     return 0
 
@@ -114,6 +152,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p = journal.add_parser("verify", help="recompute hashes and signatures; exit 6 if tampered")
     p.set_defaults(func=_journal_verify)
+    p = journal.add_parser(
+        "acknowledge-loss",
+        help="a manager accepts that the database went backwards; the till sells again",
+    )
+    p.add_argument("--approver", required=True, help="manager id (PIN from POS_APPROVER_PIN)")
+    p.set_defaults(func=_acknowledge_loss)
 
     bk = sub.add_parser("backup", help="encrypted online backups").add_subparsers(
         dest="backup_command", metavar="ACTION", required=True
@@ -128,5 +172,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file")
     p.add_argument(
         "--force", action="store_true", help="replace an existing database (it is kept aside)"
+    )
+    p.add_argument(
+        "--accept-loss",
+        type=int,
+        metavar="N",
+        help="restore a backup older than the terminal: accept losing exactly N journal entries",
     )
     p.set_defaults(func=_backup_restore)

@@ -21,6 +21,7 @@ from pos.payments.channel import ChannelEnv, PaymentChannel, SecretSource
 from pos.payments.intents import IntentStore
 from pos.payments.router import PaymentRouter, ResolutionPolicy
 from pos.payments.settings import load_payments_config
+from pos.store.demo import is_demo_terminal, refuse_live_endpoints
 
 if TYPE_CHECKING:
     from pos.store.terminal import Terminal
@@ -57,6 +58,7 @@ def load_channels(
     channel gets, with its own name and section filled in."""
     config = load_payments_config(data_dir)
     wanted = set(only) if only is not None else None
+    demo = is_demo_terminal(data_dir)
     channels: dict[str, PaymentChannel] = {}
     problems: dict[str, str] = {}
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
@@ -65,6 +67,9 @@ def load_channels(
         section: dict[str, Any] | None = config.get(ep.name)
         if section is None and ep.name not in NEEDS_NO_CONFIG:
             problems[ep.name] = NOT_CONFIGURED
+            continue
+        if demo and (refused := refuse_live_endpoints(ep.name, section or {})) is not None:
+            problems[ep.name] = refused.render("en")
             continue
         try:
             factory = ep.load()

@@ -24,13 +24,24 @@ class ImportResult:
     journal_seq: int
 
 
-def read_catalog_file(path: Path, currency: str) -> list[Product]:
+# A 300,000-product catalog is about 40 MB of CSV.
+MAX_FILE_BYTES = 128 * 1024 * 1024
+
+
+def read_catalog_file(path: Path, currency: str, limit: int = MAX_FILE_BYTES) -> list[Product]:
+    """The products in a CSV file of at most `limit` bytes. Reading stops at the
+    limit, so a device or a pipe that never ends (/dev/zero) is refused, not read."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)
     except OSError as exc:
         raise InvalidInput(
             msg("catalog.import.cannot_read", path=str(path), detail=exc.strerror or "")
         ) from None
+    if len(raw) > limit:
+        raise InvalidInput(
+            msg("input.file_too_large", path=str(path), limit_mb=limit // (1024 * 1024))
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

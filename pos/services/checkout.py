@@ -180,6 +180,7 @@ class CheckoutService:
 
     # -- building the order ---------------------------------------------------------
     def new_order(self, cashier_id: str, mode: str = SaleMode.CASHIER) -> Order:
+        self.journal.require_open()  # no sale on a store that went backwards
         order = Order.open(
             f"{self.terminal_id}-{uuid.uuid4().hex[:12]}",
             cashier_id,

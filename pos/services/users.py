@@ -6,11 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pos.auth import Approval, Role, User, approve, hash_pin, validate_pin
+from pos.auth import (
+    Approval,
+    Role,
+    User,
+    approve,
+    hash_pin,
+    require_manager,
+    validate_name,
+    validate_pin,
+    validate_user_id,
+)
 from pos.canonical import loads
 from pos.clock import Clock, iso
 from pos.errors import InvalidInput, NotAllowed, NotFound
 from pos.events import Event
+from pos.messages import msg
 from pos.store.db import Database
 from pos.store.journal import Journal
 
@@ -29,6 +40,8 @@ class UserService:
         self.clock = clock
 
     def add(self, user_id: str, name: str, role: Role | str, pin: str) -> User:
+        validate_user_id(user_id)
+        validate_name(name)
         validate_pin(pin)
         user = User(user_id, name, Role(role), hash_pin(pin))
         with self.db.transaction() as conn:
@@ -63,14 +76,15 @@ class UserService:
         return [_user(r) for r in rows]
 
     def _locked_out(self, user_id: str | None) -> bool:
-        """Five wrong PINs in ten minutes lock the account for the rest of
-        those ten minutes: a 4-digit PIN must not be guessable at the till."""
+        """Five wrong PINs in ten minutes, at sign-in or in approvals together,
+        lock the account for the rest of those ten minutes: a 4-digit PIN must
+        not be guessable at the till."""
         since = iso(self.clock.now() - LOCKOUT_WINDOW)
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT payload FROM journal WHERE type = ? AND time >= ?"
+                "SELECT payload FROM journal WHERE type IN (?, ?) AND time >= ?"
                 " ORDER BY seq DESC LIMIT 50",
-                (Event.USER_LOGIN, since),
+                (Event.USER_LOGIN, Event.USER_APPROVAL_FAILED, since),
             ).fetchall()
         fails = 0
         for (raw,) in rows:
@@ -84,13 +98,30 @@ class UserService:
             fails += 1
         return fails >= LOCKOUT_FAILS
 
-    def login(self, user_id: str, pin: str) -> User:
-        user = self.get(user_id)
+    def _refuse_if_locked(self, user_id: str | None) -> None:
         if self._locked_out(user_id):
             raise NotAllowed(
-                f"{user.name}'s account is locked after {LOCKOUT_FAILS} wrong PINs",
-                f"Wait {LOCKOUT_WINDOW.seconds // 60} minutes, or ask a manager.",
+                msg(
+                    "auth.locked",
+                    who=user_id or "PIN",
+                    fails=LOCKOUT_FAILS,
+                    minutes=LOCKOUT_WINDOW.seconds // 60,
+                )
             )
+
+    def _journal_failed_approval(
+        self, user_id: str | None, action: str, requested_by: str | None
+    ) -> None:
+        with self.db.transaction() as conn:
+            self.journal.append(
+                conn,
+                Event.USER_APPROVAL_FAILED,
+                {"user_id": user_id, "action": action[:200], "requested_by": requested_by},
+            )
+
+    def login(self, user_id: str, pin: str) -> User:
+        user = self.get(user_id)
+        self._refuse_if_locked(user_id)
         ok = user.check_pin(pin)
         with self.db.transaction() as conn:
             self.journal.append(conn, Event.USER_LOGIN, {"user_id": user_id, "ok": ok})
@@ -102,11 +133,7 @@ class UserService:
         """Tills where people sign in with their PIN alone: the PIN must match
         exactly one active account. Wrong PINs count against the till as a
         whole (user_id None), since they name nobody."""
-        if self._locked_out(None):
-            raise NotAllowed(
-                f"PIN sign-in is locked after {LOCKOUT_FAILS} wrong PINs",
-                f"Wait {LOCKOUT_WINDOW.seconds // 60} minutes, or ask a manager.",
-            )
+        self._refuse_if_locked(None)
         matches = [u for u in self.all() if u.check_pin(pin)]
         with self.db.transaction() as conn:
             self.journal.append(
@@ -121,15 +148,44 @@ class UserService:
             raise NotAllowed("that PIN does not sign anyone in", "Enter your PIN again.")
         return matches[0]
 
-    def approval(self, manager_id: str, pin: str, action: str, reason: str = "") -> Approval:
+    def approval(
+        self,
+        manager_id: str,
+        pin: str,
+        action: str,
+        reason: str = "",
+        requested_by: str | None = None,
+    ) -> Approval:
         """A manager's approval for `action`; the approval itself is journaled
-        with the action it was used for, in that action's transaction."""
-        return approve(self.get(manager_id), pin, action, reason)
+        with the action it was used for, in that action's transaction. A wrong
+        PIN is journaled (`user.approval_failed`) and counts toward the lockout."""
+        user = self.get(manager_id)
+        self._refuse_if_locked(manager_id)
+        require_manager(user, action)
+        if not user.check_pin(pin):
+            self._journal_failed_approval(manager_id, action, requested_by)
+            raise NotAllowed(msg("auth.approval_wrong_pin", name=user.name))
+        return Approval(user.user_id, user.role, reason)
 
-    def approval_by_pin(self, pin: str, action: str, reason: str = "") -> Approval:
+    def approval_by_pin(
+        self, pin: str, action: str, reason: str = "", requested_by: str | None = None
+    ) -> Approval:
+        self._refuse_if_locked(None)
         managers = [u for u in self.all() if u.is_manager and u.check_pin(pin)]
         if len(managers) != 1:
-            raise NotAllowed(
-                f"to {action} needs a manager's PIN", "Ask a manager to enter their PIN."
-            )
+            self._journal_failed_approval(None, action, requested_by)
+            raise NotAllowed(msg("auth.approval_no_manager", action=action))
         return approve(managers[0], pin, action, reason)
+
+
+def failed_approvals(conn: Any, since: str, requested_by: str | None = None) -> int:
+    """Wrong manager PINs since `since` (ISO time), for the risk engine's view
+    of a cashier's behaviour: all of them, or those asked for by one cashier."""
+    n = 0
+    for (raw,) in conn.execute(
+        "SELECT payload FROM journal WHERE type = ? AND time >= ?",
+        (Event.USER_APPROVAL_FAILED, since),
+    ):
+        if requested_by is None or loads(raw).get("requested_by") == requested_by:
+            n += 1
+    return n

@@ -18,7 +18,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pos.clock import Clock
-from pos.store import keys
+from pos.messages import msg
+from pos.store import integrity, keys
+from pos.store.anchor import Anchor, AnchorKeeper
 from pos.store.db import (
     DatabaseError,
     busy_error,
@@ -159,19 +161,21 @@ def check_file(
         except DatabaseError as exc:
             raise BackupError(
                 f"{path} does not open with this terminal's database key ({exc})",
-                "It is another terminal's backup, or not a backup at all.",
+                "It is another terminal's backup, a damaged first page, or not a backup at "
+                "all; use another backup.",
             ) from exc
         if result.schema_version > migrations.latest:
             result.integrity.append(
                 f"schema version {result.schema_version} is newer than this program "
                 f"({migrations.latest})"
             )
-        for row in conn.execute("PRAGMA integrity_check"):
-            if row[0] != "ok":
-                result.integrity.append(f"integrity_check: {row[0]}")
-        for row in conn.execute("PRAGMA cipher_integrity_check"):
-            result.integrity.append(f"cipher_integrity_check: {row[0]}")
-        result.journal = verify_connection(conn, public_key, terminal_id)
+        damage = integrity.full_check(path, conn)
+        result.integrity.extend(damage.texts())
+        if damage.ok:
+            try:
+                result.journal = verify_connection(conn, public_key, terminal_id)
+            except DatabaseError as exc:
+                result.integrity.append(f"the journal cannot be read ({exc})")
     finally:
         conn.close()
     return result
@@ -206,7 +210,14 @@ class RestoreResult:
         return text
 
 
-def restore(data_dir: Path, backup: Path, clock: Clock, *, force: bool = False) -> RestoreResult:
+def restore(
+    data_dir: Path,
+    backup: Path,
+    clock: Clock,
+    *,
+    force: bool = False,
+    accept_loss: int | None = None,
+) -> RestoreResult:
     """Replace the terminal's database with a verified backup.
 
     Refuses to replace an existing database unless `force`; even then the old
@@ -231,15 +242,14 @@ def restore(data_dir: Path, backup: Path, clock: Clock, *, force: bool = False) 
             check.summary(),
         )
     live = data_dir / DB_FILE
-    kept: Path | None = None
-    if live.exists():
-        if not force:
-            raise BackupError(
-                f"{live} exists; restoring would replace the terminal's current data",
-                "Run `pos backup restore FILE --force` to replace it (the current database "
-                "is kept beside it, renamed), after closing the checkout program.",
-            )
-        kept = _move_aside(live, db_key, clock.now())
+    if live.exists() and not force:
+        raise BackupError(
+            f"{live} exists; restoring would replace the terminal's current data",
+            "Run `pos backup restore FILE --force` to replace it (the current database "
+            "is kept beside it, renamed), after closing the checkout program.",
+        )
+    _refuse_silent_loss(data_dir, store, info.terminal_id, live, db_key, check, accept_loss, clock)
+    kept = _move_aside(live, db_key, clock.now()) if live.exists() else None
     tmp = data_dir / f".{DB_FILE}.restoring"
     _remove(tmp)
     try:
@@ -256,6 +266,56 @@ def restore(data_dir: Path, backup: Path, clock: Clock, *, force: bool = False) 
         demo = terminal.demo_keystore
     last = check.journal.last_seq if check.journal is not None else 0
     return RestoreResult(data_dir, backup, kept, last, demo)
+
+
+def _refuse_silent_loss(
+    data_dir: Path,
+    store: keys.KeyStore,
+    terminal_id: str,
+    live: Path,
+    db_key: bytes,
+    check: BackupCheck,
+    accept_loss: int | None,
+    clock: Clock,
+) -> None:
+    """A backup behind the terminal (its live database or either anchor) loses
+    entries: say how many and go on only when exactly that many are accepted."""
+    backup_seq = check.journal.last_seq if check.journal is not None else 0
+    keeper = AnchorKeeper(
+        data_dir, store, keys.require(store, keys.SIGNING_KEY, terminal_id), clock
+    )
+    high = max(_live_seq(live, db_key), *(a.seq for a in _anchors(keeper)))
+    if high > backup_seq and accept_loss != high - backup_seq:
+        raise BackupError(
+            msg(
+                "store.restore_loses",
+                path=str(check.path),
+                backup_seq=backup_seq,
+                high_seq=high,
+                lost=high - backup_seq,
+            )
+        )
+
+
+def _anchors(keeper: AnchorKeeper) -> list[Anchor]:
+    found = [keeper.read_file()[0], keeper.read_keyring()]
+    return [a for a in found if a is not None]
+
+
+def _live_seq(live: Path, db_key: bytes) -> int:
+    """How far the current database's journal reached (0 when it cannot be read)."""
+    if not live.exists():
+        return 0
+    try:
+        conn = connect(live, db_key, "ro", 200)
+    except StoreError:
+        return 0
+    try:
+        return int(conn.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
+    except DatabaseError:
+        return 0
+    finally:
+        conn.close()
 
 
 def _move_aside(live: Path, db_key: bytes, now: datetime) -> Path:

@@ -19,13 +19,21 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from sqlcipher3 import dbapi2 as sqlcipher
 
+from pos.messages import msg
 from pos.search_keys import register_sql_functions
 from pos.store import migrate
-from pos.store.errors import NotADatabase, StoreBusy, StoreError, StoreNotFound, WrongKey
+from pos.store.errors import (
+    NotADatabase,
+    StoreBusy,
+    StoreDamaged,
+    StoreError,
+    StoreNotFound,
+    WrongKey,
+)
 
 Row = sqlcipher.Row
 DatabaseError = sqlcipher.DatabaseError
@@ -40,6 +48,7 @@ class Cursor(Protocol):
 
     rowcount: int
     lastrowid: int | None
+    description: Any
 
     def fetchone(self) -> Any: ...
 
@@ -174,6 +183,19 @@ def _configure(conn: Connection) -> None:
     conn.execute("PRAGMA synchronous = FULL")
 
 
+_DAMAGE_WORDS = ("malformed", "not a database", "disk i/o error", "corrupt")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """SQLite's words for a page it cannot read or decrypt (HMAC failure)."""
+    text = str(exc).lower()
+    return any(word in text for word in _DAMAGE_WORDS)
+
+
+def damaged_error(path: Path, exc: BaseException) -> StoreDamaged:
+    return StoreDamaged(msg("store.damaged_in_use", path=str(path), error=str(exc)))
+
+
 def is_busy(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
@@ -202,6 +224,8 @@ def _probe(conn: Connection, path: Path) -> int:
                 "Check that --data-dir and the keyring belong to the same terminal; if the "
                 "file is damaged, restore it from a backup. The file was not changed.",
             ) from exc
+        if is_damage(exc):
+            raise damaged_error(path, exc) from exc
         raise
 
 
@@ -233,6 +257,8 @@ class Database:
         self._lock = threading.Lock()
         self._closed = False
         self._mode = "rw"  # never create a missing file behind the caller's back
+        self._commit_hooks: list[Callable[[Connection], None]] = []
+        self._precommit_hooks: list[Callable[[Connection], object]] = []
 
     def __repr__(self) -> str:  # never show the key
         return f"Database({str(self._path)!r})"
@@ -245,9 +271,12 @@ class Database:
         *,
         migrations: migrate.Migrations | None = None,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        verify_pages: bool = True,
     ) -> Database:
         """Open an existing database and apply any migrations it lacks.
 
+        Before anything is written, the WAL left by a crash and every page's
+        HMAC are checked (StoreDamaged, exit 6), unless `verify_pages` is False.
         Pass `migrations=Migrations.bundled().up_to(N)` to open it as release N would.
         """
         path = Path(path)
@@ -260,6 +289,10 @@ class Database:
         try:
             version = _probe(check, path)
             migrate.refuse_if_newer(version, migrations, path)
+            if verify_pages:
+                from pos.store.integrity import quick_check  # integrity imports this module
+
+                quick_check(path, check).raise_if_damaged(path)
         finally:
             check.close()
         db = cls(path, key, busy_timeout_ms)
@@ -376,12 +409,22 @@ class Database:
         state.depth, state.mode = 1, "write"
         try:
             yield conn
+            for before in list(self._precommit_hooks):
+                before(conn)
+        except sqlcipher.DatabaseError as exc:
+            self._rollback_quietly(conn)
+            self._reraise(exc)
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._rollback_quietly(conn)
             raise
         else:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlcipher.DatabaseError as exc:
+                self._rollback_quietly(conn)
+                self._reraise(exc)
+            for hook in list(self._commit_hooks):
+                hook(conn)
         finally:
             state.depth, state.mode = 0, ""
 
@@ -397,6 +440,8 @@ class Database:
         state.depth, state.mode = 1, "read"
         try:
             yield conn
+        except sqlcipher.DatabaseError as exc:
+            self._reraise(exc)
         finally:
             state.depth, state.mode = 0, ""
             if conn.in_transaction:
@@ -405,10 +450,34 @@ class Database:
     def _begin(self, conn: Connection, statement: str) -> None:
         try:
             conn.execute(statement)
-        except sqlcipher.OperationalError as exc:
-            if is_busy(exc):
-                raise busy_error(self._path, exc) from exc
-            raise
+        except sqlcipher.DatabaseError as exc:
+            self._reraise(exc)
+
+    def add_precommit_hook(self, hook: Callable[[Connection], object]) -> None:
+        """Run `hook(conn)` inside each outermost write transaction, just before
+        COMMIT; an exception rolls the whole transaction back."""
+        self._precommit_hooks.append(hook)
+
+    def add_commit_hook(self, hook: Callable[[Connection], None]) -> None:
+        """Run `hook(conn)` on the committing thread after each outermost COMMIT."""
+        self._commit_hooks.append(hook)
+
+    @staticmethod
+    def _rollback_quietly(conn: Connection) -> None:
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlcipher.DatabaseError:
+            pass  # the original error says more than a failed rollback
+
+    def _reraise(self, exc: sqlcipher.DatabaseError) -> NoReturn:
+        """A busy database, a damaged one (exit 6, named), or the error as it was:
+        constraint violations and programming errors stay what they are."""
+        if is_busy(exc):
+            raise busy_error(self._path, exc) from exc
+        if is_damage(exc):
+            raise damaged_error(self._path, exc) from exc
+        raise exc
 
     def close(self) -> None:
         """Close every thread's connection. Call once no thread is using the database."""

@@ -61,3 +61,25 @@ class BackupError(StoreError):
 class JournalMisuse(StoreError):
     """The journal was used outside the rules (outside a write transaction,
     a malformed event type)."""
+
+
+class StoreDamaged(StoreError):
+    """A page, the WAL or the structure of the database does not check out: a
+    disk fault or an edit outside the program. Nothing more is written to it."""
+
+    exit_code = 6
+
+
+class StoreRolledBack(StoreError):
+    """The database is older than what the terminal anchored outside it: an older
+    copy put back, a lost or damaged WAL, an older backup restored. The till
+    takes no sale until a manager acknowledges the loss."""
+
+    exit_code = 6
+
+
+class IdentityMismatch(StoreError):
+    """terminal.json names another terminal, store or keystore than the signed
+    journal says this database was provisioned as."""
+
+    exit_code = 6

@@ -18,8 +18,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pos import canonical
 from pos.clock import Clock, iso
+from pos.events import Event
+from pos.messages import Message
 from pos.store.db import Connection, Database
-from pos.store.errors import JournalMisuse
+from pos.store.errors import JournalMisuse, StoreRolledBack
 from pos.store.journal_format import (
     EVENT_TYPE,
     GENESIS_HASH,
@@ -32,6 +34,10 @@ from pos.store.journal_format import (
 )
 
 ExtraCheck = Callable[[Connection], list[str]]
+
+ALLOWED_DURING_HOLD = frozenset(
+    {Event.STORE_LOSS_ACKNOWLEDGED, Event.USER_LOGIN, Event.USER_APPROVAL_FAILED}
+)
 
 COLUMNS = "terminal_id, seq, time, type, payload, prev_hash, hash, signature"
 
@@ -102,8 +108,17 @@ class Journal:
         self._clock = clock
         self.public_key = public_key_hex(signing_key)
 
+        # Set while the database is behind its anchors: only sign-ins and the
+        # manager's acknowledgement may be journaled until it is cleared.
+        self.hold: Message | None = None
+
     def __repr__(self) -> str:
         return f"Journal(terminal_id={self.terminal_id!r})"
+
+    def require_open(self) -> None:
+        """Refuse to start business (a sale, a refund) while the store is held."""
+        if self.hold is not None:
+            raise StoreRolledBack(self.hold)
 
     def append(self, conn: Connection, event_type: str, payload: Mapping[str, Any]) -> JournalEntry:
         """Append one event inside the caller's open write transaction."""
@@ -118,6 +133,8 @@ class Journal:
                 f"event type {event_type!r} is not a dotted lower-case name",
                 "Use names like 'sale.paid' or 'day.closed' (program error).",
             )
+        if self.hold is not None and event_type not in ALLOWED_DURING_HOLD:
+            raise StoreRolledBack(self.hold)
         if not isinstance(payload, Mapping):
             raise JournalMisuse(
                 "a journal payload must be a mapping", "Pass a dict (program error)."

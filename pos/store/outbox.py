@@ -89,3 +89,32 @@ def acked_seq(conn: Connection) -> int:
     """The highest sequence number the server acknowledged (0 if none)."""
     row = conn.execute("SELECT acked_seq FROM outbox_ack WHERE id = 1").fetchone()
     return 0 if row is None else int(row["acked_seq"])
+
+
+def outbox_agrees_with_journal(conn: Connection) -> list[str]:
+    """Every journal entry has its outbox row, and none is marked sent beyond
+    what the server acknowledged: a deleted or falsely 'sent' row would keep a
+    sale from ever reaching the server."""
+    problems: list[str] = []
+    missing = conn.execute(
+        "SELECT min(seq), count(*) FROM journal WHERE seq NOT IN (SELECT seq FROM outbox)"
+    ).fetchone()
+    if missing[1]:
+        problems.append(
+            f"{missing[1]} journal entries have no outbox row (first: {missing[0]}): they would "
+            "never be sent to the server"
+        )
+    acked = acked_seq(conn)
+    early = conn.execute(
+        "SELECT min(seq) FROM outbox WHERE sent_at IS NOT NULL AND seq > ?", (acked,)
+    ).fetchone()[0]
+    if early is not None:
+        problems.append(
+            f"outbox entry {early} is marked sent but the server acknowledged only up to {acked}"
+        )
+    unsent = conn.execute(
+        "SELECT min(seq) FROM outbox WHERE sent_at IS NULL AND seq <= ?", (acked,)
+    ).fetchone()[0]
+    if unsent is not None:
+        problems.append(f"outbox entry {unsent} was acknowledged but is not marked sent")
+    return problems

@@ -8,6 +8,7 @@ encrypted store). The keys are in the keystore, never in the directory
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -23,19 +24,32 @@ from keyring.backend import KeyringBackend
 from pos import canonical
 from pos.clock import Clock, iso
 from pos.events import Event
-from pos.store import keys
+from pos.messages import msg
+from pos.store import keys, seals
+from pos.store.anchor import (
+    ANCHOR_FILE,
+    KEYRING_ANCHOR,
+    AnchorKeeper,
+    Loss,
+    count_commit,
+    raise_receipt_counters,
+    receipt_counters_agree_with_journal,
+)
 from pos.store.db import Database
 from pos.store.errors import (
     AlreadyProvisioned,
+    IdentityMismatch,
     KeystoreUnavailable,
     NotProvisioned,
     StoreError,
     WrongKey,
 )
 from pos.store.files import atomic_write
-from pos.store.journal import ExtraCheck, Journal, VerifyReport, verify
-from pos.store.journal_format import public_key_hex
+from pos.store.integrity import REMEDY_DAMAGED, Damage, check_pages, check_structure
+from pos.store.journal import ExtraCheck, Journal, VerifyReport, records, verify
+from pos.store.journal_format import ChainChecker, load_public_key, public_key_hex
 from pos.store.migrate import Migrations
+from pos.store.outbox import outbox_agrees_with_journal
 
 TERMINAL_FILE = "terminal.json"
 DB_FILE = "terminal.db"
@@ -108,6 +122,10 @@ class Terminal:
     keystore: keys.KeyStore
     clock: Clock
     _card_token_key: bytes = field(repr=False)
+    anchors: AnchorKeeper | None = None
+    # How the database is behind its anchors (empty: it is not). The till takes
+    # no sale until a manager acknowledges: `acknowledge_loss`.
+    losses: list[Loss] = field(default_factory=list)
 
     @property
     def terminal_id(self) -> str:
@@ -132,9 +150,49 @@ class Terminal:
         return self._card_token_key
 
     def verify_journal(self, extra_checks: Sequence[ExtraCheck] = ()) -> VerifyReport:
-        return verify(self.db, self.public_key, self.terminal_id, extra_checks)
+        """Every page (HMAC) and the structure of the file, then the journal's
+        chain and signatures and `extra_checks`. The WAL was checked at open."""
+        with self.db.read() as conn:
+            damage = Damage(check_pages(conn) + check_structure(conn))
+        if not damage.ok:
+            report = VerifyReport()
+            report.problems.extend(damage.texts())
+            report.problems.append(REMEDY_DAMAGED.render("en"))
+            return report
+        checks = [
+            seals.tables_agree_with_seals,
+            outbox_agrees_with_journal,
+            receipt_counters_agree_with_journal,
+            *extra_checks,
+        ]
+        report = verify(self.db, self.public_key, self.terminal_id, checks)
+        report.problems.extend(loss.message().render("en") for loss in self.losses)
+        return report
+
+    def acknowledge_loss(self, approver_id: str) -> list[Loss]:
+        """A manager accepts that the database lost what the anchors name: the
+        receipt counters are lifted past every number already issued, the
+        acknowledgement is journaled, and both anchors restart from here."""
+        losses = list(self.losses)
+        if not losses or self.anchors is None:
+            return []
+        keeper = self.anchors
+        with self.db.transaction() as conn:
+            raise_receipt_counters(conn, [keeper.read_file()[0], keeper.read_keyring()])
+            self.journal.append(
+                conn,
+                Event.STORE_LOSS_ACKNOWLEDGED,
+                {"approver_id": approver_id, "losses": [loss.to_dict() for loss in losses]},
+            )
+        self.journal.hold = None
+        self.losses = []
+        with self.db.read() as conn:
+            keeper.reset(conn)
+        return losses
 
     def close(self) -> None:
+        if self.anchors is not None:
+            self.anchors.flush()
         self.db.close()
 
     def __enter__(self) -> Terminal:
@@ -193,7 +251,28 @@ def provision(
                 "Use a different --data-dir, or keep using this terminal. Provisioning "
                 "never overwrites a terminal.",
             )
+    created = not data_dir.exists()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        return _provision(
+            data_dir, keystore_kind, store_id, terminal_id, clock, keyring_backend, migrations
+        )
+    except BaseException:
+        if created:  # a refused init leaves no empty directory behind
+            with contextlib.suppress(OSError):
+                data_dir.rmdir()
+        raise
+
+
+def _provision(
+    data_dir: Path,
+    keystore_kind: str,
+    store_id: str,
+    terminal_id: str,
+    clock: Clock,
+    keyring_backend: KeyringBackend | None,
+    migrations: Migrations | None,
+) -> Terminal:
     store = make_keystore(keystore_kind, data_dir, terminal_id, keyring_backend)
     if any(store.get(name) is not None for name in keys.ALL_KEYS):
         raise AlreadyProvisioned(
@@ -201,6 +280,9 @@ def provision(
             "Those keys may protect another copy of this terminal's database, so they are "
             "not overwritten. Choose another --terminal-id, or delete the old keys first.",
         )
+    # An anchor left by an earlier terminal of this id would hold the new one.
+    store.delete(KEYRING_ANCHOR)
+    (data_dir / ANCHOR_FILE).unlink(missing_ok=True)
     secrets = {name: keys.new_secret() for name in keys.ALL_KEYS}
     signing = Ed25519PrivateKey.from_private_bytes(secrets[keys.SIGNING_KEY])
     info = TerminalInfo(
@@ -239,9 +321,10 @@ def _remove_database(path: Path) -> None:
 
 
 def _discard(data_dir: Path, store: keys.KeyStore) -> None:
-    """Undo an unfinished provisioning: its keys, database and terminal.json."""
-    for name in keys.ALL_KEYS:
+    """Undo an unfinished provisioning: its keys, anchors, database and terminal.json."""
+    for name in (*keys.ALL_KEYS, KEYRING_ANCHOR):
         store.delete(name)
+    (data_dir / ANCHOR_FILE).unlink(missing_ok=True)
     _remove_database(data_dir / STAGING_DB)
     _remove_database(data_dir / DB_FILE)
     (data_dir / TERMINAL_FILE).unlink(missing_ok=True)
@@ -284,6 +367,7 @@ def _create_database(
                 "store_id": info.store_id,
                 "public_key": info.public_key,
                 "keystore": info.keystore,
+                **seals.first_seal(conn),
             },
         )
 
@@ -339,7 +423,7 @@ def open_terminal(
             "keyring. No file was changed.",
         )
     db = Database.open(data_dir / DB_FILE, db_key, migrations=migrations)
-    return Terminal(
+    terminal = Terminal(
         data_dir=data_dir,
         info=info,
         db=db,
@@ -348,3 +432,66 @@ def open_terminal(
         clock=clock,
         _card_token_key=card_key,
     )
+    try:
+        _check_identity(terminal)
+        _check_anchors(terminal, signing_seed)
+    except BaseException:
+        db.close()
+        raise
+    return terminal
+
+
+def _check_identity(terminal: Terminal) -> None:
+    """terminal.json against the signed first journal entry: an edited terminal
+    or store id is refused before anything is sold under it."""
+    info = terminal.info
+    with terminal.db.read() as conn:
+        first = next(records(conn, 1, 1), None)
+    if first is None:
+        return  # a database from before the first entry (tests of upgrades)
+    checker = ChainChecker(load_public_key(info.public_key), first.terminal_id)
+    if checker.check(first) is not None:
+        return  # an edited first entry: `pos journal verify` names it
+    payload = canonical.loads(first.payload)
+    stated = {k: payload.get(k) for k in ("terminal_id", "store_id", "keystore")}
+    if stated != {
+        "terminal_id": info.terminal_id,
+        "store_id": info.store_id,
+        "keystore": info.keystore,
+    }:
+        raise IdentityMismatch(
+            msg(
+                "store.identity_mismatch",
+                path=str(terminal.data_dir / TERMINAL_FILE),
+                terminal_id=str(payload.get("terminal_id", "?")),
+                store_id=str(payload.get("store_id", "?")),
+            )
+        )
+
+
+def _check_anchors(terminal: Terminal, signing_seed: bytes) -> None:
+    """Compare the database with its anchors; hold the till if it went backwards,
+    otherwise anchor it as it stands and keep the anchors moving with it."""
+    keeper = AnchorKeeper(terminal.data_dir, terminal.keystore, signing_seed, terminal.clock)
+    terminal.anchors = keeper
+    with terminal.db.read() as conn:
+        losses = keeper.losses(conn)
+        sealing = seals.has_seals(conn)  # not in a database opened as an earlier release
+        upgraded = (
+            sealing
+            and conn.execute("SELECT 1 FROM seal_dirty WHERE reason = 'migration'").fetchone()
+        )
+        if losses:
+            keeper.held = True
+            terminal.losses = losses
+            terminal.journal.hold = losses[0].message()
+        else:
+            keeper.reset(conn)
+    journal = terminal.journal
+    if upgraded and not losses:
+        with terminal.db.transaction() as conn:  # an upgraded store's first seal
+            seals.seal(conn, journal, only_migration=True, known=True)
+    if sealing:
+        terminal.db.add_precommit_hook(lambda conn: seals.seal(conn, journal, known=True))
+        terminal.db.add_precommit_hook(count_commit)
+    terminal.db.add_commit_hook(keeper.committed)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pos.clock import Clock, iso
+from pos.events import Event
 from sync.schemas import Ack, WireEntry
 from sync.server import models as m
 from sync.server.db import bulk_insert, is_postgres
@@ -108,8 +109,10 @@ def _check_stored(conn: Connection, terminal_id: str, dups: Sequence[WireEntry],
     )
     for e in dups:
         if stored.get(e.seq) != e.hash:
+            # A terminal whose database went backwards says so when a manager accepts it.
+            went_back = any(x.type == Event.STORE_LOSS_ACKNOWLEDGED for x in dups)
             raise Refused(
-                "fork",
+                "rolled-back" if went_back else "fork",
                 e.seq,
                 f"entry {e.seq} differs from the one already stored for this terminal",
                 hwm,

@@ -56,7 +56,8 @@ def test_a_new_catalog_is_applied_journaled_and_reported_back(
     assert [(a.version, a.kind, a.outcome) for a in report.applied] == [(v, "catalog", "applied")]
     with shop.terminal.db.read() as conn:
         assert CatalogRepository().get(conn, "DRK-001").unit_price.minor == 100
-    assert journal_types(shop)[-1] == "config.applied"
+    # the new prices are sealed in the same transaction (docs/store.md, sealed tables)
+    assert journal_types(shop)[-2:] == ["config.applied", "store.sealed"]
     assert status(shop.terminal).config_version == v
     assert status(shop.terminal).backlog == 0  # the config entry went up too
     assert client.sync_once().applied == []

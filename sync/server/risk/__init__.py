@@ -37,9 +37,7 @@ class RiskHook:
         self.clock = clock
         # The server's current key, asked at each publication so a rotation
         # made by any process is followed.
-        self.signing_key: Callable[[], Ed25519PrivateKey] = (
-            key if callable(key) else lambda: key
-        )
+        self.signing_key: Callable[[], Ed25519PrivateKey] = key if callable(key) else lambda: key
         self._lock = threading.Lock()
         self._last_publish: float | None = None
         self._timer: threading.Timer | None = None

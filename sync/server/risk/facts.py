@@ -13,7 +13,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-FACT_TYPES = frozenset({"risk.decision", "order.voided"})
+from pos.events import Event
+
+FACT_TYPES = frozenset({Event.RISK_DECISION, Event.ORDER_VOIDED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,7 @@ def fact_of(
         return None
     if not isinstance(p, dict):
         return None
-    if etype == "order.voided":
+    if etype == Event.ORDER_VOIDED:
         amount = sum(
             _int(t.get("amount_minor")) for t in p.get("tenders") or () if isinstance(t, dict)
         )

@@ -41,7 +41,7 @@ def emulator() -> Iterator[tuple[subprocess.Popen[str], str]]:
 
 
 def _read(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["--json", "scale", *argv])
+    code = main(["--json", "--lang", "en", "scale", *argv])
     out, err = capsys.readouterr()
     return code, out, err
 

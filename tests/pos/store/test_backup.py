@@ -7,7 +7,7 @@ import pytest
 
 from pos.clock import FakeClock
 from pos.store import backup
-from pos.store.errors import BackupError, StoreError
+from pos.store.errors import BackupError, StoreError, StoreRolledBack
 from pos.store.migrate import Migrations
 from pos.store.terminal import DB_FILE, Terminal, open_terminal, provision
 from tests.pos.store.store_files import snapshot
@@ -24,16 +24,42 @@ def test_backup_round_trip_restores_every_entry(tmp_terminal: Terminal, tmp_path
     out = tmp_path / "b.db"
     made = backup.create(tmp_terminal, out)
     assert made.last_seq == 6 and made.schema_version == Migrations.bundled().latest
-    _sales(tmp_terminal, 3, "after")
     data_dir = tmp_terminal.data_dir
     tmp_terminal.close()
     restored = backup.restore(data_dir, out, FakeClock(), force=True)
     assert restored.kept_aside is not None and restored.kept_aside.exists()
     with open_terminal(data_dir, FakeClock()) as again:
         report = again.verify_journal()
-        assert report.ok and report.last_seq == 6
+        assert report.ok and report.last_seq == 6 and not again.losses
         with again.db.transaction() as conn:
             assert again.journal.append(conn, "sale.paid", {}).seq == 7
+
+
+def test_restoring_an_older_backup_names_the_loss_and_holds_the_till(
+    tmp_terminal: Terminal, tmp_path: Path
+) -> None:
+    _sales(tmp_terminal, 5)
+    out = tmp_path / "b.db"
+    backup.create(tmp_terminal, out)
+    _sales(tmp_terminal, 3, "after")
+    data_dir = tmp_terminal.data_dir
+    tmp_terminal.close()
+    with pytest.raises(BackupError, match="loses 3 entries") as refused:
+        backup.restore(data_dir, out, FakeClock(), force=True)
+    assert "--accept-loss 3" in refused.value.message
+    with pytest.raises(BackupError, match="loses 3 entries"):
+        backup.restore(data_dir, out, FakeClock(), force=True, accept_loss=2)
+    backup.restore(data_dir, out, FakeClock(), force=True, accept_loss=3)
+    with open_terminal(data_dir, FakeClock()) as again:
+        assert [(loss.kind, loss.lost) for loss in again.losses] == [("rolled_back", 3)] * 2
+        assert not again.verify_journal().ok
+        with pytest.raises(StoreRolledBack), again.db.transaction() as conn:
+            again.journal.append(conn, "sale.paid", {})
+        again.acknowledge_loss("boss")
+        with again.db.transaction() as conn:
+            assert again.journal.append(conn, "sale.paid", {}).seq == 8
+    with open_terminal(data_dir, FakeClock()) as later:
+        assert not later.losses and later.verify_journal().ok
 
 
 def test_backup_is_encrypted_with_the_terminal_key(tmp_terminal: Terminal, tmp_path: Path) -> None:

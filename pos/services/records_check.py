@@ -1,0 +1,38 @@
+"""The parts of orders and tenders the older checks do not compare: the order
+document a paid order is loaded from, and the business date a tender counts
+on. Both must be what the sale's signed journal entries say."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pos.canonical import dumps, loads
+from pos.events import Event
+
+
+def records_agree_with_journal(conn: Any) -> list[str]:
+    problems: list[str] = []
+    paid: dict[int, bytes] = {}
+    tender_dates: dict[str, str] = {}
+    for seq, etype, raw in conn.execute(
+        "SELECT seq, type, payload FROM journal WHERE type IN (?, ?)",
+        (Event.SALE_PAID, Event.TENDER_TAKEN),
+    ):
+        payload = loads(raw)
+        if etype == Event.SALE_PAID and isinstance(payload.get("order"), dict):
+            paid[int(seq)] = dumps(payload["order"])
+        elif etype == Event.TENDER_TAKEN:
+            tender_dates[str(payload.get("tender_row_id"))] = str(payload.get("business_date"))
+    for order_id, seq, doc in conn.execute(
+        "SELECT id, journal_seq, doc FROM orders WHERE journal_seq IS NOT NULL"
+    ):
+        signed = paid.get(int(seq))
+        if signed is not None and doc.encode() != signed:
+            problems.append(f"order {order_id}: its stored document differs from the paid sale")
+    for tender_id, date in conn.execute(
+        "SELECT id, business_date FROM tenders WHERE kind = 'payment'"
+    ):
+        want = tender_dates.get(str(tender_id))
+        if want is not None and date != want:
+            problems.append(f"tender {tender_id}: business date {date}, journal says {want}")
+    return problems
