@@ -148,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = CliContext(
         data_dir=default_data_dir() if args.data_dir is None else Path(args.data_dir),
         as_json=args.json,
+        lang=lang,
     )
     try:
         code = args.func(args, ctx)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from pos.cli.context import CliContext
+from pos.messages import msg
 
 if TYPE_CHECKING:
     from pos.app import Till
@@ -38,7 +39,7 @@ def open_services(ctx: CliContext) -> TerminalServices:
 
 def _say_demo_keystore(ctx: CliContext, demo: bool) -> None:
     if demo and not ctx.as_json:
-        ctx.warn("DEMO KEYSTORE: keys are in a file beside the data, not in the OS keyring.")
+        ctx.warn(msg("cli.demo_keystore"))
 
 
 def read_pin(ctx: CliContext, who: str, env_var: str) -> str:
