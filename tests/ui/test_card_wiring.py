@@ -13,7 +13,7 @@ import pytest
 from drivers.virtualcard.profiles import UNIONPAY
 from pos.flows import CheckoutFlow
 from pos.flows.core import CardPromptRelay
-from pos.flows.text import Text
+from pos.flows.text import Said
 from pos.flows.views import Outcome
 from pos.money import Money
 from pos.payments.settings import load_payments_config
@@ -40,8 +40,8 @@ class Shopper:
     def qr(self, payload: str, expires_in_s: int) -> None:
         raise AssertionError("a card payment shows no QR")
 
-    def status(self, text: Text) -> None:
-        self.prompts.append(f"status:{text.render("en")}")
+    def status(self, text: Said) -> None:
+        self.prompts.append(f"status:{text.render('en')}")
 
     def card_prompt(self, kind: str, options: Sequence[str] = ()) -> int:
         from drivers.virtualcard.card import EmvCard
@@ -64,7 +64,7 @@ def configured(tmp_path: Path) -> Iterator[tuple[Runtime, CardSetup]]:
         setup = demo_card(services.terminal, DemoShopper(CardPromptRelay(), UNIONPAY))
     try:
         if setup.why_not is not None:
-            pytest.fail(f"no virtual reader: {setup.why_not.render("en")}")
+            pytest.fail(f"no virtual reader: {setup.why_not.render('en')}")
         runtime = open_runtime(data_dir)
         try:
             yield runtime, setup
