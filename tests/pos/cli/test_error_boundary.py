@@ -373,3 +373,13 @@ def test_a_fault_is_logged_with_its_traceback_and_said_without_it(
     assert words in err.getvalue() and str(log) in err.getvalue()
     assert "Traceback" not in err.getvalue() and "the inside story" not in err.getvalue()
     assert "Traceback" in log.read_text() and "the inside story" in log.read_text()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_what_a_command_prints_is_in_the_readers_language(till: Path, lang: str) -> None:
+    """Not only errors: a command's own output and its warnings are rendered
+    in the reader's language."""
+    run = pos(till, "catalog", "search", "zzzqqq", lang=lang)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == msg("cli.catalog.nothing_found").render(lang)
+    assert msg("cli.demo_keystore").render(lang) in run.stderr or not run.stderr.strip()
