@@ -23,7 +23,7 @@ from pos.flows.text import Said
 from pos.flows.views import Outcome, RiskNote, TenderResult
 from pos.messages import msg
 from pos.money import Money
-from pos.order.tenders import CASH
+from pos.order.tenders import CASH, channel_label
 from pos.payments.channel import PaymentMode
 from pos.services.risk_gate import RiskRefused
 
@@ -98,11 +98,11 @@ class TenderNotTaken(NotAllowed):
     def __init__(self, result: TenderResult, channel: str, others: str) -> None:
         order_id = result.order.order_id
         if result.status is Outcome.UNKNOWN:
-            message = msg("till.payment_unknown", channel=channel, order_id=order_id)
+            message = msg("till.payment_unknown", channel=channel_label(channel), order_id=order_id)
         else:
             message = msg(
                 "till.payment_not_taken",
-                channel=channel,
+                channel=channel_label(channel),
                 status=result.status.value,
                 notice=result.message,
                 order_id=order_id,
