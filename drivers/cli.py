@@ -19,6 +19,7 @@ from drivers.virtualcard.vpcd import PORT_ENV, VPCD_PORT, VirtualCardSlot
 from pos.cli.context import CliContext
 from pos.clock import SystemClock
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import Money, MoneyError
 from pos.payments.card.port import CardRead, CardRequest
 
@@ -86,7 +87,7 @@ def cmd_read(args: argparse.Namespace, ctx: CliContext) -> int:
     try:
         amount = Money.parse(args.amount)
     except MoneyError as exc:
-        raise InvalidInput(f"'{args.amount}' is not an amount", "Write it like 12.50.") from exc
+        raise InvalidInput(msg("cli.bad_amount", text=args.amount)) from exc
     clock = SystemClock()
     handler = CliCardHandler(out=ctx.err, interactive=None if not ctx.as_json else False)
     config = TerminalConfig(card_timeout_s=args.timeout)

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pos.flows.kiosk import KioskConfig
-from pos.flows.text import Text
+from pos.flows.text import Said
 from pos.flows.views import Approval, Role, Session
+from pos.messages import msg
 from ui.context import UiContext
 from ui.i18n import Language
 from ui.ops import Ops, Scope
@@ -55,7 +56,7 @@ class CounterWindow(QMainWindow):
         self.print_receipt = print_receipt
         self.ctx = ctx
         self.customer = customer
-        self.setWindowTitle("Store checkout")
+        self.setWindowTitle(ctx.t("counter.store_checkout"))
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.login = LoginScreen(ctx, terminal_name)
@@ -118,7 +119,7 @@ class CounterWindow(QMainWindow):
             show()
         else:
             ask_approval(
-                self.ctx, self, "manager_screens", Text("店长功能", "Manager functions"), (), show
+                self.ctx, self, "manager_screens", msg("counter.manager_functions"), (), show
             )
 
     def logout(self) -> None:
@@ -188,13 +189,11 @@ class App:
             if kiosk is not None:
                 kiosk.settle_left_open()
 
-        def said(notes: list[Text]) -> None:
+        def said(notes: list[Said]) -> None:
             for note in notes:
-                log.warning("start-up recovery: %s", note.en)
+                log.warning("start-up recovery: %s", note.render("en"))
             if notes and counter is not None:
-                counter.login.message.show_text(
-                    Text("；".join(n.zh for n in notes), "; ".join(n.en for n in notes))
-                )
+                counter.login.message.show_text(msg("till.flow.recovery_notes", notes=notes))
             finished()
 
         def failed(exc: BaseException) -> None:

@@ -19,7 +19,8 @@ from pos.app.till import Prepare
 from pos.clock import Clock, SystemClock
 from pos.flows.backoffice import Backoffice
 from pos.flows.core import CardPromptRelay, CoreServices
-from pos.flows.text import Text
+from pos.flows.text import Said
+from pos.messages import msg
 from pos.payments.registry import NOT_CONFIGURED
 from pos.services.terminal_services import TerminalServices
 from ui.context import Services
@@ -57,24 +58,19 @@ class Runtime:
         self._closers.clear()
 
 
-def card_unavailable() -> Text | None:
+def card_unavailable() -> Said | None:
     """Why there is no card tender: no reader service, no reader, or no card
     section in payments.json."""
     if shutil.which("pcscd") is None:
-        return Text(
-            "没有读卡服务（pcscd 未安装）。", "No card reader service (pcscd is not installed)."
-        )
+        return msg("counter.card.no_pcscd")
     try:
         from smartcard.System import readers
 
         if not readers():
-            return Text("没有连接读卡器。", "No card reader is connected.")
+            return msg("counter.card.no_reader")
     except Exception as exc:  # pcscd not running, or pyscard missing
-        return Text(f"读卡器不可用：{exc}", f"The card reader is unavailable: {exc}")
-    return Text(
-        "银行卡通道未配置（payments.json 的 card 部分，见 docs/card.md）。",
-        "The card channel is not set up (the card section of payments.json; docs/card.md).",
-    )
+        return msg("counter.card.reader_unavailable", error=str(exc))
+    return msg("counter.card.not_set_up")
 
 
 def open_runtime(
@@ -107,9 +103,8 @@ def open_runtime(
 
         printing = open_printing(till, printer_url)
         closers.extend(printing.closers)
-        unavailable = {
-            name: Text(f"未配置：{why}", f"Not set up: {why}")
-            for name, why in till.problems.items()
+        unavailable: dict[str, Said] = {
+            name: msg("counter.channel_not_set_up", why=why) for name, why in till.problems.items()
         }
         if "card" not in till.router.channel_names and till.problems.get("card") in (
             None,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pos.cli.context import CliContext
 from pos.cli.session import open_services
+from pos.messages import msg
 from pos.services.catalog_import import import_products, read_catalog_file
 
 
@@ -25,9 +26,11 @@ def cmd_import(args: argparse.Namespace, ctx: CliContext) -> int:
             "digest": result.digest,
             "journal_seq": result.journal_seq,
         },
-        f"imported {result.products} products from {path.name}"
-        + (
-            f"; {result.deactivated} no longer in the file were deactivated" if args.replace else ""
+        msg(
+            "cli.catalog.imported_replacing" if args.replace else "cli.catalog.imported",
+            products=result.products,
+            file=path.name,
+            deactivated=result.deactivated,
         ),
     )
     return 0
@@ -42,7 +45,7 @@ def cmd_search(args: argparse.Namespace, ctx: CliContext) -> int:
             "\n".join(
                 f"{p.sku:<12} {p.unit_price.format():>10}  {p.name_zh}  {p.name_en}" for p in found
             )
-            or "nothing found"
+            or msg("cli.catalog.nothing_found").render(ctx.lang)
         ),
     )
     return 0

@@ -55,7 +55,7 @@ def parse_item(text: str) -> ItemArg:
         return ItemArg(text.strip()[: -len(":scale")], weigh=True)
     m = _QTY.match(text.strip())
     if not m:
-        raise InvalidInput(f"bad --item {text!r}", "Use SKU_OR_BARCODE, SKU:QTY or SKU:GRAMSg.")
+        raise InvalidInput(msg("cli.sale.bad_item", text=text))
     what = msg("input.what.grams" if m.group("g") else "input.what.quantity")
     qty = ascii_count(m.group("qty") or "1", what)
     if m.group("g"):
@@ -132,7 +132,10 @@ def _cart(args: argparse.Namespace, currency: str) -> Cart:
     for raw in args.line_discount or []:
         line_no, _, value = raw.partition(":")
         if not is_digits(line_no) or not value:
-            raise InvalidInput(f"bad --line-discount {raw!r}", "Use LINE:10% or LINE:5.00.")
+            raise InvalidInput(msg("cli.sale.bad_line_discount", text=raw))
+        if not 1 <= int(line_no) <= len(args.item):
+            # More lines than items can never exist: refused before the order opens.
+            raise InvalidInput(msg("cli.sale.no_such_line", line=line_no, count=len(args.item)))
         line_discounts.append((int(line_no) - 1, parse_discount(value, currency)))
     order_discount = parse_discount(args.discount, currency) if args.discount else None
     items = tuple(_weighed(parse_item(i), args.scale_port) for i in args.item)
@@ -156,7 +159,7 @@ def _ring_up(core: CoreServices, order_id: str, cart: Cart, approval: Approval |
             view = core.add_item(order_id, item.code, item.quantity, item.grams)
     for index, discount in cart.line_discounts:
         if not 0 <= index < len(view.lines):
-            raise InvalidInput(f"there is no line {index + 1}", "Lines are numbered from 1.")
+            raise InvalidInput(msg("cli.sale.no_such_line", line=index + 1, count=len(view.lines)))
         view = core.discount_line(order_id, view.lines[index].line_id, discount, approval)
     if cart.order_discount is not None:
         core.discount_order(order_id, cart.order_discount, approval)
@@ -186,18 +189,20 @@ def _pay_and_report(
     except BaseException:
         left = till.checkout.get(order_id).order
         if left.state.value == "open":
-            ctx.warn(msg("order.left_open", order_id=order_id, left=left.remaining).render("en"))
+            ctx.warn(msg("order.left_open", order_id=order_id, left=left.remaining))
         raise
     stored = till.checkout.get(order_id)
     order, receipt_no = stored.order, stored.receipt_no
     if receipt_no is None:
-        ctx.warn(msg("order.left_open", order_id=order_id, left=order.remaining).render("en"))
+        ctx.warn(msg("order.left_open", order_id=order_id, left=order.remaining))
     ctx.emit(
         {**order_dict(order, receipt_no), "risk": decisions},
         lambda: (
             core.receipt_text(order_id)
             if receipt_no
-            else f"order {order_id}: {order.remaining.format()} left to pay"
+            else msg("cli.sale.left_to_pay", order_id=order_id, left=order.remaining).render(
+                ctx.lang
+            )
         ),
     )
     return 0 if receipt_no else NotAllowed.exit_code
@@ -286,10 +291,13 @@ def cmd_order_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
         def text() -> str:
             if not rows:
-                return msg("order.none_open" if args.open else "order.none").render("en")
+                return msg("order.none_open" if args.open else "order.none").render(ctx.lang)
             return "\n".join(
                 f"{r['order_id']:<28} {r['state']:<15} {r['total']:>10} "
-                f"paid {r['paid']:>10} left {r['left']:>10}  {r['receipt_no'] or ''}"
+                + msg("cli.order.row", paid=f"{r['paid']:>10}", left=f"{r['left']:>10}").render(
+                    ctx.lang
+                )
+                + f"  {r['receipt_no'] or ''}"
                 for r in rows
             )
 
@@ -311,7 +319,9 @@ def cmd_order_show(args: argparse.Namespace, ctx: CliContext) -> int:
             lambda: (
                 CoreServices.on(till).receipt_text(order_id)
                 if stored.receipt_no
-                else f"order {order_id} ({stored.order.state.value})"
+                else msg(
+                    "cli.order.summary", order_id=order_id, state=stored.order.state.value
+                ).render(ctx.lang)
             ),
         )
     return 0
@@ -320,6 +330,7 @@ def cmd_order_show(args: argparse.Namespace, ctx: CliContext) -> int:
 def cmd_refund(args: argparse.Namespace, ctx: CliContext) -> int:
     from pos.flows.cancel import CancelToken
     from pos.flows.core import CoreServices
+    from pos.order.tenders import channel_label
 
     # Money goes back on the channels that took it: open them all.
     with open_till_for(ctx, None) as till:
@@ -333,11 +344,13 @@ def cmd_refund(args: argparse.Namespace, ctx: CliContext) -> int:
             item = parse_item(raw)
             match = [ln for ln in order.lines if item.code in (ln.sku, ln.line_id)]
             if not match:
-                raise InvalidInput(f"{item.code} is not on order {order_id}", "Check the receipt.")
+                raise InvalidInput(
+                    msg("cli.refund.not_on_order", code=item.code, order_id=order_id)
+                )
             quantities.append((match[0].line_id, item.quantity))
         approval = _approval(ctx, till, args.approver, f"refund order {order_id}")
         if approval is None:
-            raise InvalidInput("a refund needs a manager", "Add --approver MANAGER_ID.")
+            raise InvalidInput(msg("cli.refund.needs_manager"))
         request = RefundRequest(
             order_id,
             amount=amount,
@@ -362,9 +375,17 @@ def cmd_refund(args: argparse.Namespace, ctx: CliContext) -> int:
         }
         ctx.emit(
             data,
-            f"refund {refund.refund_id}: {refund.amount.format()} back to "
-            + ", ".join(f"{t.channel} {t.amount.format()}" for t in refund.tenders)
-            + f"\norder {order_id} is now {result.order.state}",
+            msg(
+                "cli.refund.done",
+                refund_id=refund.refund_id,
+                amount=refund.amount,
+                tenders=[
+                    msg("cli.tender", channel=channel_label(t.channel), amount=t.amount)
+                    for t in refund.tenders
+                ],
+                order_id=order_id,
+                state=result.order.state,
+            ),
         )
     return 0
 
@@ -378,7 +399,9 @@ def cmd_void(args: argparse.Namespace, ctx: CliContext) -> int:
         approval = _approval(ctx, till, args.approver, f"void order {order_id}")
         # After payment this needs --approver, and every tender goes back first.
         view = CoreServices.on(till).void_order(order_id, approval, args.reason or "")
-        ctx.emit({"order_id": order_id, "state": view.state}, f"order {order_id} voided")
+        ctx.emit(
+            {"order_id": order_id, "state": view.state}, msg("cli.order.voided", order_id=order_id)
+        )
     return 0
 
 

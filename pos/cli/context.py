@@ -13,6 +13,8 @@ from typing import Any, TextIO
 
 import platformdirs
 
+from pos.messages import Message, env_lang
+
 
 def default_data_dir() -> Path:
     env = os.environ.get("POS_DATA_DIR")
@@ -31,15 +33,21 @@ class CliContext:
     read_pin: Callable[[str], str] | None = None
     # Said with every JSON object printed (the demo keystore's warning).
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # The reader's language: --lang, else POS_LANG / the locale.
+    lang: str = field(default_factory=env_lang)
 
-    def emit(self, data: Any, text: str | Callable[[], str]) -> None:
-        """Print `data` as JSON under --json, otherwise the human text."""
+    def emit(self, data: Any, text: str | Message | Callable[[], str]) -> None:
+        """Print `data` as JSON under --json, otherwise the human text (a
+        catalogue message in the reader's language)."""
         if self.as_json:
             if self.warnings and isinstance(data, dict):
                 data = {**data, "warnings": self.warnings}
             self.out.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
         else:
-            self.out.write((text() if callable(text) else text).rstrip("\n") + "\n")
+            self.out.write(self._words(text() if callable(text) else text).rstrip("\n") + "\n")
 
-    def warn(self, text: str) -> None:
-        self.err.write(text.rstrip("\n") + "\n")
+    def warn(self, text: str | Message) -> None:
+        self.err.write(self._words(text).rstrip("\n") + "\n")
+
+    def _words(self, text: str | Message) -> str:
+        return text.render(self.lang) if isinstance(text, Message) else text

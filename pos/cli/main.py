@@ -115,6 +115,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pos", description="Store checkout terminal")
     parser.add_argument("--data-dir", help="terminal data directory (env POS_DATA_DIR)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    # Before the command word is looked for: `--lang en` takes a value.
+    _add_boundary_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     commands = _commands()
@@ -141,13 +143,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     an exit code; a traceback only ever reaches the log."""
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(words)
-    _add_boundary_options(parser)
     _speak_usage_errors(parser, _lang_in(words), as_json="--json" in words)
     args = parser.parse_args(words)
     lang = lang_of(args.message_lang) if args.message_lang else env_lang()
     ctx = CliContext(
         data_dir=default_data_dir() if args.data_dir is None else Path(args.data_dir),
         as_json=args.json,
+        lang=lang,
     )
     try:
         code = args.func(args, ctx)

@@ -19,11 +19,11 @@ from pos.errors import NotAllowed
 from pos.flows.cancel import CancelToken
 from pos.flows.core import CoreServices
 from pos.flows.ports import TenderRequest
-from pos.flows.text import Text
+from pos.flows.text import Said
 from pos.flows.views import Outcome, RiskNote, TenderResult
 from pos.messages import msg
 from pos.money import Money
-from pos.order.tenders import CASH
+from pos.order.tenders import CASH, channel_label
 from pos.payments.channel import PaymentMode
 from pos.services.risk_gate import RiskRefused
 
@@ -32,13 +32,13 @@ class CliPaymentEvents:
     """What a running payment says, on standard error: the QR (as text, and as
     a QR code on a terminal) and each new status line."""
 
-    def __init__(self, ctx: CliContext, locale: str = "en") -> None:
+    def __init__(self, ctx: CliContext) -> None:
         self.ctx = ctx
-        self.locale = locale
+        self.locale = ctx.lang
         self._last = ""
 
     def qr(self, payload: str, expires_in_s: int) -> None:
-        self.ctx.warn(f"QR: {payload}")
+        self.ctx.warn(msg("cli.payment.qr", payload=payload))
         if not self.ctx.as_json and sys.stderr.isatty():
             import qrcode
 
@@ -46,8 +46,8 @@ class CliPaymentEvents:
             code.add_data(payload)
             code.print_ascii(out=self.ctx.err, invert=True)
 
-    def status(self, text: Text) -> None:
-        said = text.get(self.locale)
+    def status(self, text: Said) -> None:
+        said = text.render(self.locale)
         if said and said != self._last:
             self.ctx.warn(said)
             self._last = said
@@ -98,13 +98,13 @@ class TenderNotTaken(NotAllowed):
     def __init__(self, result: TenderResult, channel: str, others: str) -> None:
         order_id = result.order.order_id
         if result.status is Outcome.UNKNOWN:
-            message = msg("till.payment_unknown", channel=channel, order_id=order_id)
+            message = msg("till.payment_unknown", channel=channel_label(channel), order_id=order_id)
         else:
             message = msg(
                 "till.payment_not_taken",
-                channel=channel,
+                channel=channel_label(channel),
                 status=result.status.value,
-                notice=result.message.en,
+                notice=result.message,
                 order_id=order_id,
                 others=others,
             )
@@ -118,7 +118,7 @@ def risk_dict(channel: str, note: RiskNote) -> dict[str, Any]:
         "channel": channel,
         "action": note.action,
         "rule_ids": list(note.rule_ids),
-        "reasons": [r.en for r in note.reasons],
+        "reasons": [r.render("en") for r in note.reasons],
         "step_ups_met": list(note.step_ups_met),
         "score": note.score,
     }
@@ -166,7 +166,14 @@ def take_payments(
                 core.services.checkout.void(
                     order_id, reason="refused by risk rules", counts_as_void=False
                 )
-            ctx.warn(f"risk: {refused.decision.action} — " + "; ".join(refused.decision.explain()))
+            ctx.warn(
+                msg(
+                    "cli.payment.risk",
+                    action=refused.decision.action,
+                    reasons="; ".join(refused.decision.explain(ctx.lang)),
+                    met="",
+                )
+            )
             raise
         if result.risk is not None:
             decisions.append(risk_dict(pay.channel, result.risk))
@@ -187,5 +194,5 @@ def _alternatives(core: CoreServices) -> list[str]:
 def _say_risk(ctx: CliContext, note: RiskNote) -> None:
     if note.action == "allow" and not note.reasons:
         return
-    met = f" (met: {', '.join(note.step_ups_met)})" if note.step_ups_met else ""
-    ctx.warn(f"risk: {note.action} — " + "; ".join(r.en for r in note.reasons) + met)
+    met = f" ({', '.join(note.step_ups_met)})" if note.step_ups_met else ""
+    ctx.warn(msg("cli.payment.risk", action=note.action, reasons=list(note.reasons), met=met))

@@ -11,6 +11,7 @@ from typing import Any
 from pos.cli.context import CliContext
 from pos.clock import Clock
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.payments.bills import BillSummary, download_bill
 from pos.payments.channel import PaymentIntent
 from pos.payments.intents import as_dict
@@ -25,9 +26,15 @@ def _router(ctx: CliContext) -> tuple[PaymentRouter, Any]:
 
     terminal = open_for_command(ctx)
     router, problems = open_router(terminal)
-    for name, why in sorted(problems.items()):
-        ctx.warn(f"note: payment channel '{name}' unavailable: {why}")
+    _say_unavailable(ctx, problems)
     return router, terminal
+
+
+def _say_unavailable(ctx: CliContext, problems: dict[str, str]) -> None:
+    from pos.order.tenders import channel_label
+
+    for name, why in sorted(problems.items()):
+        ctx.warn(msg("cli.payment.channel_unavailable", channel=channel_label(name), why=why))
 
 
 def _intent_line(i: PaymentIntent) -> str:
@@ -44,7 +51,7 @@ def _payment_query(args: argparse.Namespace, ctx: CliContext) -> int:
     finally:
         terminal.close()
     if not intents:
-        raise InvalidInput(f"no payments for order {args.order_id}", "Check the order id.")
+        raise InvalidInput(msg("cli.payment.none_for_order", order_id=args.order_id))
     ctx.emit(
         {"order_id": args.order_id, "payments": [as_dict(i) for i in intents]},
         lambda: "\n".join(_intent_line(i) for i in intents),
@@ -58,8 +65,7 @@ def _payment_recover(args: argparse.Namespace, ctx: CliContext) -> int:
 
     with open_services(ctx) as services:
         router, problems = open_router(services.terminal)
-        for name, why in sorted(problems.items()):
-            ctx.warn(f"note: payment channel '{name}' unavailable: {why}")
+        _say_unavailable(ctx, problems)
         report = recover_payments(services, router)
     channels = report.channels
     data = {
@@ -100,7 +106,7 @@ def _bill_date(given: str | None, clock: Clock) -> str:
     try:
         return date.fromisoformat(given.strip()).isoformat()
     except ValueError:
-        raise InvalidInput(f"not a date: {given!r}", "Give the bill date as YYYY-MM-DD.") from None
+        raise InvalidInput(msg("cli.bad_bill_date", text=given)) from None
 
 
 def _payment_bills(args: argparse.Namespace, ctx: CliContext) -> int:

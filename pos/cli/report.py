@@ -11,6 +11,7 @@ from pathlib import Path
 from pos.cli.context import CliContext
 from pos.cli.session import open_services, read_pin
 from pos.errors import InvalidInput
+from pos.messages import Message, msg
 from pos.money import Money, MoneyError
 from pos.order.limits import not_negative
 from pos.payments.registry import KeystoreSecrets, load_channels
@@ -33,13 +34,13 @@ from pos.services.terminal_services import TerminalServices
 DIFFERENCES_FOUND = 5  # exit status of `pos reconcile` when anything differs
 
 
-def _money(text: str | None, currency: str, what: str) -> Money | None:
+def _money(text: str | None, currency: str, what: Message) -> Money | None:
     if text is None:
         return None
     try:
         return not_negative(Money.parse(text, currency), what)
     except MoneyError as exc:
-        raise InvalidInput(f"{what} {text!r} is not an amount", "Write it like 1234.50.") from exc
+        raise InvalidInput(msg("cli.report.not_an_amount", what=what, text=text)) from exc
 
 
 def _date(services: TerminalServices, given: str | None) -> str:
@@ -51,9 +52,7 @@ def _date(services: TerminalServices, given: str | None) -> str:
     try:
         return date.fromisoformat(text).isoformat()
     except ValueError:
-        raise InvalidInput(
-            f"not a date: {given!r}", "Give the business date as YYYY-MM-DD."
-        ) from None
+        raise InvalidInput(msg("cli.bad_business_date", text=given)) from None
 
 
 def _width() -> int:
@@ -67,10 +66,10 @@ def _show(
         fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
         written = export(doc, fmt, Path(args.out))
         data = {**data, "file": str(written), "format": fmt}
-        ctx.emit(data, f"{doc.title}\nwritten to {written} ({fmt})")
+        ctx.emit(data, msg("cli.report.written", title=doc.title, file=written, format=fmt))
         return
     if args.format:
-        raise InvalidInput("--format needs --out FILE", "Say where to write the file.")
+        raise InvalidInput(msg("cli.report.format_needs_out"))
     ctx.emit(data, render_doc(doc, _width()))
 
 
@@ -84,10 +83,7 @@ def _report_out(
     doc = report_doc(report, services.checkout.timezone)
     _show(ctx, args, {**report.to_dict(), **(extra or {})}, doc)
     if not report.journal.agrees:
-        ctx.warn(
-            "warning: the tables disagree with the signed journal: "
-            + "; ".join(report.journal.problems)
-        )
+        ctx.warn(msg("cli.report.journal_disagrees", problems=list(report.journal.problems)))
         return 1
     return 0
 
@@ -100,7 +96,7 @@ def cmd_x(args: argparse.Namespace, ctx: CliContext) -> int:
             context_of(services),
             _date(services, args.date),
             services.terminal.clock.now(),
-            _money(args.float, cur, "opening float"),
+            _money(args.float, cur, msg("cli.report.opening_float")),
         )
         return _report_out(ctx, args, services, report)
 
@@ -113,13 +109,9 @@ def cmd_z(args: argparse.Namespace, ctx: CliContext) -> int:
             closed = load_z(t.db, business_date=date)
         else:
             cur = services.checkout.settings.currency
-            counted = _money(args.counted, cur, "counted cash")
+            counted = _money(args.counted, cur, msg("cli.report.counted_cash"))
             if counted is None or not args.approver:
-                raise InvalidInput(
-                    "closing the day needs the counted cash and a manager",
-                    "Run `pos report z --counted AMOUNT --approver MANAGER_ID`"
-                    " (or --reprint to print a closed day again).",
-                )
+                raise InvalidInput(msg("cli.report.z_needs"))
             pin = read_pin(ctx, args.approver, "POS_APPROVER_PIN")
             approval = services.users.approval(args.approver, pin, f"close the day {date}")
             closed = close_day(
@@ -131,7 +123,7 @@ def cmd_z(args: argparse.Namespace, ctx: CliContext) -> int:
                 counted=counted,
                 reason=args.reason or "",
                 approval=approval,
-                opening_float=_money(args.float, cur, "opening float"),
+                opening_float=_money(args.float, cur, msg("cli.report.opening_float")),
                 force=args.force,
             )
         extra = {"sha256": closed.sha256, "journal_seq": closed.journal_seq}
@@ -155,12 +147,12 @@ def cmd_reconcile(args: argparse.Namespace, ctx: CliContext) -> int:
         )
         if not args.channel:
             for name, why in problems.items():
-                ctx.warn(f"note: {name} not reconciled: {why}")
+                from pos.order.tenders import channel_label
+
+                ctx.warn(msg("cli.report.not_reconciled", channel=channel_label(name), why=why))
             wanted = [c for c in wanted if c in channels]
             if not wanted:
-                raise InvalidInput(
-                    "no channel with a daily bill is set up", "Configure alipay or wechat first."
-                )
+                raise InvalidInput(msg("cli.report.no_bill_channel"))
         cur = services.checkout.settings.currency
         results: list[Reconciliation] = []
         for channel in wanted:

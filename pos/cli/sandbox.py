@@ -14,6 +14,7 @@ import httpx
 from pos.cli.context import CliContext
 from pos.clock import SystemClock
 from pos.errors import InvalidInput, PosError
+from pos.messages import msg
 from pos.payments.notify import SECTION as NOTIFY_SECTION
 from pos.payments.sandbox.keys import write_terminal_config
 from pos.payments.sandbox.state import FAULT_KINDS, OPS
@@ -54,20 +55,15 @@ def _control(
 ) -> dict[str, Any]:
     path = ctx.data_dir / SANDBOX_FILE
     if not path.exists():
-        raise PosError(
-            "no sandbox is running for this data directory",
-            "Start one with `pos sandbox run` (in another terminal).",
-        )
+        raise PosError(msg("cli.sandbox.not_running"))
     url = json.loads(path.read_text())["control"] + "/" + action
     try:
         resp = httpx.request(method, url, json=doc, timeout=5, trust_env=False)
     except httpx.HTTPError as exc:
-        raise PosError(
-            f"the sandbox at {url} does not answer: {exc}", "Start it again with `pos sandbox run`."
-        ) from exc
+        raise PosError(msg("cli.sandbox.no_answer", url=url, error=str(exc))) from exc
     body: dict[str, Any] = resp.json()
     if resp.status_code != 200:
-        raise InvalidInput(f"sandbox refused: {body.get('error')}", "Check the arguments.")
+        raise InvalidInput(msg("cli.sandbox.refused", error=str(body.get("error"))))
     return body
 
 
@@ -78,8 +74,12 @@ def parse_fault(text: str) -> dict[str, Any]:
     op = parts[1] if len(parts) > 1 and parts[1] else "start"
     if kind not in FAULT_KINDS or op not in OPS:
         raise InvalidInput(
-            f"unknown fault {text!r}",
-            f"Kinds: {', '.join(FAULT_KINDS)}; operations: {', '.join(OPS)}.",
+            msg(
+                "cli.sandbox.unknown_fault",
+                text=text,
+                kinds=", ".join(FAULT_KINDS),
+                ops=", ".join(OPS),
+            )
         )
     try:
         return {
@@ -90,7 +90,7 @@ def parse_fault(text: str) -> dict[str, Any]:
             "delay": float(parts[4]) if len(parts) > 4 else 30.0,
         }
     except ValueError as exc:
-        raise InvalidInput(f"bad fault {text!r}", "Use e.g. timeout:start:1:after:30.") from exc
+        raise InvalidInput(msg("cli.sandbox.bad_fault", text=text)) from exc
 
 
 def _sandbox_scenario(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -106,14 +106,14 @@ def _sandbox_scenario(args: argparse.Namespace, ctx: CliContext) -> int:
         doc["out_trade_no"] = args.order
     doc["next"] = bool(args.next)
     _control(ctx, "POST", "scenario", doc)
-    target = args.order or ("the next payment" if args.next else "every new payment")
-    ctx.emit(doc, f"scenario set for {target}")
+    target = args.order or msg("cli.sandbox.next" if args.next else "cli.sandbox.every")
+    ctx.emit(doc, msg("cli.sandbox.scenario_set", target=target))
     return 0
 
 
 def _sandbox_scan(args: argparse.Namespace, ctx: CliContext) -> int:
     trade = _control(ctx, "POST", "scan", {"out_trade_no": args.order, "platform": args.platform})
-    ctx.emit(trade, f"shopper paid {trade['out_trade_no']} ({trade['platform']})")
+    ctx.emit(trade, msg("cli.sandbox.shopper_paid", **trade))
     return 0
 
 
@@ -135,7 +135,7 @@ def _sandbox_trades(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def _sandbox_reset(args: argparse.Namespace, ctx: CliContext) -> int:
     _control(ctx, "POST", "reset")
-    ctx.emit({"ok": True}, "sandbox trades and scenarios cleared")
+    ctx.emit({"ok": True}, msg("cli.sandbox.cleared"))
     return 0
 
 

@@ -30,7 +30,7 @@ def demo_warning(ctx: CliContext) -> None:
     warning = msg("store.demo_warning")
     if not any(w.get("code") == warning.code for w in ctx.warnings):
         ctx.warnings.append(warning.to_dict())
-    ctx.warn(warning.render(env_lang()))
+    ctx.warn(warning)
 
 
 def journal_checks() -> list[ExtraCheck]:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pos.flows.kiosk import KioskConfig, KioskSession, KioskState, TickAction
     from pos.flows.refund import RefundFlow, RefundState
     from pos.flows.tender import OnlineOnly, TenderFlow, TenderState, suggest_cash
-    from pos.flows.text import FlowError, Text, text_of
+    from pos.flows.text import FlowError, Said, message_of
 
 # Each flow is imported when first used: a front end that drives one flow
 # (the command line's tender) does not load the others.
@@ -50,7 +50,8 @@ _WHERE = {
     "TickAction": "pos.flows.kiosk",
     "payment_code_channel": "pos.flows.checkout",
     "suggest_cash": "pos.flows.tender",
-    "text_of": "pos.flows.text",
+    "message_of": "pos.flows.text",
+    "Said": "pos.flows.text",
 }
 
 
@@ -76,11 +77,12 @@ __all__ = [
     "OnlineOnly",
     "RefundFlow",
     "RefundState",
+    "Said",
     "TenderFlow",
     "TenderState",
     "Text",
     "TickAction",
+    "message_of",
     "payment_code_channel",
     "suggest_cash",
-    "text_of",
 ]

@@ -17,11 +17,11 @@ from pos.errors import NotAllowed
 from pos.events import Event
 from pos.flows.cancel import Cancelled, CancelToken
 from pos.flows.ports import Progress
-from pos.flows.present import channel_label
-from pos.flows.text import Text, pair
+from pos.flows.text import Said, Text
 from pos.flows.views import CashCount, Table, ZView
-from pos.messages import Name, msg
+from pos.messages import msg
 from pos.money import Money
+from pos.order.tenders import channel_label
 from pos.payments.router import PaymentRouter
 from pos.reports.compute import ReportContext
 from pos.reports.exports import export
@@ -38,12 +38,11 @@ DENOMINATIONS: dict[str, list[int]] = {
 }
 
 
-def _t(code: str, **params: Any) -> Text:
-    """A catalogue message as the pair the review tables carry."""
-    return pair(msg(code, **params))
+def _t(code: str, **params: Any) -> Said:
+    return msg(code, **params)
 
 
-def _action(action: str) -> Text:
+def _action(action: str) -> Said:
     if action in ("allow", "review", "block"):
         return _t(f"manager.risk.{action}")
     return Text(action, action)  # a decision this version does not know: shown as stored
@@ -286,7 +285,7 @@ class Backoffice:
             if age is None
             else _t("manager.sync.seconds", seconds=int(age.total_seconds()))
         )
-        rows: tuple[tuple[str | Text, ...], ...] = (
+        rows: tuple[tuple[str | Said, ...], ...] = (
             (_t("manager.table.backlog"), str(backlog)),
             (_t("manager.table.oldest"), waiting),
             (_t("manager.table.acked"), str(acked)),
@@ -295,7 +294,7 @@ class Backoffice:
 
     def settings(self) -> Table:
         t = self.services.terminal
-        rows: list[tuple[str | Text, ...]] = [
+        rows: list[tuple[str | Said, ...]] = [
             (_t("manager.table.terminal"), t.terminal_id),
             (_t("manager.table.store"), t.store_id),
             (_t("manager.table.data_dir"), str(t.data_dir)),
@@ -312,7 +311,7 @@ class Backoffice:
                 label = channel_label(name)
                 rows.append(
                     (
-                        _t("manager.settings.channel", channel=Name(label.zh, label.en)),
+                        _t("manager.settings.channel", channel=label),
                         _t("manager.settings.up") if name in up else _t("manager.settings.down"),
                     )
                 )

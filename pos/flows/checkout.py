@@ -16,7 +16,7 @@ from enum import StrEnum
 from pos.auth import NeedsApproval
 from pos.flows.ports import CatalogLookup, CheckoutPort, Discount, PaymentPort
 from pos.flows.tender import TenderFlow
-from pos.flows.text import FlowError, Text
+from pos.flows.text import FlowError, Said
 from pos.flows.views import (
     Approval,
     LeftOpenView,
@@ -25,6 +25,7 @@ from pos.flows.views import (
     ProductHit,
     Session,
 )
+from pos.messages import msg
 
 
 class CheckoutState(StrEnum):
@@ -37,7 +38,7 @@ class CheckoutState(StrEnum):
 class ApprovalRequired(FlowError):
     """The step needs a manager: the screen asks for a PIN and tries again."""
 
-    def __init__(self, action: str, text: Text) -> None:
+    def __init__(self, action: str, text: Said) -> None:
         super().__init__(text)
         self.action = action
 
@@ -59,11 +60,9 @@ def payment_code_channel(code: str) -> str | None:
     return None
 
 
-_NOTHING_TO_PAY = Text("购物车是空的，请先扫描商品。", "The cart is empty. Scan an item first.")
-_NO_ORDER = Text("没有进行中的订单。", "There is no open sale.")
-_BUSY_PAYING = Text(
-    "正在付款，请先完成或取消付款。", "A payment is running. Finish or cancel it first."
-)
+_NOTHING_TO_PAY = msg("till.flow.cart_empty")
+_NO_ORDER = msg("till.flow.no_open_sale")
+_BUSY_PAYING = msg("till.flow.busy_paying")
 
 
 class CheckoutFlow:
@@ -139,7 +138,7 @@ class CheckoutFlow:
                 raise
             raise ApprovalRequired(
                 "discount",
-                Text(f"折扣需要店长批准：{exc.message}", f"A manager must approve: {exc.message}"),
+                msg("till.flow.discount_needs_manager", why=exc.msg or exc.message),
             ) from exc
 
     # -- park / resume / void -------------------------------------------------------
@@ -158,9 +157,7 @@ class CheckoutFlow:
         if self.state is CheckoutState.TENDERING:
             raise FlowError(_BUSY_PAYING)
         if self.state is CheckoutState.RINGING and self.order is not None and self.order.lines:
-            raise FlowError(
-                Text("请先挂起或完成当前订单。", "Park or finish the current sale first.")
-            )
+            raise FlowError(msg("till.flow.park_first"))
 
     def resume(self, order_id: str) -> OrderView:
         self._free_for_another()
@@ -191,12 +188,7 @@ class CheckoutFlow:
         self._free_for_another()
         order = self._checkout.get(order_id)
         if order.state != "open":
-            raise FlowError(
-                Text(
-                    "这笔订单已经不是未结状态，无需处理。",
-                    "That sale is no longer open; there is nothing to do.",
-                )
-            )
+            raise FlowError(msg("till.flow.not_open_any_more"))
         self.tender = None
         self.state = CheckoutState.RINGING
         return self._set(order)
@@ -220,7 +212,7 @@ class CheckoutFlow:
         if order.paid.minor and approval is None:
             raise ApprovalRequired(
                 "void",
-                Text("已收款的订单作废需要店长批准。", "Voiding a paid sale needs a manager."),
+                msg("till.flow.void_needs_manager"),
             )
         self._checkout.void_order(order.order_id, approval)
         if self.order is None or self.order.order_id == order.order_id:

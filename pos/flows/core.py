@@ -17,7 +17,6 @@ from pos.events import StepUp
 from pos.flows.cancel import CancelToken
 from pos.flows.ports import Discount, PaymentEvents, RefundRequest, TenderRequest
 from pos.flows.present import (
-    channel_label,
     notice_text,
     order_discount,
     order_view,
@@ -25,7 +24,7 @@ from pos.flows.present import (
     risk_note,
     stored_view,
 )
-from pos.flows.text import Text
+from pos.flows.text import NO_TEXT, Said, Text
 from pos.flows.views import (
     ChannelInfo,
     LeftOpenView,
@@ -37,8 +36,9 @@ from pos.flows.views import (
     Session,
     TenderResult,
 )
+from pos.messages import msg
 from pos.money import Money
-from pos.order.tenders import CASH, Tender
+from pos.order.tenders import CASH, Tender, channel_label
 from pos.payments.channel import Notice, PaymentIntent, PaymentMode, PaymentStatus
 from pos.payments.live import taking_payment
 from pos.payments.router import PaymentOutcome, PaymentRouter
@@ -124,7 +124,7 @@ class CoreServices:
     router: PaymentRouter | None = None
     risk_check: RiskCheck | None = None
     # Channels named here are offered greyed out, with the reason (no reader ...).
-    unavailable: Mapping[str, Text] = field(default_factory=dict)
+    unavailable: Mapping[str, Said] = field(default_factory=dict)
     receipt_locale: str = "zh"
     card_prompts: CardPromptRelay = field(default_factory=CardPromptRelay)
 
@@ -132,7 +132,7 @@ class CoreServices:
     def on(
         cls,
         till: Till,
-        unavailable: Mapping[str, Text] | None = None,
+        unavailable: Mapping[str, Said] | None = None,
         card_prompts: CardPromptRelay | None = None,
     ) -> CoreServices:
         """The flows' ports over an opened till: its router, and its receipt
@@ -236,14 +236,8 @@ class CoreServices:
             caps = self.router.channel(name).capabilities()  # type: ignore[union-attr]
             modes = tuple(m.value for m in sorted(caps.modes, key=lambda m: m.value))
             up = name in self.router.available()  # type: ignore[union-attr]
-            why = (
-                None
-                if up
-                else Text(
-                    "通道暂时不可用，请换一种方式。", "This channel is down for now; use another."
-                )
-            )
-            out.append(ChannelInfo(name, channel_label(name), modes, up, why))
+            down = None if up else msg("till.flow.channel_down")
+            out.append(ChannelInfo(name, channel_label(name), modes, up, down))
         for name, why in self.unavailable.items():
             if name not in names:
                 out.append(ChannelInfo(name, channel_label(name), (name,), False, why))
@@ -328,7 +322,7 @@ class CoreServices:
         )
         view = order_view(receipt.order, receipt.receipt_no)
         change = receipt.order.tenders[-1].change
-        return TenderResult(Outcome.SUCCEEDED, view, Text("收款成功。", "Paid."), change=change)
+        return TenderResult(Outcome.SUCCEEDED, view, msg("till.flow.paid"), change=change)
 
     def resolve(self, order_id: str, cancel: CancelToken) -> TenderResult:
         router = self._router("")
@@ -346,13 +340,10 @@ class CoreServices:
         return TenderResult(
             Outcome.CANCELLED,
             self.get(order_id),
-            Text(
-                "上一笔付款未扣款，可以重新收款。",
-                "The last payment took no money; take payment again.",
-            ),
+            msg("till.flow.no_money_taken"),
         )
 
-    def recover(self) -> list[Text]:
+    def recover(self) -> list[Said]:
         """At start-up: settle payments a crash left open (the router queries,
         then cancels or reverses), and give every open sale the payments its
         gateway took but the till never recorded; one that no longer fits its
@@ -360,24 +351,14 @@ class CoreServices:
         if self.router is None:
             return []
         report = recover_payments(self.services, self.router)
-        notes = []
+        notes: list[Said] = []
         for stray in report.strays:
             i = stray.intent
             if stray.action == "attached":
-                notes.append(
-                    Text(
-                        f"找回一笔已付款项并记入订单 {i.order_id}：{i.amount.format('zh')}",
-                        f"A payment of {i.amount.format('en')} found and added to {i.order_id}",
-                    )
-                )
+                notes.append(msg("till.flow.stray_attached", amount=i.amount, order_id=i.order_id))
             elif stray.action == "refunded":
-                notes.append(
-                    Text(
-                        f"一笔无法记入订单的款项已退回：{i.amount.format('zh')}",
-                        f"A payment that no longer fits its sale went back: {i.amount.format('en')}",
-                    )
-                )
-        notes += [Text(f"待处理：{p}", f"To settle: {p}") for p in report.problems]
+                notes.append(msg("till.flow.stray_refunded", amount=i.amount))
+        notes += [msg("till.flow.to_settle", problem=p) for p in report.problems]
         return notes
 
     def _settled(
@@ -387,7 +368,7 @@ class CoreServices:
         outcome: PaymentOutcome | None,
         checked: Checked | None = None,
     ) -> TenderResult:
-        message = notice_text(outcome.notice) if outcome is not None else Text("", "")
+        message = notice_text(outcome.notice) if outcome is not None else NO_TEXT
         if intent.status.took_money:
             receipt = record_payment(self.services.checkout, order_id, intent, outcome, checked)
             view = order_view(receipt.order, receipt.receipt_no)
@@ -406,8 +387,11 @@ class CoreServices:
         if self.router is None:
             why = self.unavailable.get(channel)
             raise NotAllowed(
-                f"{channel or 'this'} payment is not set up on this terminal",
-                why.en if why else "Take cash, or set up the channel (docs/payments.md).",
+                msg(
+                    "till.flow.not_set_up",
+                    channel=channel_label(channel),
+                    why=why if why is not None else msg("till.flow.set_up_channel"),
+                )
             )
         return self.router
 
@@ -437,9 +421,7 @@ class CoreServices:
             has_receipt=request.has_receipt,
         )
         view = order_view(order, stored.receipt_no)
-        return TenderResult(
-            Outcome.SUCCEEDED, view, Text("退款成功。", "Refunded."), refund.refund_id
-        )
+        return TenderResult(Outcome.SUCCEEDED, view, msg("till.flow.refunded"), refund.refund_id)
 
     def _give_back(self, part: GiveBack) -> str:
         """Money back on the tender's own channel, through the router."""

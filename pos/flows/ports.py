@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pos.flows.cancel import CancelToken
-from pos.flows.text import Text
+from pos.flows.text import Said
 from pos.flows.views import (
     Approval,
     CashCount,
@@ -103,7 +103,7 @@ class PaymentEvents(Protocol):
 
     def qr(self, payload: str, expires_in_s: int) -> None: ...
 
-    def status(self, text: Text) -> None: ...
+    def status(self, text: Said) -> None: ...
 
     def card_prompt(self, kind: str, options: Sequence[str] = ()) -> int:
         """insert | choose_app | processing | remove; for choose_app, the index

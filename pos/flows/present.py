@@ -7,28 +7,20 @@ from pos.auth import Approval
 from pos.catalog import Product
 from pos.errors import NotAllowed
 from pos.flows.ports import Discount
-from pos.flows.text import Text
+from pos.flows.text import Said, Text
 from pos.flows.views import LineView, OrderView, ProductHit, RiskNote, TenderView
+from pos.messages import has, msg
 from pos.order.discounts import Discount as OrderDiscount
 from pos.order.order import Order
 from pos.payments.channel import Notice
 from pos.services.orders import StoredOrder
 from pos.services.risk_gate import Checked
 
-CHANNEL_LABELS: dict[str, Text] = {
-    "cash": Text("现金", "Cash"),
-    "alipay": Text("支付宝", "Alipay"),
-    "wechat": Text("微信支付", "WeChat Pay"),
-    "card": Text("银行卡", "Bank card"),
-}
 
-
-def channel_label(channel: str) -> Text:
-    return CHANNEL_LABELS.get(channel, Text(channel, channel))
-
-
-def notice_text(note: Notice) -> Text:
-    return Text(note.zh, note.en)
+def notice_text(note: Notice) -> Said:
+    """A payment notice: its catalogue code when it has one, else the pair the
+    channel sent."""
+    return msg(note.code) if "." in note.code and has(note.code) else Text(note.zh, note.en)
 
 
 def product_hit(p: Product) -> ProductHit:
@@ -86,7 +78,7 @@ def order_discount(discount: Discount, approval: Approval | None) -> OrderDiscou
         return OrderDiscount.percent(discount.basis_points, approval=approval)
     if discount.amount is not None:
         return OrderDiscount.amount(discount.amount, approval=approval)
-    raise NotAllowed("a discount needs a percent or an amount", "Choose one.")
+    raise NotAllowed(msg("till.flow.discount_kind"))
 
 
 def risk_note(checked: Checked | None) -> RiskNote | None:

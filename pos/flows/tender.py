@@ -27,7 +27,7 @@ from enum import StrEnum
 from pos.events import StepUp
 from pos.flows.cancel import CancelToken
 from pos.flows.ports import PaymentEvents, PaymentPort, TenderRequest
-from pos.flows.text import NO_TEXT, FlowError, Text
+from pos.flows.text import NO_TEXT, FlowError, Said
 from pos.flows.views import (
     Approval,
     ChannelInfo,
@@ -36,6 +36,7 @@ from pos.flows.views import (
     RiskDecision,
     TenderResult,
 )
+from pos.messages import msg
 from pos.money import Money
 
 
@@ -72,7 +73,7 @@ class Attempt:
     cancel: CancelToken = field(default_factory=CancelToken)
     qr_payload: str = ""
     expires_in_s: int = 0
-    status: Text = NO_TEXT
+    status: Said = NO_TEXT
 
 
 class OnlineOnly(FlowError):
@@ -80,12 +81,8 @@ class OnlineOnly(FlowError):
     tenders are offered."""
 
 
-_BUSY = Text("正在付款，请稍候或取消。", "A payment is running. Wait, or cancel it.")
-_UNRESOLVED = Text(
-    "上一笔付款结果未知，正在向支付机构确认，确认前不能改用其他方式。",
-    "The last payment's outcome is not known yet. The terminal is checking with "
-    "the provider; take no other payment until it is settled.",
-)
+_BUSY = msg("till.flow.payment_running")
+_UNRESOLVED = msg("till.flow.unresolved")
 
 
 class TenderFlow:
@@ -152,19 +149,14 @@ class TenderFlow:
             if self.state is TenderState.UNRESOLVED:
                 raise FlowError(_UNRESOLVED)
             if self.state is TenderState.PAID:
-                raise FlowError(Text("这笔订单已付清。", "This sale is already paid."))
+                raise FlowError(msg("till.flow.already_paid"))
             request = self._request(channel, mode, amount, tendered, auth_code)
         decision = self._payments.risk(request)
         with self._lock:
             self.decision = decision
             if decision.action == "block":
-                reasons = decision.reasons or (Text("风控拒绝。", "Refused by the risk rules."),)
-                raise FlowError(
-                    Text(
-                        "不能用这种方式付款：" + "；".join(r.zh for r in reasons),
-                        "This payment is refused: " + "; ".join(r.en for r in reasons),
-                    )
-                )
+                reasons = decision.reasons or (msg("till.flow.risk_refused"),)
+                raise FlowError(msg("till.flow.payment_refused", reasons=reasons))
             if decision.action == "review":
                 steps = list(decision.step_ups or (decision.step_up,))
                 if StepUp.ONLINE_ONLY in steps:
@@ -189,21 +181,16 @@ class TenderFlow:
         due = self.remaining
         if mode == "cash":
             if tendered is None or tendered.minor <= 0:
-                raise FlowError(Text("请输入收到的现金。", "Enter the cash received."))
+                raise FlowError(msg("till.flow.enter_cash"))
             pay = min(tendered, due) if amount is None else amount
             return TenderRequest(self.order.order_id, channel, mode, pay, tendered=tendered)
         pay = due if amount is None else amount
         if pay.minor <= 0:
-            raise FlowError(Text("金额必须大于零。", "The amount must be more than zero."))
+            raise FlowError(msg("till.flow.amount_positive"))
         if pay > due:
-            raise FlowError(
-                Text(
-                    f"金额不能超过待付的 {due.format('zh')}。",
-                    f"The amount cannot be more than the {due.format('en')} still due.",
-                )
-            )
+            raise FlowError(msg("till.flow.amount_over_due", due=due))
         if mode == "payment_code" and not auth_code.strip():
-            raise FlowError(Text("请扫描顾客的付款码。", "Scan the shopper's payment code."))
+            raise FlowError(msg("till.flow.scan_payment_code"))
         return TenderRequest(self.order.order_id, channel, mode, pay, auth_code=auth_code.strip())
 
     def approve(self, approval: Approval) -> TenderRequest | None:
@@ -215,22 +202,15 @@ class TenderFlow:
         """The shopper's ID was checked. At the counter the cashier confirms it;
         at the kiosk no shopper may confirm their own: an attendant's PIN must."""
         if self.mode == "kiosk" and attendant is None:
-            raise FlowError(
-                Text(
-                    "请店员核对顾客身份证件并输入密码。",
-                    "An attendant must check the shopper's ID and enter their PIN.",
-                )
-            )
+            raise FlowError(msg("till.flow.attendant_checks_id"))
         return self._meet(StepUp.CHECK_ID)
 
     def _meet(self, step: str, approval: Approval | None = None) -> TenderRequest | None:
         with self._lock:
             if self.state is not TenderState.STEP_UP or self.attempt is None:
-                raise FlowError(Text("没有需要批准的付款。", "No payment is waiting for approval."))
+                raise FlowError(msg("till.flow.nothing_to_approve"))
             if step not in self._pending:
-                raise FlowError(
-                    Text("这笔付款不需要这一步确认。", "This payment does not ask for that check.")
-                )
+                raise FlowError(msg("till.flow.step_not_asked"))
             self._pending.remove(step)
             request = self.attempt.request
             if step == StepUp.MANAGER_PIN:
@@ -255,7 +235,7 @@ class TenderFlow:
     def run(self, events: PaymentEvents) -> TenderResult:
         with self._lock:
             if self.state is not TenderState.PAYING or self.attempt is None:
-                raise FlowError(Text("请先选择付款方式。", "Choose how to pay first."))
+                raise FlowError(msg("till.flow.choose_payment"))
             attempt = self.attempt
         try:
             result = self._payments.pay(
@@ -283,7 +263,7 @@ class TenderFlow:
     def resolve(self) -> TenderResult:
         with self._lock:
             if self.state is not TenderState.UNRESOLVED:
-                raise FlowError(Text("没有待确认的付款。", "No payment needs checking."))
+                raise FlowError(msg("till.flow.nothing_to_check"))
             self.state = TenderState.PAYING
             token = CancelToken()
         try:
@@ -310,15 +290,10 @@ class TenderFlow:
 _ONLINE_MODES = {"qr", "payment_code", "card"}
 
 
-def _online_only_text(decision: RiskDecision) -> Text:
-    zh = "；".join(r.zh for r in decision.reasons)
-    en = "; ".join(r.en for r in decision.reasons)
-    return Text(
-        "这笔订单须在线付款" + (f"（{zh}）" if zh else "") + "，请用支付宝、微信支付或银行卡。",
-        "This sale must be paid online"
-        + (f" ({en})" if en else "")
-        + ": take Alipay, WeChat Pay or the card.",
-    )
+def _online_only_text(decision: RiskDecision) -> Said:
+    if not decision.reasons:
+        return msg("till.flow.online_only")
+    return msg("till.flow.online_only_why", reasons=decision.reasons)
 
 
 class _Recording:
@@ -333,7 +308,7 @@ class _Recording:
         self._attempt.expires_in_s = expires_in_s
         self._events.qr(payload, expires_in_s)
 
-    def status(self, text: Text) -> None:
+    def status(self, text: Said) -> None:
         self._attempt.status = text
         self._events.status(text)
 

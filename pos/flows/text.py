@@ -1,9 +1,11 @@
 """Words a person reads, and the error that carries them. Flows speak through
 catalogue `Message`s (pos/messages); the UI renders them in its language.
 
-`Text` (a literal zh/en pair) remains only as the adapter for flows not yet
-moved to the catalogue; new words go in the catalogue, never in a `Text`.
-Both render with `.render(lang)`, so a screen does not care which it got."""
+`Text` is not for words written in code (tests/pos/messages forbids a literal
+one): it carries words that arrive as data in both languages, such as a
+payment channel's notice, a risk rule's reason as the rule store or the
+journal holds it, or a name as it is stored. Both render with
+`.render(lang)`, so a screen does not care which it got."""
 
 from __future__ import annotations
 
@@ -35,14 +37,6 @@ Said: TypeAlias = Text | Message
 NO_TEXT = Text("", "")
 
 
-def pair(said: Said) -> Text:
-    """Both renderings of `said` as a zh/en pair (for journal payloads and
-    views that still carry a pair)."""
-    if isinstance(said, Text):
-        return said
-    return Text(said.render("zh_CN"), said.render("en"))
-
-
 def message_of(exc: BaseException) -> Said:
     """What to show for an error: its own words when it has them (a flow's
     refusal, a payment notice, a catalogue message), otherwise what the one
@@ -61,9 +55,11 @@ def message_of(exc: BaseException) -> Said:
     return failure.message if failure.message is not None else msg("common.unexpected")
 
 
-def text_of(exc: BaseException) -> Text:
-    """`message_of` as a zh/en pair, for the flows that still carry pairs."""
-    return pair(message_of(exc))
+def said_or_none(said: Said) -> Said | None:
+    """`said`, or None when it says nothing (an empty pair)."""
+    if isinstance(said, Text) and not (said.zh or said.en):
+        return None
+    return said
 
 
 class FlowError(NotAllowed):
@@ -73,5 +69,5 @@ class FlowError(NotAllowed):
         if isinstance(text, Message):
             super().__init__(text)
         else:
-            super().__init__(text.en)
+            super().__init__(text.en)  # words a channel or rule sent, as data
         self.text: Said = text

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pos.auth import Approval as Approval  # the core's, re-exported for screens
 from pos.auth import Role as Role
-from pos.flows.text import NO_TEXT, Text
+from pos.flows.text import NO_TEXT, Said
 from pos.money import Money
 
 
@@ -127,7 +127,7 @@ class RiskNote:
 
     action: str
     rule_ids: tuple[str, ...] = ()
-    reasons: tuple[Text, ...] = ()
+    reasons: tuple[Said, ...] = ()
     step_ups_met: tuple[str, ...] = ()
     score: int = 0
 
@@ -136,7 +136,7 @@ class RiskNote:
 class TenderResult:
     status: Outcome
     order: OrderView
-    message: Text = NO_TEXT
+    message: Said = NO_TEXT
     reference: str = ""
     change: Money | None = None
     risk: RiskNote | None = None
@@ -145,7 +145,7 @@ class TenderResult:
 @dataclass(frozen=True, slots=True)
 class RiskDecision:
     action: str  # allow | review | block
-    reasons: tuple[Text, ...] = ()
+    reasons: tuple[Said, ...] = ()
     step_up: str = ""  # manager_pin | check_id | online_only when action is review
     step_ups: tuple[str, ...] = ()  # every step-up still to meet, step_up first
 
@@ -159,10 +159,10 @@ class ChannelInfo:
     """A tender the terminal offers now, or says why it cannot."""
 
     channel: str
-    label: Text
+    label: Said
     modes: tuple[str, ...]  # qr, payment_code, card, cash
     available: bool = True
-    why_unavailable: Text | None = None
+    why_unavailable: Said | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +182,8 @@ class Table:
     decisions): headers in both languages; cells are text (numbers, ids) or
     words in both languages."""
 
-    headers: tuple[Text, ...]
-    rows: tuple[tuple[str | Text, ...], ...] = ()  # words as Text, the rest as text
+    headers: tuple[Said, ...]
+    rows: tuple[tuple[str | Said, ...], ...] = ()  # words as messages, the rest as text
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos.errors import InvalidInput
-from pos.messages import msg
+from pos.messages import Message, has, msg
 from pos.money import Money
 from pos.order import fields
 
 CASH = "cash"
+
+
+def channel_label(channel: str) -> Message:
+    """A payment channel's name in the reader's language; one the catalogue
+    does not name is shown as it is called."""
+    code = f"till.channel.{channel}"
+    return msg(code) if has(code) else msg("till.channel.other", channel=channel)
 
 
 @dataclass(frozen=True, slots=True)

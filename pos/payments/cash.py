@@ -7,7 +7,6 @@ from pos.payments.channel import (
     Capabilities,
     ChannelEnv,
     ChannelResult,
-    Notice,
     PaymentHandler,
     PaymentIntent,
     PaymentMode,
@@ -16,8 +15,9 @@ from pos.payments.channel import (
     RefundResult,
     RefundStatus,
 )
+from pos.payments.errors import notice_with
 
-_TAKEN = Notice("cash.taken", "Cash taken: open the drawer.", "已收现金：请打开钱箱。")
+_TAKEN = notice_with("cash", "taken")
 
 
 class CashChannel:

@@ -7,6 +7,7 @@ gets a safe generic message; the raw code is logged."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pos.errors import PosError
 from pos.messages import Message, domain_texts, has, msg
@@ -49,6 +50,11 @@ def explain(platform: str, code: str = "", sub_code: str = "") -> Notice:
 
 def notice(key: str) -> Notice:
     return explain("pos", key)
+
+
+def notice_with(platform: str, key: str, **params: Any) -> Notice:
+    """The terminal's own notice whose text names values (a channel, an amount)."""
+    return _notice(f"{platform}.{key}", msg(f"{_prefix(platform)}{key}", **params))
 
 
 def notice_message(note: Notice) -> Message:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 from pos.clock import Clock
 from pos.errors import NotFound
+from pos.messages import msg
 from pos.money import Money
 from pos.payments.breaker import BreakerPolicy, CircuitBreaker
 from pos.payments.channel import (
@@ -53,7 +54,7 @@ from pos.payments.channel import (
     RefundResult,
     RefundStatus,
 )
-from pos.payments.errors import PaymentError, explain, notice
+from pos.payments.errors import PaymentError, explain, notice, notice_with
 from pos.payments.intents import IntentStore
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,7 @@ class PaymentRouter:
             return self._channels[name]
         except KeyError:
             raise NotFound(
-                f"no payment channel named '{name}'",
-                f"Use one of: {', '.join(self.channel_names)}.",
+                msg("payments.pos.no_such_channel", name=name, names=", ".join(self.channel_names))
             ) from None
 
     def breaker(self, name: str) -> CircuitBreaker:
@@ -166,16 +166,12 @@ class PaymentRouter:
         caps = self.channel(channel).capabilities()
         if mode not in caps.modes or amount.currency not in caps.currencies:
             raise PaymentError(
-                Notice(
-                    "pos.unsupported",
-                    f"{channel} does not take {mode.value} payments in {amount.currency}.",
-                    f"{channel} 不支持该支付方式或币种（{mode.value}，{amount.currency}）。",
+                notice_with(
+                    "pos", "unsupported", channel=channel, mode=mode.value, currency=amount.currency
                 )
             )
         if amount.minor <= 0:
-            raise PaymentError(
-                Notice("pos.amount", "The amount must be positive.", "金额必须大于零。")
-            )
+            raise PaymentError(notice_with("pos", "amount"))
         if not self._breakers[channel].acquire():
             raise PaymentError(notice("circuit_open"))
         return self.intents.open_payment(order_id, channel, mode, amount, subject)
@@ -394,20 +390,10 @@ class PaymentRouter:
     def refund(self, payment: PaymentIntent, amount: Money, reason: str = "") -> RefundIntent:
         payment = self.intents.payment(payment.intent_id)
         if not payment.status.took_money:
-            raise PaymentError(
-                Notice(
-                    "pos.refund_unpaid", "This payment took no money.", "该笔支付未扣款，无需退款。"
-                )
-            )
+            raise PaymentError(notice_with("pos", "refund_unpaid"))
         left = payment.amount - self.intents.refunded_total(payment)
         if amount.minor <= 0 or amount > left:
-            raise PaymentError(
-                Notice(
-                    "pos.refund_too_much",
-                    f"At most {left.amount_text()} can be refunded on this payment.",
-                    f"该笔支付最多可退 {left.amount_text()}。",
-                )
-            )
+            raise PaymentError(notice_with("pos", "refund_too_much", left=left))
         refund = self.intents.open_refund(payment, amount, reason)
         return self._refund_rounds(refund, send_first=True)
 

@@ -23,12 +23,13 @@ from pos.catalog import Product
 from pos.clock import Clock, iso, parse_iso
 from pos.errors import InvalidInput, NotAllowed, NotFound
 from pos.events import Event, SaleMode, StepUp
+from pos.messages import msg
 from pos.money import DEFAULT_CURRENCY, Money
 from pos.order.discounts import Discount, DiscountPolicy
 from pos.order.order import Order
 from pos.order.refunds import Refund, RefundPlan, plan_refund
 from pos.order.state import OrderState
-from pos.order.tenders import CASH, Tender
+from pos.order.tenders import CASH, Tender, channel_label
 from pos.services.catalog import CatalogRepository
 from pos.services.orders import OrderRepository, StoredOrder
 from pos.services.risk_gate import Checked, RiskGate, RiskRefused
@@ -168,10 +169,7 @@ class CheckoutService:
             sku = self.catalog.sku_for_barcode(conn, scan.lookup_key)
             product = None if sku is None else self.catalog.get(conn, sku)
         if product is None or not product.active:
-            raise NotFound(
-                f"no product for barcode {code}",
-                "Key the item in by name, or set it aside and ask the manager to add it.",
-            )
+            raise NotFound(msg("order.no_product_for_barcode", code=code))
         return product, scan
 
     def search(self, text: str, limit: int = 20) -> list[Product]:
@@ -214,7 +212,7 @@ class CheckoutService:
         if product is None:
             product, _ = self.lookup(sku_or_code)
         if not product.active:
-            raise NotFound(f"{product.sku} is no longer sold", "Set the item aside.")
+            raise NotFound(msg("order.not_sold_any_more", sku=product.sku))
         return self._change(order_id, lambda o: o.add_product(product, quantity, grams))
 
     def set_quantity(self, order_id: str, line_id: str, quantity: int) -> Order:
@@ -352,9 +350,7 @@ class CheckoutService:
                 continue
             if gateway is None:
                 raise NotAllowed(
-                    f"giving money back on {part.channel} needs that payment channel,"
-                    " which is not set up here",
-                    "Do this on a till with the channel configured.",
+                    msg("order.refund_channel_missing", channel=channel_label(part.channel))
                 )
             done.append((part, gateway(part)))
         return done

@@ -9,6 +9,7 @@ from typing import Any
 
 from pos.canonical import dumps, loads
 from pos.errors import NotFound
+from pos.messages import msg
 from pos.money import Money
 from pos.order.order import Order
 from pos.order.tenders import Tender
@@ -94,7 +95,7 @@ class OrderRepository:
             (*values, order.order_id),
         )
         if cur.rowcount != 1:
-            raise NotFound(f"order {order.order_id} is not in the store", "Start a new order.")
+            raise NotFound(msg("order.not_in_store", order_id=order.order_id))
 
     def load(self, conn: Any, order_id: str) -> StoredOrder:
         row = conn.execute(
@@ -103,7 +104,7 @@ class OrderRepository:
             (order_id,),
         ).fetchone()
         if row is None:
-            raise NotFound(f"no order {order_id}", "Check the order number on the receipt.")
+            raise NotFound(msg("order.no_such_order", order_id=order_id))
         return StoredOrder(Order.from_dict(loads(row[0])), row[1], row[2], row[3], row[4], row[5])
 
     def find_id(self, conn: Any, receipt_or_order: str) -> str:
@@ -113,8 +114,7 @@ class OrderRepository:
         ).fetchone()
         if row is None:
             raise NotFound(
-                f"no sale with receipt or order number {receipt_or_order}",
-                "Check the number printed on the receipt.",
+                msg("order.no_such_sale", number=receipt_or_order),
             )
         return str(row[0])
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pos.errors import NotAllowed, PosError
-from pos.order.tenders import Tender
+from pos.messages import msg
+from pos.order.tenders import Tender, channel_label
 from pos.payments.channel import PaymentIntent, PaymentStatus, RefundIntent, RefundStatus
 from pos.payments.live import recovering
 from pos.payments.router import PaymentOutcome, PaymentRouter, RecoveryReport
@@ -79,15 +80,17 @@ def router_refunds(router: PaymentRouter, checkout: CheckoutService) -> RefundGa
         )
         if intent is None:
             raise NotAllowed(
-                f"the {part.channel} payment behind tender {part.tender_id} was not found",
-                "Give the money back another way and note it for the manager.",
+                msg("order.refund_payment_missing", channel=channel_label(part.channel))
             )
         refund = router.refund(intent, part.amount, part.reason or "refund")
         if refund.status is not RefundStatus.SUCCEEDED:
             raise NotAllowed(
-                f"{part.channel} has not confirmed the refund of {part.amount.format()}"
-                f" ({refund.status.value})",
-                "Check again in a minute with `pos payment query`; nothing was recorded yet.",
+                msg(
+                    "order.refund_not_confirmed",
+                    channel=channel_label(part.channel),
+                    amount=part.amount,
+                    status=refund.status.value,
+                ),
             )
         return refund.channel_ref or refund.out_refund_no
 

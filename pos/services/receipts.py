@@ -9,6 +9,7 @@ from pos.canonical import dumps, loads
 from pos.clock import Clock, iso, parse_iso
 from pos.errors import NotAllowed
 from pos.events import Event
+from pos.messages import msg
 from pos.receipt import Receipt, StoreHeader, render_text, sale_receipt
 from pos.store.db import Database
 from pos.store.journal import Journal
@@ -79,9 +80,7 @@ def build_receipt(services: TerminalServices, order_id: str, reprint: bool = Fal
     checkout = services.checkout
     stored = checkout.get(order_id)
     if stored.receipt_no is None:
-        raise NotAllowed(
-            f"order {order_id} has not been paid, so it has no receipt", "Take payment first."
-        )
+        raise NotAllowed(msg("order.no_receipt_yet", order_id=order_id))
     rows = checkout.tenders(order_id)
     paid_at = max(
         (r["created_at"] for r in rows if r["kind"] == "payment"), default=stored.updated_at

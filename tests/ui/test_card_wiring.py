@@ -13,7 +13,7 @@ import pytest
 from drivers.virtualcard.profiles import UNIONPAY
 from pos.flows import CheckoutFlow
 from pos.flows.core import CardPromptRelay
-from pos.flows.text import Text
+from pos.flows.text import Said
 from pos.flows.views import Outcome
 from pos.money import Money
 from pos.payments.settings import load_payments_config
@@ -40,8 +40,8 @@ class Shopper:
     def qr(self, payload: str, expires_in_s: int) -> None:
         raise AssertionError("a card payment shows no QR")
 
-    def status(self, text: Text) -> None:
-        self.prompts.append(f"status:{text.en}")
+    def status(self, text: Said) -> None:
+        self.prompts.append(f"status:{text.render('en')}")
 
     def card_prompt(self, kind: str, options: Sequence[str] = ()) -> int:
         from drivers.virtualcard.card import EmvCard
@@ -64,7 +64,7 @@ def configured(tmp_path: Path) -> Iterator[tuple[Runtime, CardSetup]]:
         setup = demo_card(services.terminal, DemoShopper(CardPromptRelay(), UNIONPAY))
     try:
         if setup.why_not is not None:
-            pytest.fail(f"no virtual reader: {setup.why_not.en}")
+            pytest.fail(f"no virtual reader: {setup.why_not.render('en')}")
         runtime = open_runtime(data_dir)
         try:
             yield runtime, setup
@@ -89,7 +89,7 @@ def test_app_offers_the_configured_card_and_its_prompts_reach_the_payment(
     assert tender.prepare("card", "card") is not None
     shopper = Shopper(setup)
     result = tender.run(shopper)
-    assert result.status is Outcome.SUCCEEDED, result.message.en
+    assert result.status is Outcome.SUCCEEDED, result.message.render("en")
     assert result.order.paid == Money(750) and result.order.tenders[0].channel == "card"
     assert shopper.prompts.index("insert") < shopper.prompts.index("remove")
 
@@ -101,7 +101,7 @@ def test_app_without_a_card_section_says_the_card_is_not_set_up(tmp_path: Path) 
     try:
         card = next(ch for ch in runtime.core.channels("cashier") if ch.channel == "card")
         assert not card.available and card.why_unavailable is not None
-        why = card.why_unavailable.en
+        why = card.why_unavailable.render("en")
         # Set up, a reader would not help: that is said when one is there.
         assert why.startswith(("The card channel is not set up", "No card reader"))
     finally:

@@ -141,7 +141,7 @@ def run_demo(
         say(
             f"central server on {runtime.sync.url}"
             if runtime.sync.url
-            else f"sync not running: {runtime.sync.why_not.en}"
+            else f"sync not running: {runtime.sync.why_not.render('en') if runtime.sync.why_not else ''}"
         )
     from ui.app import App
 

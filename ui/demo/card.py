@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from pos.clock import SystemClock
 from pos.flows.core import CardPromptRelay
-from pos.flows.text import Text
+from pos.flows.text import Said
+from pos.messages import msg
 from pos.store.terminal import Terminal
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class CardSetup:
     `channel` is the configured card channel once the router has it."""
 
     channel: object | None
-    why_not: Text | None = None
+    why_not: Said | None = None
     acquirer: Any = None  # the SandboxAcquirer: accounts and balances for a scenario
     shopper: DemoShopper | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
@@ -104,9 +105,7 @@ def demo_card(terminal: Terminal, shopper: DemoShopper) -> CardSetup:
         from pos.payments.card.settings import card_section
         from pos.payments.sandbox.keys import write_terminal_config
     except ImportError as exc:
-        return CardSetup(
-            None, Text(f"读卡组件未安装：{exc}", f"Card support is not installed: {exc}")
-        )
+        return CardSetup(None, msg("demo.card_not_installed", error=str(exc)))
     if not _virtual_reader_up(0.5):
         script = ROOT / "scripts" / "pcscd-vpcd.sh"
         if script.exists():
@@ -114,11 +113,7 @@ def demo_card(terminal: Terminal, shopper: DemoShopper) -> CardSetup:
         if not _virtual_reader_up(8.0):
             return CardSetup(
                 None,
-                Text(
-                    "没有读卡器：请启动 pcscd 和虚拟读卡器（scripts/pcscd-vpcd.sh start）。",
-                    "No card reader: start pcscd with the virtual reader "
-                    "(scripts/pcscd-vpcd.sh start).",
-                ),
+                msg("demo.no_virtual_reader"),
             )
     service = SandboxAcquirerService(terminal.data_dir, SystemClock()).start(configure=False)
     host, port = service.acquirer.address

@@ -156,8 +156,9 @@ class DemoScript:
 
     def cash_sale(self, cashier: CashierScreen) -> None:
         self.ring_up(cashier, COLA, CHIPS, CHIPS)
-        cashier.search.setText("面")
-        cashier._search_later("面")
+        word = self.app.ctx.t("demo.search_word")
+        cashier.search.setText(word)
+        cashier._search_later(word)
         self.wait(lambda: cashier.hits.count() > 0, "search hits")
         self.shot(self.app.counter, "02_cashier_search")
         cashier.hits.setVisible(False)
@@ -206,7 +207,7 @@ class DemoScript:
     def card_sale(self, cashier: CashierScreen) -> None:
         card = self.app.runtime.card
         if card is None or card.channel is None:
-            why = card.why_not.en if card is not None and card.why_not else "not set up"
+            why = card.why_not.render("en") if card is not None and card.why_not else "not set up"
             self.say(f"card tender unavailable: {why}")
             return
         self.ring_up(cashier, CHIPS, COLA)
@@ -279,7 +280,7 @@ class DemoScript:
         screen.find_button.click()
         self.wait(lambda: screen.checks, "the sale's lines")
         screen.checks[-1].setChecked(True)
-        screen.reason.setText("包装破损 damaged pack")
+        screen.reason.setText(self.app.ctx.t("demo.refund_reason"))
         self.shot(counter, "11_refund")
         screen.refund_button.click()
         dlg = self.approval_dialog(screen)
@@ -306,7 +307,7 @@ class DemoScript:
             n, expected = divmod(expected, d)
             tab.spins[d].setValue(n)
         tab.spins[min(tab.spins)].setValue(tab.spins[min(tab.spins)].value() + 3)  # 0.30 over
-        tab.reason.setText("顾客未取零钱 change left by a shopper")
+        tab.reason.setText(self.app.ctx.t("demo.over_reason"))
         self.shot(counter, "14_day_close_count")
         tab.close_button.click()
         dlg = self.approval_dialog(tab)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pos.clock import SystemClock
-from pos.flows.text import Text
+from pos.flows.text import Said
+from pos.messages import msg
 from pos.store.terminal import Terminal
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class SyncDemo:
     url: str = ""
-    why_not: Text | None = None
+    why_not: Said | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -36,7 +37,7 @@ def start_sync_demo(terminal: Terminal, data_dir: Path) -> SyncDemo:
         from sync.server import enrolment as codes
         from sync.server.app import ServerState, create_app
     except ImportError as exc:
-        return SyncDemo(why_not=Text(f"同步组件未安装：{exc}", f"Sync is not installed: {exc}"))
+        return SyncDemo(why_not=msg("demo.sync_not_installed", error=str(exc)))
     server_dir = data_dir / "central-server"
     server_dir.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(f"sqlite:///{server_dir / 'server.db'}")

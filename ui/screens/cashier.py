@@ -9,6 +9,7 @@ from typing import Any
 
 from pos.flows import ApprovalRequired, CheckoutFlow, CheckoutState, OnlineOnly, TenderState
 from pos.flows.checkout import payment_code_channel
+from pos.flows.text import said_or_none
 from pos.flows.views import Approval, OrderView, Outcome, ProductHit, Session, TenderResult
 from pos.messages import msg
 from pos.money import Money
@@ -447,7 +448,7 @@ class CashierScreen(QWidget):
 
     def _payment_done(self, result: TenderResult) -> None:
         if result.status is not Outcome.SUCCEEDED:
-            self.message.show_text(result.message if result.message.en else None, error=True)
+            self.message.show_text(said_or_none(result.message), error=True)
         else:
             self.message.show_text(None)
         if self.flow.finish_if_paid():

@@ -12,6 +12,7 @@ from typing import Any
 from pos.flows import CheckoutFlow, CheckoutState, FlowError, KioskSession, KioskState, TickAction
 from pos.flows.checkout import payment_code_channel
 from pos.flows.kiosk import KioskConfig
+from pos.flows.text import said_or_none
 from pos.flows.views import Approval, ChannelInfo, Outcome, Session, TenderResult
 from pos.messages import msg
 from ui.context import UiContext
@@ -340,7 +341,7 @@ class KioskWindow(QWidget):
         else:
             self.session.shopping()
             if result.status is not Outcome.SUCCEEDED:
-                self.message.show_text(result.message if result.message.en else None, error=True)
+                self.message.show_text(said_or_none(result.message), error=True)
         self._redraw()
 
     def _void_line(self) -> None:

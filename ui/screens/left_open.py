@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pos.flows import ApprovalRequired, CheckoutFlow
-from pos.flows.present import channel_label
 from pos.flows.views import Approval, LeftOpenView
+from pos.order.tenders import channel_label
 from ui.context import UiContext
 from ui.ops import Scope
 from ui.qt import (

@@ -13,7 +13,7 @@ from pos.flows import DayCloseFlow, DayCloseState
 from pos.flows.dayclose import EXPORT_FORMATS
 from pos.flows.text import Text
 from pos.flows.views import Approval, Table, ZView
-from pos.messages import msg
+from pos.messages import Message, msg
 from pos.money import Money
 from ui.context import UiContext
 from ui.ops import Op, Scope
@@ -70,7 +70,7 @@ class TableView(QTableWidget):
         self.setRowCount(len(table.rows))
         for r, row in enumerate(table.rows):
             for c, cell in enumerate(row):
-                text = self._ctx.say(cell) if isinstance(cell, Text) else cell
+                text = self._ctx.say(cell) if isinstance(cell, (Text, Message)) else cell
                 self.setItem(r, c, QTableWidgetItem(text))
 
     def refresh(self) -> None:

@@ -40,6 +40,12 @@ def emulator() -> Iterator[tuple[subprocess.Popen[str], str]]:
     proc.wait(timeout=5)
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The assertions read the English texts."""
+    monkeypatch.setenv("POS_LANG", "en")
+
+
 def _read(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(["--json", "--lang", "en", "scale", *argv])
     out, err = capsys.readouterr()

@@ -266,6 +266,7 @@ def test_without_the_smart_card_service_a_card_sale_fails_cleanly(till, tmp_path
         "PYTHONPATH": os.pathsep.join(sys.path),
         "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm"),
         "POS_CASHIER_PIN": CASHIER_PIN,
+        "POS_LANG": "en",
     }
     pos = [str(Path(sys.executable).with_name("pos")), "--data-dir", str(data)]
     readers = subprocess.run([*pos, "card", "readers"], env=env, capture_output=True, text=True)

@@ -23,7 +23,7 @@ OFFLINE_RULES = """
 description = "test: offline, larger sales need a manager"
 [[rule]]
 id = "offline-cap"
-when = "not online and amount >= 10.00"
+when = "!online && amount >= 1000"
 action = "review"
 step_up = "manager_pin"
 priority = 10

@@ -179,4 +179,4 @@ def test_kiosk_sale_over_the_cap_is_blocked_with_the_reason(core: CoreServices) 
     tender = kiosk.start_tender()
     with pytest.raises(FlowError) as exc:
         tender.prepare("alipay", "qr")
-    assert "refused" in exc.value.text.en and tender.state is TenderState.CHOOSING
+    assert "refused" in exc.value.text.render("en") and tender.state is TenderState.CHOOSING

@@ -69,7 +69,7 @@ def test_payment_taken_before_a_crash_is_added_to_its_sale(
     order_id, _ = _paid_at_gateway_only(core, router, sandbox, Money(350))
     assert core.get(order_id).state == "open"
     notes = core.recover()
-    assert len(notes) == 1 and "added" in notes[0].en
+    assert len(notes) == 1 and "added" in notes[0].render("en")
     order = core.get(order_id)
     assert order.state == "paid" and order.tenders[0].channel == "alipay"
     assert core.recover() == []  # nothing is added twice
@@ -84,7 +84,7 @@ def test_payment_that_no_longer_fits_its_sale_goes_back(
     line = core.get(order_id).lines[0].line_id
     core.void_line(order_id, line)  # the sale changed meanwhile: nothing left to pay
     notes = core.recover()
-    assert "went back" in notes[0].en
+    assert "went back" in notes[0].render("en")
     assert router.intents.refunded_total(intent, include_open=False) == Money(350)
     assert core.get(order_id).paid == Money(0)
 

@@ -99,7 +99,7 @@ def test_online_only_refuses_cash_and_lets_a_qr_wallet_through(ruled: CoreServic
     tender = _tender_for(ruled, 8)  # 60.00
     with pytest.raises(OnlineOnly) as exc:
         tender.prepare("cash", "cash", tendered=Money(10000))
-    assert "Over 50.00 must be paid online" in exc.value.text.en
+    assert "Over 50.00 must be paid online" in exc.value.text.render("en")
     assert tender.state is TenderState.CHOOSING
     cash = next(ch for ch in tender.channels() if ch.channel == "cash")
     assert not cash.available

@@ -62,7 +62,7 @@ def test_qr_amount_above_what_is_due_is_refused(flow: CheckoutFlow) -> None:
     tender = _tender(flow, COLA)
     with pytest.raises(FlowError) as exc:
         tender.prepare("wechat", "qr", amount=Money(351))
-    assert "3.50" in exc.value.text.en
+    assert "3.50" in exc.value.text.render("en")
 
 
 def test_declined_qr_returns_to_choosing_with_the_reason(
@@ -72,7 +72,7 @@ def test_declined_qr_returns_to_choosing_with_the_reason(
     tender = _tender(flow, COLA)
     tender.prepare("alipay", "qr")
     result = tender.run(events)
-    assert result.status is Outcome.FAILED and result.message.en
+    assert result.status is Outcome.FAILED and result.message.render("en")
     assert tender.state is TenderState.CHOOSING and tender.remaining == Money(350)
 
 
@@ -119,7 +119,7 @@ def test_unknown_outcome_blocks_other_tenders_until_resolved(
     assert tender.state is TenderState.UNRESOLVED
     with pytest.raises(FlowError) as exc:
         tender.prepare("cash", "cash", tendered=Money(500))
-    assert "not known" in exc.value.text.en
+    assert "not known" in exc.value.text.render("en")
     assert tender.resolve().status is Outcome.CANCELLED
     assert tender.state is TenderState.CHOOSING
 
@@ -175,7 +175,7 @@ def test_risk_block_refuses_with_the_reasons(flow: CheckoutFlow, payments: FakeP
     tender = _tender(flow, CHIPS)
     with pytest.raises(FlowError) as exc:
         tender.prepare("alipay", "qr")
-    assert "amount over the limit" in exc.value.text.en
+    assert "amount over the limit" in exc.value.text.render("en")
     assert tender.state is TenderState.CHOOSING
 
 
@@ -243,7 +243,7 @@ def test_online_only_refuses_cash_and_offers_the_online_tenders(
     tender = _tender(flow, CHIPS)
     with pytest.raises(OnlineOnly) as exc:
         tender.prepare("cash", "cash", tendered=Money(2000))
-    assert "amount over the limit" in exc.value.text.en and "online" in exc.value.text.en
+    assert "amount over the limit" in exc.value.text.render("en") and "online" in exc.value.text.render("en")
     assert tender.state is TenderState.CHOOSING
     offered = {ch.channel: ch for ch in tender.channels()}
     assert not offered["cash"].available and offered["cash"].why_unavailable is not None

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pos.errors import InvalidInput
-from pos.flows.text import text_of
+from pos.flows.text import message_of
 from pos.messages import (
     LANGS,
     Message,
@@ -70,8 +70,8 @@ def test_an_error_with_a_message_renders_in_either_language() -> None:
     assert exc.code == "common.unexpected"
     assert CJK.search(exc.render("zh_CN"))
     assert exc.render("en").startswith("Something went wrong")
-    text = text_of(exc)
-    assert text.zh == exc.render("zh_CN") and text.en == exc.render("en")
+    said = message_of(exc)
+    assert said.render("zh_CN") == exc.render("zh_CN") and said.render("en") == exc.render("en")
 
 
 def test_language_comes_from_pos_lang_then_the_locale() -> None:

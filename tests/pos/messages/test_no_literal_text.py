@@ -13,30 +13,50 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 
-CONVERTED = [
-    "pos/order/*.py",
-    "pos/catalog.py",
-    "pos/barcode.py",
-    "pos/money.py",
-    "pos/tax.py",
-    "pos/receipt.py",
-    "pos/services/catalog.py",
-    "pos/services/catalog_import.py",
-    "pos/payments/errors.py",
-    "pos/reports/*.py",
-    "pos/reports/exports/*.py",
-    "pos/flows/refund.py",
-    "pos/flows/dayclose.py",
-    "pos/flows/kiosk.py",
-    "pos/flows/backoffice.py",
-    "pos/failures.py",
-    "ui/screens/*.py",
-    "ui/widgets.py",
-    "ui/scanner.py",
-    "ui/qr.py",
-    "ui/boundary.py",
-    "ui/i18n/__init__.py",
-]
+# Every front end and core module: new files are covered as they are added.
+COVERED = ["pos/**/*.py", "ui/**/*.py", "drivers/cli*.py"]
+
+# Files that still build words in code, each with the area it belongs to.
+# An entry is dropped as soon as its file is clean (a test below insists), so
+# the list only ever shrinks.
+PENDING = {
+    "pos/auth.py": "users: PINs, approvals",
+    "pos/services/users.py": "users",
+    "pos/cli/users.py": "users",
+    "pos/store/terminal.py": "store",
+    "pos/risk/bins.py": "risk: rule reasons as data",
+    "pos/risk/context.py": "risk",
+    "pos/risk/engine.py": "risk",
+    "pos/risk/replay.py": "risk",
+    "pos/cli/risk.py": "risk",
+    "pos/payments/alipay/client.py": "payments: channel notices to codes",
+    "pos/payments/bills.py": "payments",
+    "pos/payments/card/channel.py": "payments",
+    "pos/payments/card/cryptogram.py": "payments",
+    "pos/payments/card/issuer_keys.py": "payments",
+    "pos/payments/card/ledger.py": "payments",
+    "pos/payments/card/pan.py": "payments",
+    "pos/payments/card/port.py": "payments",
+    "pos/payments/card/sandbox_acquirer.py": "payments",
+    "pos/payments/card/sealed.py": "payments",
+    "pos/payments/card/settings.py": "payments",
+    "pos/payments/live.py": "payments",
+    "pos/payments/notify.py": "payments",
+    "pos/payments/settings.py": "payments",
+    "pos/payments/wechat/channel.py": "payments",
+    "pos/services/receipts.py": "the default store header: store settings, not code",
+    "drivers/cli_card_host.py": "drivers",
+    "drivers/cli_print.py": "drivers",
+}
+
+# Not the product's words: the sandbox gateways answer as the real platforms
+# do (their own Chinese error texts), and the demo's people have names.
+NOT_WORDS = {
+    "pos/payments/sandbox/alipay_gw.py",
+    "pos/payments/sandbox/bills.py",
+    "pos/payments/sandbox/wechat_gw.py",
+    "ui/demo/accounts.py",
+}
 
 # Errors a person reads: their first argument is a catalogue Message.
 PERSON_ERRORS = {
@@ -71,11 +91,19 @@ WORD = re.compile(r"[A-Za-z]{2,}|[\u4e00-\u9fff]")
 ALLOWED_STRINGS = {"English", "中文"}
 
 
-def converted_files() -> list[Path]:
+def _rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def covered_files() -> list[Path]:
     files: set[Path] = set()
-    for pattern in CONVERTED:
+    for pattern in COVERED:
         files.update(ROOT.glob(pattern))
     return sorted(files)
+
+
+def converted_files() -> list[Path]:
+    return [p for p in covered_files() if _rel(p) not in PENDING and _rel(p) not in NOT_WORDS]
 
 
 def _name(func: ast.expr) -> str:
@@ -118,7 +146,7 @@ def problems_in(path: Path, screen: bool | None = None) -> list[str]:
         if isinstance(node, ast.Call):
             name = _name(node.func)
             texts = [t for t in map(_literal_text, node.args) if t is not None]
-            if name == "Text" and texts:
+            if name == "Text" and any(WORD.search(t) for t in texts):
                 found.append(f"{where}:{node.lineno}: Text(...) with literal words")
             if name == "tr":
                 found.append(f"{where}:{node.lineno}: Qt tr(); use the catalogue")
@@ -141,11 +169,18 @@ def problems_in(path: Path, screen: bool | None = None) -> list[str]:
     return found
 
 
-def test_the_converted_files_are_all_there() -> None:
+def test_the_check_covers_every_module() -> None:
     files = converted_files()
-    assert len(files) > 40
-    for pattern in CONVERTED:
-        assert list(ROOT.glob(pattern)), pattern
+    assert len(files) > 150
+    for must in ("pos/flows/core.py", "pos/cli/checkout.py", "ui/wiring.py", "ui/app.py"):
+        assert ROOT / must in files, must
+    for path in [*PENDING, *NOT_WORDS]:
+        assert (ROOT / path).exists(), f"{path} is gone: drop it from the list"
+
+
+@pytest.mark.parametrize("path", sorted(PENDING))
+def test_a_pending_file_is_dropped_from_the_list_once_clean(path: str) -> None:
+    assert problems_in(ROOT / path), f"{path} holds no literal words now: drop it from PENDING"
 
 
 @pytest.mark.parametrize("path", converted_files(), ids=lambda p: str(p.relative_to(ROOT)))

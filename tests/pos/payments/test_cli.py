@@ -60,4 +60,5 @@ def test_bad_fault_text_is_explained(tmp_terminal):
 
     with pytest.raises(InvalidInput) as err:
         sandbox_cli.parse_fault("meteor:start")
-    assert "Kinds:" in err.value.remedy
+    assert err.value.code == "cli.sandbox.unknown_fault"
+    assert "Kinds:" in err.value.render("en") and "类型" in err.value.render("zh_CN")

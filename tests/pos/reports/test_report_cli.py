@@ -71,7 +71,7 @@ def test_z_without_counted_cash_or_manager_says_what_is_missing(
 ) -> None:
     with pytest.raises(PosError, match="counted cash and a manager") as err:
         run(services, "report", "z", "--date", DATE)
-    assert "--counted AMOUNT --approver" in err.value.remedy
+    assert "--counted AMOUNT --approver" in err.value.render("en")
 
 
 def test_a_bad_date_or_amount_is_a_clear_error(services: TerminalServices) -> None:
@@ -84,5 +84,5 @@ def test_a_bad_date_or_amount_is_a_clear_error(services: TerminalServices) -> No
 def test_reconcile_without_a_configured_channel_says_how_to_set_one_up(
     services: TerminalServices,
 ) -> None:
-    with pytest.raises(PosError, match="no channel with a daily bill"):
+    with pytest.raises(PosError, match=r"(?i)no channel with a daily bill"):
         run(services, "reconcile", "--date", DATE)

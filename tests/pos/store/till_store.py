@@ -81,7 +81,7 @@ def run_pos(data_dir: Path, *args: str) -> Outcome:
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["--data-dir", str(data_dir), *args])
+            code = main(["--lang", "en", "--data-dir", str(data_dir), *args])
     except SystemExit as exc:
         code = int(exc.code or 0)
     except BaseException:
