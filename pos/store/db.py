@@ -111,40 +111,22 @@ def _looks_like_text(head: bytes) -> bool:
 
 def diagnose_file(path: Path) -> None:
     """Refuse a file that cannot be an SQLCipher database, saying what it is instead."""
+    where = str(path)
     if not path.exists():
-        raise StoreNotFound(
-            f"there is no database at {path}",
-            "Check --data-dir (or POS_DATA_DIR), or run `pos init` to provision a terminal.",
-        )
+        raise StoreNotFound(msg("store.file.missing", path=where))
     if not path.is_file():
-        raise NotADatabase(
-            f"{path} is not a file", "Point --data-dir at a terminal data directory."
-        )
+        raise NotADatabase(msg("store.file.not_a_file", path=where))
     size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(512)
     if size == 0:
-        raise NotADatabase(
-            f"{path} is empty",
-            "The database was never written or was truncated; restore it from a backup "
-            "(`pos backup restore FILE`).",
-        )
+        raise NotADatabase(msg("store.file.empty", path=where))
     if head.startswith(SQLITE_MAGIC):
-        raise NotADatabase(
-            f"{path} is an unencrypted SQLite database, not this terminal's encrypted store",
-            "Point --data-dir at the right terminal, or restore the store from a backup.",
-        )
+        raise NotADatabase(msg("store.file.plain_sqlite", path=where))
     if _looks_like_text(head):
-        raise NotADatabase(
-            f"{path} is a text file, not a database",
-            "Something overwrote the database; restore it from a backup (`pos backup restore`).",
-        )
+        raise NotADatabase(msg("store.file.text", path=where))
     if size % PAGE_SIZE:
-        raise NotADatabase(
-            f"{path} is {size} bytes, not a whole number of {PAGE_SIZE}-byte pages: "
-            "it is truncated or not a database",
-            "Restore the database from a backup (`pos backup restore FILE`).",
-        )
+        raise NotADatabase(msg("store.file.truncated", path=where, size=size, page=PAGE_SIZE))
 
 
 def connect(path: Path, key: bytes, mode: str, busy_timeout_ms: int) -> Connection:

@@ -50,7 +50,7 @@ def assert_clean_failure(
     err = run.stderr
     assert run.returncode == code, (run.returncode, err, run.stdout)
     assert "Traceback" not in err and "Traceback" not in run.stdout, err
-    text = err.replace(msg("cli.demo_keystore").render(lang), "")
+    text = err.replace(msg("store.demo_warning").render(lang), "")
     if lang == "zh_CN":
         assert "错误：" in text and CJK.search(text.split("错误：", 1)[1]), text
     else:
@@ -377,4 +377,4 @@ def test_what_a_command_prints_is_in_the_readers_language(till: Path, lang: str)
     run = pos(till, "catalog", "search", "zzzqqq", lang=lang)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == msg("cli.catalog.nothing_found").render(lang)
-    assert msg("cli.demo_keystore").render(lang) in run.stderr or not run.stderr.strip()
+    assert msg("store.demo_warning").render(lang) in run.stderr or not run.stderr.strip()
