@@ -10,16 +10,8 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || bash scripts/install.sh
 export PATH="$PWD/.venv/bin:$PATH" QT_QPA_PLATFORM=offscreen
 
-if [ -z "${POS_TEST_IN_SESSION:-}" ]; then
-  exec env POS_TEST_IN_SESSION=1 dbus-run-session -- bash "$0" "$@"
-fi
-keyring_home=$(mktemp -d)
-eval "$(printf 'pos-test-keyring' | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)"
-export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
-
-bash scripts/pcscd-vpcd.sh start
-eval "$(bash scripts/pg-test.sh start)"
-[ -n "${POS_TEST_PG_URL:-}" ] || { echo "bench: PostgreSQL did not start" >&2; exit 1; }
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
 
 files=()
 while [ $# -gt 0 ] && [[ "$1" != -* ]]; do files+=("$1"); shift; done

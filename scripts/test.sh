@@ -8,19 +8,8 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 export QT_QPA_PLATFORM=offscreen
 
-if [ -z "${POS_TEST_IN_SESSION:-}" ]; then
-  # A private session bus with an unlocked gnome-keyring: the real keyring
-  # service the store's keys live in.
-  exec env POS_TEST_IN_SESSION=1 dbus-run-session -- bash "$0" "$@"
-fi
-# Fresh keyring files for every run: a login keyring left with another
-# password would stay locked.
-keyring_home=$(mktemp -d)
-eval "$(printf 'pos-test-keyring' | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)"
-export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
-
-bash scripts/pcscd-vpcd.sh start
-eval "$(bash scripts/pg-test.sh start)"
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
 
 echo "== ruff"
 ruff check pos ui drivers sync tests
