@@ -208,6 +208,8 @@ class Approval:
     user_id: str
     role: Role
     reason: str = ""
+    # How the approver proved who they are: "pin", or "badge+pin" (pos.services.badges).
+    factors: str = "pin"
 
     def __post_init__(self) -> None:
         if not isinstance(self.user_id, str) or not self.user_id:

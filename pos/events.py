@@ -31,6 +31,13 @@ class Event(StrEnum):
     CATALOG_IMPORTED = "catalog.imported"
     SYNC_ENROLLED = "sync.enrolled"
     SYNC_SERVER_KEY_CHANGED = "sync.server_key_changed"
+    # staff badges on the card reader; the server's revocation of this terminal
+    BADGE_ENROLLED = "badge.enrolled"
+    BADGE_REVOKED = "badge.revoked"
+    BADGE_LOGIN = "badge.login"
+    BADGE_APPROVAL = "badge.approval"
+    TERMINAL_REVOKED = "terminal.revoked"
+    TERMINAL_REINSTATED = "terminal.reinstated"
     # the store's own integrity
     STORE_SEALED = "store.sealed"
     STORE_LOSS_ACKNOWLEDGED = "store.loss_acknowledged"
@@ -127,6 +134,19 @@ SCHEMAS: Mapping[Event, EventSchema] = {
     Event.RECONCILE_DONE: _s(1, "the day reconciled with the providers' bills"),
     Event.USER_APPROVAL_FAILED: _s(1, "a wrong PIN given for an approval", "user_id", "action"),
     Event.SYNC_SERVER_KEY_CHANGED: _s(1, "the terminal followed the server's key", "from", "to"),
+    Event.BADGE_ENROLLED: _s(
+        1, "a staff badge enrolled: its key on the card, the public key here",
+        "badge_id", "user_id", "key_fingerprint", "approver_id",
+    ),
+    Event.BADGE_REVOKED: _s(1, "a staff badge revoked", "badge_id", "user_id", "approver_id"),
+    Event.BADGE_LOGIN: _s(
+        1, "a badge tapped to sign in; refused ones name why", "badge_id", "user_id", "ok", "reason"
+    ),
+    Event.BADGE_APPROVAL: _s(
+        1, "a badge and PIN tried for a manager's approval", "badge_id", "user_id", "ok", "reason"
+    ),
+    Event.TERMINAL_REVOKED: _s(1, "the server revoked this terminal: no sales", "detail"),
+    Event.TERMINAL_REINSTATED: _s(1, "the terminal enrolled again after a revocation"),
     Event.STORE_SEALED: _s(1, "digests of the tables that decide money", "tables"),
     Event.STORE_LOSS_ACKNOWLEDGED: _s(
         1, "a manager acknowledged commits lost to a rollback", "approver_id", "losses"

@@ -31,7 +31,9 @@ from pos.order.refunds import Refund, RefundPlan, plan_refund
 from pos.order.state import OrderState
 from pos.order.tenders import CASH, Tender, channel_label
 from pos.services.catalog import CatalogRepository
+from pos.services.badges import require_badge_above
 from pos.services.orders import OrderRepository, StoredOrder
+from pos.services.revocation import refuse_if_revoked
 from pos.services.risk_gate import Checked, RiskGate, RiskRefused
 from pos.store.db import Connection, Database
 from pos.store.journal import Journal
@@ -179,6 +181,8 @@ class CheckoutService:
     # -- building the order ---------------------------------------------------------
     def new_order(self, cashier_id: str, mode: str = SaleMode.CASHIER) -> Order:
         self.journal.require_open()  # no sale on a store that went backwards
+        with self.db.read() as conn:
+            refuse_if_revoked(conn)
         order = Order.open(
             f"{self.terminal_id}-{uuid.uuid4().hex[:12]}",
             cashier_id,
@@ -478,6 +482,8 @@ class CheckoutService:
         return SaleReceipt(order, receipt_no, business_date, entry.seq)
 
     def pay_cash(self, order_id: str, handed: Money, risk: Checked | None = None) -> SaleReceipt:
+        with self.db.read() as conn:
+            refuse_if_revoked(conn)
         return self.take_tender(order_id, Tender(CASH, handed, tendered=handed), risk=risk)
 
     # -- risk ----------------------------------------------------------------------------
@@ -495,6 +501,8 @@ class CheckoutService:
     ) -> Checked | None:
         """The risk decision for one tender, before any money moves. A block or
         an unmet step-up raises RiskRefused (and is remembered as blocked)."""
+        with self.db.read() as conn:
+            refuse_if_revoked(conn)
         if self.risk is None:
             return None
         order = self.get(order_id).order
@@ -556,6 +564,8 @@ class CheckoutService:
         only when every part is confirmed, so a refund that fails half way can
         be tried again with the same refund id and no tender pays twice."""
         plan = self.plan_refund(order_id, lines=lines, amount=amount)
+        with self.db.read() as conn:
+            require_badge_above(conn, approval, plan.amount, "refund")
         # The refund id follows from the refunds before it, so a retry after a
         # failure half way re-uses it and a channel never pays back twice.
         refund = plan.approve(
