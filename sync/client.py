@@ -22,6 +22,7 @@ from pos.clock import iso
 from pos.errors import NotAllowed, NotFound, PosError
 from pos.events import Event
 from pos.messages import msg
+from pos.services.revocation import clear_revoked, record_revoked, revoked
 from pos.store import keys, outbox
 from pos.store.journal import records
 from pos.store.terminal import Terminal
@@ -67,6 +68,11 @@ def enrolment(terminal: Terminal) -> Enrolment | None:
     return None if row is None else Enrolment(*tuple(row))
 
 
+def _is_revoked(terminal: Terminal) -> bool:
+    with terminal.db.read() as conn:
+        return revoked(conn) is not None
+
+
 def server_urls(terminal: Terminal) -> list[str]:
     """The server's URLs in order of preference (enrolment, then configuration)."""
     with terminal.db.read() as conn:
@@ -87,7 +93,7 @@ def enroll(
     preference): the enrolment goes to the first that answers, and the
     terminal keeps them all for failover."""
     urls = checked_urls([server_url] if isinstance(server_url, str) else server_url)
-    if enrolment(terminal) is not None:
+    if enrolment(terminal) is not None and not _is_revoked(terminal):
         raise NotAllowed(
             "this terminal is already enrolled with a server",
             "A terminal enrols once. To move it to another server, initialise a new terminal.",
@@ -127,8 +133,11 @@ def enroll(
         ) from exc
     now = iso(terminal.clock.now())
     with terminal.db.transaction() as conn:
+        # A terminal revoked by the server enrols again over its old enrolment.
+        clear_revoked(conn, terminal.journal)
         conn.execute(
-            "INSERT INTO sync_enrolment (id, server_url, server_key, store_id, ca_file, enrolled_at) "
+            "INSERT OR REPLACE INTO sync_enrolment"
+            " (id, server_url, server_key, store_id, ca_file, enrolled_at) "
             "VALUES (1, ?, ?, ?, ?, ?)",
             (server_url, resp.server_key, resp.store_id, ca_file, now),
         )
@@ -331,6 +340,8 @@ class SyncClient:
                     self.link.choice.replace(server_urls(self.terminal))
         except (LinkError, PosError) as exc:
             self._note_failure(exc)
+            if isinstance(exc, ServerRefused) and exc.error == "revoked":
+                self._note_revoked(exc)
             raise
         self._note_success()
         return report
@@ -357,6 +368,12 @@ class SyncClient:
                 "failures = failures + 1, server_in_use = ? WHERE id = 1",
                 (int(online), str(exc)[:500], self._now(), self.link.base_url),
             )
+
+    def _note_revoked(self, exc: ServerRefused) -> None:
+        """The server revoked this terminal: no sales from now until it is
+        enrolled again (pos.services.revocation)."""
+        with self.terminal.db.transaction() as conn:
+            record_revoked(conn, self.terminal.journal, self.terminal.clock, exc.detail)
 
     def _now(self) -> str:
         return iso(self.terminal.clock.now())

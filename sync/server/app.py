@@ -3,7 +3,6 @@ processes behind a load balancer can serve one PostgreSQL."""
 
 from __future__ import annotations
 
-import hmac
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, select
@@ -35,8 +34,9 @@ from sync.schemas import (
     Refusal,
     UploadRequest,
 )
-from sync.server import configs, enrolment, ingest, reports
+from sync.server import accounts, admin_api, configs, enrolment, ingest, reports
 from sync.server import models as m
+from sync.server.accounts import Action, Principal
 from sync.server.audit import Auditor
 from sync.server.identity import FixedKey, KeySource
 from sync.server.risk import RiskHook
@@ -208,11 +208,24 @@ def create_app(state: ServerState) -> FastAPI:
         except IntegrityError as exc:
             raise ingest.ReplayedNonce() from exc
 
+    def admin(authorization: str | None, action: Action, store: str | None = None) -> Principal:
+        """The caller of an admin endpoint, if their role may do `action`
+        (for `store`; None: every store); audited either way. Blocking."""
+        who = accounts.principal_of(state.engine, state.clock, authorization, state.admin_token)
+        accounts.authorize(state.engine, state.clock, who, action, store)
+        return who
+
     def require_admin(authorization: str | None) -> None:
-        token = state.admin_token
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not token or not hmac.compare_digest(given.encode(), token.encode()):
-            raise AuthRefused("admin-only", "this needs the server's admin token")
+        """Signed in (the risk API's role check is `risk_role` below)."""
+        accounts.principal_of(state.engine, state.clock, authorization, state.admin_token)
+
+    def risk_role(request: Request, authorization: str | None = Header(None)) -> None:
+        action = Action.RISK_READ if request.method == "GET" else Action.RISK_WRITE
+        admin(authorization, action, None)
+
+    @app.exception_handler(accounts.Refused)
+    async def _refused(_r: Request, exc: accounts.Refused) -> JSONResponse:
+        return refusal(exc.status, exc.reason, exc.detail)
 
     @app.exception_handler(AuthRefused)
     async def _auth(_r: Request, exc: AuthRefused) -> JSONResponse:
@@ -388,8 +401,8 @@ def create_app(state: ServerState) -> FastAPI:
         store: str | None = None,
         authorization: str | None = Header(None),
     ) -> Response:
-        """Daily settlement per store, terminal and channel, as CSV (admin token)."""
-        require_admin(authorization)
+        """Daily settlement per store, terminal and channel, as CSV (report readers)."""
+        admin(authorization, Action.REPORT_READ, store)
         rows = reports.daily_settlement(state.engine, date, store)
         return PlainTextResponse(
             reports.to_csv(date, rows),
@@ -400,8 +413,8 @@ def create_app(state: ServerState) -> FastAPI:
     @app.get("/v1/alerts", responses={403: {"model": Refusal}})
     def list_alerts(authorization: str | None = Header(None)) -> list[dict[str, Any]]:
         """Gaps, forks and bad entries refused, and entries whose signature
-        the audit found bad, newest first (admin token)."""
-        require_admin(authorization)
+        the audit found bad, newest first (head office, auditors)."""
+        admin(authorization, Action.ALERTS_READ)
         with state.engine.connect() as conn:
             rows = conn.execute(
                 select(m.alerts).order_by(m.alerts.c.id.desc()).limit(500)
@@ -413,11 +426,15 @@ def create_app(state: ServerState) -> FastAPI:
         store: str = Query(pattern=r"^[A-Za-z0-9_.:-]{1,64}$"),
         authorization: str | None = Header(None),
     ) -> dict[str, str]:
-        """A one-time enrolment code for a store (admin token)."""
-        require_admin(authorization)
+        """A one-time enrolment code for a store (head office, its managers)."""
+        admin(authorization, Action.CODE_CREATE, store)
         return {"store_id": store, "code": enrolment.create_code(state.engine, state.clock, store)}
 
-    app.include_router(risk_api.router(state.engine, state.clock, state.keys.current, require_admin))
+    app.include_router(
+        risk_api.router(state.engine, state.clock, state.keys.current, require_admin),
+        dependencies=[Depends(risk_role)],
+    )
+    app.include_router(admin_api.router(state.engine, state.clock, state.keys.current, admin))
     return app
 
 

@@ -11,6 +11,7 @@
     pos-server risk place|alerts|hotlist|draft|backtest|shadow|publish|rules|audit
 
     pos-server key show | key rotate
+    pos-server account create NAME --role R [--store S]... | totp NAME | list | disable NAME | audit
 
 Every command takes --db URL (env POS_SERVER_DB; default SQLite in the data
 dir) and --data-dir (env POS_SERVER_DATA_DIR). The signing key lives in the
@@ -33,7 +34,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
 from pos.clock import SystemClock
-from sync.server import audit, configs, db, enrolment, identity, reports
+from sync.server import accounts, audit, configs, db, enrolment, identity, reports
 from sync.server import models as m
 from sync.server.app import ServerState, create_app
 from sync.server.risk import cli as risk_cli
@@ -166,6 +167,9 @@ def _terminal(args: argparse.Namespace) -> int:
         if not args.terminal_id or not enrolment.revoke(engine, SystemClock(), args.terminal_id):
             print(f"error: no active terminal {args.terminal_id}", file=sys.stderr)
             return 4
+        accounts.record(
+            engine, SystemClock(), "server-cli", "terminal.revoke", "allowed", detail=args.terminal_id
+        )
         _print(args, {"revoked": args.terminal_id}, f"terminal {args.terminal_id} revoked")
         return 0
     t = m.terminals
@@ -177,6 +181,61 @@ def _terminal(args: argparse.Namespace) -> int:
         for r in rows
     ]
     _print(args, rows, "\n".join(lines) or "no terminals enrolled")
+    return 0
+
+
+def _password(name: str) -> str:
+    """From POS_SERVER_ACCOUNT_PASSWORD (scripts), else asked twice, never echoed."""
+    import getpass
+
+    given = os.environ.get("POS_SERVER_ACCOUNT_PASSWORD")
+    if given:
+        return given
+    first = getpass.getpass(f"password for {name}: ")
+    if getpass.getpass("again: ") != first:
+        raise accounts.AccountError("the two passwords differ")
+    return first
+
+
+def _account(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    clock = SystemClock()
+    if args.action in ("create", "totp", "disable") and not args.name:
+        raise accounts.AccountError(f"account {args.action} needs the account name")
+    if args.action == "create":
+        who = accounts.create_account(
+            engine, clock, args.name, args.role, _password(args.name), args.store
+        )
+        text = f"account {who.account_id} ({who.role.value}) created"
+        if who.role is accounts.Role.HEAD_OFFICE:
+            text += f"; it signs in only with TOTP: pos-server account totp {who.account_id}"
+        _print(args, {"account": who.account_id, "role": who.role.value}, text)
+    elif args.action == "totp":
+        uri = accounts.enrol_totp(engine, clock, args.name)
+        _print(
+            args,
+            {"account": args.name, "otpauth_uri": uri},
+            f"add this to the authenticator app (shown once):\n{uri}",
+        )
+    elif args.action == "disable":
+        accounts.disable_account(engine, clock, args.name)
+        _print(args, {"disabled": args.name}, f"account {args.name} disabled; its tokens are void")
+    elif args.action == "audit":
+        rows = accounts.audit_trail(engine)
+        lines = [
+            f"{r['at']} {r['actor']:<16} {r['action']:<16} {r['outcome']:<8} "
+            f"{r['store_id'] or '-'} {r['detail']}"
+            for r in rows
+        ]
+        _print(args, rows, "\n".join(lines) or "no admin actions yet")
+    else:
+        rows = accounts.list_accounts(engine)
+        lines = [
+            f"{r['account']:<16} {r['role']:<14} {','.join(r['stores']) or '-':<16} "  # type: ignore[arg-type]
+            f"totp {'yes' if r['totp'] else 'no'}" + (" DISABLED" if r["disabled_at"] else "")
+            for r in rows
+        ]
+        _print(args, rows, "\n".join(lines) or "no accounts")
     return 0
 
 
@@ -300,6 +359,15 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("file")
     cf.add_argument("--store", help="only for this store (default: every store)")
     cf.set_defaults(func=_config)
+
+    ac = sub.add_parser("account", help="personal admin accounts: roles, passwords, TOTP")
+    ac.add_argument("action", choices=["create", "totp", "list", "disable", "audit"])
+    ac.add_argument("name", nargs="?", help="account name")
+    ac.add_argument("--role", choices=[r.value for r in accounts.Role], default="auditor")
+    ac.add_argument(
+        "--store", action="append", help="a store a store manager runs (repeat for several)"
+    )
+    ac.set_defaults(func=_account)
 
     k = sub.add_parser("key", help="the server's signing key (shared by every server process)")
     k.add_argument("action", choices=["show", "rotate"])

@@ -247,3 +247,44 @@ server_keys = Table(
     Column("endorsement", String(128)),
     Column("created_at", String(32), nullable=False),
 )
+
+# Personal admin accounts (sync.server.accounts): roles, a scrypt password
+# hash, an optional TOTP secret and the last TOTP step spent.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    # JSON list of store ids (a store manager's); [] for the other roles.
+    Column("stores", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("totp_secret", String(64)),
+    Column("totp_last_step", BigInteger),
+    Column("created_at", String(32), nullable=False),
+    Column("disabled_at", String(32)),
+)
+
+# Short-lived admin tokens: only the SHA-256 of a token is kept.
+admin_tokens = Table(
+    "admin_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+)
+
+# Every admin action, allowed or denied, and every sign-in.
+admin_audit = Table(
+    "admin_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("store_id", String(64)),
+    Column("outcome", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+Index("admin_audit_actor", admin_audit.c.actor, admin_audit.c.action)
