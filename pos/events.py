@@ -135,8 +135,12 @@ SCHEMAS: Mapping[Event, EventSchema] = {
     Event.USER_APPROVAL_FAILED: _s(1, "a wrong PIN given for an approval", "user_id", "action"),
     Event.SYNC_SERVER_KEY_CHANGED: _s(1, "the terminal followed the server's key", "from", "to"),
     Event.BADGE_ENROLLED: _s(
-        1, "a staff badge enrolled: its key on the card, the public key here",
-        "badge_id", "user_id", "key_fingerprint", "approver_id",
+        1,
+        "a staff badge enrolled: its key on the card, the public key here",
+        "badge_id",
+        "user_id",
+        "key_fingerprint",
+        "approver_id",
     ),
     Event.BADGE_REVOKED: _s(1, "a staff badge revoked", "badge_id", "user_id", "approver_id"),
     Event.BADGE_LOGIN: _s(

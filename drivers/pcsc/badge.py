@@ -63,7 +63,9 @@ class PcscBadge:
         data = purpose + challenge
         if len(challenge) != CHALLENGE_BYTES or len(data) > 255:
             raise NotAllowed(msg("badge.card_error", detail="challenge"))
-        resp = self._send(bytes([0x00, INS_INTERNAL_AUTHENTICATE, 0x00, 0x00, len(data)]) + data + b"\x00")
+        resp = self._send(
+            bytes([0x00, INS_INTERNAL_AUTHENTICATE, 0x00, 0x00, len(data)]) + data + b"\x00"
+        )
         if not resp.ok or len(resp.data) != SIGNATURE_BYTES:
             raise NotAllowed(msg("badge.card_error", detail=f"SW {resp.sw_text()}"))
         return resp.data

@@ -47,7 +47,12 @@ def cmd_enrol(args: argparse.Namespace, ctx: CliContext) -> int:
             badge = badges.enrol(card, args.user_id, approval)
     ctx.emit(
         badge.to_dict(),
-        msg("badge.enrolled", badge=badge.badge_id, user=badge.user_id, fingerprint=badge.fingerprint),
+        msg(
+            "badge.enrolled_done",
+            badge=badge.badge_id,
+            user=badge.user_id,
+            fingerprint=badge.fingerprint,
+        ),
     )
     return 0
 

@@ -104,7 +104,7 @@ class BadgeService:
                 raise InvalidInput(msg("badge.already_enrolled", badge=badge_id, user=row[0]))
             if row is not None:
                 # A revoked id stays revoked: a copy of it must never come back.
-                raise NotAllowed(msg("badge.revoked", badge=badge_id))
+                raise NotAllowed(msg("badge.revoked_badge", badge=badge_id))
             conn.execute(
                 "INSERT INTO badges (badge_id, user_id, public_key, enrolled_at, enrolled_by)"
                 " VALUES (?,?,?,?,?)",
@@ -132,7 +132,7 @@ class BadgeService:
             if row is None:
                 raise NotFound(msg("badge.unknown", badge=badge_id))
             if row[5] is not None:
-                raise InvalidInput(msg("badge.revoked", badge=badge_id))
+                raise InvalidInput(msg("badge.revoked_badge", badge=badge_id))
             conn.execute(
                 "UPDATE badges SET revoked_at = ?, revoked_by = ? WHERE badge_id = ?",
                 (now, approval.user_id, badge_id),
@@ -172,7 +172,7 @@ class BadgeService:
         user_id, public_key, revoked_at = str(row[0]), bytes(row[1]), row[2]
         if revoked_at is not None:
             self._refuse(event, badge_id, user_id, "revoked")
-            raise NotAllowed(msg("badge.revoked", badge=badge_id))
+            raise NotAllowed(msg("badge.revoked_badge", badge=badge_id))
         challenge = new_challenge()
         signature = card.sign(purpose, challenge)
         if not signature_valid(public_key, badge_id, purpose, challenge, signature):

@@ -30,8 +30,8 @@ from pos.order.order import Order
 from pos.order.refunds import Refund, RefundPlan, plan_refund
 from pos.order.state import OrderState
 from pos.order.tenders import CASH, Tender, channel_label
-from pos.services.catalog import CatalogRepository
 from pos.services.badges import require_badge_above
+from pos.services.catalog import CatalogRepository
 from pos.services.orders import OrderRepository, StoredOrder
 from pos.services.revocation import refuse_if_revoked
 from pos.services.risk_gate import Checked, RiskGate, RiskRefused

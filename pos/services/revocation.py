@@ -18,15 +18,17 @@ class TerminalRevoked(NotAllowed):
 
 
 def revoked(conn: Connection) -> str | None:
-    """Why the server revoked this terminal, or None when it has not."""
-    row = conn.execute("SELECT detail FROM terminal_revocation WHERE id = 1").fetchone()
+    """When this terminal learned the server revoked it (ISO time), or None."""
+    row = conn.execute("SELECT learned_at FROM terminal_revocation WHERE id = 1").fetchone()
     return None if row is None else str(row[0])
 
 
 def refuse_if_revoked(conn: Connection) -> None:
-    detail = revoked(conn)
-    if detail is not None:
-        raise TerminalRevoked(msg("badge.terminal_revoked", detail=detail))
+    learned = revoked(conn)
+    if learned is not None:
+        # The server's own words (English) stay in the journal; the person
+        # at the till reads the date.
+        raise TerminalRevoked(msg("badge.terminal_revoked", date=learned[:10]))
 
 
 def record_revoked(conn: Connection, journal: Journal, clock: Clock, detail: str) -> bool:

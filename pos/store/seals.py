@@ -33,6 +33,7 @@ SEALED: dict[str, str] = {
     "risk_list_entries": "list, subject, value",
     "settings": "key",
     "channel_settings": "id",
+    "badges": "badge_id",
 }
 
 

@@ -161,9 +161,7 @@ def verify_password(password: str, encoded: str) -> bool:
 
 # A hash to check against when the account does not exist, so the answer
 # takes as long as for a wrong password.
-_DUMMY_HASH = (
-    f"scrypt$n={SCRYPT_N},r={SCRYPT_R},p={SCRYPT_P}${_b64(bytes(16))}${_b64(bytes(32))}"
-)
+_DUMMY_HASH = f"scrypt$n={SCRYPT_N},r={SCRYPT_R},p={SCRYPT_P}${_b64(bytes(16))}${_b64(bytes(32))}"
 
 
 # -- accounts ---------------------------------------------------------------
@@ -230,7 +228,9 @@ def enrol_totp(engine: Engine, clock: Clock, account_id: str, actor: str = "serv
     return pyotp.TOTP(secret).provisioning_uri(name=account_id, issuer_name=ISSUER)
 
 
-def disable_account(engine: Engine, clock: Clock, account_id: str, actor: str = "server-cli") -> None:
+def disable_account(
+    engine: Engine, clock: Clock, account_id: str, actor: str = "server-cli"
+) -> None:
     with engine.begin() as conn:
         done = conn.execute(
             update(m.accounts)
@@ -401,7 +401,9 @@ def principal_of(
 def sign_out(engine: Engine, authorization: str | None) -> None:
     given = (authorization or "").removeprefix("Bearer ").strip()
     with engine.begin() as conn:
-        conn.execute(delete(m.admin_tokens).where(m.admin_tokens.c.token_hash == _token_hash(given)))
+        conn.execute(
+            delete(m.admin_tokens).where(m.admin_tokens.c.token_hash == _token_hash(given))
+        )
 
 
 # -- the audit trail --------------------------------------------------------
@@ -449,7 +451,9 @@ def authorize(
     if not allowed:
         where = f" for store {store}" if store else " for every store"
         raise Refused(
-            403, "forbidden", f"{principal.role.value} {principal.account_id} may not {action}{where}"
+            403,
+            "forbidden",
+            f"{principal.role.value} {principal.account_id} may not {action}{where}",
         )
 
 

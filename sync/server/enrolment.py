@@ -102,8 +102,8 @@ def enrol(
                 f"this code is for store {row.store_id}, the terminal belongs to store {store_id}",
                 "Use a code created for the terminal's store.",
             )
-        existing = conn.execute(select(m.terminals).where(m.terminals.c.id == terminal_id)).first()
-        if existing is not None and existing.revoked_at is not None and existing.store_id == store_id:
+        revoked = conn.execute(select(m.terminals).where(m.terminals.c.id == terminal_id)).first()
+        if revoked is not None and revoked.revoked_at is not None and revoked.store_id == store_id:
             # Enrolled again after a revocation, with a code head office gave
             # for it: its journal goes on from where the server's copy stops.
             conn.execute(
@@ -116,7 +116,7 @@ def enrol(
                 .where(m.enrolment_codes.c.code_hash == row.code_hash)
                 .values(used_at=now, used_by=terminal_id)
             )
-            return Enrolled(terminal_id, store_id, int(existing.hwm))
+            return Enrolled(terminal_id, store_id, int(revoked.hwm))
         try:
             conn.execute(
                 insert(m.terminals).values(

@@ -168,7 +168,12 @@ def _terminal(args: argparse.Namespace) -> int:
             print(f"error: no active terminal {args.terminal_id}", file=sys.stderr)
             return 4
         accounts.record(
-            engine, SystemClock(), "server-cli", "terminal.revoke", "allowed", detail=args.terminal_id
+            engine,
+            SystemClock(),
+            "server-cli",
+            "terminal.revoke",
+            "allowed",
+            detail=args.terminal_id,
         )
         _print(args, {"revoked": args.terminal_id}, f"terminal {args.terminal_id} revoked")
         return 0

@@ -20,3 +20,22 @@ CREATE TABLE terminal_revocation (
     detail      TEXT NOT NULL,
     learned_at  TEXT NOT NULL
 );
+
+-- Who may sign in and approve by badge decides money: the table is sealed
+-- under the journal like users (migration 0010, pos/store/seals.py).
+CREATE TRIGGER seal_badges_insert AFTER INSERT ON badges BEGIN
+    UPDATE seal_dirty SET reason = 'change' WHERE tbl = 'badges';
+    INSERT INTO seal_dirty (tbl, reason) SELECT 'badges', 'change'
+        WHERE NOT EXISTS (SELECT 1 FROM seal_dirty WHERE tbl = 'badges');
+END;
+CREATE TRIGGER seal_badges_update AFTER UPDATE ON badges BEGIN
+    UPDATE seal_dirty SET reason = 'change' WHERE tbl = 'badges';
+    INSERT INTO seal_dirty (tbl, reason) SELECT 'badges', 'change'
+        WHERE NOT EXISTS (SELECT 1 FROM seal_dirty WHERE tbl = 'badges');
+END;
+CREATE TRIGGER seal_badges_delete AFTER DELETE ON badges BEGIN
+    UPDATE seal_dirty SET reason = 'change' WHERE tbl = 'badges';
+    INSERT INTO seal_dirty (tbl, reason) SELECT 'badges', 'change'
+        WHERE NOT EXISTS (SELECT 1 FROM seal_dirty WHERE tbl = 'badges');
+END;
+INSERT INTO seal_dirty (tbl, reason) VALUES ('badges', 'migration');

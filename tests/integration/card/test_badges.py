@@ -32,6 +32,7 @@ from pos.services.catalog_import import import_products
 from pos.services.terminal_services import TerminalServices
 from pos.store.terminal import provision
 from tests.integration.card.conftest import READER, wait_slot_state
+from tests.pos.store.till_store import raw_connection, run_pos
 from tests.sync.conftest import demo_products
 
 MANAGER_PIN, CASHIER_PIN = "2580", "1397"
@@ -145,7 +146,7 @@ def test_a_revoked_badge_is_refused_and_its_id_never_comes_back(desk: Desk) -> N
 
     with pytest.raises(NotAllowed) as refused:
         desk.badges.sign_in(desk.tap(cashier))
-    assert refused.value.msg.code == "badge.revoked"
+    assert refused.value.msg.code == "badge.revoked_badge"
     assert cashier.signatures == 1  # only at enrolment: a revoked badge is not even asked
     with pytest.raises(NotAllowed):
         _enrol(desk, cashier.copy_of(), "c1")
@@ -153,9 +154,7 @@ def test_a_revoked_badge_is_refused_and_its_id_never_comes_back(desk: Desk) -> N
     assert [(e["badge_id"], e["approver_id"]) for e in desk.journal(Event.BADGE_REVOKED)] == [
         ("B-0002", "m1")
     ]
-    assert [(e["ok"], e["reason"]) for e in desk.journal(Event.BADGE_LOGIN)] == [
-        (False, "revoked")
-    ]
+    assert [(e["ok"], e["reason"]) for e in desk.journal(Event.BADGE_LOGIN)] == [(False, "revoked")]
 
 
 def test_an_unknown_badge_and_a_payment_card_do_not_sign_in(desk: Desk) -> None:
@@ -217,17 +216,21 @@ def _cli(argv: list[str], data_dir: Path) -> tuple[int, dict[str, Any] | list[An
     return code, json.loads(out.getvalue()), err.getvalue()
 
 
+def _till_with_badge_on_reader(data_dir: Path, slot: VirtualCardSlot) -> None:
+    """A new terminal with manager m1, and m1's new badge on the reader."""
+    terminal = provision(data_dir, "demo", "S001", f"T-{data_dir.name.upper()}", FakeClock())
+    services = TerminalServices.wrap(terminal)
+    services.users.add("m1", "Manager Wang", Role.MANAGER, MANAGER_PIN)
+    services.close()
+    wait_slot_state(False)
+    slot.insert(BadgeCardEmulator.of(BADGE_PROFILES["badge-manager"]))
+
+
 def test_pos_badge_enrol_list_revoke_and_login_by_badge(
     tmp_path: Path, slot: VirtualCardSlot
 ) -> None:
     data_dir = tmp_path / "till"
-    terminal = provision(data_dir, "demo", "S001", "T-BADGE-2", FakeClock())
-    services = TerminalServices.wrap(terminal)
-    services.users.add("m1", "Manager Wang", Role.MANAGER, MANAGER_PIN)
-    services.close()
-    manager = BadgeCardEmulator.of(BADGE_PROFILES["badge-manager"])
-    wait_slot_state(False)
-    slot.insert(manager)
+    _till_with_badge_on_reader(data_dir, slot)
 
     code, enrolled, err = _cli(
         ["badge", "enrol", "m1", "--approver", "m1", "--reader", READER], data_dir
@@ -247,3 +250,21 @@ def test_pos_badge_enrol_list_revoke_and_login_by_badge(
         _cli(["login", "--badge", "--reader", READER], data_dir)
     assert refused.value.exit_code == 3
     assert "was revoked" in refused.value.render("en")
+
+
+def test_a_badge_key_swapped_outside_the_program_is_named_by_verify(
+    tmp_path: Path, slot: VirtualCardSlot
+) -> None:
+    data_dir = tmp_path / "till"
+    _till_with_badge_on_reader(data_dir, slot)
+    assert _cli(["badge", "enrol", "m1", "--approver", "m1", "--reader", READER], data_dir)[0] == 0
+    assert run_pos(data_dir, "journal", "verify").code == 0
+
+    # Someone with the database key puts another key on the manager's badge.
+    conn = raw_connection(data_dir)
+    try:
+        conn.execute("UPDATE badges SET public_key = ? WHERE badge_id = 'B-0001'", (bytes(32),))
+    finally:
+        conn.close()
+    result = run_pos(data_dir, "journal", "verify")
+    assert result.code == 6 and "table badges" in result.out, result

@@ -90,7 +90,9 @@ def _server(tmp: Path, clock: Any) -> ThreadServer:
 
 
 @pytest.fixture(scope="module")
-def matrix_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ThreadServer, dict[str, str]]]:
+def matrix_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ThreadServer, dict[str, str]]]:
     server = _server(tmp_path_factory.mktemp("accounts"), SystemClock())
     e, clock = server.engine, SystemClock()
     accounts.create_account(e, clock, "hq", Role.HEAD_OFFICE, PASSWORD)
