@@ -6,6 +6,7 @@ Registered through the `pos.commands` entry-point group."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from drivers.cli_card_host import add_commands, hold
@@ -13,6 +14,7 @@ from drivers.emv.config import TerminalConfig
 from drivers.handler import CliCardHandler
 from drivers.pcsc.reader import card_present, list_readers
 from drivers.pcsc.terminal import PcscCardTerminal
+from drivers.virtualcard.badge import BADGE_PROFILES, badge_with_chip, keep_chip
 from drivers.virtualcard.card import EmvCard
 from drivers.virtualcard.profiles import PROFILES
 from drivers.virtualcard.vpcd import PORT_ENV, VPCD_PORT, VirtualCardSlot
@@ -39,7 +41,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     read.set_defaults(func=cmd_read)
 
     emulate = cmds.add_parser("emulate", help="insert an emulated card into the vpcd reader")
-    emulate.add_argument("--profile", required=True, choices=sorted(PROFILES))
+    emulate.add_argument("--profile", required=True, choices=sorted([*PROFILES, *BADGE_PROFILES]))
+    emulate.add_argument("--chip", type=Path, help="a badge's key kept in this file between runs")
     emulate.add_argument(
         "--port", type=int, default=None, help=f"vpcd port (default ${PORT_ENV} or {VPCD_PORT})"
     )
@@ -107,6 +110,14 @@ def cmd_read(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_emulate(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.profile in BADGE_PROFILES:
+        badge = badge_with_chip(BADGE_PROFILES[args.profile], args.chip)
+        slot = VirtualCardSlot(port=args.port)
+        slot.insert(badge)
+        ctx.warn(f"emulated badge {badge.badge_id} inserted in the vpcd reader on port {slot.port}")
+        hold(ctx, args.seconds, slot.remove, "badge removed")
+        keep_chip(badge, args.chip)
+        return 0
     profile = PROFILES[args.profile]
     slot = VirtualCardSlot(port=args.port)
     slot.insert(EmvCard(profile))

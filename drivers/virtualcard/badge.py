@@ -14,9 +14,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from drivers.badge_applet import (
     BADGE_AID,
@@ -79,6 +85,13 @@ class BadgeCardEmulator:
         """A card with this badge's id and a key of its own."""
         return BadgeCardEmulator(self.badge_id, Ed25519PrivateKey.generate())
 
+    def private_bytes(self) -> bytes | None:
+        """The chip's key, for the emulator to keep between runs (never the till)."""
+        with self.lock:
+            if self._key is None:
+                return None
+            return self._key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+
     @property
     def atr(self) -> bytes:
         return ATR_T1
@@ -139,3 +152,24 @@ class BadgeCardEmulator:
         purpose, challenge = cmd.data[:1], cmd.data[1:]
         self.signatures += 1
         return self._key.sign(signed_message(self.badge_id, purpose, challenge)) + SW_OK
+
+
+def badge_with_chip(profile: BadgeProfile, chip_file: Path | None) -> BadgeCardEmulator:
+    """The emulated badge, its key pair kept in `chip_file` between runs (what
+    a real card keeps in its chip): the demo enrols it once and taps it again."""
+    if chip_file is None:
+        return BadgeCardEmulator(profile.badge_id)
+    if chip_file.exists():
+        key = Ed25519PrivateKey.from_private_bytes(chip_file.read_bytes())
+    else:
+        # A new chip file is a card personalised elsewhere: it has its key.
+        key = Ed25519PrivateKey.generate()
+    return BadgeCardEmulator(profile.badge_id, key)
+
+
+def keep_chip(card: BadgeCardEmulator, chip_file: Path | None) -> None:
+    if chip_file is None or card.private_bytes() is None:
+        return
+    chip_file.parent.mkdir(parents=True, exist_ok=True)
+    chip_file.write_bytes(card.private_bytes() or b"")
+    chip_file.chmod(0o600)

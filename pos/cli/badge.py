@@ -6,13 +6,15 @@ tapped on the card reader. A manager approves every change to the badges
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pos.auth import Approval
 from pos.auth_badge import BadgeCard, BadgeReader, open_badge_reader
 from pos.cli.context import CliContext
 from pos.cli.session import open_services, read_pin
-from pos.errors import InvalidInput
+from pos.errors import InvalidInput, NotAllowed
 from pos.messages import msg
 from pos.money import Money, MoneyError
 from pos.services.badges import BadgeService
@@ -29,13 +31,30 @@ def _badges(ctx: CliContext) -> Iterator[tuple[TerminalServices, BadgeService]]:
 
 
 @contextmanager
-def _tap(ctx: CliContext, args: argparse.Namespace) -> Iterator[BadgeCard]:
-    reader: BadgeReader = open_badge_reader(args.reader)
+def _tap(
+    ctx: CliContext, reader_name: str | None = None, timeout: float = TAP_SECONDS
+) -> Iterator[BadgeCard]:
+    reader: BadgeReader = open_badge_reader(reader_name)
     try:
         ctx.warn(msg("badge.tap"))
-        yield reader.tap(args.timeout)
+        yield reader.tap(timeout)
     finally:
         reader.close()
+
+
+def badge_approval(
+    ctx: CliContext, services: TerminalServices, approver: str, action: str
+) -> Approval:
+    """The manager `approver` approves by badge and PIN (approvals above the
+    badge limit need both). The reader: $POS_BADGE_READER, else the first."""
+    t = services.terminal
+    badges = BadgeService(t.db, t.journal, t.clock, services.users)
+    pin = read_pin(ctx, approver, "POS_APPROVER_PIN")
+    with _tap(ctx, os.environ.get("POS_BADGE_READER") or None) as card:
+        approval = badges.approval(card, pin, action)
+    if approval.user_id != approver:
+        raise NotAllowed(msg("badge.not_the_approver", badge=card.badge_id, approver=approver))
+    return approval
 
 
 def cmd_enrol(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -43,7 +62,7 @@ def cmd_enrol(args: argparse.Namespace, ctx: CliContext) -> int:
         approval = services.users.approval(
             args.approver, read_pin(ctx, args.approver, "POS_APPROVER_PIN"), "enrol a badge"
         )
-        with _tap(ctx, args) as card:
+        with _tap(ctx, args.reader, args.timeout) as card:
             badge = badges.enrol(card, args.user_id, approval)
     ctx.emit(
         badge.to_dict(),
@@ -102,7 +121,7 @@ def cmd_limit(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def cmd_login(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.badge:
-        with _badges(ctx) as (_services, badges), _tap(ctx, args) as card:
+        with _badges(ctx) as (_services, badges), _tap(ctx, args.reader, args.timeout) as card:
             user = badges.sign_in(card)
             badge_id = card.badge_id
     else:

@@ -328,6 +328,7 @@ def cmd_order_show(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_refund(args: argparse.Namespace, ctx: CliContext) -> int:
+    from pos.cli.badge import badge_approval
     from pos.flows.cancel import CancelToken
     from pos.flows.core import CoreServices
     from pos.order.tenders import channel_label
@@ -348,7 +349,11 @@ def cmd_refund(args: argparse.Namespace, ctx: CliContext) -> int:
                     msg("cli.refund.not_on_order", code=item.code, order_id=order_id)
                 )
             quantities.append((match[0].line_id, item.quantity))
-        approval = _approval(ctx, till, args.approver, f"refund order {order_id}")
+        approval = (
+            badge_approval(ctx, till.services, args.approver, f"refund order {order_id}")
+            if args.badge
+            else _approval(ctx, till, args.approver, f"refund order {order_id}")
+        )
         if approval is None:
             raise InvalidInput(msg("cli.refund.needs_manager"))
         request = RefundRequest(
@@ -449,6 +454,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--no-receipt", action="store_true", help="the shopper has no receipt (risk rules apply)"
     )
     p.add_argument("--reason")
+    p.add_argument("--badge", action="store_true", help="the manager taps their badge too")
     p.set_defaults(func=cmd_refund)
 
     p = sub.add_parser("void", help="void an order (after payment: a manager, money back)")

@@ -174,7 +174,11 @@ class BadgeService:
             self._refuse(event, badge_id, user_id, "revoked")
             raise NotAllowed(msg("badge.revoked_badge", badge=badge_id))
         challenge = new_challenge()
-        signature = card.sign(purpose, challenge)
+        try:
+            signature = card.sign(purpose, challenge)
+        except NotAllowed:
+            self._refuse(event, badge_id, user_id, "card")
+            raise
         if not signature_valid(public_key, badge_id, purpose, challenge, signature):
             self._refuse(event, badge_id, user_id, "key")
             raise NotAllowed(msg("badge.wrong_key", badge=badge_id))

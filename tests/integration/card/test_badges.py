@@ -23,6 +23,7 @@ from pos.auth import NeedsApproval, Role
 from pos.canonical import loads
 from pos.cli import badge as badge_cli
 from pos.cli.context import CliContext
+from pos.cli.main import main
 from pos.clock import FakeClock
 from pos.errors import NotAllowed
 from pos.events import Event
@@ -33,7 +34,7 @@ from pos.services.terminal_services import TerminalServices
 from pos.store.terminal import provision
 from tests.integration.card.conftest import READER, wait_slot_state
 from tests.pos.store.till_store import raw_connection, run_pos
-from tests.sync.conftest import demo_products
+from tests.sync.conftest import demo_products, make_terminal
 
 MANAGER_PIN, CASHIER_PIN = "2580", "1397"
 
@@ -268,3 +269,36 @@ def test_a_badge_key_swapped_outside_the_program_is_named_by_verify(
         conn.close()
     result = run_pos(data_dir, "journal", "verify")
     assert result.code == 6 and "table badges" in result.out, result
+
+
+def test_pos_refund_above_the_limit_takes_the_managers_badge_and_pin(
+    tmp_path: Path,
+    slot: VirtualCardSlot,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shop = make_terminal(tmp_path, "T-BADGE-4")
+    shop.users.add("m1", "Manager Wang", Role.MANAGER, MANAGER_PIN)
+    shop.users.add("c1", "Cashier Li", Role.CASHIER, CASHIER_PIN)
+    data_dir = shop.terminal.data_dir
+    shop.close()
+    monkeypatch.setenv("POS_APPROVER_PIN", MANAGER_PIN)
+    monkeypatch.setenv("POS_CASHIER_PIN", CASHIER_PIN)
+    monkeypatch.setenv("POS_BADGE_READER", READER)
+    wait_slot_state(False)
+    slot.insert(BadgeCardEmulator.of(BADGE_PROFILES["badge-manager"]))
+
+    def pos(*argv: str) -> tuple[int, dict[str, Any]]:
+        code = main(["--data-dir", str(data_dir), "--lang", "en", "--json", *argv])
+        out = capsys.readouterr().out
+        return code, json.loads(out) if out.strip() else {}
+
+    assert pos("badge", "enrol", "m1", "--approver", "m1", "--reader", READER)[0] == 0
+    assert pos("badge", "limit", "1.00", "--approver", "m1")[0] == 0
+    code, sale = pos("sale", "--cashier", "c1", "--item", "SNK-001", "--pay", "cash")
+    assert code == 0, sale
+    refund = ("refund", sale["order_id"], "--cashier", "c1", "--approver", "m1", "--amount")
+    code, refused = pos(*refund, "2.00")
+    assert code == 3 and refused["code"] == "badge.approval_needs_badge", refused
+    code, done = pos(*refund, "2.00", "--badge")
+    assert code == 0 and done["approved_by"] == "m1" and done["amount"] == "2.00", done

@@ -225,3 +225,35 @@ def test_passwords_are_kept_only_as_scrypt_hashes(tmp_path: Path) -> None:
         accounts.create_account(engine, SystemClock(), "short", Role.AUDITOR, "too short")
     with pytest.raises(accounts.AccountError):
         accounts.create_account(engine, SystemClock(), "mgr", Role.STORE_MANAGER, PASSWORD)
+
+
+def test_pos_server_account_creates_enrols_totp_lists_disables_and_audits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from sync.server.main import main
+
+    base = ["--db", f"sqlite:///{tmp_path / 's.db'}", "--data-dir", str(tmp_path), "--json"]
+    assert main([*base, "db", "upgrade"]) == 0
+    monkeypatch.setenv("POS_SERVER_ACCOUNT_PASSWORD", PASSWORD)
+    capsys.readouterr()
+
+    def run(*argv: str) -> Any:
+        assert main([*base, "account", *argv]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    assert run("create", "hq", "--role", "head-office")["role"] == "head-office"
+    assert run("create", "mgr1", "--role", "store-manager", "--store", "S001")["account"] == "mgr1"
+    uri = run("totp", "hq")["otpauth_uri"]
+    assert uri.startswith("otpauth://totp/") and "secret=" in uri
+    listed = {a["account"]: a for a in run("list")}
+    assert listed["hq"]["totp"] is True and listed["mgr1"]["stores"] == ["S001"]
+    run("disable", "mgr1")
+    assert run("list")[1]["disabled_at"] is not None
+    # A store manager without stores is bad input: exit 2.
+    assert main([*base, "account", "create", "mgr2", "--role", "store-manager"]) == 2
+    actions = [(r["actor"], r["action"]) for r in run("audit")]
+    assert ("server-cli", "account.create") in actions
+    assert ("server-cli", "account.totp") in actions
+    assert ("server-cli", "account.disable") in actions
