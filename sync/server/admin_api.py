@@ -24,6 +24,34 @@ STORE = r"^[A-Za-z0-9_.:-]{1,64}$"
 Admin = Callable[[str | None, Action, str | None], Principal]
 
 
+SIGN_IN_MAX_BODY = 4096
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it passes `limit` (never held whole)."""
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > limit:
+        raise TooLarge()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge()
+    return bytes(body)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse(
+        {"error": "too-large", "detail": f"the body is larger than {limit} bytes", "remedy": ""},
+        status_code=413,
+        headers={"Connection": "close"},
+    )
+
+
 class SignIn(BaseModel):
     account: str = Field(max_length=64)
     password: str = Field(max_length=256)
@@ -39,9 +67,10 @@ def router(
     async def token(request: Request) -> Any:
         """Sign in: account, password and (head office always) a TOTP code;
         answers a token good for 15 minutes."""
-        body = await request.body()
         try:
-            given = SignIn.model_validate_json(body[:4096])
+            given = SignIn.model_validate_json(await _body(request, SIGN_IN_MAX_BODY))
+        except TooLarge:
+            return _too_large(SIGN_IN_MAX_BODY)
         except ValidationError as exc:
             return JSONResponse(
                 {"error": "malformed", "detail": str(exc)[:300], "remedy": ""}, status_code=400
@@ -71,7 +100,10 @@ def router(
         """Publish a configuration version for one store (or, head office
         only, every store); the body is the document."""
         await run_in_threadpool(admin, authorization, Action.CONFIG_PUSH, store)
-        body = await request.body()
+        try:
+            body = await _body(request, configs.MAX_BODY)
+        except TooLarge:
+            return _too_large(configs.MAX_BODY)
         try:
             version = await run_in_threadpool(
                 configs.publish, engine, clock, key(), kind, body, store

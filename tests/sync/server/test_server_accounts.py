@@ -257,3 +257,13 @@ def test_pos_server_account_creates_enrols_totp_lists_disables_and_audits(
     assert ("server-cli", "account.create") in actions
     assert ("server-cli", "account.totp") in actions
     assert ("server-cli", "account.disable") in actions
+
+
+def test_a_sign_in_body_too_large_is_refused_before_it_is_read(
+    matrix_server: tuple[ThreadServer, dict[str, str]],
+) -> None:
+    server, _ = matrix_server
+    r = httpx.post(f"{server.url}/v1/auth/token", content=b"{" + b" " * 10_000 + b"}")
+    assert r.status_code == 413
+    r = httpx.post(f"{server.url}/v1/auth/token", content=b"not json")
+    assert r.status_code == 400
