@@ -107,6 +107,10 @@ class BadgeReader(Protocol):
     def close(self) -> None: ...
 
 
+def badge_readers_installed() -> bool:
+    return any(True for _ in entry_points(group=BADGE_READERS))
+
+
 def open_badge_reader(reader: str | None = None) -> BadgeReader:
     """The first badge reader the installed layers offer (drivers: PC/SC)."""
     found = sorted(entry_points(group=BADGE_READERS), key=lambda e: e.name)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pos.clock import Clock
+from pos.flows.badges import BadgeDesk
 from pos.flows.ports import (
     AuthPort,
     CatalogLookup,
@@ -35,6 +36,8 @@ class Services:
     clock: Clock
     # Names of what is running behind the services, shown in settings and logs.
     notes: list[str] = field(default_factory=list)
+    # Sign-in by staff badge on the card reader, when a reader layer is installed.
+    badges: BadgeDesk | None = None
 
 
 @dataclass

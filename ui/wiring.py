@@ -18,6 +18,7 @@ from pos.app import Till, TillOptions, open_till
 from pos.app.till import Prepare
 from pos.clock import Clock, SystemClock
 from pos.flows.backoffice import Backoffice
+from pos.flows.badges import BadgeDesk
 from pos.flows.core import CardPromptRelay, CoreServices
 from pos.flows.text import Said
 from pos.messages import msg
@@ -124,6 +125,7 @@ def open_runtime(
             dayclose=office,
             review=office,
             clock=clock,
+            badges=BadgeDesk.if_installed(till.services),
         )
     except BaseException:
         for close in reversed(closers):

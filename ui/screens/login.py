@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pos.flows.views import Session
+from pos.messages import msg
 from ui.context import UiContext
 from ui.ops import Scope
 from ui.qt import QEvent, QHBoxLayout, QShowEvent, Qt, QVBoxLayout, QWidget, Signal
@@ -24,6 +25,10 @@ class LoginScreen(QWidget):
         self.pad = PinPad(button_size=72)
         self.pad.setMaximumWidth(420)
         self.pad.entered.connect(self.try_pin)
+        self.badge_button = button("")
+        self.badge_button.setMaximumWidth(420)
+        self.badge_button.clicked.connect(self.tap_badge)
+        self.badge_button.setVisible(ctx.services.badges is not None)
         self.message = MessageLine(ctx)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.lang_button = button("")
@@ -34,6 +39,7 @@ class LoginScreen(QWidget):
         center.addWidget(self.title)
         center.addWidget(self.prompt)
         center.addWidget(self.pad, 0, Qt.AlignmentFlag.AlignHCenter)
+        center.addWidget(self.badge_button, 0, Qt.AlignmentFlag.AlignHCenter)
         center.addWidget(self.message)
         center.addStretch(1)
         center.addWidget(self.lang_button, 0, Qt.AlignmentFlag.AlignRight)
@@ -48,6 +54,7 @@ class LoginScreen(QWidget):
         )
         self.prompt.setText(self.ctx.t("counter.enter_your_pin_to_start"))
         self.lang_button.setText(self.ctx.language.switch_label)
+        self.badge_button.setText(self.ctx.t("badge.sign_in_button"))
         self.message.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -59,6 +66,21 @@ class LoginScreen(QWidget):
         auth = self.ctx.services.auth
         self.ctx.ops.run(
             "login", lambda op: auth.login(pin), self.scope, self._done, self.message.show_error
+        )
+
+    def tap_badge(self) -> None:
+        """Waits for a badge on the reader (off the UI thread: it may take a while)."""
+        badges = self.ctx.services.badges
+        if badges is None:
+            return
+        self.message.show_text(msg("badge.tap"))
+        self.ctx.ops.run(
+            "badge-login",
+            lambda op: badges.sign_in(),
+            self.scope,
+            self._done,
+            self.message.show_error,
+            lane="io",
         )
 
     def _done(self, session: Session) -> None:
