@@ -11,7 +11,10 @@ Roles:
 Passwords are kept as scrypt hashes (memory-hard, 32 MiB per try). A token
 is 32 random bytes shown once; only its SHA-256 is stored, with an expiry a
 quarter of an hour away, so every server process on the database accepts it
-and a copy of the database cannot use it. A TOTP code is spent once.
+and a copy of the database cannot use it. A TOTP code is spent once. TOTP
+secrets are sealed (AES-256-GCM) under the secret every server process is
+given for the signing key (sync.server.identity), so a copy of the database
+alone holds no second factor.
 
 The server's old single admin token (POS_SERVER_ADMIN_TOKEN) still works as a
 break-glass head-office credential, audited as `admin-token`.
@@ -31,6 +34,10 @@ from datetime import timedelta
 from enum import StrEnum
 
 import pyotp
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 
 from pos.clock import Clock, iso
@@ -124,6 +131,40 @@ class Principal:
 BOOTSTRAP = Principal(BOOTSTRAP_ACTOR, Role.HEAD_OFFICE)
 
 
+class TotpSealer:
+    """TOTP secrets at rest. With the servers' shared secret they are sealed
+    (`aead:` + base64 of nonce and ciphertext, bound to the account); the
+    embedded demo server, which has no such secret, keeps them as given."""
+
+    PREFIX = "aead:"
+
+    def __init__(self, server_secret: bytes | None) -> None:
+        self._aead: AESGCM | None = None
+        if server_secret is not None:
+            kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"pos-server-totp-v1")
+            self._aead = AESGCM(kdf.derive(server_secret))
+
+    def seal(self, account_id: str, secret: str) -> str:
+        if self._aead is None:
+            return secret
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, secret.encode("ascii"), account_id.encode("utf-8"))
+        return self.PREFIX + _b64(nonce + sealed)
+
+    def open(self, account_id: str, stored: str) -> str:
+        if not stored.startswith(self.PREFIX):
+            return stored
+        if self._aead is None:
+            raise Refused(503, "totp-sealed", "this server process cannot read TOTP secrets")
+        raw = base64.b64decode(stored.removeprefix(self.PREFIX))
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], account_id.encode("utf-8")).decode()
+        except InvalidTag:
+            raise Refused(
+                503, "totp-sealed", "the TOTP secret does not open with this server's secret"
+            ) from None
+
+
 # -- passwords --------------------------------------------------------------
 
 
@@ -212,7 +253,9 @@ def create_account(
     return principal
 
 
-def enrol_totp(engine: Engine, clock: Clock, account_id: str, actor: str = "server-cli") -> str:
+def enrol_totp(
+    engine: Engine, clock: Clock, sealer: TotpSealer, account_id: str, actor: str = "server-cli"
+) -> str:
     """A new TOTP secret for the account (replacing any); the otpauth:// URI
     to show once as a QR code or type into an authenticator app."""
     secret = pyotp.random_base32()
@@ -220,7 +263,7 @@ def enrol_totp(engine: Engine, clock: Clock, account_id: str, actor: str = "serv
         done = conn.execute(
             update(m.accounts)
             .where(m.accounts.c.id == account_id)
-            .values(totp_secret=secret, totp_last_step=None)
+            .values(totp_secret=sealer.seal(account_id, secret), totp_last_step=None)
         )
     if not done.rowcount:
         raise AccountError(f"no account {account_id}")
@@ -308,7 +351,12 @@ class Token:
 
 
 def sign_in(
-    engine: Engine, clock: Clock, account_id: str, password: str, totp: str | None
+    engine: Engine,
+    clock: Clock,
+    sealer: TotpSealer,
+    account_id: str,
+    password: str,
+    totp: str | None,
 ) -> Token:
     """A fresh short-lived token, or Refused. Head office must give a TOTP
     code (and must have one enrolled); other roles must once they enrolled one."""
@@ -335,7 +383,9 @@ def sign_in(
         if not totp:
             record(engine, clock, account_id, "login", "denied", detail="totp-required")
             raise Refused(401, "totp-required", "give the code from the authenticator app")
-        step = _totp_step(secret, totp, clock.now().timestamp(), row["totp_last_step"])
+        step = _totp_step(
+            sealer.open(account_id, secret), totp, clock.now().timestamp(), row["totp_last_step"]
+        )
         if step is None:
             record(engine, clock, account_id, "login", "denied", detail="totp")
             raise Refused(401, "bad-credentials", "wrong or already used TOTP code")

@@ -59,7 +59,11 @@ class SignIn(BaseModel):
 
 
 def router(
-    engine: Engine, clock: Clock, key: Callable[[], Ed25519PrivateKey], admin: Admin
+    engine: Engine,
+    clock: Clock,
+    key: Callable[[], Ed25519PrivateKey],
+    admin: Admin,
+    sealer: accounts.TotpSealer,
 ) -> APIRouter:
     api = APIRouter(tags=["admin"])
 
@@ -76,7 +80,7 @@ def router(
                 {"error": "malformed", "detail": str(exc)[:300], "remedy": ""}, status_code=400
             )
         t = await run_in_threadpool(
-            accounts.sign_in, engine, clock, given.account, given.password, given.totp
+            accounts.sign_in, engine, clock, sealer, given.account, given.password, given.totp
         )
         return {
             "token": t.token,

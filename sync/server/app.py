@@ -38,7 +38,7 @@ from sync.server import accounts, admin_api, configs, enrolment, ingest, reports
 from sync.server import models as m
 from sync.server.accounts import Action, Principal
 from sync.server.audit import Auditor
-from sync.server.identity import FixedKey, KeySource
+from sync.server.identity import DatabaseIdentity, FixedKey, KeySource
 from sync.server.risk import RiskHook
 from sync.server.risk import api as risk_api
 from sync.server.verify import BatchVerifier
@@ -434,7 +434,12 @@ def create_app(state: ServerState) -> FastAPI:
         risk_api.router(state.engine, state.clock, state.keys.current, require_admin),
         dependencies=[Depends(risk_role)],
     )
-    app.include_router(admin_api.router(state.engine, state.clock, state.keys.current, admin))
+    # TOTP secrets are sealed under the secret the processes share for the key.
+    shared = state.identity.secret if isinstance(state.identity, DatabaseIdentity) else None
+    sealer = accounts.TotpSealer(shared)
+    app.include_router(
+        admin_api.router(state.engine, state.clock, state.keys.current, admin, sealer)
+    )
     return app
 
 

@@ -216,7 +216,8 @@ def _account(args: argparse.Namespace) -> int:
             text += f"; it signs in only with TOTP: pos-server account totp {who.account_id}"
         _print(args, {"account": who.account_id, "role": who.role.value}, text)
     elif args.action == "totp":
-        uri = accounts.enrol_totp(engine, clock, args.name)
+        sealer = accounts.TotpSealer(identity.secret_from(os.environ, _data_dir(args.data_dir)))
+        uri = accounts.enrol_totp(engine, clock, sealer, args.name)
         _print(
             args,
             {"account": args.name, "otpauth_uri": uri},

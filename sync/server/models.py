@@ -258,7 +258,8 @@ accounts = Table(
     # JSON list of store ids (a store manager's); [] for the other roles.
     Column("stores", Text, nullable=False),
     Column("password_hash", Text, nullable=False),
-    Column("totp_secret", String(64)),
+    # Sealed under the servers' shared secret (accounts.TotpSealer).
+    Column("totp_secret", Text),
     Column("totp_last_step", BigInteger),
     Column("created_at", String(32), nullable=False),
     Column("disabled_at", String(32)),

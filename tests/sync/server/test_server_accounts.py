@@ -19,9 +19,11 @@ from pos.clock import FakeClock, SystemClock
 from sync.server import accounts, db, enrolment
 from sync.server import models as m
 from sync.server.accounts import Role
-from tests.sync.conftest import ThreadServer
+from tests.sync.conftest import TEST_KEY_SECRET, ThreadServer
 
 PASSWORD = "correct horse battery"
+# What the test servers seal TOTP secrets with (their shared key secret).
+SEALER = accounts.TotpSealer(TEST_KEY_SECRET)
 DAY = "2026-01-05"
 
 # (name, method, path, params, body): every admin endpoint, for the stores
@@ -66,10 +68,11 @@ MAY: dict[str, set[str]] = {
 
 def _totp(server: ThreadServer, account: str) -> str:
     with server.engine.connect() as conn:
-        secret = conn.execute(
+        stored = conn.execute(
             select(m.accounts.c.totp_secret).where(m.accounts.c.id == account)
         ).scalar_one()
-    return pyotp.TOTP(secret).at(server.clock.now())
+    assert stored.startswith("aead:")  # sealed at rest
+    return pyotp.TOTP(SEALER.open(account, stored)).at(server.clock.now())
 
 
 def _sign_in(server: ThreadServer, account: str, totp: str | None = None) -> httpx.Response:
@@ -96,7 +99,7 @@ def matrix_server(
     server = _server(tmp_path_factory.mktemp("accounts"), SystemClock())
     e, clock = server.engine, SystemClock()
     accounts.create_account(e, clock, "hq", Role.HEAD_OFFICE, PASSWORD)
-    accounts.enrol_totp(e, clock, "hq")
+    accounts.enrol_totp(e, clock, SEALER, "hq")
     accounts.create_account(e, clock, "mgr1", Role.STORE_MANAGER, PASSWORD, ["S001"])
     accounts.create_account(e, clock, "audit", Role.AUDITOR, PASSWORD)
     tokens = {}
@@ -167,7 +170,7 @@ def test_head_office_needs_totp_enrolled_given_and_unspent(tmp_path: Path) -> No
         accounts.create_account(e, clock, "mgr", Role.STORE_MANAGER, PASSWORD, ["S001"])
         r = _sign_in(server, "hq")
         assert (r.status_code, r.json()["error"]) == (403, "totp-not-enrolled")
-        uri = accounts.enrol_totp(e, clock, "hq")
+        uri = accounts.enrol_totp(e, clock, SEALER, "hq")
         assert uri.startswith("otpauth://totp/") and "hq" in uri
         r = _sign_in(server, "hq")
         assert (r.status_code, r.json()["error"]) == (401, "totp-required")
@@ -180,7 +183,7 @@ def test_head_office_needs_totp_enrolled_given_and_unspent(tmp_path: Path) -> No
         # A store manager without TOTP signs in with the password alone; once
         # enrolled, the code is needed.
         assert _sign_in(server, "mgr").status_code == 200
-        accounts.enrol_totp(e, clock, "mgr")
+        accounts.enrol_totp(e, clock, SEALER, "mgr")
         assert _sign_in(server, "mgr").json()["error"] == "totp-required"
     finally:
         server.stop()

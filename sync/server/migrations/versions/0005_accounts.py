@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("stores", sa.Text, nullable=False),
         sa.Column("password_hash", sa.Text, nullable=False),
-        sa.Column("totp_secret", sa.String(64)),
+        sa.Column("totp_secret", sa.Text),
         sa.Column("totp_last_step", sa.BigInteger),
         sa.Column("created_at", sa.String(32), nullable=False),
         sa.Column("disabled_at", sa.String(32)),
