@@ -96,7 +96,7 @@ def _acknowledge_loss(args: argparse.Namespace, ctx: CliContext) -> int:
         approval = services.users.approval(
             args.approver,
             read_pin(ctx, args.approver, "POS_APPROVER_PIN"),
-            "acknowledge lost journal entries",
+            msg("users.action.acknowledge_loss"),
         )
         losses = terminal.acknowledge_loss(approval.user_id)
     lost = max(loss.lost for loss in losses)

@@ -20,9 +20,6 @@ COVERED = ["pos/**/*.py", "ui/**/*.py", "drivers/cli*.py"]
 # An entry is dropped as soon as its file is clean (a test below insists), so
 # the list only ever shrinks.
 PENDING = {
-    "pos/auth.py": "users: PINs, approvals",
-    "pos/services/users.py": "users",
-    "pos/cli/users.py": "users",
     "pos/store/terminal.py": "store",
     "pos/risk/bins.py": "risk: rule reasons as data",
     "pos/risk/context.py": "risk",
