@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from pos.errors import InvalidInput, NotAllowed
-from pos.messages import Message, msg
+from pos.messages import Message, has, msg
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -72,6 +72,14 @@ class Role(StrEnum):
 def role_name(role: Role) -> Message:
     """A role as a person reads it."""
     return msg(f"users.role.{role.value}")
+
+
+def named_action(action: str | Message) -> str | Message:
+    """An action the screens name by a word ("void", "refund") as a person
+    reads it; any other text as it is."""
+    if isinstance(action, str) and has(f"users.action.{action}"):
+        return msg(f"users.action.{action}")
+    return action
 
 
 def action_text(action: str | Message) -> str:

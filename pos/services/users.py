@@ -13,6 +13,7 @@ from pos.auth import (
     action_text,
     approve,
     hash_pin,
+    named_action,
     require_manager,
     validate_name,
     validate_pin,
@@ -166,7 +167,7 @@ class UserService:
         PIN is journaled (`user.approval_failed`) and counts toward the lockout."""
         user = self.get(manager_id)
         self._refuse_if_locked(manager_id)
-        require_manager(user, action)
+        require_manager(user, named_action(action))
         if not user.check_pin(pin):
             self._journal_failed_approval(manager_id, action, requested_by)
             raise NotAllowed(msg("auth.approval_wrong_pin", name=user.name))
@@ -179,8 +180,8 @@ class UserService:
         managers = [u for u in self.all() if u.is_manager and u.check_pin(pin)]
         if len(managers) != 1:
             self._journal_failed_approval(None, action, requested_by)
-            raise NotAllowed(msg("auth.approval_no_manager", action=action))
-        return approve(managers[0], pin, action, reason)
+            raise NotAllowed(msg("auth.approval_no_manager", action=named_action(action)))
+        return approve(managers[0], pin, named_action(action), reason)
 
 
 def failed_approvals(conn: Any, since: str, requested_by: str | None = None) -> int:
