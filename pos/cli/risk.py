@@ -130,9 +130,8 @@ def _check(args: argparse.Namespace, ctx: CliContext) -> int:
             recorded = entry.seq
         text = _decision_text(decision, origin, ctx.lang)
         if recorded is not None:
-            text += "\n" + msg("risk.cli.recorded", outcome=args.record, seq=recorded).render(
-                ctx.lang
-            )
+            outcome = msg(f"risk.outcome.{args.record}")
+            text += "\n" + msg("risk.cli.recorded", outcome=outcome, seq=recorded).render(ctx.lang)
         ctx.emit({**decision.to_dict(), "recorded_seq": recorded}, text)
     return 0
 
@@ -229,7 +228,8 @@ def _show(args: argparse.Namespace, ctx: CliContext) -> int:
         lines.append("  " + msg("risk.cli.skipped", version=v, why=why).render(lang))
     for r in rows:
         tag = " " + msg("risk.cli.shadow_tag").render(lang) if r["shadow"] else ""
-        lines.append(f"  {r['priority']:>4} {r['action']:<6} {r['id']}{tag}: {r['when']}")
+        action = msg(f"risk.action.{r['action']}").render(lang)
+        lines.append(f"  {r['priority']:>4} {action:<6} {r['id']}{tag}: {r['when']}")
     ctx.emit({**_summary(rs), "origin": active.origin, "rule_list": rows}, "\n".join(lines))
     return 0
 
@@ -265,9 +265,9 @@ def _list_change(args: argparse.Namespace, ctx: CliContext) -> int:
     done = "risk.cli.list_added" if args.list_cmd == "add" else "risk.cli.list_removed"
     text = msg(
         done if changed else "risk.cli.list_absent",
-        subject=args.subject,
+        subject=msg(f"risk.subject.{args.subject}"),
         value=args.value,
-        list=args.list,
+        list=msg(f"risk.list.{args.list}"),
     )
     ctx.emit({"changed": changed}, text)
     return 0

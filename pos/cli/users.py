@@ -43,7 +43,9 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
             for u in users
         ],
         lambda: (
-            "\n".join(f"{u.user_id:<12} {u.role.value:<8} {u.name}" for u in users)
+            "\n".join(
+                f"{u.user_id:<12} {role_name(u.role).render(ctx.lang):<8} {u.name}" for u in users
+            )
             or msg("users.none").render(ctx.lang)
         ),
     )
