@@ -69,10 +69,14 @@ def _init(args: argparse.Namespace, ctx: CliContext) -> int:
                 "public_key": t.public_key,
                 "schema_version": t.db.schema_version,
             },
-            f"provisioned terminal {t.terminal_id} for store {t.store_id}\n"
-            f"data directory: {t.data_dir}\n"
-            f"keys kept in: {t.keystore.describe()}\n"
-            f"journal public key: {t.public_key}",
+            msg(
+                "cli.store.provisioned",
+                terminal_id=t.terminal_id,
+                store_id=t.store_id,
+                data_dir=str(t.data_dir),
+                keystore=t.keystore.describe(),
+                public_key=t.public_key,
+            ),
         )
     return 0
 

@@ -65,7 +65,9 @@ class Section:
     def secret_bytes(self, key: str) -> bytes:
         """`key_file` (a path) or `key_secret` (a name in the keyring)."""
         if f"{key}_file" in self.cfg:
-            return rsa.read_key_file(self._path(f"{key}_file"), key.replace("_", " "))
+            return rsa.read_key_file(
+                self._path(f"{key}_file"), msg("payments.key.setting", key=key)
+            )
         name = self.text(f"{key}_secret")
         value = self.env.secret.get_secret(name) if self.env.secret is not None else None
         if value is None:
@@ -81,7 +83,8 @@ class Section:
         return value
 
     def private_key(self, key: str) -> rsa.PrivateKey:
-        return rsa.load_private_key(self.secret_bytes(key), key.replace("_", " "))
+        return rsa.load_private_key(self.secret_bytes(key), msg("payments.key.setting", key=key))
 
     def public_key(self, key: str) -> rsa.PublicKey:
-        return rsa.load_public_key(rsa.read_key_file(self._path(f"{key}_file"), key), key)
+        what = msg("payments.key.setting", key=key)
+        return rsa.load_public_key(rsa.read_key_file(self._path(f"{key}_file"), what), what)

@@ -289,7 +289,13 @@ def _provision(
         for name, secret in secrets.items():
             store.set(name, secret)
             if store.get(name) != secret:
-                raise KeystoreUnavailable(msg("store.key_not_returned", keystore=store.describe()))
+                raise KeystoreUnavailable(
+                    msg(
+                        "store.key_not_returned",
+                        keystore=store.describe(),
+                        remedy=msg("store.enable_keyring"),
+                    )
+                )
         tmp_db = data_dir / STAGING_DB
         _create_database(tmp_db, secrets[keys.DB_KEY], info, signing, clock, migrations)
         os.replace(tmp_db, data_dir / DB_FILE)

@@ -74,7 +74,9 @@ class WechatChannel(WalletChannel):
             s.text("platform_certificates")  # raises the "add this setting" error
         platform = {
             str(serial): rsa.load_public_key(
-                rsa.read_key_file(env.data_dir / str(path), "WeChat platform certificate")
+                rsa.read_key_file(
+                    env.data_dir / str(path), msg("payments.key.wechat_platform_cert")
+                )
             )
             for serial, path in keys.items()
         }

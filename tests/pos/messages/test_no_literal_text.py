@@ -36,7 +36,15 @@ PERSON_ERRORS = {
     "ReportDataError",
     "CatalogImportError",
     "PaymentError",
+    "KeyFileError",
+    "KeystoreUnavailable",
+    "MissingKey",
+    "BackupError",
+    "NotProvisioned",
+    "AlreadyProvisioned",
 }
+# What a command prints for a person: ctx.emit(data, TEXT) and ctx.warn(TEXT).
+CLI_WORDS = {"emit": 1, "warn": 0}
 # Qt calls and the ui.widgets helpers that put words on a screen.
 SCREEN_WORDS = {
     "setText",
@@ -134,6 +142,17 @@ def problems_in(path: Path, screen: bool | None = None) -> list[str]:
                 found.append(f"{where}:{node.lineno}: Qt tr(); use the catalogue")
             if name in PERSON_ERRORS and node.args and _literal_text(node.args[0]) is not None:
                 found.append(f"{where}:{node.lineno}: {name} raised with a sentence, not a code")
+            at = CLI_WORDS.get(name)
+            if (
+                at is not None
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "ctx"
+                and len(node.args) > at
+            ):
+                said = _literal_text(node.args[at])
+                if said and WORD.search(said):
+                    found.append(f"{where}:{node.lineno}: {name}() given literal words")
             first = _literal_text(node.args[0]) if node.args else None
             on_screen = (where.parts[0] == "ui" if screen is None else screen) and (
                 name in SCREEN_WORDS
@@ -174,7 +193,8 @@ def test_the_check_finds_each_kind_of_literal() -> None:
         'raise InvalidInput(f"bad {x}", "Fix it.")\n'
         'c = label("Total", "title")\n'
         'd = {"k": ("小计", "Subtotal")}\n'
-        'e = row[0] == "退款" or name.endswith("_业务明细.csv")\n',
+        'e = row[0] == "退款" or name.endswith("_业务明细.csv")\n'
+        'ctx.emit({}, f"saved {n} rows")\n',
         encoding="utf-8",
     )
     try:
@@ -187,5 +207,6 @@ def test_the_check_finds_each_kind_of_literal() -> None:
     assert any(k.startswith("InvalidInput raised") for k in kinds)
     assert any(k.startswith("label() given") for k in kinds)
     assert any(k.startswith("Chinese text") for k in kinds)
+    assert any(k.startswith("emit() given") for k in kinds)
     # A literal that input is matched against is the other side's format.
     assert not any("退款" in k or "业务明细" in k for k in kinds)

@@ -98,7 +98,7 @@ def test_missing_key_is_reported_and_files_are_untouched(tmp_terminal: Terminal)
     before = dir_snapshot(tmp_terminal.data_dir)
     with pytest.raises(MissingKey) as err:
         open_terminal(tmp_terminal.data_dir, FakeClock())
-    assert "database-key" in err.value.message and "keyring" in err.value.remedy
+    assert "database-key" in err.value.message and "keyring" in err.value.render("en")
     assert dir_snapshot(tmp_terminal.data_dir) == before
 
 
