@@ -42,6 +42,9 @@ PERSON_ERRORS = {
     "BackupError",
     "NotProvisioned",
     "AlreadyProvisioned",
+    "WrongKey",
+    "StoreNotFound",
+    "DatabaseTooNew",
 }
 # What a command prints for a person: ctx.emit(data, TEXT) and ctx.warn(TEXT).
 CLI_WORDS = {"emit": 1, "warn": 0}
