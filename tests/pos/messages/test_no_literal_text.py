@@ -45,6 +45,7 @@ PERSON_ERRORS = {
     "WrongKey",
     "StoreNotFound",
     "DatabaseTooNew",
+    "AlreadyRecorded",
 }
 # What a command prints for a person: ctx.emit(data, TEXT) and ctx.warn(TEXT).
 CLI_WORDS = {"emit": 1, "warn": 0}
