@@ -121,6 +121,6 @@ def cmd_emulate(args: argparse.Namespace, ctx: CliContext) -> int:
     profile = PROFILES[args.profile]
     slot = VirtualCardSlot(port=args.port)
     slot.insert(EmvCard(profile))
-    ctx.warn(f"emulated {profile.name} card inserted in the vpcd reader on port {slot.port}")
-    hold(ctx, args.seconds, slot.remove, "card removed")
+    ctx.warn(msg("cli.card.emulated_inserted", profile=profile.name, port=slot.port))
+    hold(ctx, args.seconds, slot.remove, msg("cli.card.emulated_removed"))
     return 0

@@ -18,6 +18,7 @@ from pos.cli.sandbox import parse_fault
 from pos.cli.session import open_services, read_pin
 from pos.clock import SystemClock
 from pos.errors import InvalidInput, PosError
+from pos.messages import Message, msg
 from pos.money import Money, MoneyError
 from pos.payments.card.acquirer import AcquirerClient
 from pos.payments.card.iso8583 import RESPONSE_TEXT
@@ -81,18 +82,23 @@ def cmd_acquirer(args: argparse.Namespace, ctx: CliContext) -> int:
     )
     service.start(configure=not args.no_configure)
     info = service.info()
-    configured = "" if args.no_configure else f"; the card section of {CONFIG_FILE} points at it"
+    running = "cli.card.acquirer_running" + ("" if args.no_configure else "_configured")
     ctx.emit(
         info,
-        f"sandbox acquirer on {info['host']}:{info['port']} (control {info['control']})"
-        f"{configured}. Ctrl-C stops.",
+        msg(
+            running,
+            host=info["host"],
+            port=info["port"],
+            control=info["control"],
+            file=CONFIG_FILE,
+        ),
     )
     ctx.out.flush()
-    hold(ctx, args.seconds, service.stop, "sandbox acquirer stopped")
+    hold(ctx, args.seconds, service.stop, msg("cli.card.acquirer_stopped"))
     return 0
 
 
-def hold(ctx: CliContext, seconds: float, release: Callable[[], None], why: str) -> None:
+def hold(ctx: CliContext, seconds: float, release: Callable[[], None], why: str | Message) -> None:
     """Keeps a foreground command running for `seconds` (0: until Ctrl-C), then `release`."""
     try:
         threading.Event().wait(seconds if seconds > 0 else None)
@@ -105,10 +111,7 @@ def hold(ctx: CliContext, seconds: float, release: Callable[[], None], why: str)
 def _control(ctx: CliContext, action: str, doc: dict[str, Any] | None = None) -> dict[str, Any]:
     path = ctx.data_dir / SANDBOX_DIR / INFO_FILE
     if not path.exists():
-        raise PosError(
-            "no sandbox acquirer has run for this data directory",
-            "Start one with `pos card acquirer` (in another terminal).",
-        )
+        raise PosError(msg("cli.card.not_running"))
     url = f"{json.loads(path.read_text())['control']}/{action}"
     try:
         resp = httpx.request(
@@ -116,12 +119,9 @@ def _control(ctx: CliContext, action: str, doc: dict[str, Any] | None = None) ->
         )
         body: dict[str, Any] = resp.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise PosError(
-            f"the sandbox acquirer at {url} does not answer: {exc}",
-            "Start it again with `pos card acquirer`.",
-        ) from exc
+        raise PosError(msg("cli.card.no_answer", url=url, error=str(exc))) from exc
     if resp.status_code != 200:
-        raise InvalidInput(f"sandbox acquirer refused: {body.get('error')}", "Check the arguments.")
+        raise InvalidInput(msg("cli.sandbox.refused", error=str(body.get("error"))))
     return body
 
 
@@ -130,40 +130,46 @@ def _account(text: str) -> tuple[str, dict[str, Any]]:
     balance, _, flag = rest.partition(":")
     if profile not in PROFILES or not balance or flag not in ("", "blocked"):
         raise InvalidInput(
-            f"bad --account {text!r}",
-            f"Use PROFILE:BALANCE[:blocked]; profiles: {', '.join(sorted(PROFILES))}.",
+            msg("cli.card.bad_account", text=repr(text), profiles=", ".join(sorted(PROFILES)))
         )
     try:
         minor = Money.parse(balance).minor
     except MoneyError as exc:
-        raise InvalidInput(f"'{balance}' is not an amount", "Write it like 10.00.") from exc
+        raise InvalidInput(msg("cli.bad_amount", text=repr(balance))) from exc
     doc = {"pan": PROFILES[profile].pan, "balance_minor": minor, "blocked": flag == "blocked"}
     return profile, doc
 
 
 def cmd_scenario(args: argparse.Namespace, ctx: CliContext) -> int:
-    done: list[str] = []
+    done: list[Message] = []
     for spec in args.fault or []:
         _control(ctx, "fault", parse_fault(spec))
-        done.append(f"fault {spec}")
+        done.append(msg("cli.card.done.fault", spec=spec))
     for spec in args.account or []:
         profile, doc = _account(spec)
         _control(ctx, "account", doc)
-        blocked = " blocked" if doc["blocked"] else ""
-        done.append(f"account {profile}: {Money(doc['balance_minor']).amount_text()}{blocked}")
+        account = "cli.card.done.account" + ("_blocked" if doc["blocked"] else "")
+        done.append(msg(account, profile=profile, amount=Money(doc["balance_minor"])))
     if args.reset:
         _control(ctx, "reset", {})
-        done.append("reset")
+        done.append(msg("cli.card.done.reset"))
     if args.down is not None:
         _control(ctx, "down", {"seconds": args.down})
-        done.append(f"down for {args.down:g} s" if args.down > 0 else "down until --up")
+        done.append(
+            msg("cli.card.done.down_for", seconds=f"{args.down:g}")
+            if args.down > 0
+            else msg("cli.card.done.down")
+        )
     if args.up:
         _control(ctx, "up", {})
-        done.append("up")
+        done.append(msg("cli.card.done.up"))
     state = _control(ctx, "state")
-    seen = " ".join(state["messages"]) or "none"
-    host = f"host {'up' if state['up'] else 'down'}; messages seen: {seen}"
-    ctx.emit({"done": done, **state}, "\n".join([*done, host]))
+    seen = " ".join(state["messages"]) or msg("cli.card.none_seen").render(ctx.lang)
+    host = msg("cli.card.host_up" if state["up"] else "cli.card.host_down", seen=seen)
+    ctx.emit(
+        {"done": [m.render("en") for m in done], **state},
+        "\n".join(m.render(ctx.lang) for m in [*done, host]),
+    )
     return 0
 
 
@@ -174,10 +180,7 @@ def _forwarder(services: TerminalServices) -> OfflineForwarder:
     t = services.terminal
     section = load_payments_config(t.data_dir).get("card")
     if section is None:
-        raise InvalidInput(
-            f"card payments are not configured in {CONFIG_FILE}",
-            "Add the card section (docs/card.md), or run `pos card acquirer` for the demo.",
-        )
+        raise InvalidInput(msg("cli.card.not_configured", file=CONFIG_FILE))
     env = ChannelEnv("card", section, t.data_dir, t.clock, KeystoreSecrets(t.keystore))
     settings = card_settings(env)
     ledger = CardLedger(t.db, t.journal, t.clock)
@@ -203,11 +206,12 @@ def _decline_rows(ledger: CardLedger) -> list[dict[str, Any]]:
     return rows
 
 
-def _decline_line(row: dict[str, Any]) -> str:
-    return (
-        f"{row['intent_id']}  order {row['order_id']}  {row['amount']} {row['currency']}  "
-        f"{row['masked_pan']}  stored {row['stored_at']}  "
-        f"declined {row['response_code']} ({row['response']})"
+def _decline_line(row: dict[str, Any]) -> Message:
+    fields = ("intent_id", "order_id", "masked_pan", "stored_at", "response_code", "response")
+    return msg(
+        "cli.card.decline_row",
+        amount=f"{row['amount']} {row['currency']}",
+        **{k: row[k] for k in fields},
     )
 
 
@@ -223,14 +227,16 @@ def cmd_forward(args: argparse.Namespace, ctx: CliContext) -> int:
         "unreviewed_declines": declines,
     }
     lines = [
-        f"forwarded: {report.accepted} accepted, {report.declined} declined, "
-        f"{report.still_pending} still waiting for the bank"
+        msg(
+            "cli.card.forwarded",
+            accepted=report.accepted,
+            declined=report.declined,
+            pending=report.still_pending,
+        )
     ]
     if declines:
-        lines.append(
-            f"{len(declines)} declined after forwarding need a manager: `pos card declines`"
-        )
-    ctx.emit(data, "\n".join(lines))
+        lines.append(msg("cli.card.declines_waiting", count=len(declines)))
+    ctx.emit(data, "\n".join(m.render(ctx.lang) for m in lines))
     return 0 if report.still_pending == 0 else 1
 
 
@@ -240,20 +246,21 @@ def cmd_declines(args: argparse.Namespace, ctx: CliContext) -> int:
         ledger = CardLedger(t.db, t.journal, t.clock)
         if args.review:
             if not args.approver:
-                raise InvalidInput("a review needs the manager", "Add --approver MANAGER_ID.")
+                raise InvalidInput(msg("cli.card.review_needs_approver"))
             pin = read_pin(ctx, args.approver, "POS_APPROVER_PIN")
             approval = services.users.approval(
-                args.approver, pin, f"review declined card payment {args.review}"
+                args.approver, pin, msg("users.action.review_card_decline", intent_id=args.review)
             )
             ledger.review(args.review, approval.user_id, args.note)
             ctx.emit(
                 {"reviewed": args.review, "approved_by": approval.user_id},
-                f"{args.review}: reviewed by {approval.user_id}",
+                msg("cli.card.reviewed", intent_id=args.review, by=approval.user_id),
             )
             return 0
         rows = _decline_rows(ledger)
     ctx.emit(
         {"unreviewed_declines": rows},
-        "\n".join(_decline_line(r) for r in rows) or "no declined offline card payments to review",
+        "\n".join(_decline_line(r).render(ctx.lang) for r in rows)
+        or msg("cli.card.no_declines").render(ctx.lang),
     )
     return 0

@@ -20,6 +20,7 @@ from pos.cli.session import open_services, read_pin
 from pos.clock import SystemClock, iso
 from pos.errors import InvalidInput
 from pos.events import Event
+from pos.messages import Name, both, msg
 from pos.receipt import WIDTHS, columns, lookup_code
 from pos.services.receipts import (
     PrinterSettings,
@@ -38,10 +39,7 @@ def _printer(services: TerminalServices, url: str | None) -> EscPosReceiptPrinte
     conf = printer_settings(services.terminal.db)
     url = url or os.environ.get("POS_PRINTER") or conf.url
     if not url:
-        raise InvalidInput(
-            "no receipt printer is set up",
-            "Run `pos printer setup --printer tcp://HOST:9100` (or pass --printer URL).",
-        )
+        raise InvalidInput(msg("printer.not_set_up"))
     return open_printer(
         url,
         SystemClock(),
@@ -59,10 +57,11 @@ def _finish(ctx: CliContext, printer: EscPosReceiptPrinter, job_id: str) -> int:
         printer.close()
     data = {"job": view.id, "kind": view.kind, "state": view.state.value, "attempts": view.attempts}
     if view.state is JobState.DONE:
-        ctx.emit(data, f"{view.title}: printed")
+        ctx.emit(data, msg("printer.job_printed", title=view.title))
         return 0
     data |= {"error": view.error, "error_code": view.error_code, "remedy": view.remedy}
-    ctx.emit(data, f"{view.title}: {view.state.value}: {view.error}\n{view.remedy}")
+    error = Name(view.error_zh or view.error, f"{view.error}\n{view.remedy}".strip())
+    ctx.emit(data, msg("printer.job_failed", title=view.title, error=error))
     return 1
 
 
@@ -71,18 +70,24 @@ def cmd_print_test(args: argparse.Namespace, ctx: CliContext) -> int:
         printer = _printer(services, args.printer)
         w = printer.width
         head = store_header(services)
+        # The test page reads in both languages, like the default receipt header.
         lines = [
             head.name,
-            "打印测试 Printer test",
+            both(msg("printer.test.title")),
             "-" * w,
-            columns("终端 Terminal", services.terminal.terminal_id, w),
-            columns("时间 Time", services.checkout.local_time().strftime("%Y-%m-%d %H:%M"), w),
-            columns("纸宽 Width", f"{w}", w),
+            columns(both(msg("printer.test.terminal")), services.terminal.terminal_id, w),
+            columns(
+                both(msg("printer.test.time")),
+                services.checkout.local_time().strftime("%Y-%m-%d %H:%M"),
+                w,
+            ),
+            columns(both(msg("printer.test.width")), f"{w}", w),
             "".join(str(i % 10) for i in range(1, w + 1)),
-            "中文字符：你好，欢迎光临！¥12.50",
+            msg("printer.test.cjk_sample").render("zh_CN"),
             "-" * w,
         ]
-        job = printer.print_lines("test", "test page", lines, qr=lookup_code("TEST", "0"))
+        title = msg("printer.test.job").render(ctx.lang)
+        job = printer.print_lines("test", title, lines, qr=lookup_code("TEST", "0"))
         return _finish(ctx, printer, job)
 
 
@@ -100,7 +105,9 @@ def cmd_drawer_open(args: argparse.Namespace, ctx: CliContext) -> int:
     with open_services(ctx) as services:
         printer = _printer(services, args.printer)
         pin = read_pin(ctx, args.approver, "POS_APPROVER_PIN")
-        approval = services.users.approval(args.approver, pin, "open the cash drawer", args.reason)
+        approval = services.users.approval(
+            args.approver, pin, msg("users.action.open_drawer"), args.reason
+        )
         t = services.terminal
         now = iso(t.clock.now())
         with t.db.transaction() as conn:
@@ -128,7 +135,10 @@ def cmd_printer_setup(args: argparse.Namespace, ctx: CliContext) -> int:
         t = services.terminal
         save_printer_settings(t.db, t.journal, t.clock, settings)
         conf = {"url": settings.url, "width": settings.width, "locale": settings.locale}
-        ctx.emit(conf, f"receipt printer: {args.printer}, {args.width} columns, {args.locale}")
+        ctx.emit(
+            conf,
+            msg("printer.set_up", url=args.printer, width=args.width, locale=args.locale),
+        )
     return 0
 
 
@@ -145,7 +155,7 @@ def cmd_printer_emulate(args: argparse.Namespace, ctx: CliContext) -> int:
 
     printer.on_printout = show
     with printer:
-        ctx.warn(f"emulated printer at {printer.address}; Ctrl-C stops")
+        ctx.warn(msg("printer.emulating", address=printer.address))
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from pos.errors import InvalidInput, NotAllowed
-from pos.messages import msg
+from pos.messages import Message, has, msg
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -69,14 +69,30 @@ class Role(StrEnum):
     MANAGER = "manager"
 
 
+def role_name(role: Role) -> Message:
+    """A role as a person reads it."""
+    return msg(f"users.role.{role.value}")
+
+
+def named_action(action: str | Message) -> str | Message:
+    """An action the screens name by a word ("void", "refund") as a person
+    reads it; any other text as it is."""
+    if isinstance(action, str) and has(f"users.action.{action}"):
+        return msg(f"users.action.{action}")
+    return action
+
+
+def action_text(action: str | Message) -> str:
+    """An approved action as the journal keeps it (one language, any reader)."""
+    return action.render("en") if isinstance(action, Message) else action
+
+
 def validate_pin(pin: str) -> None:
     """PIN rules: 4 to 8 ASCII digits, not all one digit, not a plain run."""
     if not isinstance(pin, str) or not _PIN_RE.match(pin):
-        raise InvalidInput("a PIN is 4 to 8 digits", "Choose a PIN of 4 to 8 digits.")
+        raise InvalidInput(msg("users.pin_format"))
     if len(set(pin)) == 1 or pin in _WEAK_PINS:
-        raise InvalidInput(
-            "that PIN is too easy to guess", "Choose a PIN that is not a run or repeat."
-        )
+        raise InvalidInput(msg("users.pin_too_easy"))
 
 
 def _b64(raw: bytes) -> str:
@@ -112,21 +128,17 @@ class _Params:
 def _decode(encoded: str) -> _Params:
     m = _HASH_RE.match(encoded) if isinstance(encoded, str) else None
     if not m:
-        raise InvalidInput("the stored PIN hash is unreadable", "Ask a manager to reset the PIN.")
+        raise InvalidInput(msg("users.pin_hash_damaged"))
     n, r, p = int(m.group(1)), int(m.group(2)), int(m.group(3))
     if n < 2 or n & (n - 1) or n > _MAX_N or not 1 <= r <= _MAX_RP or not 1 <= p <= _MAX_RP:
-        raise InvalidInput(
-            "the stored PIN hash has bad parameters", "Ask a manager to reset the PIN."
-        )
+        raise InvalidInput(msg("users.pin_hash_damaged"))
     try:
         salt = base64.b64decode(m.group(4), validate=True)
         digest = base64.b64decode(m.group(5), validate=True)
     except binascii.Error:
-        raise InvalidInput(
-            "the stored PIN hash is unreadable", "Ask a manager to reset the PIN."
-        ) from None
+        raise InvalidInput(msg("users.pin_hash_damaged")) from None
     if len(salt) < _SALT_BYTES or len(digest) != _HASH_BYTES:
-        raise InvalidInput("the stored PIN hash is truncated", "Ask a manager to reset the PIN.")
+        raise InvalidInput(msg("users.pin_hash_damaged"))
     return _Params(n, r, p, salt, digest)
 
 
@@ -161,9 +173,9 @@ class User:
 
     def __post_init__(self) -> None:
         if not isinstance(self.user_id, str) or not self.user_id.strip():
-            raise InvalidInput("a user needs an id", "Give the account an id.")
+            raise InvalidInput(msg("users.no_id"))
         if not isinstance(self.name, str) or not self.name.strip():
-            raise InvalidInput("a user needs a name", "Give the account a name.")
+            raise InvalidInput(msg("users.no_name"))
         object.__setattr__(self, "role", _role(self.role))
 
     @property
@@ -189,7 +201,7 @@ class User:
                 data["user_id"], data["name"], data["role"], data["pin_hash"], bool(data["active"])
             )
         except (KeyError, TypeError):
-            raise InvalidInput("bad user data", "Re-send the account.") from None
+            raise InvalidInput(msg("users.bad_data")) from None
         _decode(user.pin_hash)
         return user
 
@@ -198,7 +210,7 @@ def _role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise InvalidInput(f"unknown role {value!r}", "Roles are cashier and manager.") from None
+        raise InvalidInput(msg("users.unknown_role", role=repr(value))) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,9 +225,9 @@ class Approval:
 
     def __post_init__(self) -> None:
         if not isinstance(self.user_id, str) or not self.user_id:
-            raise InvalidInput("an approval needs the approver's id", "Ask the manager to sign in.")
+            raise InvalidInput(msg("users.approval_no_approver"))
         if not isinstance(self.reason, str):
-            raise InvalidInput("an approval reason must be text", "Type a reason.")
+            raise InvalidInput(msg("users.approval_reason_not_text"))
         object.__setattr__(self, "role", _role(self.role))
 
     def to_dict(self) -> dict[str, str]:
@@ -226,17 +238,18 @@ class Approval:
         try:
             return cls(data["user_id"], data["role"], data.get("reason", ""))
         except (KeyError, TypeError, AttributeError):
-            raise InvalidInput("bad approval data", "Ask a manager to approve again.") from None
+            raise InvalidInput(msg("users.bad_approval_data")) from None
 
 
-def require_manager(user: User, action: str) -> None:
+def require_manager(user: User, action: str | Message) -> None:
     """Refuse `action` (e.g. "refund an order") unless `user` is an active manager."""
     if not user.active:
-        raise NotAllowed(f"{user.name}'s account is disabled", "Sign in with an active account.")
+        raise NotAllowed(msg("users.account_disabled", name=user.name))
     if not user.is_manager:
         raise NotAllowed(
-            f"to {action} needs a manager; {user.name} is a {user.role.value}",
-            "Ask a manager to enter their PIN.",
+            msg(
+                "users.needs_manager_role", action=action, name=user.name, role=role_name(user.role)
+            )
         )
 
 
@@ -245,24 +258,26 @@ class NeedsApproval(NotAllowed):
     (a plain NotAllowed is a refusal no approval can fix)."""
 
 
-def require_approval(approval: Approval | None, action: str) -> Approval:
+def require_approval(approval: Approval | None, action: str | Message) -> Approval:
     """The approval when it comes from a manager; NeedsApproval naming the action otherwise."""
     if approval is None:
-        raise NeedsApproval(
-            f"to {action} needs a manager's approval", "Ask a manager to enter their PIN."
-        )
+        raise NeedsApproval(msg("users.needs_approval", action=action))
     if approval.role is not Role.MANAGER:
         raise NeedsApproval(
-            f"to {action} needs a manager; {approval.user_id} is a {approval.role.value}",
-            "Ask a manager to enter their PIN.",
+            msg(
+                "users.needs_manager_role",
+                action=action,
+                name=approval.user_id,
+                role=role_name(approval.role),
+            )
         )
     return approval
 
 
-def approve(user: User, pin: str, action: str, reason: str = "") -> Approval:
+def approve(user: User, pin: str, action: str | Message, reason: str = "") -> Approval:
     """A manager approves `action` with their PIN; NotAllowed if the PIN is
     wrong or the user is not an active manager."""
     require_manager(user, action)
     if not verify_pin(pin, user.pin_hash):
-        raise NotAllowed(f"wrong PIN for {user.name}", "Enter the manager PIN again.")
+        raise NotAllowed(msg("users.approval_wrong_pin", name=user.name))
     return Approval(user.user_id, user.role, reason)

@@ -15,7 +15,7 @@ from pos.auth_badge import BadgeCard, BadgeReader, open_badge_reader
 from pos.cli.context import CliContext
 from pos.cli.session import open_services, read_pin
 from pos.errors import InvalidInput, NotAllowed
-from pos.messages import msg
+from pos.messages import Message, msg
 from pos.money import Money, MoneyError
 from pos.services.badges import BadgeService
 from pos.services.terminal_services import TerminalServices
@@ -43,7 +43,7 @@ def _tap(
 
 
 def badge_approval(
-    ctx: CliContext, services: TerminalServices, approver: str, action: str
+    ctx: CliContext, services: TerminalServices, approver: str, action: str | Message
 ) -> Approval:
     """The manager `approver` approves by badge and PIN (approvals above the
     badge limit need both). The reader: $POS_BADGE_READER, else the first."""

@@ -16,7 +16,7 @@ from pos.digits import is_digits
 from pos.errors import InvalidInput, NotAllowed
 from pos.events import SaleMode
 from pos.flows.ports import Discount, RefundRequest
-from pos.messages import msg
+from pos.messages import Message, msg
 from pos.money import Money
 from pos.order.limits import ascii_count, check_cash_pays
 from pos.order.tenders import CASH
@@ -107,7 +107,9 @@ def order_dict(order: Order, receipt_no: str | None = None) -> dict[str, Any]:
     }
 
 
-def _approval(ctx: CliContext, till: Till, approver: str | None, action: str) -> Approval | None:
+def _approval(
+    ctx: CliContext, till: Till, approver: str | None, action: Message
+) -> Approval | None:
     if not approver:
         return None
     pin = read_pin(ctx, approver, "POS_APPROVER_PIN")
@@ -233,7 +235,7 @@ def cmd_sale(args: argparse.Namespace, ctx: CliContext) -> int:
         cart = _cart(args, currency)
         core = CoreServices.on(till)
         cashier = _login(ctx, till, args.cashier)
-        approval = _approval(ctx, till, args.approver, "discount")
+        approval = _approval(ctx, till, args.approver, msg("users.action.discount"))
         order_id = core.new_order(Session(cashier, cashier, Role.CASHIER), args.mode).order_id
         try:
             _ring_up(core, order_id, cart, approval)
@@ -263,7 +265,9 @@ def cmd_order_pay(args: argparse.Namespace, ctx: CliContext) -> int:
         if stored.order.state.value != "open":
             raise NotAllowed(msg("order.not_open", order_id=order_id, state=stored.order.state))
         _login(ctx, till, args.cashier)
-        approval = _approval(ctx, till, args.approver, f"pay order {order_id}")
+        approval = _approval(
+            ctx, till, args.approver, msg("users.action.pay_order", order_id=order_id)
+        )
         core = CoreServices.on(till)
         settled = core.resolve(order_id, CancelToken())
         if settled.status is Outcome.UNKNOWN:
@@ -349,10 +353,11 @@ def cmd_refund(args: argparse.Namespace, ctx: CliContext) -> int:
                     msg("cli.refund.not_on_order", code=item.code, order_id=order_id)
                 )
             quantities.append((match[0].line_id, item.quantity))
+        action = msg("users.action.refund_order", order_id=order_id)
         approval = (
-            badge_approval(ctx, till.services, args.approver, f"refund order {order_id}")
+            badge_approval(ctx, till.services, args.approver, action)
             if args.badge
-            else _approval(ctx, till, args.approver, f"refund order {order_id}")
+            else _approval(ctx, till, args.approver, action)
         )
         if approval is None:
             raise InvalidInput(msg("cli.refund.needs_manager"))
@@ -401,7 +406,9 @@ def cmd_void(args: argparse.Namespace, ctx: CliContext) -> int:
     with open_till_for(ctx, None) as till:
         stored = till.checkout.find(args.order)
         order_id = stored.order.order_id
-        approval = _approval(ctx, till, args.approver, f"void order {order_id}")
+        approval = _approval(
+            ctx, till, args.approver, msg("users.action.void_paid_order", order_id=order_id)
+        )
         # After payment this needs --approver, and every tender goes back first.
         view = CoreServices.on(till).void_order(order_id, approval, args.reason or "")
         ctx.emit(

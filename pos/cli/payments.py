@@ -110,6 +110,8 @@ def _bill_date(given: str | None, clock: Clock) -> str:
 
 
 def _payment_bills(args: argparse.Namespace, ctx: CliContext) -> int:
+    from pos.order.tenders import channel_label
+
     router, terminal = _router(ctx)
     try:
         bill_date = _bill_date(args.date, terminal.clock)
@@ -140,9 +142,17 @@ def _payment_bills(args: argparse.Namespace, ctx: CliContext) -> int:
             "refunded": s.refunded.amount_text(),
             "fees": s.fees.amount_text(),
         },
-        f"{args.channel} bill for {bill_date} saved to {out}\n"
-        f"{s.payments} payments {s.paid.format()}, {s.refunds} refunds {s.refunded.format()},"
-        f" fees {s.fees.format()}",
+        msg(
+            "cli.bill.saved",
+            channel=channel_label(args.channel),
+            bill_date=bill_date,
+            file=str(out),
+            payments=s.payments,
+            paid=s.paid,
+            refunds=s.refunds,
+            refunded=s.refunded,
+            fees=s.fees,
+        ),
     )
     return 0
 

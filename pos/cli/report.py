@@ -113,7 +113,9 @@ def cmd_z(args: argparse.Namespace, ctx: CliContext) -> int:
             if counted is None or not args.approver:
                 raise InvalidInput(msg("cli.report.z_needs"))
             pin = read_pin(ctx, args.approver, "POS_APPROVER_PIN")
-            approval = services.users.approval(args.approver, pin, f"close the day {date}")
+            approval = services.users.approval(
+                args.approver, pin, msg("users.action.close_day", business_date=date)
+            )
             closed = close_day(
                 t.db,
                 t.journal,

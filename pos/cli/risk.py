@@ -39,7 +39,7 @@ def _read_rules(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read {path}: {exc}", "check the file name") from exc
+        raise InvalidInput(msg("risk.cli.cannot_read", path=path, detail=str(exc))) from exc
 
 
 def _parse_time(text: str | None, terminal: Terminal) -> datetime:
@@ -50,17 +50,15 @@ def _parse_time(text: str | None, terminal: Terminal) -> datetime:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(
-            f"not a time: {text!r}", "use ISO 8601, e.g. 2026-03-02T10:00+08:00"
-        ) from None
+        raise InvalidInput(msg("risk.cli.bad_time", text=repr(text))) from None
     return at if at.tzinfo is not None else at.replace(tzinfo=store_tz)
 
 
 def _context(args: argparse.Namespace, terminal: Terminal) -> RiskContext:
     try:
         amount = Money.parse(args.amount, args.currency)
-    except MoneyError as exc:
-        raise InvalidInput(str(exc), "give the amount like 12.50") from None
+    except MoneyError:
+        raise InvalidInput(msg("cli.bad_amount", text=repr(args.amount))) from None
     refund = None
     if args.kind == "refund":
         age = None if args.sale_age_days is None else timedelta(days=args.sale_age_days)
@@ -93,19 +91,25 @@ def _context(args: argparse.Namespace, terminal: Terminal) -> RiskContext:
     )
 
 
-def _decision_text(d: Decision, origin: str) -> str:
-    head = f"decision: {d.action.upper()}"
+def _decision_text(d: Decision, origin: str, lang: str) -> str:
+    def say(code: str, **params: object) -> str:
+        return msg(code, **params).render(lang)
+
+    action = say(f"risk.action.{d.action}")
     if d.step_ups:
-        head += f" (step-up: {', '.join(d.step_ups)})"
+        head = say("risk.cli.decision_step_ups", action=action, step_ups=", ".join(d.step_ups))
+    else:
+        head = say("risk.cli.decision", action=action)
     lines = [head]
     for r in d.reasons:
-        lines.append(f"  [{r.rule_id}] {r.en}")
-        lines.append(f"  [{r.rule_id}] {r.zh}")
+        lines.append(f"  [{r.rule_id}] {r.text(lang)}")
     if d.overridden:
-        lines.append(f"  overrode review rules: {', '.join(d.overridden)}")
+        lines.append("  " + say("risk.cli.overrode", rules=", ".join(d.overridden)))
     for s in d.shadow_hits:
-        lines.append(f"  shadow [{s.rule_id}] would {s.action} (not acted on)")
-    lines.append(f"anomaly score {d.score}/100, rule set version {d.ruleset_version} ({origin})")
+        lines.append(
+            "  " + say("risk.cli.shadow_hit", rule=s.rule_id, action=say(f"risk.action.{s.action}"))
+        )
+    lines.append(say("risk.cli.score", score=d.score, version=d.ruleset_version, origin=origin))
     return "\n".join(lines)
 
 
@@ -124,9 +128,10 @@ def _check(args: argparse.Namespace, ctx: CliContext) -> int:
                     conn, Event.RISK_DECISION, journal_payload(decision, risk_ctx, args.record)
                 )
             recorded = entry.seq
-        text = _decision_text(decision, origin)
+        text = _decision_text(decision, origin, ctx.lang)
         if recorded is not None:
-            text += f"\nrecorded as {args.record} (journal #{recorded})"
+            outcome = msg(f"risk.outcome.{args.record}")
+            text += "\n" + msg("risk.cli.recorded", outcome=outcome, seq=recorded).render(ctx.lang)
         ctx.emit({**decision.to_dict(), "recorded_seq": recorded}, text)
     return 0
 
@@ -148,9 +153,15 @@ def _validate(args: argparse.Namespace, ctx: CliContext) -> int:
     s = _summary(rs)
     ctx.emit(
         s,
-        f"{args.file}: valid, {s['rules']} rules ({s['by_action']['block']} block, "
-        f"{s['by_action']['review']} review, {s['by_action']['allow']} allow, "
-        f"{s['shadow']} in shadow mode)",
+        msg(
+            "risk.cli.valid",
+            file=args.file,
+            rules=s["rules"],
+            block=s["by_action"]["block"],
+            review=s["by_action"]["review"],
+            allow=s["by_action"]["allow"],
+            shadow=s["shadow"],
+        ),
     )
     return 0
 
@@ -164,7 +175,7 @@ def _convert(args: argparse.Namespace, ctx: CliContext) -> int:
     rs = parse_ruleset(text)  # what was converted must load
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        ctx.emit(_summary(rs), f"{args.out}: {len(rs.rules)} rules converted to CEL")
+        ctx.emit(_summary(rs), msg("risk.cli.converted", file=args.out, rules=len(rs.rules)))
     else:
         ctx.emit({"text": text, **_summary(rs)}, text.rstrip("\n"))
     return 0
@@ -190,12 +201,12 @@ def _install(args: argparse.Namespace, ctx: CliContext) -> int:
             {"version": rs.version, "digest": rs.digest, "rules": len(rs.rules),
              "origin": args.origin},
         )  # fmt: skip
-    ctx.emit(_summary(rs), f"rule set version {rs.version} installed: {len(rs.rules)} rules")
+    ctx.emit(_summary(rs), msg("risk.cli.installed", version=rs.version, rules=len(rs.rules)))
     return 0
 
 
 def _already_installed(ctx: CliContext, rs: RuleSet) -> int:
-    ctx.emit(_summary(rs), f"rule set version {rs.version} is already installed")
+    ctx.emit(_summary(rs), msg("risk.cli.already_installed", version=rs.version))
     return 0
 
 
@@ -208,12 +219,17 @@ def _show(args: argparse.Namespace, ctx: CliContext) -> int:
          "shadow": r.shadow, "when": r.condition.source}
         for r in rs.rules
     ]  # fmt: skip
-    lines = [f"rule set version {rs.version} ({active.origin}), {len(rs.rules)} rules"]
+    lang = ctx.lang
+    lines = [
+        msg("risk.cli.show_head", version=rs.version, origin=active.origin, rules=len(rs.rules))
+        .render(lang)
+    ]  # fmt: skip
     for v, why in active.skipped:
-        lines.append(f"  skipped stored version {v}: {why}")
+        lines.append("  " + msg("risk.cli.skipped", version=v, why=why).render(lang))
     for r in rows:
-        tag = " [shadow]" if r["shadow"] else ""
-        lines.append(f"  {r['priority']:>4} {r['action']:<6} {r['id']}{tag}: {r['when']}")
+        tag = " " + msg("risk.cli.shadow_tag").render(lang) if r["shadow"] else ""
+        action = msg(f"risk.action.{r['action']}").render(lang)
+        lines.append(f"  {r['priority']:>4} {action:<6} {r['id']}{tag}: {r['when']}")
     ctx.emit({**_summary(rs), "origin": active.origin, "rule_list": rows}, "\n".join(lines))
     return 0
 
@@ -224,7 +240,7 @@ def _replay(args: argparse.Namespace, ctx: CliContext) -> int:
         since = _parse_time(args.since, terminal)
         with terminal.db.read() as conn:
             report = replay(conn, rs, since, currency=args.currency)
-    ctx.emit(report.to_dict(), report.summary())
+    ctx.emit(report.to_dict(), report.summary(ctx.lang))
     return 0
 
 
@@ -246,10 +262,13 @@ def _list_change(args: argparse.Namespace, ctx: CliContext) -> int:
                 {"change": args.list_cmd, "list": args.list, "subject": args.subject,
                  "value": args.value, "note": args.note, "by": args.by},
             )  # fmt: skip
-    verb = "added to" if args.list_cmd == "add" else "removed from"
-    text = f"{args.subject} {args.value} {verb} the {args.list} list"
-    if not changed:
-        text = f"{args.subject} {args.value} was not on the {args.list} list"
+    done = "risk.cli.list_added" if args.list_cmd == "add" else "risk.cli.list_removed"
+    text = msg(
+        done if changed else "risk.cli.list_absent",
+        subject=msg(f"risk.subject.{args.subject}"),
+        value=args.value,
+        list=msg(f"risk.list.{args.list}"),
+    )
     ctx.emit({"changed": changed}, text)
     return 0
 

@@ -37,8 +37,7 @@ def _sandbox_run(args: argparse.Namespace, ctx: CliContext) -> int:
         write_terminal_config(ctx.data_dir, sections)
     ctx.emit(
         info,
-        f"sandbox gateways on {server.base_url} (Alipay /gateway.do, WeChat Pay "
-        f"/v3 and /pay); payments.json points at them. Ctrl-C stops.",
+        msg("cli.sandbox.running", url=server.base_url),
     )
     ctx.out.flush()
     try:

@@ -69,10 +69,14 @@ def _init(args: argparse.Namespace, ctx: CliContext) -> int:
                 "public_key": t.public_key,
                 "schema_version": t.db.schema_version,
             },
-            f"provisioned terminal {t.terminal_id} for store {t.store_id}\n"
-            f"data directory: {t.data_dir}\n"
-            f"keys kept in: {t.keystore.describe()}\n"
-            f"journal public key: {t.public_key}",
+            msg(
+                "cli.store.provisioned",
+                terminal_id=t.terminal_id,
+                store_id=t.store_id,
+                data_dir=str(t.data_dir),
+                keystore=t.keystore.describe(),
+                public_key=t.public_key,
+            ),
         )
     return 0
 
@@ -96,7 +100,7 @@ def _acknowledge_loss(args: argparse.Namespace, ctx: CliContext) -> int:
         approval = services.users.approval(
             args.approver,
             read_pin(ctx, args.approver, "POS_APPROVER_PIN"),
-            "acknowledge lost journal entries",
+            msg("users.action.acknowledge_loss"),
         )
         losses = terminal.acknowledge_loss(approval.user_id)
     lost = max(loss.lost for loss in losses)

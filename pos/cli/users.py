@@ -5,29 +5,31 @@ from __future__ import annotations
 
 import argparse
 
+from pos.auth import role_name
 from pos.cli.context import CliContext
 from pos.cli.session import open_services, read_pin
 from pos.errors import InvalidInput
+from pos.messages import msg
 
 
 def cmd_add(args: argparse.Namespace, ctx: CliContext) -> int:
     with open_services(ctx) as services:
         existing = services.users.all()
         if not existing and args.role != "manager":
-            raise InvalidInput(
-                "the first account on a terminal must be a manager", "Add it with --role manager."
-            )
+            raise InvalidInput(msg("users.first_must_be_manager"))
         if existing:
             if not args.approver:
-                raise InvalidInput("a new account needs a manager", "Add --approver MANAGER_ID.")
+                raise InvalidInput(msg("users.new_needs_approver"))
             services.users.approval(
-                args.approver, read_pin(ctx, args.approver, "POS_APPROVER_PIN"), "add a user"
+                args.approver,
+                read_pin(ctx, args.approver, "POS_APPROVER_PIN"),
+                msg("users.action.add_user"),
             )
         pin = read_pin(ctx, args.user_id, "POS_NEW_PIN")
         user = services.users.add(args.user_id, args.name, args.role, pin)
     ctx.emit(
         {"user_id": user.user_id, "name": user.name, "role": user.role.value},
-        f"added {user.role.value} {user.user_id} ({user.name})",
+        msg("users.added", role=role_name(user.role), user_id=user.user_id, name=user.name),
     )
     return 0
 
@@ -41,7 +43,10 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
             for u in users
         ],
         lambda: (
-            "\n".join(f"{u.user_id:<12} {u.role.value:<8} {u.name}" for u in users) or "no accounts"
+            "\n".join(
+                f"{u.user_id:<12} {role_name(u.role).render(ctx.lang):<8} {u.name}" for u in users
+            )
+            or msg("users.none").render(ctx.lang)
         ),
     )
     return 0

@@ -18,7 +18,7 @@ from typing import Any
 
 from pos.auth import Approval, require_approval
 from pos.errors import InvalidInput, NotAllowed
-from pos.messages import msg
+from pos.messages import Message, msg
 from pos.money import Money
 from pos.order import fields
 from pos.tax import BP
@@ -119,12 +119,16 @@ class DiscountPolicy:
         return cls(fields.integer(data, "max_percent_bp"), fields.integer(data, "max_amount_minor"))
 
 
-def checked_amount(discount: Discount, base: Money, policy: DiscountPolicy, what: str) -> Money:
+def checked_amount(
+    discount: Discount, base: Money, policy: DiscountPolicy, what: str | Message
+) -> Money:
     """The discount's amount on `base`, refused when it exceeds the base or
     needs an approval it does not carry. `what` names it ('the order discount')."""
     amount = discount.amount_of(base)
     if amount > base:
         raise NotAllowed(msg("order_rules.discount.too_large", amount=amount, base=base))
     if policy.needs_approval(amount, base):
-        require_approval(discount.approval, f"give {what} of {amount.format()}")
+        require_approval(
+            discount.approval, msg("users.action.give_discount", what=what, amount=amount)
+        )
     return amount

@@ -267,7 +267,7 @@ class Order:
         order) a manager must approve; every tender is then to be given back."""
         check(self.state, Action.VOID)
         if self.tenders:
-            require_approval(approval, f"void order {self.order_id} after payment")
+            require_approval(approval, msg("users.action.void_paid_order", order_id=self.order_id))
         return self._same_lines(state=OrderState.VOIDED, void_approval=approval, void_reason=reason)
 
     def apply_refund(self, refund: Refund) -> Order:
@@ -275,7 +275,7 @@ class Order:
         check(self.state, Action.REFUND)
         if refund.order_id != self.order_id:
             raise InvalidInput(msg("order_rules.refund.other_order", refund=refund.refund_id))
-        require_approval(refund.approval, f"refund order {self.order_id}")
+        require_approval(refund.approval, msg("users.action.refund_order", order_id=self.order_id))
         if refund.amount.currency != self.currency:
             raise InvalidInput(msg("order_rules.refund.other_order", refund=refund.refund_id))
         refunded = self.refunded + refund.amount

@@ -88,7 +88,10 @@ class RefundPlan:
 
     def approve(self, approval: Approval | None, refund_id: str, reason: str = "") -> Refund:
         """The refund, once a manager approves it."""
-        require_approval(approval, f"refund {self.amount.format()} on order {self.order_id}")
+        require_approval(
+            approval,
+            msg("users.action.refund_amount", amount=self.amount, order_id=self.order_id),
+        )
         assert approval is not None  # require_approval raised otherwise
         if not refund_id:
             raise InvalidInput(msg("order_rules.refund.no_id"))

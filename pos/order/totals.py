@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos.errors import NotFound
-from pos.messages import msg
+from pos.messages import Name, msg
 from pos.money import Money
 from pos.order.discounts import Discount, DiscountPolicy, checked_amount
 from pos.order.lines import Line
@@ -94,7 +94,12 @@ def compute_totals(
     line_off = [
         zero
         if ln.discount is None
-        else checked_amount(ln.discount, g, policy, f"the discount on {ln.name_en}")
+        else checked_amount(
+            ln.discount,
+            g,
+            policy,
+            msg("users.action.line_discount", name=Name(ln.name_zh, ln.name_en)),
+        )
         for ln, g in zip(lines, gross, strict=True)
     ]
     after_line = [g - d for g, d in zip(gross, line_off, strict=True)]
@@ -102,7 +107,7 @@ def compute_totals(
     order_off = (
         zero
         if order_discount is None
-        else checked_amount(order_discount, base, policy, "the order discount")
+        else checked_amount(order_discount, base, policy, msg("users.action.order_discount"))
     )
     shares = order_off.allocate([a.minor for a in after_line]) if lines else []
     amounts = [a - s for a, s in zip(after_line, shares, strict=True)]

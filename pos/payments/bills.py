@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from pos.errors import InvalidInput, PosError
+from pos.messages import Message, msg
 from pos.money import Money, MoneyError
+from pos.order.tenders import channel_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,7 @@ def _money(text: str, what: str) -> Money:
         return Money.parse(text.strip().lstrip("`") or "0")
     except MoneyError as exc:
         raise InvalidInput(
-            f"bill has an unreadable {what}: {text!r}", "Download it again."
+            msg("payments.bill.bad_value", what=msg(f"payments.bill.what.{what}"), text=repr(text))
         ) from exc
 
 
@@ -42,16 +44,18 @@ def parse_alipay_bill(data: bytes) -> list[BillRow]:
             name = next(n for n in zf.namelist() if n.endswith("_业务明细.csv"))
             text = zf.read(name).decode("gbk")
     except (zipfile.BadZipFile, StopIteration, UnicodeDecodeError, KeyError) as exc:
-        raise InvalidInput("this is not an Alipay bill zip", "Download the bill again.") from exc
+        raise InvalidInput(msg("payments.bill.not_alipay_zip")) from exc
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     rows = []
     reader = csv.reader(lines)
     header = next(reader, None)
     if header is None or header[0].strip() != "支付宝交易号":
-        raise InvalidInput("the Alipay bill has no detail header", "Download the bill again.")
+        raise InvalidInput(msg("payments.bill.alipay_no_header"))
     for rec in reader:
         if len(rec) < 25:
-            raise InvalidInput(f"short Alipay bill line: {rec[:2]}", "Download the bill again.")
+            raise InvalidInput(
+                msg("payments.bill.short_line", platform=channel_label("alipay"), line=rec[:2])
+            )
         kind = "refund" if rec[2].strip() == "退款" else "payment"
         amount = _money(rec[11], "amount")
         rows.append(
@@ -73,17 +77,19 @@ def parse_wechat_bill(data: bytes) -> list[BillRow]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput("the WeChat Pay bill is not UTF-8", "Download it again.") from exc
+        raise InvalidInput(msg("payments.bill.wechat_not_utf8")) from exc
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
     if header is None or header[0] != "交易时间":
-        raise InvalidInput("this is not a WeChat Pay trade bill", "Download it again.")
+        raise InvalidInput(msg("payments.bill.not_wechat"))
     rows = []
     for rec in reader:
         if rec and rec[0] == "总交易单数":
             break
         if len(rec) < 27:
-            raise InvalidInput(f"short WeChat Pay bill line: {rec[:2]}", "Download it again.")
+            raise InvalidInput(
+                msg("payments.bill.short_line", platform=channel_label("wechat"), line=rec[:2])
+            )
         v = [x.lstrip("`") for x in rec]
         if v[9] == "REFUND":
             rows.append(
@@ -152,11 +158,10 @@ class BillSummary:
         )
 
 
-def unreachable(platform: str, bill_date: str, exc: Exception) -> PosError:
+def unreachable(platform: str | Message, bill_date: str, exc: Exception) -> PosError:
     """A bill that could not be fetched (no answer, or none published yet)."""
     return PosError(
-        f"could not download the {platform} bill for {bill_date}: {exc}",
-        "Bills are ready the next morning; check the network and try again later.",
+        msg("payments.bill.unreachable", platform=platform, date=bill_date, detail=str(exc))
     )
 
 
@@ -165,8 +170,7 @@ def download_bill(channel: object, bill_date: str) -> tuple[bytes, list[BillRow]
     before anyone keeps it)."""
     if not isinstance(channel, BillingChannel):
         raise InvalidInput(
-            f"{getattr(channel, 'name', channel)} publishes no daily bill",
-            "Download bills for alipay or wechat.",
+            msg("payments.bill.none", channel=channel_label(str(getattr(channel, "name", channel))))
         )
     data = channel.daily_bill(bill_date)
     return data, channel.parse_bill(data)

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pos.errors import NotAllowed
+from pos.messages import msg
 
 try:
     import fcntl
@@ -52,10 +53,7 @@ def taking_payment(data_dir: Path) -> Iterator[None]:
     """Hold while a payment runs and its sale commits."""
     with _flock(data_dir, exclusive=False) as held:
         if not held:
-            raise NotAllowed(
-                "payments left open by a stopped till are being settled right now",
-                "Take the payment again in a moment.",
-            )
+            raise NotAllowed(msg("payments.live.settling"))
         yield
 
 
@@ -64,8 +62,5 @@ def recovering(data_dir: Path) -> Iterator[None]:
     """Hold while settling what a crash left; refused while a payment is live."""
     with _flock(data_dir, exclusive=True) as held:
         if not held:
-            raise NotAllowed(
-                "a payment is being taken on this terminal right now",
-                "Run `pos payment recover` again when it has finished.",
-            )
+            raise NotAllowed(msg("payments.live.taking"))
         yield

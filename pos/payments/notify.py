@@ -30,6 +30,7 @@ from typing import Protocol, runtime_checkable
 
 from pos.digits import is_digits
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import Money
 from pos.payments.channel import PaymentStatus
 from pos.payments.httpd import QuietHandler
@@ -227,7 +228,12 @@ def receiver_from_config(data_dir: Path, router: PaymentRouter) -> NotificationR
     host, _, port = str(listen).rpartition(":")
     if not host or not is_digits(port) or not isinstance(public_url, str):
         raise InvalidInput(
-            f"the '{SECTION}' section of {CONFIG_FILE} is wrong: listen={listen!r}",
-            'Write it like {"listen": "127.0.0.1:0", "public_url": "https://..."}.',
+            msg(
+                "payments.config.notify",
+                section=SECTION,
+                file=CONFIG_FILE,
+                listen=repr(listen),
+                example='{"listen": "127.0.0.1:0", "public_url": "https://..."}',
+            )
         )
     return NotificationReceiver(router, host.strip("[]"), int(port), public_url)

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from pos.errors import PosError
+from pos.messages import Message, msg
 
 PrivateKey = rsa.RSAPrivateKey
 PublicKey = rsa.RSAPublicKey
@@ -21,21 +22,21 @@ class KeyFileError(PosError):
     pass
 
 
-def load_private_key(pem: bytes, what: str = "private key") -> PrivateKey:
+def load_private_key(pem: bytes, what: str | Message = "") -> PrivateKey:
+    what = what or msg("payments.key.private")
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
-        raise KeyFileError(
-            f"the {what} is not a PEM RSA private key", "Check the key file in payments.json."
-        ) from exc
+        raise KeyFileError(msg("payments.key.not_private", what=what)) from exc
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise KeyFileError(f"the {what} is not an RSA key", "Use the platform-issued RSA 2048 key.")
+        raise KeyFileError(msg("payments.key.not_rsa_private", what=what))
     return key
 
 
-def load_public_key(pem: bytes, what: str = "public key") -> PublicKey:
+def load_public_key(pem: bytes, what: str | Message = "") -> PublicKey:
     """A PEM public key, an X.509 certificate, or the bare base64 body Alipay's
     console shows."""
+    what = what or msg("payments.key.public")
     text = pem.strip()
     key: object
     try:
@@ -48,22 +49,18 @@ def load_public_key(pem: bytes, what: str = "public key") -> PublicKey:
         else:
             key = serialization.load_der_public_key(base64.b64decode(text, validate=True))
     except (ValueError, TypeError, binascii.Error) as exc:
-        raise KeyFileError(
-            f"the {what} is not a PEM RSA public key or certificate",
-            "Check the platform key file in payments.json.",
-        ) from exc
+        raise KeyFileError(msg("payments.key.not_public", what=what)) from exc
     if not isinstance(key, rsa.RSAPublicKey):
-        raise KeyFileError(f"the {what} is not an RSA key", "Use the platform's RSA public key.")
+        raise KeyFileError(msg("payments.key.not_rsa_public", what=what))
     return key
 
 
-def read_key_file(path: str | Path, what: str) -> bytes:
+def read_key_file(path: str | Path, what: str | Message) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
         raise KeyFileError(
-            f"cannot read the {what} at {path}: {exc.strerror}",
-            "Fix the path in payments.json, or run `pos sandbox init` for sandbox keys.",
+            msg("payments.key.unreadable", what=what, path=str(path), detail=str(exc.strerror))
         ) from exc
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.payments import rsa
 from pos.payments.channel import ChannelEnv
 
@@ -29,10 +30,10 @@ def load_payments_config(data_dir: Path) -> dict[str, dict[str, Any]]:
         doc = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise InvalidInput(
-            f"{path} is not readable JSON: {exc}", "Fix the file or run `pos sandbox init` again."
+            msg("payments.config.unreadable", path=str(path), detail=str(exc))
         ) from exc
     if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
-        raise InvalidInput(f"{path} must map channel names to objects", "Fix the file.")
+        raise InvalidInput(msg("payments.config.not_map", path=str(path)))
     return doc
 
 
@@ -45,8 +46,7 @@ class Section:
         value = self.cfg.get(key, default)
         if value is None or not isinstance(value, str):
             raise InvalidInput(
-                f"payment channel '{self.env.name}' needs a text setting '{key}'",
-                f"Add \"{key}\" to the '{self.env.name}' section of {CONFIG_FILE}.",
+                msg("payments.config.needs_text", channel=self.env.name, key=key, file=CONFIG_FILE)
             )
         return value
 
@@ -54,8 +54,7 @@ class Section:
         value = self.cfg.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise InvalidInput(
-                f"payment channel '{self.env.name}': '{key}' must be a non-negative number",
-                f"Fix '{key}' in {CONFIG_FILE}.",
+                msg("payments.config.not_number", channel=self.env.name, key=key, file=CONFIG_FILE)
             )
         return float(value)
 
@@ -66,18 +65,26 @@ class Section:
     def secret_bytes(self, key: str) -> bytes:
         """`key_file` (a path) or `key_secret` (a name in the keyring)."""
         if f"{key}_file" in self.cfg:
-            return rsa.read_key_file(self._path(f"{key}_file"), key.replace("_", " "))
+            return rsa.read_key_file(
+                self._path(f"{key}_file"), msg("payments.key.setting", key=key)
+            )
         name = self.text(f"{key}_secret")
         value = self.env.secret.get_secret(name) if self.env.secret is not None else None
         if value is None:
             raise InvalidInput(
-                f"the keyring has no secret '{name}' for {self.env.name}",
-                f"Store it in the keyring or set {key}_file in {CONFIG_FILE}.",
+                msg(
+                    "payments.config.no_secret",
+                    name=name,
+                    channel=self.env.name,
+                    key=key,
+                    file=CONFIG_FILE,
+                )
             )
         return value
 
     def private_key(self, key: str) -> rsa.PrivateKey:
-        return rsa.load_private_key(self.secret_bytes(key), key.replace("_", " "))
+        return rsa.load_private_key(self.secret_bytes(key), msg("payments.key.setting", key=key))
 
     def public_key(self, key: str) -> rsa.PublicKey:
-        return rsa.load_public_key(rsa.read_key_file(self._path(f"{key}_file"), key), key)
+        what = msg("payments.key.setting", key=key)
+        return rsa.load_public_key(rsa.read_key_file(self._path(f"{key}_file"), what), what)

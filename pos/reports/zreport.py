@@ -83,7 +83,9 @@ def close_day(
     already, when orders are still open, when cash is over or short without a
     reason, or when the tables disagree with the journal (unless `force`,
     which the Z report then records)."""
-    approval = require_approval(approval, f"close the business day {business_date}")
+    approval = require_approval(
+        approval, msg("users.action.close_day", business_date=business_date)
+    )
     with db.transaction() as conn:
         row = _z_row(conn, business_date=business_date)
         if row is not None:

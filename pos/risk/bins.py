@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pos.errors import InvalidInput
+from pos.messages import Message, msg
 
 _PREFIX_RE = re.compile(r"^[0-9]{1,8}$")
 
@@ -48,40 +49,41 @@ class BinTable:
         return UNKNOWN
 
     @classmethod
-    def parse(cls, text: str, source: str = "BIN table") -> BinTable:
+    def parse(cls, text: str, source: str = "") -> BinTable:
         try:
             return cls._parse(text, source)
         except csv.Error as exc:
-            raise InvalidInput(f"{source}: not a CSV table: {exc}", "fix the BIN table") from None
+            raise InvalidInput(
+                msg("risk.bins.not_csv", source=_named(source), detail=str(exc))
+            ) from None
 
     @classmethod
-    def _parse(cls, text: str, source: str) -> BinTable:
+    def _parse(cls, text: str, source_name: str) -> BinTable:
+        source = _named(source_name)
         entries: dict[str, BinInfo] = {}
         reader = csv.reader(io.StringIO(text, newline=""))
         header = next(reader, None)
         if header != ["prefix", "country", "brand", "issuer"]:
-            raise InvalidInput(
-                f"{source}: the first line must be 'prefix,country,brand,issuer'",
-                "fix the header of the BIN table",
-            )
+            raise InvalidInput(msg("risk.bins.bad_header", source=source))
         for row in reader:
             line = reader.line_num
             if not row or row[0].startswith("#"):
                 continue
             if len(row) != 4:
-                raise InvalidInput(f"{source} line {line}: expected 4 fields", "fix that line")
+                raise InvalidInput(msg("risk.bins.field_count", source=source, line=line))
             prefix, country, brand, issuer = (c.strip() for c in row)
             if not _PREFIX_RE.match(prefix):
                 raise InvalidInput(
-                    f"{source} line {line}: prefix {prefix!r} is not 1 to 8 digits", "fix that line"
+                    msg("risk.bins.bad_prefix", source=source, line=line, prefix=repr(prefix))
                 )
             if country and not (len(country) == 2 and country.isalpha() and country.isupper()):
                 raise InvalidInput(
-                    f"{source} line {line}: country {country!r} is not ISO 3166 alpha-2",
-                    "fix that line",
+                    msg("risk.bins.bad_country", source=source, line=line, country=repr(country))
                 )
             if prefix in entries:
-                raise InvalidInput(f"{source} line {line}: prefix {prefix} twice", "keep one")
+                raise InvalidInput(
+                    msg("risk.bins.prefix_twice", source=source, line=line, prefix=prefix)
+                )
             entries[prefix] = BinInfo(country, brand, issuer)
         return cls(entries)
 
@@ -91,6 +93,11 @@ class BinTable:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise InvalidInput(
-                f"cannot read the BIN table {path}: {exc.strerror}", "reinstall the program assets"
+                msg("risk.bins.unreadable", path=str(path), detail=str(exc.strerror))
             ) from exc
         return cls.parse(text, str(path))
+
+
+def _named(source: str) -> str | Message:
+    """Where a BIN table came from, as a person reads it (a path, or the words)."""
+    return source or msg("risk.bins.table")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import Money, MoneyError
 
 KINDS = ("sale", "refund")
@@ -103,24 +104,25 @@ class RiskContext:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise InvalidInput(f"unknown kind {self.kind!r}", f"use one of: {', '.join(KINDS)}")
-        if self.mode not in MODES:
-            raise InvalidInput(f"unknown mode {self.mode!r}", f"use one of: {', '.join(MODES)}")
-        if self.at.tzinfo is None or self.at.utcoffset() is None:
-            raise InvalidInput("the time of a risk check has no time zone", "pass an aware time")
-        if self.amount.minor < 0:
-            raise InvalidInput("a risk check needs a non-negative amount", "pass the amount due")
-        if not self.channel:
-            raise InvalidInput("a risk check needs a payment channel", "pass --channel")
-        if self.card_bin and not _BIN_RE.match(self.card_bin):
             raise InvalidInput(
-                f"card BIN {self.card_bin!r} is not 6 to 8 digits",
-                "pass the first 6 (or 8) digits of the card number",
+                msg("risk.context.unknown_kind", kind=repr(self.kind), kinds=", ".join(KINDS))
             )
+        if self.mode not in MODES:
+            raise InvalidInput(
+                msg("risk.context.unknown_mode", mode=repr(self.mode), modes=", ".join(MODES))
+            )
+        if self.at.tzinfo is None or self.at.utcoffset() is None:
+            raise InvalidInput(msg("risk.context.naive_time"))
+        if self.amount.minor < 0:
+            raise InvalidInput(msg("risk.context.negative_amount"))
+        if not self.channel:
+            raise InvalidInput(msg("risk.context.no_channel"))
+        if self.card_bin and not _BIN_RE.match(self.card_bin):
+            raise InvalidInput(msg("risk.context.bad_bin", bin=repr(self.card_bin)))
         if self.kind == "refund" and self.refund is None:
-            raise InvalidInput("a refund check needs the refund facts", "say if a receipt exists")
+            raise InvalidInput(msg("risk.context.no_refund_facts"))
         if self.basket.items < 0 or self.basket.lines < 0:
-            raise InvalidInput("a basket cannot hold fewer than 0 items", "count the items again")
+            raise InvalidInput(msg("risk.context.negative_basket"))
 
     @property
     def currency(self) -> str:
@@ -182,6 +184,4 @@ class RiskContext:
                 shift_start=None if shift is None else datetime.fromisoformat(str(shift)),
             )
         except (KeyError, TypeError, ValueError, MoneyError) as exc:
-            raise InvalidInput(
-                f"a recorded risk context is damaged: {exc}", "check the risk_events table"
-            ) from exc
+            raise InvalidInput(msg("risk.context.damaged", detail=str(exc))) from exc

@@ -261,7 +261,9 @@ class RiskEngine:
         and history. Should the transaction roll back, the in-memory counters
         over-count (the strict side) until the engine is reopened."""
         if outcome not in OUTCOMES:
-            raise InvalidInput(f"unknown outcome {outcome!r}", f"use one of {', '.join(OUTCOMES)}")
+            raise InvalidInput(
+                msg("risk.unknown_outcome", outcome=repr(outcome), outcomes=", ".join(OUTCOMES))
+            )
         ev = EventRow(
             at_ms=ctx.at_ms(),
             kind=ctx.kind,
@@ -305,9 +307,9 @@ class RiskEngine:
     ) -> None:
         """A void or a no-sale drawer open, counted per cashier per shift."""
         if action not in CASHIER_ACTIONS:
-            raise InvalidInput(f"unknown cashier action {action!r}", "use void or no_sale")
+            raise InvalidInput(msg("risk.unknown_cashier_action", action=repr(action)))
         if at.tzinfo is None:
-            raise InvalidInput("the time of a cashier action has no time zone", "pass aware time")
+            raise InvalidInput(msg("risk.cashier_action_naive_time"))
         money = amount or Money.zero(self.state.currency)
         ev = EventRow(
             at_ms=int(at.timestamp() * 1000),
@@ -366,10 +368,16 @@ def settle() -> None:
 def _check_list(lst: str, subject: str, value: str) -> None:
     if lst not in LISTS or subject not in SUBJECTS:
         raise InvalidInput(
-            f"no list {lst} {subject}", f"lists: {'/'.join(LISTS)}; subjects: {'/'.join(SUBJECTS)}"
+            msg(
+                "risk.no_such_list",
+                list=lst,
+                subject=subject,
+                lists="/".join(LISTS),
+                subjects="/".join(SUBJECTS),
+            )
         )
     if not value or (subject == "bin" and not BIN_ENTRY_RE.match(value)):
-        raise InvalidInput(f"{value!r} is not a valid {subject}", "a BIN is 4 to 8 digits")
+        raise InvalidInput(msg("risk.bad_list_value", value=repr(value), subject=subject))
 
 
 def _show(name: str, value: Any, currency: str) -> str:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.risk.bins import BinTable
 from pos.risk.context import RiskContext
 from pos.risk.engine import RiskEngine
@@ -55,28 +56,33 @@ class ReplayReport:
             "damaged": self.damaged,
         }
 
-    def summary(self) -> str:
+    def summary(self, lang: str = "en") -> str:
+        """What the replay found, in `lang`."""
+
+        def say(code: str, **params: object) -> str:
+            return msg(code, **params).render(lang)
+
         lines = [
-            f"replayed {self.total} sales and refunds since {self.since} "
-            f"against rule set version {self.ruleset_version}:",
-            f"  allowed {self.decisions['allow']}, reviewed {self.decisions['review']}, "
-            f"blocked {self.decisions['block']}",
-        ]
+            say("risk.replay.head", total=self.total, since=self.since,
+                version=self.ruleset_version),
+            "  " + say("risk.replay.counts", allow=self.decisions["allow"],
+                       review=self.decisions["review"], block=self.decisions["block"]),
+        ]  # fmt: skip
         moved = {k: n for k, n in self.changes.items() if k[0] != k[1]}
         if moved:
-            lines.append("  changed from what was decided then:")
+            lines.append("  " + say("risk.replay.changed"))
             for (was, now), n in sorted(moved.items()):
-                lines.append(f"    {was} -> {now}: {n}")
+                lines.append(f"    {say(f'risk.action.{was}')} -> {say(f'risk.action.{now}')}: {n}")
         if self.rule_hits:
-            lines.append("  rules that decided: " + ", ".join(
+            lines.append("  " + say("risk.replay.rules_decided", hits=", ".join(
                 f"{rid} {n}" for rid, n in self.rule_hits.most_common()
-            ))  # fmt: skip
+            )))  # fmt: skip
         if self.shadow_hits:
-            lines.append("  shadow rules matched: " + ", ".join(
+            lines.append("  " + say("risk.replay.shadow_matched", hits=", ".join(
                 f"{rid} {n}" for rid, n in self.shadow_hits.most_common()
-            ))  # fmt: skip
+            )))  # fmt: skip
         if self.damaged:
-            lines.append(f"  {self.damaged} recorded events could not be read and were skipped")
+            lines.append("  " + say("risk.replay.damaged", damaged=self.damaged))
         return "\n".join(lines)
 
 
@@ -89,7 +95,7 @@ def replay(
     bins: BinTable | None = None,
 ) -> ReplayReport:
     if since.tzinfo is None:
-        raise InvalidInput("the replay start has no time zone", "give --since with a zone")
+        raise InvalidInput(msg("risk.replay.naive_since"))
     since_ms = int(since.timestamp() * 1000)
     state = RiskState.load(conn, currency, since_ms)
     engine = RiskEngine(

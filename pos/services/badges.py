@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pos.auth import Approval, NeedsApproval, User, require_approval, require_manager
+from pos.auth import (
+    Approval,
+    NeedsApproval,
+    User,
+    action_text,
+    require_approval,
+    require_manager,
+)
 from pos.auth_badge import (
     BadgeCard,
     Purpose,
@@ -25,7 +32,7 @@ from pos.canonical import dumps, loads
 from pos.clock import Clock, iso
 from pos.errors import InvalidInput, NotAllowed, NotFound
 from pos.events import Event
-from pos.messages import msg
+from pos.messages import Message, msg
 from pos.money import Money
 from pos.services.users import UserService
 from pos.store.db import Database
@@ -203,7 +210,7 @@ class BadgeService:
         self,
         card: BadgeCard,
         pin: str,
-        action: str,
+        action: str | Message,
         reason: str = "",
         requested_by: str | None = None,
     ) -> Approval:
@@ -225,7 +232,7 @@ class BadgeService:
                     "user_id": user.user_id,
                     "ok": True,
                     "reason": "",
-                    "action": action[:200],
+                    "action": action_text(action)[:200],
                 },
             )
         return Approval(pin_ok.user_id, pin_ok.role, reason, BADGE_AND_PIN)

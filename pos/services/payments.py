@@ -50,8 +50,11 @@ def record_payment(
     except IntegrityError as exc:
         # tenders_one_per_intent: one payment is never counted twice.
         raise AlreadyRecorded(
-            f"the {intent.channel} payment {intent.out_trade_no} is already recorded",
-            "Open the order again to see it.",
+            msg(
+                "payments.already_recorded",
+                channel=channel_label(intent.channel),
+                ref=intent.out_trade_no,
+            )
         ) from exc
 
 

@@ -9,7 +9,7 @@ from pos.canonical import dumps, loads
 from pos.clock import Clock, iso, parse_iso
 from pos.errors import NotAllowed
 from pos.events import Event
-from pos.messages import msg
+from pos.messages import both, msg
 from pos.receipt import Receipt, StoreHeader, render_text, sale_receipt
 from pos.store.db import Database
 from pos.store.journal import Journal
@@ -17,8 +17,16 @@ from pos.store.journal import Journal
 if TYPE_CHECKING:
     from pos.services.terminal_services import TerminalServices
 
-DEFAULT_HEADER = StoreHeader(name="便利店 Convenience Store", footer=("谢谢惠顾 Thank you",))
 PRINTER_SETTING = "printer"
+
+
+def default_header() -> StoreHeader:
+    """The header of a store whose settings name none yet: the catalogue's, in
+    both languages as a bilingual receipt reads (read when first needed)."""
+    return StoreHeader(
+        name=both(msg("store.receipt_header.name")),
+        footer=(both(msg("store.receipt_header.footer")),),
+    )
 
 
 @dataclass(frozen=True)
@@ -65,14 +73,15 @@ def store_header(services: TerminalServices) -> StoreHeader:
     with services.terminal.db.read() as conn:
         row = conn.execute("SELECT value FROM settings WHERE key = 'store.header'").fetchone()
     if row is None:
-        return DEFAULT_HEADER
+        return default_header()
     data = loads(row[0])
+    default = default_header()
     return StoreHeader(
-        name=str(data.get("name", DEFAULT_HEADER.name)),
+        name=str(data.get("name", default.name)),
         address=str(data.get("address", "")),
         phone=str(data.get("phone", "")),
         tax_id=str(data.get("tax_id", "")),
-        footer=tuple(str(x) for x in data.get("footer", DEFAULT_HEADER.footer)),
+        footer=tuple(str(x) for x in data.get("footer", default.footer)),
     )
 
 

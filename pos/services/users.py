@@ -10,8 +10,10 @@ from pos.auth import (
     Approval,
     Role,
     User,
+    action_text,
     approve,
     hash_pin,
+    named_action,
     require_manager,
     validate_name,
     validate_pin,
@@ -21,7 +23,7 @@ from pos.canonical import loads
 from pos.clock import Clock, iso
 from pos.errors import InvalidInput, NotAllowed, NotFound
 from pos.events import Event
-from pos.messages import msg
+from pos.messages import Message, msg
 from pos.store.db import Database
 from pos.store.journal import Journal
 
@@ -46,7 +48,7 @@ class UserService:
         user = User(user_id, name, Role(role), hash_pin(pin))
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone():
-                raise InvalidInput(f"user {user_id} already exists", "Choose another user id.")
+                raise InvalidInput(msg("users.exists", user_id=user_id))
             conn.execute(
                 "INSERT INTO users (id, name, role, pin_hash, active, created_at)"
                 " VALUES (?,?,?,?,1,?)",
@@ -65,7 +67,7 @@ class UserService:
                 "SELECT id, name, role, pin_hash, active FROM users WHERE id = ?", (user_id,)
             ).fetchone()
         if row is None:
-            raise NotFound(f"no user {user_id}", "Check the user id, or ask a manager to add it.")
+            raise NotFound(msg("users.not_found", user_id=user_id))
         return _user(row)
 
     def all(self) -> list[User]:
@@ -110,13 +112,17 @@ class UserService:
             )
 
     def _journal_failed_approval(
-        self, user_id: str | None, action: str, requested_by: str | None
+        self, user_id: str | None, action: str | Message, requested_by: str | None
     ) -> None:
         with self.db.transaction() as conn:
             self.journal.append(
                 conn,
                 Event.USER_APPROVAL_FAILED,
-                {"user_id": user_id, "action": action[:200], "requested_by": requested_by},
+                {
+                    "user_id": user_id,
+                    "action": action_text(action)[:200],
+                    "requested_by": requested_by,
+                },
             )
 
     def login(self, user_id: str, pin: str) -> User:
@@ -126,7 +132,7 @@ class UserService:
         with self.db.transaction() as conn:
             self.journal.append(conn, Event.USER_LOGIN, {"user_id": user_id, "ok": ok})
         if not ok:
-            raise NotAllowed("wrong PIN or disabled account", "Enter your PIN again.")
+            raise NotAllowed(msg("users.login_wrong_pin"))
         return user
 
     def login_by_pin(self, pin: str) -> User:
@@ -145,14 +151,14 @@ class UserService:
                 },
             )
         if len(matches) != 1:
-            raise NotAllowed("that PIN does not sign anyone in", "Enter your PIN again.")
+            raise NotAllowed(msg("users.pin_signs_in_nobody"))
         return matches[0]
 
     def approval(
         self,
         manager_id: str,
         pin: str,
-        action: str,
+        action: str | Message,
         reason: str = "",
         requested_by: str | None = None,
     ) -> Approval:
@@ -161,21 +167,21 @@ class UserService:
         PIN is journaled (`user.approval_failed`) and counts toward the lockout."""
         user = self.get(manager_id)
         self._refuse_if_locked(manager_id)
-        require_manager(user, action)
+        require_manager(user, named_action(action))
         if not user.check_pin(pin):
             self._journal_failed_approval(manager_id, action, requested_by)
             raise NotAllowed(msg("auth.approval_wrong_pin", name=user.name))
         return Approval(user.user_id, user.role, reason)
 
     def approval_by_pin(
-        self, pin: str, action: str, reason: str = "", requested_by: str | None = None
+        self, pin: str, action: str | Message, reason: str = "", requested_by: str | None = None
     ) -> Approval:
         self._refuse_if_locked(None)
         managers = [u for u in self.all() if u.is_manager and u.check_pin(pin)]
         if len(managers) != 1:
             self._journal_failed_approval(None, action, requested_by)
-            raise NotAllowed(msg("auth.approval_no_manager", action=action))
-        return approve(managers[0], pin, action, reason)
+            raise NotAllowed(msg("auth.approval_no_manager", action=named_action(action)))
+        return approve(managers[0], pin, named_action(action), reason)
 
 
 def failed_approvals(conn: Any, since: str, requested_by: str | None = None) -> int:

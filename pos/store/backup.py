@@ -65,9 +65,9 @@ def create(terminal: Terminal, out: Path) -> BackupResult:
     """Write an encrypted snapshot of the live database to `out` (which must not exist)."""
     out = Path(out)
     if out.exists():
-        raise BackupError(f"{out} already exists", "Choose a new file name for the backup.")
+        raise BackupError(msg("store.backup.exists", path=str(out)))
     if not out.parent.is_dir():
-        raise BackupError(f"the folder {out.parent} does not exist", "Create it or choose another.")
+        raise BackupError(msg("store.backup.no_folder", folder=str(out.parent)))
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
     _remove(tmp)
     db = terminal.db
@@ -98,9 +98,7 @@ def create(terminal: Terminal, out: Path) -> BackupResult:
         _remove(tmp)
         if is_busy(exc):
             raise busy_error(db.path, exc) from exc
-        raise BackupError(
-            f"the backup could not be written: {exc}", "Check free space and permissions."
-        ) from exc
+        raise BackupError(msg("store.backup.write_failed", detail=str(exc))) from exc
     except BaseException:
         _remove(tmp)
         raise
@@ -160,9 +158,7 @@ def check_file(
             result.schema_version = schema_version(conn)
         except DatabaseError as exc:
             raise BackupError(
-                f"{path} does not open with this terminal's database key ({exc})",
-                "It is another terminal's backup, a damaged first page, or not a backup at "
-                "all; use another backup.",
+                msg("store.backup.wrong_key", path=str(path), detail=str(exc))
             ) from exc
         if result.schema_version > migrations.latest:
             result.integrity.append(
@@ -231,23 +227,15 @@ def restore(
         keys.require(store, keys.SIGNING_KEY, info.terminal_id)
     )
     if public_key_hex(signing) != info.public_key:
-        raise BackupError(
-            "the keyring's signing key is not this terminal's",
-            "Restore the keyring that belongs to this data directory first.",
-        )
+        raise BackupError(msg("store.backup.signing_key_mismatch"))
     check = check_file(backup, db_key, info.public_key, info.terminal_id, Migrations.bundled())
     if not check.ok:
         raise BackupError(
-            f"the backup {backup} failed verification; nothing was restored",
-            check.summary(),
+            msg("store.backup.failed_verification", path=str(backup), detail=check.summary())
         )
     live = data_dir / DB_FILE
     if live.exists() and not force:
-        raise BackupError(
-            f"{live} exists; restoring would replace the terminal's current data",
-            "Run `pos backup restore FILE --force` to replace it (the current database "
-            "is kept beside it, renamed), after closing the checkout program.",
-        )
+        raise BackupError(msg("store.backup.would_replace", path=str(live)))
     _refuse_silent_loss(data_dir, store, info.terminal_id, live, db_key, check, accept_loss, clock)
     kept = _move_aside(live, db_key, clock.now()) if live.exists() else None
     tmp = data_dir / f".{DB_FILE}.restoring"
@@ -341,12 +329,8 @@ def _move_aside(live: Path, db_key: bytes, now: datetime) -> Path:
             Path(f"{live}{suffix}").unlink(missing_ok=True)
     except DatabaseError as exc:
         if is_busy(exc):
-            raise StoreError(
-                f"{live} is in use by a running checkout program",
-                "Close the checkout program (and any `pos` command) on this terminal, then "
-                "restore again.",
-            ) from exc
-        raise BackupError(f"the current database could not be set aside: {exc}", "") from exc
+            raise StoreError(msg("store.backup.in_use", path=str(live))) from exc
+        raise BackupError(msg("store.backup.set_aside_failed", detail=str(exc))) from exc
     finally:
         conn.close()
     return aside

@@ -94,10 +94,7 @@ def key_literal(key: bytes) -> str:
 
 def _key_pragma(key: bytes) -> str:
     if len(key) != KEY_BYTES:
-        raise WrongKey(
-            f"a database key must be {KEY_BYTES} bytes, got {len(key)}",
-            "The keystore entry is damaged; restore the keyring or a backup.",
-        )
+        raise WrongKey(msg("store.db.key_length", expected=KEY_BYTES, size=len(key)))
     return f"PRAGMA key = \"x'{key.hex()}'\""
 
 
@@ -141,10 +138,7 @@ def connect(path: Path, key: bytes, mode: str, busy_timeout_ms: int) -> Connecti
             timeout=busy_timeout_ms / 1000,
         )
     except sqlcipher.OperationalError as exc:
-        raise StoreNotFound(
-            f"cannot open {path}: {exc}",
-            "Check that the file exists and that this user may read and write it.",
-        ) from exc
+        raise StoreNotFound(msg("store.db.cannot_open", path=str(path), detail=str(exc))) from exc
     try:
         # SQLCipher otherwise prints decryption failures to stderr itself.
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -200,12 +194,7 @@ def _probe(conn: Connection, path: Path) -> int:
         if is_busy(exc):
             raise busy_error(path, exc) from exc
         if "not a database" in str(exc):
-            raise WrongKey(
-                f"the key does not open {path}: either the key is wrong (keyring entry of "
-                "another terminal) or the file is not a database at all",
-                "Check that --data-dir and the keyring belong to the same terminal; if the "
-                "file is damaged, restore it from a backup. The file was not changed.",
-            ) from exc
+            raise WrongKey(msg("store.db.wrong_key", path=str(path))) from exc
         if is_damage(exc):
             raise damaged_error(path, exc) from exc
         raise
@@ -298,7 +287,7 @@ class Database:
         path = Path(path)
         migrations = migrations or migrate.Migrations.bundled()
         if path.exists():
-            raise StoreError(f"{path} already exists", "Open it instead, or choose another path.")
+            raise StoreError(msg("store.db.exists", path=str(path)))
         _key_pragma(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         db = cls(path, key, busy_timeout_ms)

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import keyring
 from keyring.backend import KeyringBackend
 
+from pos.messages import Message, msg
 from pos.store.errors import KeystoreUnavailable, MissingKey
 from pos.store.files import atomic_write
 
@@ -38,13 +39,6 @@ DEMO_WARNING = (
     "take real payments with it: provision with `pos init` and a real OS keyring."
 )
 
-ENABLE_KEYRING = (
-    "Enable a real OS keyring: on Linux, run a Secret Service provider (gnome-keyring "
-    "or KWallet) in the session and unlock it; on Windows the Credential Locker and "
-    "on macOS the Keychain are used automatically. If PYTHON_KEYRING_BACKEND is set, "
-    "unset it or point it at one of those. (For a demo only: `pos init --demo-keystore`.)"
-)
-
 
 class KeyStore(Protocol):
     kind: str
@@ -55,7 +49,7 @@ class KeyStore(Protocol):
 
     def delete(self, name: str) -> None: ...
 
-    def describe(self) -> str: ...
+    def describe(self) -> Message: ...
 
 
 def new_secret() -> bytes:
@@ -67,16 +61,18 @@ def require(store: KeyStore, name: str, terminal_id: str) -> bytes:
     secret = store.get(name)
     if secret is None:
         raise MissingKey(
-            f"the {name} of terminal {terminal_id} is not in {store.describe()}",
-            "Unlock the keyring this terminal was provisioned with (same OS user and "
-            "session). If the keyring was lost the database cannot be decrypted: restore "
-            "the keyring, or provision a new terminal. No file was changed.",
+            msg("store.key_missing", name=name, terminal_id=terminal_id, keystore=store.describe())
         )
     if len(secret) != KEY_BYTES:
         raise MissingKey(
-            f"the {name} of terminal {terminal_id} in {store.describe()} is damaged "
-            f"({len(secret)} bytes instead of {KEY_BYTES})",
-            "Restore the keyring from its backup. No file was changed.",
+            msg(
+                "store.key_damaged",
+                name=name,
+                terminal_id=terminal_id,
+                keystore=store.describe(),
+                size=len(secret),
+                expected=KEY_BYTES,
+            )
         )
     return secret
 
@@ -112,13 +108,15 @@ def secure_backend(backend: KeyringBackend) -> KeyringBackend:
                 return chosen
         names = ", ".join(backend_name(m) for m in members) or "none"
         raise KeystoreUnavailable(
-            f"no keyring backend here protects secrets (found: {names})", ENABLE_KEYRING
+            msg("store.keyring_none_secure", found=names, remedy=msg("store.enable_keyring"))
         )
     if _insecure(backend):
         raise KeystoreUnavailable(
-            f"the keyring backend {backend_name(backend)} does not protect secrets "
-            "(it stores nothing, fails, or writes plain files)",
-            ENABLE_KEYRING,
+            msg(
+                "store.keyring_insecure",
+                backend=backend_name(backend),
+                remedy=msg("store.enable_keyring"),
+            )
         )
     return backend
 
@@ -140,14 +138,20 @@ class KeyringKeyStore:
     def __repr__(self) -> str:
         return f"KeyringKeyStore({self.service!r}, {backend_name(self._backend)})"
 
-    def describe(self) -> str:
-        return f"the OS keyring ({backend_name(self._backend)}, service {self.service!r})"
+    def describe(self) -> Message:
+        return msg(
+            "store.keystore.keyring",
+            backend=backend_name(self._backend),
+            service=repr(self.service),
+        )
 
     def _unavailable(self, exc: Exception) -> KeystoreUnavailable:
         return KeystoreUnavailable(
-            f"the OS keyring could not be used: {type(exc).__name__}: {exc}",
-            "Unlock the keyring (log in to the desktop session, or unlock gnome-keyring/"
-            "KWallet) and try again. " + ENABLE_KEYRING,
+            msg(
+                "store.keyring_unusable",
+                detail=f"{type(exc).__name__}: {exc}",
+                remedy=msg("store.enable_keyring"),
+            )
         )
 
     def get(self, name: str) -> bytes | None:
@@ -161,8 +165,7 @@ class KeyringKeyStore:
             return base64.b64decode(text, validate=True)
         except binascii.Error as exc:
             raise MissingKey(
-                f"the keyring entry {name} for {self.service} is not a key",
-                "Restore the keyring from its backup. No file was changed.",
+                msg("store.keyring_entry_not_key", name=name, service=self.service)
             ) from exc
 
     def set(self, name: str, secret: bytes) -> None:
@@ -203,8 +206,8 @@ class DemoKeyStore:
     def __repr__(self) -> str:
         return f"DemoKeyStore({str(self.path)!r})"
 
-    def describe(self) -> str:
-        return f"the demo keystore file {self.path}"
+    def describe(self) -> Message:
+        return msg("store.keystore.demo", path=str(self.path))
 
     def _load(self) -> dict[str, str]:
         if not self.path.exists():
@@ -216,8 +219,7 @@ class DemoKeyStore:
                 raise TypeError("keys is not an object")
         except (ValueError, KeyError, TypeError) as exc:
             raise KeystoreUnavailable(
-                f"the demo keystore {self.path} is damaged ({exc})",
-                "Provision the demo terminal again in an empty data directory.",
+                msg("store.demo_keystore_damaged", path=str(self.path), detail=str(exc))
             ) from exc
         return {str(k): str(v) for k, v in keys.items()}
 
@@ -228,7 +230,7 @@ class DemoKeyStore:
         try:
             return base64.b64decode(text, validate=True)
         except binascii.Error as exc:
-            raise MissingKey(f"the demo key {name} is damaged", "Provision again.") from exc
+            raise MissingKey(msg("store.demo_key_damaged", name=name)) from exc
 
     def _save(self, keys: dict[str, str]) -> None:
         doc = {"warning": DEMO_WARNING, "keys": keys}

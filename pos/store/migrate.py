@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlcipher3 import dbapi2 as sqlcipher
 
+from pos.messages import msg
 from pos.store.errors import DatabaseTooNew, MigrationError
 
 FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -112,10 +113,7 @@ def schema_version(conn: sqlcipher.Connection) -> int:
 def refuse_if_newer(current: int, migrations: Migrations, path: Path | str) -> None:
     if current > migrations.latest:
         raise DatabaseTooNew(
-            f"the database {path} is at schema version {current}, but this program only "
-            f"knows versions up to {migrations.latest}: a newer release wrote it",
-            "Install the newer release of the checkout program (or restore a backup made "
-            "by this one). The database was left untouched.",
+            msg("store.db.too_new", path=str(path), current=current, latest=migrations.latest)
         )
 
 
@@ -143,9 +141,11 @@ def apply(conn: sqlcipher.Connection, migrations: Migrations, path: Path | str) 
         except sqlcipher.Error as exc:
             conn.execute("ROLLBACK")
             raise MigrationError(
-                f"migration {migration.version:04d}_{migration.name}.sql failed: {exc}",
-                "The database was left at the previous version. Report this to support "
-                "with the message above.",
+                msg(
+                    "store.db.migration_failed",
+                    migration=f"{migration.version:04d}_{migration.name}.sql",
+                    detail=str(exc),
+                )
             ) from exc
         except BaseException:
             conn.execute("ROLLBACK")

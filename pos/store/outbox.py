@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pos.clock import iso, parse_iso
+from pos.messages import msg
 from pos.store.db import Connection
 from pos.store.errors import StoreError
 from pos.store.journal import COLUMNS, record_from_row
@@ -37,16 +38,9 @@ def mark_sent(conn: Connection, up_to_seq: int, acked_hash: str, at: datetime) -
     """
     row = conn.execute("SELECT hash FROM journal WHERE seq = ?", (up_to_seq,)).fetchone()
     if row is None:
-        raise StoreError(
-            f"the server acknowledged journal entry {up_to_seq}, which this terminal does not have",
-            "The server holds a different history for this terminal: contact support before "
-            "syncing again.",
-        )
+        raise StoreError(msg("store.outbox.unknown_entry", seq=up_to_seq))
     if row["hash"] != acked_hash:
-        raise StoreError(
-            f"the server's hash for journal entry {up_to_seq} differs from the terminal's",
-            "The histories diverged: run `pos journal verify` and contact support.",
-        )
+        raise StoreError(msg("store.outbox.hash_differs", seq=up_to_seq))
     stamp = iso(at)
     cur = conn.execute(
         "UPDATE outbox SET sent_at = ? WHERE seq <= ? AND sent_at IS NULL", (stamp, up_to_seq)

@@ -100,13 +100,11 @@ class TerminalInfo:
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise NotProvisioned(
-                f"{path} is not a readable terminal description ({exc})",
-                "Restore terminal.json from a backup of the data directory; it is not secret.",
+                msg("store.terminal_file_unreadable", path=str(path), detail=str(exc))
             ) from exc
         if info.keystore not in KEYSTORE_KINDS:
             raise NotProvisioned(
-                f"{path} names an unknown keystore {info.keystore!r}",
-                "Restore terminal.json from a backup of the data directory.",
+                msg("store.terminal_file_keystore", path=str(path), keystore=repr(info.keystore))
             )
         return info
 
@@ -209,17 +207,14 @@ def make_keystore(
         return keys.DemoKeyStore(data_dir)
     if kind == "keyring":
         return keys.KeyringKeyStore(terminal_id, keyring_backend)
-    raise KeystoreUnavailable(f"unknown keystore {kind!r}", "Use 'keyring' (or 'demo').")
+    raise KeystoreUnavailable(msg("store.unknown_keystore", kind=repr(kind)))
 
 
 def _check_id(label: str, value: str) -> None:
     if not _ID.fullmatch(value):
         from pos.errors import InvalidInput
 
-        raise InvalidInput(
-            f"{label} {value!r} is not valid",
-            f"A {label} is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
-        )
+        raise InvalidInput(msg("store.bad_id", what=msg(f"store.id.{label}"), value=repr(value)))
 
 
 def provision(
@@ -241,15 +236,13 @@ def provision(
     """
     data_dir = Path(data_dir)
     terminal_id = terminal_id or f"T-{uuid.uuid4().hex[:16]}"
-    _check_id("store id", store_id)
-    _check_id("terminal id", terminal_id)
+    _check_id("store", store_id)
+    _check_id("terminal", terminal_id)
     _clear_interrupted(data_dir, keyring_backend)
     for name in (TERMINAL_FILE, DB_FILE):
         if (data_dir / name).exists():
             raise AlreadyProvisioned(
-                f"{data_dir} already holds a terminal ({name} exists)",
-                "Use a different --data-dir, or keep using this terminal. Provisioning "
-                "never overwrites a terminal.",
+                msg("store.already_provisioned", data_dir=str(data_dir), name=name)
             )
     created = not data_dir.exists()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -276,9 +269,7 @@ def _provision(
     store = make_keystore(keystore_kind, data_dir, terminal_id, keyring_backend)
     if any(store.get(name) is not None for name in keys.ALL_KEYS):
         raise AlreadyProvisioned(
-            f"{store.describe()} already holds keys for terminal {terminal_id}",
-            "Those keys may protect another copy of this terminal's database, so they are "
-            "not overwritten. Choose another --terminal-id, or delete the old keys first.",
+            msg("store.keys_exist", keystore=store.describe(), terminal_id=terminal_id)
         )
     # An anchor left by an earlier terminal of this id would hold the new one.
     store.delete(KEYRING_ANCHOR)
@@ -299,8 +290,11 @@ def _provision(
             store.set(name, secret)
             if store.get(name) != secret:
                 raise KeystoreUnavailable(
-                    f"{store.describe()} did not return the key just stored",
-                    keys.ENABLE_KEYRING,
+                    msg(
+                        "store.key_not_returned",
+                        keystore=store.describe(),
+                        remedy=msg("store.enable_keyring"),
+                    )
                 )
         tmp_db = data_dir / STAGING_DB
         _create_database(tmp_db, secrets[keys.DB_KEY], info, signing, clock, migrations)
@@ -382,20 +376,21 @@ def load_info(data_dir: Path) -> TerminalInfo:
     if not path.exists():
         if (data_dir / DB_FILE).exists():
             raise NotProvisioned(
-                f"{data_dir} has a database but no {TERMINAL_FILE}",
-                f"Restore {TERMINAL_FILE} from a backup of the data directory (it is not "
-                "secret); without it the terminal's keys cannot be found.",
+                msg(
+                    "store.database_without_terminal_file",
+                    data_dir=str(data_dir),
+                    name=TERMINAL_FILE,
+                )
             )
-        raise NotProvisioned(
-            f"no terminal is provisioned in {data_dir}",
-            "Run `pos init --store-id STORE` to provision one, or pass the right --data-dir "
-            "(or POS_DATA_DIR).",
-        )
+        raise NotProvisioned(msg("store.not_provisioned", data_dir=str(data_dir)))
     info = TerminalInfo.load(path)
     if info.provisioning:
         raise NotProvisioned(
-            f"provisioning of terminal {info.terminal_id} in {data_dir} did not finish",
-            "Run `pos init` again: it clears the unfinished terminal and starts over.",
+            msg(
+                "store.provisioning_unfinished",
+                terminal_id=info.terminal_id,
+                data_dir=str(data_dir),
+            )
         )
     return info
 
@@ -417,10 +412,7 @@ def open_terminal(
     signing = Ed25519PrivateKey.from_private_bytes(signing_seed)
     if public_key_hex(signing) != info.public_key:
         raise WrongKey(
-            f"the signing key in {store.describe()} is not the one terminal "
-            f"{info.terminal_id} was provisioned with",
-            "The keyring holds another terminal's keys under this id: restore the right "
-            "keyring. No file was changed.",
+            msg("store.wrong_signing_key", keystore=store.describe(), terminal_id=info.terminal_id)
         )
     db = Database.open(data_dir / DB_FILE, db_key, migrations=migrations)
     terminal = Terminal(

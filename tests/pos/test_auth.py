@@ -8,6 +8,7 @@ from pos.auth import (
     User,
     approve,
     hash_pin,
+    named_action,
     needs_rehash,
     require_approval,
     require_manager,
@@ -81,7 +82,7 @@ def test_require_manager_names_the_action() -> None:
     with pytest.raises(NotAllowed) as err:
         require_manager(CASHIER, "open the drawer without a sale")
     assert "open the drawer without a sale" in err.value.message
-    assert "PIN" in err.value.remedy
+    assert "PIN" in err.value.render("en") and "PIN" in err.value.render("zh_CN")
 
 
 def test_require_approval_refuses_missing_or_cashier_approvals() -> None:
@@ -103,3 +104,14 @@ def test_users_and_approvals_round_trip_and_bad_data_is_refused() -> None:
     with pytest.raises(InvalidInput):
         Approval.from_dict({"role": "manager"})
     assert User("u", "n", "cashier", MANAGER_HASH).role is Role.CASHIER  # type: ignore[arg-type]
+
+
+def test_a_refusal_names_the_action_in_the_readers_language() -> None:
+    with pytest.raises(NotAllowed) as err:
+        require_approval(None, named_action("void"))
+    assert err.value.render("zh_CN") == "作废已付款的订单需要店长批准。请店长输入 PIN。"
+    assert "void a paid order needs a manager's approval" in err.value.render("en")
+    with pytest.raises(NotAllowed) as err:
+        require_manager(CASHIER, named_action("refund"))
+    zh = err.value.render("zh_CN")
+    assert "收银员" in zh and "退款" in zh and "cashier" not in zh

@@ -9,6 +9,7 @@ from typing import Any
 
 from pos.errors import PosError
 from pos.money import Money
+from pos.order.tenders import channel_label
 from pos.payments.alipay import notify as alipay_notify
 from pos.payments.alipay.client import (
     CODE_BUSINESS_FAILED,
@@ -103,7 +104,7 @@ class AlipayChannel(WalletChannel):
                 )
             return self.client.download(url)
         except (GatewayUnreachable, OutcomeUnknown) as exc:
-            raise unreachable("Alipay", bill_date, exc) from exc
+            raise unreachable(channel_label("alipay"), bill_date, exc) from exc
 
     def parse_bill(self, data: bytes) -> list[BillRow]:
         return parse_alipay_bill(data)

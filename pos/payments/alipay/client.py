@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pos.clock import Clock
+from pos.messages import msg
 from pos.money import Money, MoneyError
 from pos.payments import rsa
 from pos.payments.alipay.sign import AlipayFormatError, sign_params, verify_response
@@ -72,7 +73,7 @@ class AlipayReply:
 def yuan(amount: Money) -> str:
     """Fen to Alipay's yuan text with two decimals, at the edge only."""
     if amount.currency != "CNY":
-        raise MoneyError(f"Alipay face-to-face takes CNY, not {amount.currency}")
+        raise MoneyError(msg("payments.config.alipay_currency", currency=amount.currency))
     return amount.amount_text()
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pos.clock import Clock
 from pos.errors import PosError
 from pos.events import Event
+from pos.messages import msg
 from pos.money import Money
 from pos.payments import rsa
 from pos.payments.card import iso8583 as m
@@ -48,6 +49,7 @@ from pos.payments.channel import (
     RefundResult,
     RefundStatus,
 )
+from pos.payments.errors import notice_with
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +70,8 @@ OfflineRisk = Callable[[OfflineRiskQuery], str]
 _ARC_DECLINE_UNABLE_ONLINE = "Z3"
 
 
-def _notice(code: str, en: str, zh: str) -> Notice:
-    return Notice(code, en, zh)
+def _notice(key: str) -> Notice:
+    return notice_with("card", key)
 
 
 def _read_failure(exc: PosError) -> str:
@@ -205,7 +207,7 @@ class CardChannel:
         if read.decision == "offline":
             return self._approve_offline(intent, read, cols, None)
         self.p.ledger.update(iid, "sent", None, **cols)
-        handler.status(_notice("card_online", "Authorising with the bank", "正在向银行授权"))
+        handler.status(_notice("status.authorising"))
         try:
             answer = self.p.acquirer.exchange(self._auth_request(intent, read, stan, rrn))
         except HostUnreachable as exc:
@@ -296,13 +298,7 @@ class CardChannel:
             reason = f"{exc.message}; {refusal}"
             self.p.ledger.update(intent.intent_id, "failed", Event.CARD_DECLINED, reason=reason)
             return ChannelResult(PaymentStatus.FAILED, code="host_unreachable", message=reason)
-        handler.status(
-            _notice(
-                "card_offline",
-                "Bank unreachable: asking the card to approve offline",
-                "银行无法连接：请求卡片脱机批准",
-            )
-        )
+        handler.status(_notice("status.asking_offline"))
         try:
             done = self.p.terminal.complete(None, None)
         except CardSessionLost as lost:
@@ -325,9 +321,7 @@ class CardChannel:
     ) -> ChannelResult:
         key = self.p.acquirer_key
         if key is None:
-            raise PosError(
-                "offline approval without an acquirer key", "Configure card.acquirer_key."
-            )
+            raise PosError(msg("card.error.no_acquirer_key"))
         sealed = seal_card(key, read.pan, read.expiry)
         icc = done.icc_data if done else read.icc_data
         final = {"cryptogram_type": done.cryptogram_type, "tvr": done.tvr} if done else {}

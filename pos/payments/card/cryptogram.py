@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from pos.digits import is_digits
 from pos.errors import InvalidInput
+from pos.messages import msg
 
 # The data elements the cryptogram covers, in this order. The card takes the
 # terminal's values from its CDOL1/CDOL2 data and adds its own AIP, ATC and
@@ -51,10 +52,7 @@ def cryptogram_type(cid: int) -> str:
 
 def _check_key(key: bytes) -> None:
     if len(key) != 16:
-        raise InvalidInput(
-            "a card key must be 16 bytes (double-length 3DES)",
-            "Check the issuer master key configured for this card profile.",
-        )
+        raise InvalidInput(msg("card.error.key_length"))
 
 
 def _ecb(key: bytes, block: bytes, *, decrypt: bool = False) -> bytes:
@@ -78,7 +76,7 @@ def _odd_parity(key: bytes) -> bytes:
 def pan_block(pan: str, psn: str | None) -> bytes:
     """The 8-byte Y of option A: rightmost 16 digits of PAN || PSN, left-padded."""
     if not is_digits(pan) or not 12 <= len(pan) <= 19:
-        raise InvalidInput("the card number is not 12 to 19 digits", "Read the card again.")
+        raise InvalidInput(msg("card.error.pan_digits"))
     digits = (pan + (psn if psn and is_digits(psn) else "00")).rjust(16, "0")[-16:]
     return bytes.fromhex(digits)
 
@@ -94,7 +92,7 @@ def derive_icc_master_key(imk: bytes, pan: str, psn: str | None) -> bytes:
 def derive_session_key(icc_master_key: bytes, atc: bytes) -> bytes:
     _check_key(icc_master_key)
     if len(atc) != 2:
-        raise InvalidInput("the ATC must be 2 bytes", "Read the card again.")
+        raise InvalidInput(msg("card.error.atc_length"))
     left = _ecb(icc_master_key, atc + b"\xf0" + bytes(5))
     right = _ecb(icc_master_key, atc + b"\x0f" + bytes(5))
     return _odd_parity(left + right)
@@ -115,10 +113,7 @@ def retail_mac(key: bytes, data: bytes) -> bytes:
 def cryptogram_input(values: Mapping[int, bytes]) -> bytes:
     missing = [f"{t:X}" for t in CRYPTOGRAM_TAGS if t not in values]
     if missing:
-        raise InvalidInput(
-            f"cryptogram data incomplete, missing {', '.join(missing)}",
-            "The card or the message lacks EMV data; decline and read the card again.",
-        )
+        raise InvalidInput(msg("card.error.cryptogram_incomplete", missing=", ".join(missing)))
     return b"".join(values[t] for t in CRYPTOGRAM_TAGS)
 
 
@@ -134,5 +129,5 @@ def compute_arpc(session_key: bytes, arqc: bytes, arc: bytes) -> bytes:
     """ARPC method 1; the issuer sends ARPC || ARC as issuer authentication data (91)."""
     _check_key(session_key)
     if len(arqc) != 8 or len(arc) != 2:
-        raise InvalidInput("ARQC must be 8 bytes and ARC 2", "Decline and read the card again.")
+        raise InvalidInput(msg("card.error.arqc_length"))
     return _ecb(session_key, _xor(arqc, arc + bytes(6)))

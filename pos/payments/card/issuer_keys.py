@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pos.errors import NotFound
+from pos.messages import msg
 
 
 def sandbox_issuer_key(label: str) -> bytes:
@@ -30,10 +31,7 @@ class IssuerKeys:
             if pan.startswith(prefix) and len(prefix) > len(best):
                 best = prefix
         if not best:
-            raise NotFound(
-                "no issuer key for this card range",
-                "The issuer does not know this card; it is declined.",
-            )
+            raise NotFound(msg("card.error.no_issuer_key"))
         return self.by_prefix[best]
 
 

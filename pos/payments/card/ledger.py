@@ -12,6 +12,7 @@ from typing import Any
 from pos.clock import Clock, iso, parse_iso
 from pos.errors import NotFound
 from pos.events import Event
+from pos.messages import msg
 from pos.store import Database, Journal
 
 _STAN_MAX = 999_999
@@ -204,10 +205,7 @@ class CardLedger:
                 (manager_id, self._now(), intent_id),
             ).rowcount
             if changed != 1:
-                raise NotFound(
-                    f"no unreviewed declined offline card payment {intent_id}",
-                    "List them with `pos card declines`.",
-                )
+                raise NotFound(msg("card.error.no_decline_to_review", intent_id=intent_id))
             self._journal(
                 conn, Event.CARD_FORWARD_DECLINE_REVIEWED, intent_id, manager=manager_id, note=note
             )

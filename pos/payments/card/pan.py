@@ -9,6 +9,7 @@ import hmac
 
 from pos.digits import is_digits
 from pos.errors import InvalidInput
+from pos.messages import msg
 
 
 def luhn_check_digit(body: str) -> str:
@@ -29,7 +30,7 @@ def luhn_valid(number: str) -> bool:
 
 def check_pan(pan: str) -> str:
     if not is_digits(pan) or not 12 <= len(pan) <= 19:
-        raise InvalidInput("the card number read is not 12 to 19 digits", "Read the card again.")
+        raise InvalidInput(msg("card.error.pan_digits"))
     return pan
 
 
@@ -40,7 +41,7 @@ def mask_pan(pan: str) -> str:
 
 def card_token(card_key: bytes, pan: str) -> str:
     if len(card_key) < 16:
-        raise InvalidInput("the card token key is too short", "Provision the terminal again.")
+        raise InvalidInput(msg("card.error.token_key_short"))
     return hmac.new(card_key, check_pan(pan).encode(), hashlib.sha256).hexdigest()
 
 
@@ -53,8 +54,8 @@ def track2_parts(raw: bytes) -> tuple[str, str, str]:
     """Track 2 equivalent data (57): PAN, expiry YYMM, service code."""
     text = raw.hex().upper().rstrip("F")
     if "D" not in text:
-        raise InvalidInput("track 2 equivalent data has no separator", "Read the card again.")
+        raise InvalidInput(msg("card.error.track2_separator"))
     pan, rest = text.split("D", 1)
     if len(rest) < 7 or not is_digits(rest[:7]):
-        raise InvalidInput("track 2 equivalent data is too short", "Read the card again.")
+        raise InvalidInput(msg("card.error.track2_short"))
     return check_pan(pan), rest[:4], rest[4:7]

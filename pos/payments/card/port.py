@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from pos.errors import PosError
+from pos.messages import msg
 from pos.money import Money
 
 # ISO 4217 numeric codes (EMV 5F2A, ISO 8583 field 49) of the currencies the
@@ -27,10 +28,7 @@ def numeric_currency(code: str) -> str:
     try:
         return _NUMERIC_CURRENCY[code]
     except KeyError:
-        raise PosError(
-            f"card payments in {code} are not configured",
-            "Take the payment in the store's currency or by another method.",
-        ) from None
+        raise PosError(msg("card.error.currency", currency=code)) from None
 
 
 class CardSessionLost(PosError):

@@ -24,6 +24,7 @@ from datetime import date
 
 from pos.clock import Clock
 from pos.errors import PosError
+from pos.messages import msg
 from pos.payments import rsa
 from pos.payments.card import cryptogram as ac
 from pos.payments.card import iso8583 as m
@@ -120,7 +121,7 @@ class SandboxAcquirer:
     @property
     def address(self) -> tuple[str, int]:
         if self._server is None:
-            raise PosError("the sandbox acquirer is not running", "Start it first.")
+            raise PosError(msg("card.error.sandbox_not_running"))
         host, port = self._server.server_address[:2]
         return str(host), int(port)
 

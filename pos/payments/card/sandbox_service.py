@@ -24,6 +24,7 @@ from typing import Any
 
 from pos.clock import Clock
 from pos.digits import is_digits
+from pos.messages import msg
 from pos.payments import rsa
 from pos.payments.card.sandbox_acquirer import SandboxAcquirer
 from pos.payments.card.settings import card_section
@@ -45,7 +46,7 @@ def acquirer_key(data_dir: Path) -> rsa.PrivateKey:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / PRIVATE_KEY_FILE
     if path.exists():
-        return rsa.load_private_key(rsa.read_key_file(path, "sandbox acquirer key"))
+        return rsa.load_private_key(rsa.read_key_file(path, msg("payments.key.sandbox_acquirer")))
     key = rsa.generate()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:

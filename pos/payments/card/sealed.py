@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from pos import canonical
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.payments import rsa
 
 _OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
@@ -30,4 +31,4 @@ def open_card(acquirer_private: rsa.PrivateKey, sealed: str) -> tuple[str, str]:
         data = canonical.loads(blob)
         return str(data["pan"]), str(data["exp"])
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise InvalidInput("sealed card data does not open", "Decline the advice.") from exc
+        raise InvalidInput(msg("card.error.sealed_unreadable")) from exc

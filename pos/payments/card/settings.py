@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import Money, MoneyError
 from pos.payments import rsa
 from pos.payments.card.acquirer import AcquirerConfig
@@ -48,8 +49,9 @@ def _fixed_id(section: Section, key: str, length: int) -> str:
     value = section.text(key)
     if len(value) != length or not value.isascii() or not value.isprintable():
         raise InvalidInput(
-            f"card setting '{key}' must be {length} printable ASCII characters, not {value!r}",
-            f"Use the id your acquirer gave this terminal, in the card section of {CONFIG_FILE}.",
+            msg(
+                "card.config.id_length", key=key, length=length, value=repr(value), file=CONFIG_FILE
+            )
         )
     return value
 
@@ -60,33 +62,27 @@ def _cap(offline: Mapping[str, Any], key: str, default_minor: int, currency: str
         return default_minor
     try:
         if not isinstance(raw, str):
-            raise MoneyError(f"{raw!r} is not written as text")
+            raise MoneyError(msg("money.not_an_amount", text=repr(raw)))
         cap = Money.parse(raw, currency)
     except MoneyError as exc:
         raise InvalidInput(
-            f"card offline setting '{key}' is not an amount: {exc}",
-            f'Write it as text like "500.00" in {CONFIG_FILE}.',
+            msg("card.config.not_amount", key=key, detail=exc.msg or str(exc), file=CONFIG_FILE)
         ) from exc
     if cap.minor < 0:
-        raise InvalidInput(f"card offline setting '{key}' is negative", "Use 0 or more.")
+        raise InvalidInput(msg("card.config.negative", key=key))
     return cap.minor
 
 
 def _policy(cfg: Mapping[str, Any], currency: str) -> OfflinePolicy:
     offline = cfg.get("offline", {})
     if not isinstance(offline, Mapping):
-        raise InvalidInput(
-            "card setting 'offline' must be an object", f"Fix the card section of {CONFIG_FILE}."
-        )
+        raise InvalidInput(msg("card.config.offline_not_object", file=CONFIG_FILE))
     enabled = offline.get("enabled", True)
     hours = offline.get("max_age_hours", 24)
     if not isinstance(enabled, bool):
-        raise InvalidInput("card offline 'enabled' must be true or false", "Fix it.")
+        raise InvalidInput(msg("card.config.enabled_not_bool", file=CONFIG_FILE))
     if isinstance(hours, bool) or not isinstance(hours, int) or not 0 < hours <= 24 * 7:
-        raise InvalidInput(
-            "card offline 'max_age_hours' must be a whole number of hours from 1 to 168",
-            "Card schemes expect stored approvals to reach the bank within a day; use 24.",
-        )
+        raise InvalidInput(msg("card.config.max_age"))
     base = OfflinePolicy()
     return OfflinePolicy(
         enabled=enabled,
@@ -104,10 +100,7 @@ def card_settings(env: ChannelEnv, currency: str = "CNY") -> CardSettings:
     reader = section.text("reader", FIRST_READER)
     port = section.number("acquirer_port", -1)
     if port != int(port) or not 0 < port < 65536:
-        raise InvalidInput(
-            "card setting 'acquirer_port' must be a TCP port (1-65535)",
-            f"Set it in the card section of {CONFIG_FILE} (`pos card acquirer` writes it).",
-        )
+        raise InvalidInput(msg("card.config.port", file=CONFIG_FILE))
     acquirer = AcquirerConfig(
         host=section.text("acquirer_host"),
         port=int(port),

@@ -10,7 +10,9 @@ from functools import partial
 
 from pos.digits import is_digits
 from pos.errors import InvalidInput
+from pos.messages import msg
 from pos.money import MAX_MINOR, Money
+from pos.order.tenders import channel_label
 from pos.payments import rsa
 from pos.payments.bills import BillRow, parse_wechat_bill, unreachable
 from pos.payments.channel import (
@@ -72,7 +74,9 @@ class WechatChannel(WalletChannel):
             s.text("platform_certificates")  # raises the "add this setting" error
         platform = {
             str(serial): rsa.load_public_key(
-                rsa.read_key_file(env.data_dir / str(path), "WeChat platform certificate")
+                rsa.read_key_file(
+                    env.data_dir / str(path), msg("payments.key.wechat_platform_cert")
+                )
             )
             for serial, path in keys.items()
         }
@@ -81,8 +85,12 @@ class WechatChannel(WalletChannel):
         api = s.text("payment_code_api", "v2")
         if api not in ("v2", "v3"):
             raise InvalidInput(
-                f"payment channel '{env.name}': payment_code_api must be v2 or v3, not {api!r}",
-                "Fix payment_code_api in payments.json.",
+                msg(
+                    "payments.config.wechat_code_api",
+                    channel=env.name,
+                    api=repr(api),
+                    file="payments.json",
+                )
             )
         self._codepay_v3 = api == "v3"
         config = WechatConfig(
@@ -107,7 +115,7 @@ class WechatChannel(WalletChannel):
         try:
             return self.client.trade_bill(bill_date)
         except (GatewayUnreachable, OutcomeUnknown) as exc:
-            raise unreachable("WeChat Pay", bill_date, exc) from exc
+            raise unreachable(channel_label("wechat"), bill_date, exc) from exc
 
     def parse_bill(self, data: bytes) -> list[BillRow]:
         return parse_wechat_bill(data)

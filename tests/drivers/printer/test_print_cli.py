@@ -117,5 +117,5 @@ def test_without_a_printer_set_up_the_command_says_how(
     services: TerminalServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("POS_PRINTER", raising=False)
-    with pytest.raises(InvalidInput, match="no receipt printer is set up"):
+    with pytest.raises(InvalidInput, match="No receipt printer is set up"):
         run(services, "print", "test")

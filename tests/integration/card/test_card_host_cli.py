@@ -56,7 +56,7 @@ def _answers(port: int) -> bool:
 def test_pos_card_acquirer_runs_configures_and_takes_scenarios(tmp_path):
     data = tmp_path / "till"
     data.mkdir()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "POS_LANG": "en"}
     proc = subprocess.Popen(
         [str(POS), "--data-dir", str(data), "--json", "card", "acquirer"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,

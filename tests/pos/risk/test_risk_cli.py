@@ -132,16 +132,22 @@ def test_replay_counts_what_a_candidate_rule_set_would_have_done(
     assert later["total"] == 1
 
 
-def test_human_output_explains_the_decision_in_both_languages(
+def test_human_output_explains_the_decision_in_the_readers_language(
     data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code = cli_main.main(["--data-dir", str(data_dir), "risk", "check", "--amount", "600",
-                          "--channel", "cash", "--kind", "refund", "--no-receipt"])  # fmt: skip
+    argv = ["--data-dir", str(data_dir), "risk", "check", "--amount", "600",
+            "--channel", "cash", "--kind", "refund", "--no-receipt"]  # fmt: skip
+    code = cli_main.main(["--lang", "en", *argv])
     out = capsys.readouterr().out
     assert code == 0
-    assert "decision: BLOCK" in out
+    assert "decision: block" in out
     assert "[refund-no-receipt-large] A refund without the original receipt" in out
-    assert "无原始小票" in out
+    assert "无原始小票" not in out
+    code = cli_main.main(["--lang", "zh_CN", *argv])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "决定：拦截" in out and "[refund-no-receipt-large] 无原始小票" in out
+    assert "A refund without" not in out
 
 
 def test_list_entries_change_decisions_and_are_journaled(

@@ -132,7 +132,7 @@ def test_restore_refuses_to_replace_the_database_without_force(
     before = snapshot(live)
     with pytest.raises(BackupError) as err:
         backup.restore(tmp_terminal.data_dir, out, FakeClock())
-    assert "--force" in err.value.remedy
+    assert "--force" in err.value.render("en")
     assert snapshot(live) == before
 
 

@@ -75,14 +75,14 @@ def test_provisioning_twice_refuses_and_changes_nothing(tmp_terminal: Terminal) 
     before = dir_snapshot(data_dir)
     with pytest.raises(AlreadyProvisioned) as err:
         provision(data_dir, "demo", "S002", None, FakeClock())
-    assert "never overwrites" in err.value.remedy
+    assert "never overwrites" in err.value.render("en")
     assert dir_snapshot(data_dir) == before
 
 
 def test_unprovisioned_directory_says_to_run_init(tmp_path: Path) -> None:
     with pytest.raises(NotProvisioned) as err:
         open_terminal(tmp_path, FakeClock())
-    assert "pos init" in err.value.remedy
+    assert "pos init" in err.value.render("en")
 
 
 def test_database_without_terminal_json_is_explained(tmp_terminal: Terminal) -> None:
@@ -98,7 +98,7 @@ def test_missing_key_is_reported_and_files_are_untouched(tmp_terminal: Terminal)
     before = dir_snapshot(tmp_terminal.data_dir)
     with pytest.raises(MissingKey) as err:
         open_terminal(tmp_terminal.data_dir, FakeClock())
-    assert "database-key" in err.value.message and "keyring" in err.value.remedy
+    assert "database-key" in err.value.message and "keyring" in err.value.render("en")
     assert dir_snapshot(tmp_terminal.data_dir) == before
 
 
@@ -166,7 +166,7 @@ def test_init_killed_half_way_is_cleared_and_redone_by_the_next_init(tmp_path: P
     assert '"provisioning": true' in (data_dir / TERMINAL_FILE).read_text()
     with pytest.raises(NotProvisioned, match="did not finish") as err:
         open_terminal(data_dir, FakeClock())
-    assert "pos init" in err.value.remedy
+    assert "pos init" in err.value.render("en")
     with provision(data_dir, "demo", "S001", "T-AGAIN", FakeClock()) as terminal:
         assert terminal.verify_journal().ok
     assert sorted(p.name for p in data_dir.iterdir()) == [
