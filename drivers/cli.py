@@ -114,8 +114,8 @@ def cmd_emulate(args: argparse.Namespace, ctx: CliContext) -> int:
         badge = badge_with_chip(BADGE_PROFILES[args.profile], args.chip)
         slot = VirtualCardSlot(port=args.port)
         slot.insert(badge)
-        ctx.warn(f"emulated badge {badge.badge_id} inserted in the vpcd reader on port {slot.port}")
-        hold(ctx, args.seconds, slot.remove, "badge removed")
+        ctx.warn(msg("cli.card.emulated_badge_inserted", badge=badge.badge_id, port=slot.port))
+        hold(ctx, args.seconds, slot.remove, msg("cli.card.emulated_badge_removed"))
         keep_chip(badge, args.chip)
         return 0
     profile = PROFILES[args.profile]
