@@ -16,10 +16,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from keyring.backend import KeyringBackend
 
 from pos import canonical
 from pos.clock import Clock, iso
@@ -50,6 +49,9 @@ from pos.store.journal import ExtraCheck, Journal, VerifyReport, records, verify
 from pos.store.journal_format import ChainChecker, load_public_key, public_key_hex
 from pos.store.migrate import Migrations
 from pos.store.outbox import outbox_agrees_with_journal
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend  # imported by the keyring keystore alone
 
 TERMINAL_FILE = "terminal.json"
 DB_FILE = "terminal.db"
