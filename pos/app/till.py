@@ -130,7 +130,11 @@ def open_till(data_dir: Path, options: TillOptions | None = None) -> Till:
     """Open the provisioned terminal in `data_dir` as a till."""
     options = options or TillOptions()
     clock = options.clock or SystemClock()
-    terminal = open_terminal(data_dir, clock)
+    # The app (background services) checks a changed store's pages off the
+    # UI thread, sales held until they pass; a command checks them first.
+    terminal = open_terminal(
+        data_dir, clock, pages="background" if options.background else "if_changed"
+    )
     closers: list[Closer] = [terminal.close]
     try:
         if options.prepare is not None:

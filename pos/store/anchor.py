@@ -12,6 +12,11 @@ date:
   written every `KEYRING_EVERY` entries, every `KEYRING_INTERVAL`, at each Z
   (`day.closed`), at an acknowledged loss, and when the terminal closes.
 
+The anchor file also carries, after a clean close, the state of the database
+files as the till left them (`record_checked`, MAC'd with the anchor): the
+next open compares it with the files and skips the whole-file page pass when
+nothing touched them since. Any commit rewrites the file without it.
+
 docs/store.md says what each can and cannot detect.
 """
 
@@ -32,6 +37,7 @@ from pos.clock import Clock
 from pos.events import Event
 from pos.messages import Message, msg
 from pos.store.db import Connection, DatabaseError
+from pos.store.integrity import FileState
 from pos.store.keys import KeyStore
 
 ANCHOR_FILE = "terminal.anchor"
@@ -188,6 +194,46 @@ class AnchorKeeper:
         good = hmac.compare_digest(mac, hmac.new(self._mac_key, body, "sha256").hexdigest())
         return (anchor if good else None), good
 
+    def read_checked(self) -> FileState | None:
+        """The files' state recorded at the last clean close, if its MAC holds
+        and no commit came after it."""
+        try:
+            doc: Any = json.loads(self.path.read_bytes())
+            body = canonical.dumps(doc["anchor"])
+            checked = doc["checked"]
+            mac = str(doc["checked_mac"])
+        except (OSError, ValueError, KeyError, TypeError, canonical.CanonicalError):
+            return None
+        want = hmac.new(self._mac_key, _checked_body(body, checked), "sha256").hexdigest()
+        if not hmac.compare_digest(mac, want):
+            return None
+        return FileState.from_dict(checked)
+
+    def record_checked(self, state: FileState) -> None:
+        """After a clean close: keep the anchor in the file as it is and add the
+        files' state. Never raises (the next open then checks every page)."""
+        with self._lock:
+            if self.held:
+                return
+            try:
+                doc: Any = json.loads(self.path.read_bytes())
+                anchor = doc["anchor"]
+                body = canonical.dumps(anchor)
+                good = hmac.compare_digest(
+                    str(doc["mac"]), hmac.new(self._mac_key, body, "sha256").hexdigest()
+                )
+                if not good:
+                    return
+                checked = state.to_dict()
+                cmac = hmac.new(self._mac_key, _checked_body(body, checked), "sha256").hexdigest()
+                data = json.dumps(
+                    {"anchor": anchor, "mac": doc["mac"], "checked": checked, "checked_mac": cmac},
+                    separators=(",", ":"),
+                ).encode()
+                self._replace(data + b"\n")
+            except (OSError, ValueError, KeyError, TypeError, canonical.CanonicalError):
+                return
+
     def read_keyring(self) -> Anchor | None:
         raw = self._keystore.get(KEYRING_ANCHOR)
         if raw is None:
@@ -269,7 +315,9 @@ class AnchorKeeper:
     def _write_file(self, anchor: Anchor) -> None:
         body = canonical.dumps(asdict(anchor))
         mac = hmac.new(self._mac_key, body, "sha256").hexdigest()
-        data = b'{"anchor":' + body + b',"mac":"' + mac.encode() + b'"}\n'
+        self._replace(b'{"anchor":' + body + b',"mac":"' + mac.encode() + b'"}\n')
+
+    def _replace(self, data: bytes) -> None:
         # No fsync: the database's own commit was; a stale anchor only checks less.
         tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         tmp.write_bytes(data)
@@ -282,6 +330,11 @@ class AnchorKeeper:
             self._pending = anchor
             return
         self._keyring_seq, self._keyring_at, self._pending = anchor.seq, now, None
+
+
+def _checked_body(anchor_body: bytes, checked: Any) -> bytes:
+    """What the files' state is MAC'd as: bound to the anchor it was written with."""
+    return b"pos-files-checked-v1\n" + anchor_body + b"\n" + canonical.dumps(checked)
 
 
 def _compare(conn: Connection, now: Anchor, anchor: Anchor, source: str) -> Loss | None:
