@@ -246,6 +246,8 @@ class Database:
         self._precommit_hooks: list[Callable[[Connection], object]] = []
         # The open left the page pass to the caller (Database.open defer_pages).
         self.pages_deferred = False
+        # The open checked the WAL and every page.
+        self.pages_checked = False
         # A page failed to read while in use: the files are not to be trusted.
         self.damage_seen = False
 
@@ -266,7 +268,8 @@ class Database:
         """Open an existing database and apply any migrations it lacks.
 
         Before anything is written, the WAL left by a crash and every page's
-        HMAC are checked (StoreDamaged, exit 6), unless `verify_pages` is False.
+        HMAC are checked (StoreDamaged, exit 6), unless `verify_pages` is False
+        and no migration is due.
         With `defer_pages` only the WAL is checked now and `pages_deferred`
         tells the caller to check the pages (in the background), unless a
         migration is due: nothing is written to a store before its pages pass.
@@ -282,7 +285,10 @@ class Database:
         try:
             version = _probe(check, path)
             migrate.refuse_if_newer(version, migrations, path)
-            deferred = verify_pages and defer_pages and not migrations.pending(version)
+            # A migration writes: the pages are checked first, whatever was asked.
+            due = bool(migrations.pending(version))
+            verify_pages = verify_pages or due
+            deferred = verify_pages and defer_pages and not due
             if verify_pages:
                 from pos.store import integrity  # integrity imports this module
 
@@ -294,6 +300,7 @@ class Database:
             check.close()
         db = cls(path, key, busy_timeout_ms)
         db.pages_deferred = deferred
+        db.pages_checked = verify_pages and not deferred
         try:
             db._upgrade(migrations)
         except BaseException:

@@ -493,7 +493,9 @@ def open_terminal(
         keystore=store,
         clock=clock,
         _card_token_key=card_key,
-        files_check="unchanged" if unchanged else "background" if db.pages_deferred else "full",
+        files_check=(
+            "full" if db.pages_checked else "background" if db.pages_deferred else "unchanged"
+        ),
     )
     try:
         _check_identity(terminal)
