@@ -21,7 +21,6 @@ from typing import NoReturn
 
 from pos.cli.context import CliContext, default_data_dir
 from pos.errors import NotAllowed, PosError
-from pos.failures import describe
 from pos.messages import env_lang, lang_of, msg
 
 # command -> (module that registers it, what it does); a module may register
@@ -225,6 +224,8 @@ def _speak_usage_errors(parser: argparse.ArgumentParser, lang: str, as_json: boo
 
 
 def _report_failure(exc: BaseException, ctx: CliContext, lang: str) -> int:
+    from pos.failures import describe  # the failure path alone needs it
+
     log_path = ""
     if not isinstance(exc, (PosError, KeyboardInterrupt)):
         log_path = _log_exception(exc, ctx.data_dir)

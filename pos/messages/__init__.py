@@ -18,7 +18,6 @@ import json
 import os
 import string
 import sys
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -205,6 +204,8 @@ def _write_cache(domain: str, digest: str, texts: dict[str, dict[str, str]]) -> 
 
 
 def _parse_domain(domain: str, text: str) -> dict[str, dict[str, str]]:
+    import tomllib  # only when a domain's cache is missing or stale
+
     out: dict[str, dict[str, str]] = {}
     name = f"{domain}.toml"
     data = tomllib.loads(text)
