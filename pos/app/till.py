@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -95,6 +94,8 @@ class Till:
 
     def start_services(self) -> None:
         """Start every registered till service that applies to this terminal."""
+        from importlib.metadata import entry_points  # scanning costs ~20 ms: only here
+
         for ep in sorted(entry_points(group=TILL_SERVICES), key=lambda e: e.name):
             try:
                 service = ep.load()(self)
