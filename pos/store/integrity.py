@@ -14,8 +14,8 @@ Three layers, cheapest first:
 `pos journal verify` and `pos backup verify` run all three, always. Start-up
 runs the first two only when the files changed outside the till since a till
 last closed them (`FileState`, recorded MAC'd in the anchor file at a clean
-close): the page pass reads the whole file (~12 ms per MB), which a store of
-300,000 products cannot pay at every command. SQLCipher checks the HMAC of
+close): the page pass reads the whole file (~5 ms per MB, 1.7 s for a store
+of 300,000 products), which a command cannot pay every time. SQLCipher checks the HMAC of
 every page it reads, always. The app runs the page pass in the background
 (`StoreCheck`), sales held until it passes. docs/store.md, "What each path
 checks", lists exactly what runs where.
