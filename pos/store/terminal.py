@@ -236,10 +236,13 @@ class Terminal:
         self.db.close()
         # Closed cleanly on files that checked out: the next open may skip the
         # page pass if nothing touches them in between.
-        if self.anchors is not None and self.files_trusted and not self.losses:
+        keeper = self.anchors
+        if keeper is not None and self.files_trusted and not self.losses:
+            if keeper.read_checked() == FileState.of(self.db.path):
+                return  # nothing wrote since the record: keep it (and the file's times)
             state = stamp(self.db.path)
             if state is not None:
-                self.anchors.record_checked(state)
+                keeper.record_checked(state)
 
     def __enter__(self) -> Terminal:
         return self

@@ -216,3 +216,14 @@ def test_a_migration_due_checks_every_page_before_it_writes(tmp_path: Path) -> N
     _keeper(data_dir).record_checked(state)  # as if the change kept every time
     with pytest.raises(StoreDamaged):
         open_terminal(data_dir, SystemClock())  # this release migrates: pages first
+
+
+def test_a_command_that_writes_nothing_leaves_the_files_times_alone(work: Path) -> None:
+    """An unchanged store keeps its times (a backup tool comparing them copies
+    nothing) and its record."""
+    before = os.stat(work / DB_FILE).st_mtime_ns
+    with open_terminal(work, SystemClock()) as terminal:
+        assert terminal.files_check == "unchanged"
+    assert os.stat(work / DB_FILE).st_mtime_ns == before
+    with open_terminal(work, SystemClock()) as terminal:
+        assert terminal.files_check == "unchanged"
