@@ -19,10 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from pos.clock import SystemClock
-from pos.services.catalog_import import import_products, read_catalog_file
-from pos.services.terminal_services import TerminalServices
-from pos.store.terminal import provision
+from tests.pos.store.till_store import build
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = 9
@@ -59,12 +56,8 @@ def _median(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def test_pos_help_and_a_cash_sale_start_like_a_small_script(tmp_path: Path, record) -> None:
     data = tmp_path / "till"
-    with TerminalServices.wrap(provision(data, "demo", "S001", "T01", SystemClock())) as s:
-        t = s.terminal
-        products = read_catalog_file(ROOT / "assets" / "demo_catalog.csv", "CNY")
-        import_products(t.db, t.journal, t.clock, products, replace=True, source="bench")
-        s.users.add("c1", "Bench", "cashier", "7391")
-    env = {**os.environ, "POS_DATA_DIR": str(data), "POS_CASHIER_PIN": "7391", "POS_LANG": "en"}
+    build(data, sales=0)  # the demo catalog, cashier c1 (PIN 2580)
+    env = {**os.environ, "POS_DATA_DIR": str(data), "POS_CASHIER_PIN": "2580", "POS_LANG": "en"}
     pos = [sys.executable, "-m", "pos.cli.main"]
     bare, bare_cpu = _median([sys.executable, "-c", "pass"], env)
     help_s, help_cpu = _median([*pos, "--help"], env)

@@ -15,27 +15,24 @@ from pathlib import Path
 
 from pos.app.till import TillOptions, open_till
 from pos.clock import SystemClock
-from pos.services.catalog_import import import_products, read_catalog_file
+from pos.services.catalog_import import import_products
 from pos.services.terminal_services import TerminalServices
 from pos.store.terminal import DB_FILE, provision
 from tests.benchmarks.test_catalog_bench import _products
+from tests.pos.store.till_store import build
 
-ROOT = Path(__file__).resolve().parents[2]
 RUNS = 5
 
 
-def _provision(data: Path, big: bool) -> None:
+def _provision_big(data: Path) -> None:
     with TerminalServices.wrap(provision(data, "demo", "S001", "T01", SystemClock())) as s:
         t = s.terminal
-        products = (
-            _products() if big else read_catalog_file(ROOT / "assets" / "demo_catalog.csv", "CNY")
-        )
-        import_products(t.db, t.journal, t.clock, products, replace=True, source="bench")
-        s.users.add("c1", "Bench", "cashier", "7391")
+        import_products(t.db, t.journal, t.clock, _products(), replace=True, source="bench")
+        s.users.add("c1", "Bench", "cashier", "2580")
 
 
 def _sale(data: Path, sku: str, touch: bool) -> float:
-    env = {**os.environ, "POS_DATA_DIR": str(data), "POS_CASHIER_PIN": "7391", "POS_LANG": "en"}
+    env = {**os.environ, "POS_DATA_DIR": str(data), "POS_CASHIER_PIN": "2580", "POS_LANG": "en"}
     argv = [sys.executable, "-m", "pos.cli.main", "sale", "--cashier", "c1", "--item", sku]
     if touch:
         os.utime(data / DB_FILE)  # written outside the till: the next open checks every page
@@ -50,8 +47,8 @@ def test_a_large_store_opens_as_fast_as_a_small_one_after_a_clean_close(
     tmp_path: Path, record
 ) -> None:
     small, big = tmp_path / "small", tmp_path / "big"
-    _provision(small, big=False)
-    _provision(big, big=True)
+    build(small, sales=0)  # the demo catalog, cashier c1 (PIN 2580)
+    _provision_big(big)
     _sale(small, "DRK-001", touch=False)
     _sale(big, "SKU0000001", touch=False)
     small_s = statistics.median(_sale(small, "DRK-001", False) for _ in range(RUNS))

@@ -11,12 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pos.clock import SystemClock
-from pos.services.catalog_import import import_products, read_catalog_file
-from pos.services.terminal_services import TerminalServices
-from pos.store.terminal import provision
+from tests.pos.store.till_store import build
 
-ROOT = Path(__file__).resolve().parents[3]
 NOT_FOR_A_CASH_SALE = (
     "keyring",
     "importlib.metadata",
@@ -30,11 +26,7 @@ NOT_FOR_A_CASH_SALE = (
 
 def test_a_cash_sale_loads_only_what_it_uses(tmp_path: Path) -> None:
     data = tmp_path / "till"
-    with TerminalServices.wrap(provision(data, "demo", "S001", "T01", SystemClock())) as s:
-        t = s.terminal
-        products = read_catalog_file(ROOT / "assets" / "demo_catalog.csv", "CNY")
-        import_products(t.db, t.journal, t.clock, products, replace=True, source="test")
-        s.users.add("c1", "Zhang Wei", "cashier", "2580")
+    build(data, sales=0)  # the demo catalog, cashier c1 (PIN 2580)
     code = (
         "import sys\n"
         "from pos.cli.main import main\n"
