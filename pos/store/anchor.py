@@ -211,11 +211,12 @@ class AnchorKeeper:
             return None
         return FileState.from_dict(checked)
 
-    def record_checked(self, state: FileState) -> None:
+    def record_checked(self, state: FileState | None) -> None:
         """After a clean close: keep the anchor in the file as it is and add the
-        files' state. Never raises (the next open then checks every page)."""
+        files' state (None: drop it, the files are not to be trusted). Never
+        raises (the next open then checks every page)."""
         with self._lock:
-            if self.held:
+            if self.held and state is not None:
                 return
             try:
                 doc: Any = json.loads(self.path.read_bytes())
@@ -226,13 +227,16 @@ class AnchorKeeper:
                 )
                 if not good:
                     return
-                checked = state.to_dict()
-                cmac = hmac.new(self._mac_key, _checked_body(body, checked), "sha256").hexdigest()
-                data = json.dumps(
-                    {"anchor": anchor, "mac": doc["mac"], "checked": checked, "checked_mac": cmac},
-                    separators=(",", ":"),
-                ).encode()
-                self._replace(data + b"\n")
+                out: dict[str, Any] = {"anchor": anchor, "mac": doc["mac"]}
+                if state is not None:
+                    checked = state.to_dict()
+                    out["checked"] = checked
+                    out["checked_mac"] = hmac.new(
+                        self._mac_key, _checked_body(body, checked), "sha256"
+                    ).hexdigest()
+                elif "checked" not in doc:
+                    return
+                self._replace(json.dumps(out, separators=(",", ":")).encode() + b"\n")
             except (OSError, ValueError, KeyError, TypeError, canonical.CanonicalError):
                 return
 

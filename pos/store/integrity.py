@@ -266,8 +266,9 @@ def stamp(db_path: Path) -> FileState | None:
 
 class StoreCheck:
     """The WAL was scanned at open; every page's HMAC is checked here on a
-    connection of its own, off the UI thread. Until it passes the journal is
-    held (sign-ins only, no sale); damage keeps it held with the damage named.
+    connection of its own, off the UI thread. Started with `hold`, the journal
+    is held until it passes (sign-ins only, no sale); damage holds it in any
+    case, with the damage named.
 
     `state` is "checking", "ok", "damaged" or "stopped"."""
 
@@ -284,11 +285,14 @@ class StoreCheck:
         self.damage = Damage()
         self._conn: Connection | None = None
         self._stopping = False
+        self._held = False
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="store-check", daemon=True)
 
-    def start(self) -> StoreCheck:
-        self._hold(msg("store.check.checking"))
+    def start(self, hold: bool = True) -> StoreCheck:
+        if hold:
+            self._hold(msg("store.check.checking"))
+        self._held = hold
         self._thread.start()
         return self
 
@@ -307,7 +311,8 @@ class StoreCheck:
             self.state = "stopped"
         elif damage.ok:
             self.state = "ok"
-            self._hold(None)
+            if self._held:
+                self._hold(None)
         else:
             log.error("store %s damaged: %s", self._db.path, "; ".join(damage.details))
             self.damage = damage

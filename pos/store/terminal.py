@@ -147,16 +147,18 @@ class Terminal:
     def files_trusted(self) -> bool:
         """The files checked out at open (or in the background) and no page
         failed since: a clean close may record them as checked."""
-        if self.db.damage_seen:
+        check = self.store_check
+        if self.db.damage_seen or (check is not None and check.state == "damaged"):
             return False
         if self.files_check == "background":
-            return self.store_check is not None and self.store_check.state == "ok"
+            return check is not None and check.state == "ok"
         return True
 
-    def check_in_background(self) -> StoreCheck:
-        """Check every page off this thread; sales are held until it passes."""
+    def check_in_background(self, hold: bool = True) -> StoreCheck:
+        """Check every page off this thread. `hold`: no sale until it passes
+        (the files changed); otherwise sales go on and only damage holds them."""
         self.store_check = StoreCheck(self.db, self._hold_for_check)
-        return self.store_check.start()
+        return self.store_check.start(hold)
 
     def _hold_for_check(self, message: Message | None) -> None:
         self._check_hold = message
@@ -237,12 +239,14 @@ class Terminal:
         # Closed cleanly on files that checked out: the next open may skip the
         # page pass if nothing touches them in between.
         keeper = self.anchors
-        if keeper is not None and self.files_trusted and not self.losses:
+        if keeper is None:
+            return
+        if not self.files_trusted:
+            keeper.record_checked(None)  # damage seen: the next open checks all
+        elif not self.losses:
             if keeper.read_checked() == FileState.of(self.db.path):
                 return  # nothing wrote since the record: keep it (and the file's times)
-            state = stamp(self.db.path)
-            if state is not None:
-                keeper.record_checked(state)
+            keeper.record_checked(stamp(self.db.path))
 
     def __enter__(self) -> Terminal:
         return self
@@ -461,8 +465,9 @@ def open_terminal(
 
     `pages`: when the WAL and every page's HMAC are checked before use.
     "if_changed": only when the files are not as a till last closed them;
-    "always"; "background": when changed, the WAL now and the pages in a
-    background check with sales held until it passes (the app)."""
+    "always"; "background" (the app): when changed, the WAL now and the pages
+    in a background check with sales held until it passes; when unchanged,
+    the pages in a background check without holding sales."""
     data_dir = Path(data_dir)
     info = load_info(data_dir)
     store = make_keystore(info.keystore, data_dir, info.terminal_id, keyring_backend)
@@ -503,8 +508,11 @@ def open_terminal(
     try:
         _check_identity(terminal)
         _check_anchors(terminal, keeper)
-        if db.pages_deferred:
-            terminal.check_in_background()
+        if pages == "background" and not db.pages_checked:
+            # The app: a changed store is held until its pages pass; an
+            # unchanged one sells at once while they are read (bit rot that
+            # changes no file time is found at every app start).
+            terminal.check_in_background(hold=db.pages_deferred)
     except BaseException:
         db.close()
         raise
