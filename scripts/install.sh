@@ -31,4 +31,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[ui,card,server,dev]'
+# Compile the bytecode and the message catalogue's cache now, as Debian's
+# packages do at install: a command run with PYTHONDONTWRITEBYTECODE (or by a
+# user who cannot write here) would otherwise compile ~300 modules and parse
+# the catalogue's TOML at every start (~0.1 s of a 0.3 s sale).
+.venv/bin/python -m compileall -q -j 0 pos ui drivers sync .venv/lib >/dev/null || true
+.venv/bin/python -c "from pos.messages import build_cache; build_cache()"
 echo "installed: $(.venv/bin/python --version), venv at $(pwd)/.venv"

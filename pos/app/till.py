@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -95,6 +94,8 @@ class Till:
 
     def start_services(self) -> None:
         """Start every registered till service that applies to this terminal."""
+        from importlib.metadata import entry_points  # scanning costs ~20 ms: only here
+
         for ep in sorted(entry_points(group=TILL_SERVICES), key=lambda e: e.name):
             try:
                 service = ep.load()(self)
@@ -130,7 +131,11 @@ def open_till(data_dir: Path, options: TillOptions | None = None) -> Till:
     """Open the provisioned terminal in `data_dir` as a till."""
     options = options or TillOptions()
     clock = options.clock or SystemClock()
-    terminal = open_terminal(data_dir, clock)
+    # The app (background services) checks a changed store's pages off the
+    # UI thread, sales held until they pass; a command checks them first.
+    terminal = open_terminal(
+        data_dir, clock, pages="background" if options.background else "if_changed"
+    )
     closers: list[Closer] = [terminal.close]
     try:
         if options.prepare is not None:

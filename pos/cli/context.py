@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import platformdirs
-
 from pos.messages import Message, env_lang
 
 
@@ -20,6 +18,8 @@ def default_data_dir() -> Path:
     env = os.environ.get("POS_DATA_DIR")
     if env:
         return Path(env)
+    import platformdirs  # only when POS_DATA_DIR does not say
+
     return Path(platformdirs.user_data_dir("store-checkout", appauthor=False))
 
 

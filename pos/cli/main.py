@@ -12,21 +12,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import logging
 import re
 import sys
-import tempfile
-import traceback
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
 from pos.cli.context import CliContext, default_data_dir
 from pos.errors import NotAllowed, PosError
-from pos.failures import describe
 from pos.messages import env_lang, lang_of, msg
 
 # command -> (module that registers it, what it does); a module may register
@@ -53,6 +47,10 @@ COMMANDS_GROUP = "pos.commands"
 
 def _commands() -> dict[str, tuple[str, str]]:
     """Every command, core and plugged in, with its module; nothing imported."""
+    # Scanning the installed distributions' entry points costs ~20 ms: only
+    # `--help` and the commands of other layers need it.
+    from importlib.metadata import entry_points
+
     commands = dict(CORE_COMMANDS)
     for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         commands.setdefault(ep.name, (ep.value, f"see `pos {ep.name} --help`"))
@@ -119,12 +117,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     _add_boundary_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    commands = _commands()
     missing: dict[str, str] = {}
     if argv is None:
+        commands = _commands()
         modules = _command_modules(None, commands, missing)
     else:
         wanted = _command_word(parser, argv)
+        # A core command's words need no other command's name.
+        commands = dict(CORE_COMMANDS) if wanted in CORE_COMMANDS else _commands()
         modules = _command_modules(wanted, commands, missing) if wanted is not None else []
     for mod in modules:
         mod.register(sub)
@@ -224,6 +224,8 @@ def _speak_usage_errors(parser: argparse.ArgumentParser, lang: str, as_json: boo
 
 
 def _report_failure(exc: BaseException, ctx: CliContext, lang: str) -> int:
+    from pos.failures import describe  # the failure path alone needs it
+
     log_path = ""
     if not isinstance(exc, (PosError, KeyboardInterrupt)):
         log_path = _log_exception(exc, ctx.data_dir)
@@ -243,6 +245,11 @@ def _log_exception(exc: BaseException, data_dir: Path) -> str:
     """Write the traceback where support can find it: the data directory's
     log, else the temporary folder when the data directory cannot be written.
     Returns the file's path ("" when nowhere could be written)."""
+    import logging
+    import tempfile
+    import traceback
+    from datetime import UTC, datetime
+
     text = "".join(traceback.format_exception(exc))
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     for folder in (data_dir / "logs", Path(tempfile.gettempdir())):

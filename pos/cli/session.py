@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from pos.cli.context import CliContext
+from pos.messages import msg
 
 if TYPE_CHECKING:
     from pos.app import Till
@@ -38,9 +38,15 @@ def open_services(ctx: CliContext) -> TerminalServices:
 
 def _say_demo_keystore(ctx: CliContext, demo: bool) -> None:
     if demo:
-        from pos.cli.store import demo_warning
-
         demo_warning(ctx)
+
+
+def demo_warning(ctx: CliContext) -> None:
+    """On stderr for a person, and inside every JSON object for a script."""
+    warning = msg("store.demo_warning")
+    if not any(w.get("code") == warning.code for w in ctx.warnings):
+        ctx.warnings.append(warning.to_dict())
+    ctx.warn(warning)
 
 
 def read_pin(ctx: CliContext, who: str, env_var: str) -> str:
@@ -52,5 +58,7 @@ def read_pin(ctx: CliContext, who: str, env_var: str) -> str:
     if value:
         return value
     if sys.stdin.isatty():
+        import getpass
+
         return getpass.getpass(f"PIN for {who}: ")
     return sys.stdin.readline().strip()

@@ -7,6 +7,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from pos.cli.context import CliContext
+from pos.cli.session import demo_warning
 from pos.clock import SystemClock
 from pos.messages import env_lang, msg
 from pos.store import backup
@@ -23,14 +24,6 @@ def open_for_command(ctx: CliContext) -> Terminal:
     if terminal.demo_keystore:
         demo_warning(ctx)
     return terminal
-
-
-def demo_warning(ctx: CliContext) -> None:
-    """On stderr for a person, and inside every JSON object for a script."""
-    warning = msg("store.demo_warning")
-    if not any(w.get("code") == warning.code for w in ctx.warnings):
-        ctx.warnings.append(warning.to_dict())
-    ctx.warn(warning)
 
 
 def journal_checks() -> list[ExtraCheck]:

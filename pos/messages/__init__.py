@@ -13,13 +13,15 @@ or carry `.shopper` so they can be written in the second person.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import string
-import tomllib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 LANGS: tuple[str, ...] = ("zh_CN", "en")
@@ -118,6 +120,11 @@ def has(code: str) -> bool:
     return _entry(code) is not None
 
 
+def texts_of(code: str) -> dict[str, str] | None:
+    """A code's texts by language, or None (reads only that code's domain file)."""
+    return _entry(code)
+
+
 def _entry(code: str) -> dict[str, str] | None:
     return domain_texts(code.split(".", 1)[0]).get(code)
 
@@ -130,10 +137,16 @@ def catalogue() -> dict[str, dict[str, str]]:
     return out
 
 
+CATALOGUE_DIR = Path(__file__).with_name("catalogue")
+# Each domain's texts, already checked, beside its TOML: reading JSON costs a
+# tenth of parsing TOML, and a command uses about ten domains. Keyed on the
+# TOML's SHA-256, so an edited file is parsed again (never a stale text).
+CACHE_DIR = CATALOGUE_DIR / "__pycache__"
+
+
 @cache
 def domains() -> tuple[str, ...]:
-    root = resources.files(__package__).joinpath("catalogue")
-    names = (p.name for p in root.iterdir() if p.name.endswith(".toml"))
+    names = (p.name for p in CATALOGUE_DIR.iterdir() if p.name.endswith(".toml"))
     return tuple(sorted(n.removesuffix(".toml") for n in names))
 
 
@@ -141,22 +154,72 @@ def domains() -> tuple[str, ...]:
 def domain_texts(domain: str) -> dict[str, dict[str, str]]:
     """One domain file's codes, read once when a code of it is first used
     (reading all of them costs a command ~0.1 s)."""
-    out: dict[str, dict[str, str]] = {}
     if domain not in domains():
-        return out
-    item = resources.files(__package__).joinpath("catalogue", f"{domain}.toml")
-    data = tomllib.loads(item.read_text(encoding="utf-8"))
+        return {}
+    raw = (CATALOGUE_DIR / f"{domain}.toml").read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    cached = _read_cache(domain, digest)
+    if cached is not None:
+        return cached
+    out = _parse_domain(domain, raw.decode("utf-8"))
+    if not sys.dont_write_bytecode:  # the same rule as Python's own bytecode
+        _write_cache(domain, digest, out)
+    return out
+
+
+def build_cache() -> int:
+    """Write every domain's cache (at install, like compiling the bytecode);
+    returns how many domains were written."""
+    for domain in domains():
+        raw = (CATALOGUE_DIR / f"{domain}.toml").read_bytes()
+        texts = _parse_domain(domain, raw.decode("utf-8"))
+        _write_cache(domain, hashlib.sha256(raw).hexdigest(), texts)
+    return len(domains())
+
+
+def _cache_path(domain: str) -> Path:
+    return CACHE_DIR / f"{domain}.json"
+
+
+def _read_cache(domain: str, digest: str) -> dict[str, dict[str, str]] | None:
+    try:
+        doc = json.loads(_cache_path(domain).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("sha256") != digest:
+        return None
+    texts = doc.get("texts")
+    return texts if isinstance(texts, dict) else None
+
+
+def _write_cache(domain: str, digest: str, texts: dict[str, dict[str, str]]) -> None:
+    path = _cache_path(domain)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        CACHE_DIR.mkdir(exist_ok=True)
+        tmp.write_text(json.dumps({"sha256": digest, "texts": texts}, ensure_ascii=False))
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a read-only install: parse each time
+
+
+def _parse_domain(domain: str, text: str) -> dict[str, dict[str, str]]:
+    import tomllib  # only when a domain's cache is missing or stale
+
+    out: dict[str, dict[str, str]] = {}
+    name = f"{domain}.toml"
+    data = tomllib.loads(text)
     for code, texts in _flatten(data):
         if code.split(".", 1)[0] != domain:
-            raise ValueError(f"{item.name}: code {code!r} belongs in {code.split('.')[0]}.toml")
+            raise ValueError(f"{name}: code {code!r} belongs in {code.split('.')[0]}.toml")
         missing = [lang for lang in LANGS if not isinstance(texts.get(lang), str)]
         if missing:
-            raise ValueError(f"{item.name}: {code} has no text for {', '.join(missing)}")
+            raise ValueError(f"{name}: {code} has no text for {', '.join(missing)}")
         if code in out:
-            raise ValueError(f"{item.name}: {code} is defined twice")
+            raise ValueError(f"{name}: {code} is defined twice")
         if any(isinstance(v, dict) for v in texts.values()):
             # A code with codes under it: those would be silently lost.
-            raise ValueError(f"{item.name}: {code} has texts and also codes under it")
+            raise ValueError(f"{name}: {code} has texts and also codes under it")
         out[code] = {lang: texts[lang] for lang in LANGS}
     return out
 

@@ -8,10 +8,10 @@ WeChat Pay credentials still takes cash and Alipay."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 GROUP = "pos.payment_channels"
 NEEDS_NO_CONFIG = frozenset({"cash"})
+# The core's own channels (also in the entry-point group): a command that pays
+# only with these loads them without scanning every installed distribution's
+# entry points (~20 ms of a cash sale).
+CORE_CHANNELS = {"cash": "pos.payments.cash:CashChannel"}
 NOT_CONFIGURED = "not configured in payments.json"
 
 
@@ -61,7 +65,7 @@ def load_channels(
     demo = is_demo_terminal(data_dir)
     channels: dict[str, PaymentChannel] = {}
     problems: dict[str, str] = {}
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+    for ep in _entries(wanted):
         if wanted is not None and ep.name not in wanted:
             continue
         section: dict[str, Any] | None = config.get(ep.name)
@@ -86,6 +90,25 @@ def load_channels(
             continue
         channels[ep.name] = channel
     return channels, problems
+
+
+class _CoreEntry:
+    """A core channel's entry, loaded like an entry point."""
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+
+    def load(self) -> Any:
+        module, _, attr = self.value.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+def _entries(wanted: set[str] | None) -> list[Any]:
+    if wanted is not None and wanted <= CORE_CHANNELS.keys():
+        return [_CoreEntry(name, CORE_CHANNELS[name]) for name in sorted(wanted)]
+    from importlib.metadata import entry_points
+
+    return sorted(entry_points(group=GROUP), key=lambda e: e.name)
 
 
 def open_router(

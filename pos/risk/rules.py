@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pos.errors import InvalidInput
-from pos.messages import catalogue, fields_of, msg
+from pos.messages import fields_of, msg, texts_of
 from pos.risk.attributes import ATTRIBUTES
 from pos.risk.cel import Condition, ExpressionError, RuleProgram, compile_condition
 
@@ -118,7 +118,7 @@ def _parse_reasons(raw: dict[str, Any], bad: Any) -> tuple[dict[str, str], froze
         if not isinstance(code, str) or not code.startswith(REASON_PREFIX):
             bad(f"reason must be a catalogue code starting {REASON_PREFIX!r}")
             return {}, frozenset(), ""
-        texts = catalogue().get(code)
+        texts = texts_of(code)
         if texts is None:
             bad(f"reason {code!r} is not in the message catalogue")
             return {}, frozenset(), ""

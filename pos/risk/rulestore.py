@@ -14,7 +14,6 @@ from pathlib import Path
 from pos.errors import NotAllowed
 from pos.messages import msg
 from pos.risk.bins import ASSETS_DIR
-from pos.risk.convert import ConvertError, convert_ruleset_text
 from pos.risk.repository import Connection, store_ruleset, stored_rulesets
 from pos.risk.rules import RuleSet, RuleSetError, parse_ruleset
 
@@ -61,6 +60,8 @@ class ActiveRuleSet:
 
 def _from_former_language(source: str, version: int) -> RuleSet | None:
     """A set stored before conditions were CEL, converted on load (same meaning)."""
+    from pos.risk.convert import ConvertError, convert_ruleset_text  # old sets only
+
     try:
         return parse_ruleset(convert_ruleset_text(source), version)
     except (ConvertError, RuleSetError):

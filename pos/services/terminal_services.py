@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from pos.clock import Clock, SystemClock
@@ -65,6 +64,8 @@ class TerminalServices:
         """The journal's chain and signatures, and every table that registered
         a check in the `pos.journal_checks` group (orders and tenders, payment
         intents, Z reports) against what the journal says happened."""
+        from importlib.metadata import entry_points  # scanning costs ~20 ms: only here
+
         checks: list[ExtraCheck] = [orders_agree_with_journal]
         for ep in sorted(entry_points(group="pos.journal_checks"), key=lambda e: e.name):
             check = ep.load()

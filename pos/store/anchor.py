@@ -12,6 +12,11 @@ date:
   written every `KEYRING_EVERY` entries, every `KEYRING_INTERVAL`, at each Z
   (`day.closed`), at an acknowledged loss, and when the terminal closes.
 
+The anchor file also carries, after a clean close, the state of the database
+files as the till left them (`record_checked`, MAC'd with the anchor): the
+next open compares it with the files and skips the whole-file page pass when
+nothing touched them since. Any commit rewrites the file without it.
+
 docs/store.md says what each can and cannot detect.
 """
 
@@ -32,6 +37,7 @@ from pos.clock import Clock
 from pos.events import Event
 from pos.messages import Message, msg
 from pos.store.db import Connection, DatabaseError
+from pos.store.integrity import FileState
 from pos.store.keys import KeyStore
 
 ANCHOR_FILE = "terminal.anchor"
@@ -166,6 +172,8 @@ class AnchorKeeper:
         self._keyring_seq = -1
         self._keyring_at: datetime | None = None
         self._pending: Anchor | None = None
+        # The anchors as `losses` read them, for `reset` to skip rewriting them.
+        self._seen: tuple[Anchor | None, Anchor | None] | None = None
         # While a loss waits for a manager, the anchors keep the evidence.
         self.held = False
 
@@ -188,6 +196,50 @@ class AnchorKeeper:
         good = hmac.compare_digest(mac, hmac.new(self._mac_key, body, "sha256").hexdigest())
         return (anchor if good else None), good
 
+    def read_checked(self) -> FileState | None:
+        """The files' state recorded at the last clean close, if its MAC holds
+        and no commit came after it."""
+        try:
+            doc: Any = json.loads(self.path.read_bytes())
+            body = canonical.dumps(doc["anchor"])
+            checked = doc["checked"]
+            mac = str(doc["checked_mac"])
+        except (OSError, ValueError, KeyError, TypeError, canonical.CanonicalError):
+            return None
+        want = hmac.new(self._mac_key, _checked_body(body, checked), "sha256").hexdigest()
+        if not hmac.compare_digest(mac, want):
+            return None
+        return FileState.from_dict(checked)
+
+    def record_checked(self, state: FileState | None) -> None:
+        """After a clean close: keep the anchor in the file as it is and add the
+        files' state (None: drop it, the files are not to be trusted). Never
+        raises (the next open then checks every page)."""
+        with self._lock:
+            if self.held and state is not None:
+                return
+            try:
+                doc: Any = json.loads(self.path.read_bytes())
+                anchor = doc["anchor"]
+                body = canonical.dumps(anchor)
+                good = hmac.compare_digest(
+                    str(doc["mac"]), hmac.new(self._mac_key, body, "sha256").hexdigest()
+                )
+                if not good:
+                    return
+                out: dict[str, Any] = {"anchor": anchor, "mac": doc["mac"]}
+                if state is not None:
+                    checked = state.to_dict()
+                    out["checked"] = checked
+                    out["checked_mac"] = hmac.new(
+                        self._mac_key, _checked_body(body, checked), "sha256"
+                    ).hexdigest()
+                elif "checked" not in doc:
+                    return
+                self._replace(json.dumps(out, separators=(",", ":")).encode() + b"\n")
+            except (OSError, ValueError, KeyError, TypeError, canonical.CanonicalError):
+                return
+
     def read_keyring(self) -> Anchor | None:
         raw = self._keystore.get(KEYRING_ANCHOR)
         if raw is None:
@@ -204,6 +256,7 @@ class AnchorKeeper:
         file_anchor, file_ok = self.read_file()
         keyring_anchor = self.read_keyring()
         now = current(conn)
+        self._seen = (file_anchor, keyring_anchor)
         found: list[Loss] = []
         if not file_ok:
             found.append(Loss("anchor_edited", 0, now.seq, "file"))
@@ -260,8 +313,15 @@ class AnchorKeeper:
         """Anchor the database as it stands (after an acknowledged loss or a
         first start with anchors): both anchors are written at once."""
         anchor = current(conn)
+        seen, self._seen = self._seen, None
         with self._lock:
             self.held = False
+            if seen == (anchor, anchor):
+                # Both anchors already say this (the usual open): nothing to
+                # write, which spares a keyring round trip at every command.
+                self._written = anchor
+                self._keyring_seq, self._keyring_at = anchor.seq, self._clock.now()
+                return
             self._write_file(anchor)
             self._written = anchor
             self._write_keyring(anchor, self._clock.now())
@@ -269,7 +329,9 @@ class AnchorKeeper:
     def _write_file(self, anchor: Anchor) -> None:
         body = canonical.dumps(asdict(anchor))
         mac = hmac.new(self._mac_key, body, "sha256").hexdigest()
-        data = b'{"anchor":' + body + b',"mac":"' + mac.encode() + b'"}\n'
+        self._replace(b'{"anchor":' + body + b',"mac":"' + mac.encode() + b'"}\n')
+
+    def _replace(self, data: bytes) -> None:
         # No fsync: the database's own commit was; a stale anchor only checks less.
         tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         tmp.write_bytes(data)
@@ -282,6 +344,11 @@ class AnchorKeeper:
             self._pending = anchor
             return
         self._keyring_seq, self._keyring_at, self._pending = anchor.seq, now, None
+
+
+def _checked_body(anchor_body: bytes, checked: Any) -> bytes:
+    """What the files' state is MAC'd as: bound to the anchor it was written with."""
+    return b"pos-files-checked-v1\n" + anchor_body + b"\n" + canonical.dumps(checked)
 
 
 def _compare(conn: Connection, now: Anchor, anchor: Anchor, source: str) -> Loss | None:

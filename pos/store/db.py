@@ -14,6 +14,7 @@ written, so a refused open leaves the files byte-identical.
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -169,7 +170,9 @@ def is_damage(exc: BaseException) -> bool:
 
 
 def damaged_error(path: Path, exc: BaseException) -> StoreDamaged:
-    return StoreDamaged(msg("store.damaged_in_use", path=str(path), error=str(exc)))
+    # SQLCipher's words go to the log; the reader gets the catalogue's.
+    logging.getLogger(__name__).error("store %s: a page cannot be read: %s", path, exc)
+    return StoreDamaged(msg("store.check.damaged_in_use", path=str(path)))
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -230,6 +233,12 @@ class Database:
         self._mode = "rw"  # never create a missing file behind the caller's back
         self._commit_hooks: list[Callable[[Connection], None]] = []
         self._precommit_hooks: list[Callable[[Connection], object]] = []
+        # The open left the page pass to the caller (Database.open defer_pages).
+        self.pages_deferred = False
+        # The open checked the WAL and every page.
+        self.pages_checked = False
+        # A page failed to read while in use: the files are not to be trusted.
+        self.damage_seen = False
 
     def __repr__(self) -> str:  # never show the key
         return f"Database({str(self._path)!r})"
@@ -243,11 +252,16 @@ class Database:
         migrations: migrate.Migrations | None = None,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
         verify_pages: bool = True,
+        defer_pages: bool = False,
     ) -> Database:
         """Open an existing database and apply any migrations it lacks.
 
         Before anything is written, the WAL left by a crash and every page's
-        HMAC are checked (StoreDamaged, exit 6), unless `verify_pages` is False.
+        HMAC are checked (StoreDamaged, exit 6), unless `verify_pages` is False
+        and no migration is due.
+        With `defer_pages` only the WAL is checked now and `pages_deferred`
+        tells the caller to check the pages (in the background), unless a
+        migration is due: nothing is written to a store before its pages pass.
         Pass `migrations=Migrations.bundled().up_to(N)` to open it as release N would.
         """
         path = Path(path)
@@ -260,13 +274,22 @@ class Database:
         try:
             version = _probe(check, path)
             migrate.refuse_if_newer(version, migrations, path)
+            # A migration writes: the pages are checked first, whatever was asked.
+            due = bool(migrations.pending(version))
+            verify_pages = verify_pages or due
+            deferred = verify_pages and defer_pages and not due
             if verify_pages:
-                from pos.store.integrity import quick_check  # integrity imports this module
+                from pos.store import integrity  # integrity imports this module
 
-                quick_check(path, check).raise_if_damaged(path)
+                damage = (
+                    integrity.wal_damage(path) if deferred else integrity.quick_check(path, check)
+                )
+                damage.raise_if_damaged(path)
         finally:
             check.close()
         db = cls(path, key, busy_timeout_ms)
+        db.pages_deferred = deferred
+        db.pages_checked = verify_pages and not deferred
         try:
             db._upgrade(migrations)
         except BaseException:
@@ -412,11 +435,16 @@ class Database:
         try:
             yield conn
         except sqlcipher.DatabaseError as exc:
+            self._rollback_quietly(conn)  # the read's own error says more
             self._reraise(exc)
         finally:
             state.depth, state.mode = 0, ""
             if conn.in_transaction:
-                conn.execute("COMMIT")
+                try:
+                    conn.execute("COMMIT")
+                except sqlcipher.DatabaseError as exc:
+                    self._rollback_quietly(conn)
+                    self._reraise(exc)
 
     def _begin(self, conn: Connection, statement: str) -> None:
         try:
@@ -446,7 +474,10 @@ class Database:
         constraint violations and programming errors stay what they are."""
         if is_busy(exc):
             raise busy_error(self._path, exc) from exc
-        if is_damage(exc):
+        if is_damage(exc) or self.damage_seen:
+            # After a page failed, SQLite may refuse writes as read-only: that
+            # is the same damage, not a storage problem.
+            self.damage_seen = True
             raise damaged_error(self._path, exc) from exc
         raise exc
 

@@ -18,14 +18,16 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Protocol
-
-import keyring
-from keyring.backend import KeyringBackend
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pos.messages import Message, msg
 from pos.store.errors import KeystoreUnavailable, MissingKey
 from pos.store.files import atomic_write
+
+if TYPE_CHECKING:
+    # keyring is imported where it is used: loading it scans every installed
+    # distribution's entry points (~20 ms), which a demo-keystore command skips.
+    from keyring.backend import KeyringBackend
 
 DB_KEY = "database-key"
 SIGNING_KEY = "journal-signing-key"
@@ -130,6 +132,8 @@ class KeyringKeyStore:
         self.service = service_name(terminal_id)
         if backend is None:
             try:
+                import keyring
+
                 backend = keyring.get_keyring()
             except Exception as exc:  # a backend named in PYTHON_KEYRING_BACKEND failed to load
                 raise self._unavailable(exc) from exc

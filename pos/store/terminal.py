@@ -16,15 +16,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from keyring.backend import KeyringBackend
 
 from pos import canonical
 from pos.clock import Clock, iso
 from pos.events import Event
-from pos.messages import msg
+from pos.messages import Message, msg
 from pos.store import keys, seals
 from pos.store.anchor import (
     ANCHOR_FILE,
@@ -45,11 +44,22 @@ from pos.store.errors import (
     WrongKey,
 )
 from pos.store.files import atomic_write
-from pos.store.integrity import REMEDY_DAMAGED, Damage, check_pages, check_structure
+from pos.store.integrity import (
+    REMEDY_DAMAGED,
+    FileState,
+    StoreCheck,
+    check_pages,
+    check_structure,
+    stamp,
+    wal_damage,
+)
 from pos.store.journal import ExtraCheck, Journal, VerifyReport, records, verify
 from pos.store.journal_format import ChainChecker, load_public_key, public_key_hex
 from pos.store.migrate import Migrations
 from pos.store.outbox import outbox_agrees_with_journal
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend  # imported by the keyring keystore alone
 
 TERMINAL_FILE = "terminal.json"
 DB_FILE = "terminal.db"
@@ -124,6 +134,34 @@ class Terminal:
     # How the database is behind its anchors (empty: it is not). The till takes
     # no sale until a manager acknowledges: `acknowledge_loss`.
     losses: list[Loss] = field(default_factory=list)
+    # How the files were checked at open: "full" (the WAL and every page),
+    # "unchanged" (as a till closed them: SQLCipher checks each page read),
+    # "background" (the WAL now, the pages in `store_check`).
+    files_check: str = "full"
+    store_check: StoreCheck | None = None
+    _check_hold: Message | None = None
+
+    @property
+    def files_trusted(self) -> bool:
+        """The files checked out at open (or in the background) and no page
+        failed since: a clean close may record them as checked."""
+        check = self.store_check
+        if self.db.damage_seen or (check is not None and check.state == "damaged"):
+            return False
+        if self.files_check == "background":
+            return check is not None and check.state == "ok"
+        return True
+
+    def check_in_background(self, hold: bool = True) -> StoreCheck:
+        """Check every page off this thread. `hold`: no sale until it passes
+        (the files changed); otherwise sales go on and only damage holds them."""
+        self.store_check = StoreCheck(self.db, self._hold_for_check)
+        return self.store_check.start(hold)
+
+    def _hold_for_check(self, message: Message | None) -> None:
+        self._check_hold = message
+        losses = self.losses
+        self.journal.hold = message or (losses[0].message() if losses else None)
 
     @property
     def terminal_id(self) -> str:
@@ -148,10 +186,12 @@ class Terminal:
         return self._card_token_key
 
     def verify_journal(self, extra_checks: Sequence[ExtraCheck] = ()) -> VerifyReport:
-        """Every page (HMAC) and the structure of the file, then the journal's
-        chain and signatures and `extra_checks`. The WAL was checked at open."""
+        """The WAL, every page (HMAC) and the structure of the file, then the
+        journal's chain and signatures and `extra_checks`."""
         with self.db.read() as conn:
-            damage = Damage(check_pages(conn) + check_structure(conn))
+            damage = wal_damage(self.db.path)
+            damage.extend(check_pages(conn))
+            damage.extend(check_structure(conn))
         if not damage.ok:
             report = VerifyReport()
             report.problems.extend(damage.texts())
@@ -182,16 +222,29 @@ class Terminal:
                 Event.STORE_LOSS_ACKNOWLEDGED,
                 {"approver_id": approver_id, "losses": [loss.to_dict() for loss in losses]},
             )
-        self.journal.hold = None
+        self.journal.hold = self._check_hold
         self.losses = []
         with self.db.read() as conn:
             keeper.reset(conn)
         return losses
 
     def close(self) -> None:
+        if self.store_check is not None:
+            self.store_check.stop()
         if self.anchors is not None:
             self.anchors.flush()
         self.db.close()
+        # Closed cleanly on files that checked out: the next open may skip the
+        # page pass if nothing touches them in between.
+        keeper = self.anchors
+        if keeper is None:
+            return
+        if not self.files_trusted:
+            keeper.record_checked(None)  # damage seen: the next open checks all
+        elif not self.losses:
+            if keeper.read_checked() == FileState.of(self.db.path):
+                return  # nothing wrote since the record: keep it (and the file's times)
+            keeper.record_checked(stamp(self.db.path))
 
     def __enter__(self) -> Terminal:
         return self
@@ -401,8 +454,15 @@ def open_terminal(
     *,
     keyring_backend: KeyringBackend | None = None,
     migrations: Migrations | None = None,
+    pages: str = "if_changed",
 ) -> Terminal:
-    """Open a provisioned terminal, upgrading its database if this program is newer."""
+    """Open a provisioned terminal, upgrading its database if this program is newer.
+
+    `pages`: when the WAL and every page's HMAC are checked before use.
+    "if_changed": only when the files are not as a till last closed them;
+    "always"; "background" (the app): when changed, the WAL now and the pages
+    in a background check with sales held until it passes; when unchanged,
+    the pages in a background check without holding sales."""
     data_dir = Path(data_dir)
     info = load_info(data_dir)
     store = make_keystore(info.keystore, data_dir, info.terminal_id, keyring_backend)
@@ -414,7 +474,17 @@ def open_terminal(
         raise WrongKey(
             msg("store.wrong_signing_key", keystore=store.describe(), terminal_id=info.terminal_id)
         )
-    db = Database.open(data_dir / DB_FILE, db_key, migrations=migrations)
+    keeper = AnchorKeeper(data_dir, store, signing_seed, clock)
+    db_path = data_dir / DB_FILE
+    recorded = None if pages == "always" else keeper.read_checked()
+    unchanged = recorded is not None and recorded == FileState.of(db_path)
+    db = Database.open(
+        db_path,
+        db_key,
+        migrations=migrations,
+        verify_pages=not unchanged,
+        defer_pages=pages == "background",
+    )
     terminal = Terminal(
         data_dir=data_dir,
         info=info,
@@ -423,10 +493,18 @@ def open_terminal(
         keystore=store,
         clock=clock,
         _card_token_key=card_key,
+        files_check=(
+            "full" if db.pages_checked else "background" if db.pages_deferred else "unchanged"
+        ),
     )
     try:
         _check_identity(terminal)
-        _check_anchors(terminal, signing_seed)
+        _check_anchors(terminal, keeper)
+        if pages == "background" and not db.pages_checked:
+            # The app: a changed store is held until its pages pass; an
+            # unchanged one sells at once while they are read (bit rot that
+            # changes no file time is found at every app start).
+            terminal.check_in_background(hold=db.pages_deferred)
     except BaseException:
         db.close()
         raise
@@ -461,10 +539,9 @@ def _check_identity(terminal: Terminal) -> None:
         )
 
 
-def _check_anchors(terminal: Terminal, signing_seed: bytes) -> None:
+def _check_anchors(terminal: Terminal, keeper: AnchorKeeper) -> None:
     """Compare the database with its anchors; hold the till if it went backwards,
     otherwise anchor it as it stands and keep the anchors moving with it."""
-    keeper = AnchorKeeper(terminal.data_dir, terminal.keystore, signing_seed, terminal.clock)
     terminal.anchors = keeper
     with terminal.db.read() as conn:
         losses = keeper.losses(conn)
