@@ -20,7 +20,6 @@ import hashlib
 import os
 import re
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
@@ -108,11 +107,15 @@ class BadgeReader(Protocol):
 
 
 def badge_readers_installed() -> bool:
+    from importlib.metadata import entry_points  # scanned only when a badge is used
+
     return any(True for _ in entry_points(group=BADGE_READERS))
 
 
 def open_badge_reader(reader: str | None = None) -> BadgeReader:
     """The first badge reader the installed layers offer (drivers: PC/SC)."""
+    from importlib.metadata import entry_points
+
     found = sorted(entry_points(group=BADGE_READERS), key=lambda e: e.name)
     for ep in found:
         try:

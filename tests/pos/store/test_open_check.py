@@ -20,7 +20,7 @@ from pos.store import integrity, keys
 from pos.store.anchor import AnchorKeeper
 from pos.store.errors import StoreDamaged, StoreRolledBack
 from pos.store.integrity import FileState
-from pos.store.migrate import Migrations
+from pos.store.migrate import Migration, Migrations
 from pos.store.terminal import DB_FILE, Terminal, open_terminal, provision
 from tests.pos.store.till_store import build, copy_till, flip_byte, raw_connection, run_pos
 
@@ -204,18 +204,20 @@ def test_journal_verify_checks_every_page_even_after_a_clean_close(work: Path) -
 
 
 def test_a_migration_due_checks_every_page_before_it_writes(tmp_path: Path) -> None:
-    older = Migrations.bundled()
-    older = older.up_to(older.latest - 1)
+    bundled = Migrations.bundled()
+    newer = Migrations([*bundled.items, Migration(bundled.latest + 1, "later", "SELECT 1;")])
     data_dir = tmp_path / "older"
-    provision(data_dir, "demo", "S001", "T01", SystemClock(), migrations=older).close()
-    with open_terminal(data_dir, SystemClock(), migrations=older) as terminal:
+    provision(data_dir, "demo", "S001", "T01", SystemClock()).close()
+    with open_terminal(data_dir, SystemClock()) as terminal:
         assert terminal.files_check == "unchanged"
     flip_byte(data_dir / DB_FILE, 2 * PAGE + 100)
     state = FileState.of(data_dir / DB_FILE)
     assert state is not None
     _keeper(data_dir).record_checked(state)  # as if the change kept every time
     with pytest.raises(StoreDamaged):
-        open_terminal(data_dir, SystemClock())  # this release migrates: pages first
+        open_terminal(
+            data_dir, SystemClock(), migrations=newer
+        )  # a release that migrates: pages first
 
 
 def test_a_command_that_writes_nothing_leaves_the_files_times_alone(work: Path) -> None:
