@@ -57,7 +57,10 @@ class CartTable(QTableWidget):
         super().changeEvent(event)
 
     def show_order(self, order: OrderView | None) -> None:
+        """Redraw; the line just scanned (new, or its quantity went up) is the
+        selected one, so −1, +1, Qty, Discount and Delete act on it."""
         keep = self.selected_line()
+        before = self._order
         self._order = order
         lines = order.lines if order else ()
         self.setRowCount(len(lines))
@@ -80,7 +83,10 @@ class CartTable(QTableWidget):
                     )
                 self.setItem(r, c, item)
         ids = [ln.line_id for ln in lines]
-        if keep in ids:
+        grown = _grown(before, order)
+        if grown is not None:
+            self.selectRow(ids.index(grown))
+        elif keep in ids:
             self.selectRow(ids.index(keep))
         elif ids:
             self.selectRow(len(ids) - 1)
@@ -91,6 +97,19 @@ class CartTable(QTableWidget):
             return None
         r = rows[0].row()
         return self._order.lines[r].line_id if r < len(self._order.lines) else None
+
+
+def _grown(before: OrderView | None, after: OrderView | None) -> str | None:
+    """The last line of `after` that is new or holds more than in `before`."""
+    if after is None:
+        return None
+    had = (
+        {ln.line_id: ln.quantity for ln in before.lines}
+        if before is not None and before.order_id == after.order_id
+        else {}
+    )
+    grown = [ln.line_id for ln in after.lines if ln.quantity > had.get(ln.line_id, 0)]
+    return grown[-1] if grown else None
 
 
 class TotalsPanel(QFrame):

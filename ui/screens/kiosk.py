@@ -33,6 +33,7 @@ from ui.qt import (
 from ui.screens.cart import CartTable
 from ui.screens.left_open import LeftOpenDialog, open_left_open
 from ui.screens.paying import PaymentDriver
+from ui.style import KIOSK_STYLE
 from ui.widgets import MessageLine, ask_approval, button, label
 
 KIOSK_TARGET = 72  # px: shoppers' fingers, often gloved or hurried
@@ -45,14 +46,6 @@ _BLOCKED = {
     (Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier),
     (Qt.Key.Key_Tab, Qt.KeyboardModifier.AltModifier),
 }
-
-
-KIOSK_STYLE = """
-QWidget { font-size: 22px; }
-QLabel[role="total"] { font-size: 52px; font-weight: bold; }
-QLabel[role="title"] { font-size: 30px; font-weight: bold; }
-QTableWidget { font-size: 22px; }
-"""
 
 
 class KioskWindow(QWidget):
