@@ -102,7 +102,13 @@ class Printing:
     def job(self, job_id: str) -> JobStatus:
         from drivers.printer.queue import JobState
 
-        view = self._printer.job(job_id)
+        printer = self._printer
+        try:
+            view = printer.job(job_id) if printer is not None else None
+        except KeyError:
+            view = None  # the printer was set up anew: its old jobs are gone
+        if view is None:
+            return JobStatus(GAVE_UP)
         if view.state is JobState.DONE:
             return JobStatus(PRINTED)
         if view.state is JobState.WAITING:
@@ -112,7 +118,8 @@ class Printing:
         return JobStatus(PRINTING)
 
     def retry(self, job_id: str) -> None:
-        self._printer.queue.retry(job_id)
+        if self._printer is not None:
+            self._printer.queue.retry(job_id)
 
     def set_up(self, url: str, width: int, locale: str) -> str:
         """Save the printer the manager chose, switch to it and print a test

@@ -29,6 +29,7 @@ from ui.qt import (
     QWidget,
     Signal,
 )
+from ui.shopper_words import for_shopper
 from ui.style import TOUCH_MIN
 
 
@@ -360,3 +361,72 @@ def watch_print(
     watch.changed.connect(said)
     watch.look()
     return watch
+
+
+class StaffNeededDialog(QDialog):
+    """At the kiosk, a step-up that needs staff: the shopper is told staff are
+    called and to wait; no PIN pad shows until a member of staff asks for it."""
+
+    def __init__(
+        self,
+        ctx: UiContext,
+        action: str,
+        title: Said,
+        reasons: Sequence[Said],
+        then: Callable[[Approval], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.setModal(True)
+        self.approval_dialog: ApprovalDialog | None = None
+        self.text = label(ctx.t("screens.shopper.staff_needed"), "title")
+        self.back_button = button(ctx.t("screens.shopper.back_to_basket"), "", 72)
+        self.back_button.clicked.connect(self.reject)
+        self.staff_button = button(ctx.t("screens.shopper.staff_here"), "", 48)
+        self.staff_button.clicked.connect(lambda: self._staff(action, title, reasons, then))
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.text)
+        lay.addWidget(self.back_button)
+        row = QHBoxLayout()
+        row.addStretch(3)  # the staff button away from the shopper's choices
+        row.addWidget(self.staff_button, 1)
+        lay.addLayout(row)
+        self.setMinimumWidth(560)
+
+    def _staff(
+        self,
+        action: str,
+        title: Said,
+        reasons: Sequence[Said],
+        then: Callable[[Approval], None],
+    ) -> None:
+        def approved(appr: Approval) -> None:
+            self.accept()
+            then(appr)
+
+        self.approval_dialog = ask_approval(self._ctx, self, action, title, reasons, approved)
+
+
+def ask_staff(
+    ctx: UiContext,
+    parent: QWidget,
+    action: str,
+    title: Said,
+    reasons: Sequence[Said],
+    then: Callable[[Approval], None],
+    call_staff: Callable[[], None] | None,
+) -> StaffNeededDialog:
+    """The kiosk's step-up: call staff, tell the shopper to wait."""
+    if call_staff is not None:
+        call_staff()
+    dlg = StaffNeededDialog(ctx, action, title, reasons, then, parent)
+    dlg.open()
+    return dlg
+
+
+class ShopperMessageLine(MessageLine):
+    """The kiosk's message line: what the till says, in the shopper's words."""
+
+    def show_text(self, text: Said | None, error: bool = False) -> None:
+        super().show_text(for_shopper(text) if text is not None else None, error)
