@@ -100,7 +100,11 @@ class CustomerDisplay(QWidget):
         order = self._paid or self._order
         money = self._ctx.money
         total = order.total if order is not None else Money(0)
-        paid = order.paid if order is not None else Money(0)
+        # 实收 is what the shopper handed over (cash before change).
+        paid = Money(
+            sum((t.tendered or t.amount).minor for t in order.tenders) if order else 0,
+            total.currency,
+        )
         change = order.change if order is not None else Money(0)
         shown = {
             "due": money(total),
@@ -151,4 +155,5 @@ class CustomerDisplay(QWidget):
         self.hold.start()
 
     def _hold_over(self) -> None:
+        self.hold.stop()
         self.show_order(self._waiting)

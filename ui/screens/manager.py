@@ -38,6 +38,7 @@ from ui.qt import (
 from ui.screens.charts import BarChart
 from ui.screens.payment import channel_name
 from ui.screens.printer_setup import PrinterTab
+from ui.style import TOUCH_MIN
 from ui.widgets import MessageLine, ask_approval, button, clear_layout, label
 
 
@@ -50,6 +51,7 @@ class TableView(QTableWidget):
         self._table: Table | None = None
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(TOUCH_MIN)  # a row is a touch target
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
 
