@@ -53,6 +53,7 @@ def clear_layout(layout: QLayout) -> None:
         item = layout.takeAt(0)
         widget = item.widget() if item is not None else None
         if widget is not None:
+            widget.hide()  # gone now, not when the deferred delete runs
             widget.deleteLater()
 
 

@@ -120,7 +120,7 @@ class TotalsPanel(QFrame):
         self._ctx = ctx
         self._order: OrderView | None = None
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.values = {k: QLabel("") for k in ("subtotal", "discount", "tax", "paid", "due")}
+        self.values = {k: QLabel("") for k in ("subtotal", "discount", "tax", "total", "paid")}
         for v in self.values.values():
             v.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.names = {k: QLabel("") for k in self.values}
@@ -141,12 +141,11 @@ class TotalsPanel(QFrame):
             "subtotal": self._ctx.t("counter.subtotal"),
             "discount": self._ctx.t("counter.discount"),
             "tax": self._ctx.t("counter.tax_included"),
+            "total": self._ctx.t("counter.total"),
             "paid": self._ctx.t("counter.paid"),
-            "due": self._ctx.t("counter.due"),
         }
         for k, t in titles.items():
             self.names[k].setText(t)
-        self.total_name.setText(self._ctx.t("counter.total"))
         self.show_order(self._order)
 
     def changeEvent(self, event: QEvent) -> None:
@@ -155,8 +154,10 @@ class TotalsPanel(QFrame):
         super().changeEvent(event)
 
     def show_order(self, order: OrderView | None) -> None:
-        """A row shows only when it has something to say (no empty discount,
-        paid or due rows before money is taken)."""
+        """A row shows only when it has something to say (no empty discount
+        or paid rows before money is taken). The large figure is what is
+        still due: the total until money is taken, then what is left, with
+        the total moving to a small row."""
         self._order = order
         money = self._ctx.money
         shown = dict.fromkeys(self.values, "")
@@ -165,11 +166,14 @@ class TotalsPanel(QFrame):
             shown["discount"] = money(-order.discount) if order.discount.minor else ""
             shown["tax"] = money(order.tax)
             shown["paid"] = money(order.paid) if order.paid.minor else ""
-            shown["due"] = money(order.remaining) if order.paid.minor else ""
+            shown["total"] = money(order.total) if order.paid.minor else ""
         for k, text in shown.items():
             self.values[k].setText(text)
             self.form.setRowVisible(self.names[k], bool(text))
-        self.total.setText(money(order.total if order is not None else Money(0)))
+        part_paid = order is not None and bool(order.paid.minor)
+        self.total_name.setText(self._ctx.t("counter.due" if part_paid else "counter.total"))
+        big = order.remaining if part_paid and order is not None else None
+        self.total.setText(money(big if big is not None else (order.total if order else Money(0))))
 
 
 def hline() -> QWidget:

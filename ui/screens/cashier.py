@@ -290,6 +290,9 @@ class CashierScreen(QWidget):
             order is not None and flow.state in (CheckoutState.RINGING, CheckoutState.TENDERING)
         )
         self.resume_button.setEnabled(not ringing and not tendering)
+        # While tendering the tender panel takes the money; no second pay button.
+        self.pay_button.setVisible(not tendering)
+        self.wallet_button.setVisible(not tendering and self.wallet_button.wallet is not None)
         unresolved = (
             tendering and flow.tender is not None and (flow.tender.state is TenderState.UNRESOLVED)
         )
@@ -562,7 +565,12 @@ class CashierScreen(QWidget):
             def said(text: Said | None) -> None:
                 self.message.show_text(text)
                 if self.receipt_dialog is not None:
-                    self.receipt_dialog.status.setText(self.message.text())
+                    # The dialog covers the banner: it says the problem too.
+                    banner = self.printer_banner
+                    problem = not banner.isHidden()
+                    self.receipt_dialog.show_status(
+                        banner.text.text() if problem else self.message.text(), problem
+                    )
 
             self.print_watch = watch_print(
                 printer, job_id, self, self.printer_banner, said, done, printing

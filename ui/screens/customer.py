@@ -79,7 +79,8 @@ class CustomerDisplay(QWidget):
     def retranslate(self) -> None:
         t = self._ctx.t
         if self._paid is not None:
-            self.welcome.setText(t("counter.shopper.thank_you"))
+            thanks = t("counter.shopper.thank_you")
+            self.welcome.setText(f"{thanks} · {self._store}" if self._store else thanks)
         elif self._store:
             self.welcome.setText(t("screens.shopper.welcome_to", store=self._store))
         else:

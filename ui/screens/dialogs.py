@@ -183,7 +183,14 @@ class ReceiptDialog(QDialog):
         row.addWidget(self.print_button)
         row.addWidget(done)
         lay.addLayout(row)
-        self.resize(520, 680)
+        self.resize(640, 720)
+
+    def show_status(self, text: str, problem: bool = False) -> None:
+        """What the printer did with this receipt, red when it could not print."""
+        self.status.setText(text)
+        self.status.setProperty("role", "error" if problem else "info")
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
 
 
 class ConfirmDialog(QDialog):

@@ -140,6 +140,11 @@ class DayCloseTab(QWidget):
         self.message.refresh()
 
     def load(self) -> None:
+        # A count typed into the last visit's flow would be closed against
+        # stale figures: nothing to act on until the fresh one arrives.
+        self.flow = None
+        self.spins = {}
+        self._enable()
         port = self.ctx.services.dayclose
         self.ctx.ops.run(
             "day close",

@@ -129,6 +129,10 @@ class RefundScreen(QWidget):
 
     def _redraw(self) -> None:
         for c in self.checks:
+            # Out of the layout now: a deferred delete would leave the last
+            # sale's lines on screen until the event loop gets to it.
+            self.lines_box.removeWidget(c)
+            c.hide()
             c.deleteLater()
         self.checks = []
         order = self.flow.order

@@ -154,13 +154,7 @@ class TenderPanel(QWidget):
             self.taken.setText("")
             return
         money = self._ctx.money
-        self.summary.setText(
-            self._ctx.t(
-                "screens.order_total_paid", total=money(order.total), paid=money(order.paid)
-            )
-            if order.paid.minor
-            else self._ctx.t("screens.order_total", total=money(order.total))
-        )
+        self.summary.setText(self._ctx.t("screens.order_total", total=money(order.total)))
         self.taken.setText(
             "\n".join(
                 self._ctx.t(
@@ -177,6 +171,8 @@ class TenderPanel(QWidget):
         self._due = due
         self.due.setText(self._ctx.money(due))
         for b in self.suggest_buttons:
+            self.suggest_row.removeWidget(b)
+            b.hide()  # gone now, not when the deferred delete runs
             b.deleteLater()
         self.suggest_buttons = []
         for i, m in enumerate(suggest_cash(due)):
