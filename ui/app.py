@@ -166,14 +166,21 @@ class App:
         else:
             if customer_display:
                 self.customer = CustomerDisplay(self.ctx)
-                self.ops.run(
-                    "store name",
-                    lambda op: store_header(runtime.terminal).name,
-                    self.recovery_scope,
-                    self.customer.set_store,
-                )
             self.counter = CounterWindow(self.ctx, terminal_name, self.customer, runtime.printing)
+            self.ops.run(
+                "store name",
+                lambda op: store_header(runtime.terminal).name,
+                self.recovery_scope,
+                self._store_named,
+            )
             self.scanner.scanned.connect(self.counter.on_scan)
+
+    def _store_named(self, name: str) -> None:
+        """People read the store's name, not the terminal's id."""
+        if self.customer is not None:
+            self.customer.set_store(name)
+        if self.counter is not None:
+            self.counter.login.set_store(name)
 
     def recover(self) -> None:
         """Settle what a crash left open, off the UI thread; say what was found."""

@@ -147,6 +147,12 @@ class Printing:
             self._printer = None
 
 
+def set_up(printing: Printing | None) -> Printing | None:
+    """`printing` when a printer is set up (it may be, later, from the
+    manager's Printer tab), else None."""
+    return printing if printing is not None and printing.ready else None
+
+
 def open_printing(till: Till, fallback_url: str = "") -> Printing:
     """The printer the till is set up with (or `fallback_url`, the demo's
     loopback printer, when none is)."""

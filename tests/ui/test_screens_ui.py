@@ -114,6 +114,8 @@ def test_customer_display_holds_payment_success_with_the_change(
     assert not customer.isVisible()
     settle(app, lambda: "Convenience Store" in customer.welcome.text())
     assert "T-TEST" not in customer.welcome.text()
+    login = app.counter.login.title.text()
+    assert "Convenience Store" in login and "T-TEST" not in login
     ring_up(app, qtbot, cashier, CHIPS)
     assert customer.values["due"].text() == "¥7.50"
     open_tender(app, cashier)

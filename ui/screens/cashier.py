@@ -23,7 +23,7 @@ from pos.messages import msg
 from pos.money import Money
 from ui.context import UiContext
 from ui.ops import Scope
-from ui.printing import Printing
+from ui.printing import Printing, set_up
 from ui.qt import (
     QEvent,
     QHBoxLayout,
@@ -80,7 +80,7 @@ class CashierScreen(QWidget):
         self.ctx = ctx
         self.session = session
         self.customer = customer
-        self.printing = printing if printing is not None and printing.ready else None
+        self._printing = printing  # set up later from the manager's Printer tab, maybe
         self.print_watch: PrintWatch | None = None
         self.printer_banner = PrinterBanner(ctx)
         self.money_back_dialog: MoneyBackDialog | None = None
@@ -451,7 +451,7 @@ class CashierScreen(QWidget):
             self._run(
                 "void",
                 flow.void_order,
-                lambda _: self._money_back(self.ctx.t("screens.back.voided"), order.tenders),
+                lambda _: self._money_back(order.tenders),
                 retry_with=lambda appr: lambda: flow.void_order(appr),
             )
 
@@ -461,9 +461,10 @@ class CashierScreen(QWidget):
             void,
         )
 
-    def _money_back(self, title: str, parts: Any) -> None:
+    def _money_back(self, parts: Any) -> None:
         """What goes back where, in large type, once money had been taken."""
         if parts:
+            title = self.ctx.t("screens.back.voided")
             self.money_back_dialog = show_money_back(self.ctx, self, title, parts)
 
     # -- tender ---------------------------------------------------------------------------
@@ -553,41 +554,34 @@ class CashierScreen(QWidget):
         if self.flow.tender is not None:
             self.payer.resolve(self.flow.tender)
 
-    def print_job(self, submit: Callable[[], str], done: str, printing: str) -> None:
-        """Submit a printout and say its real state: printing, printed, or what
-        is wrong with the printer (the banner, with a retry)."""
-        printer = self.printing
-        if printer is None:
-            self.message.show_text(msg("screens.printer.none"), error=True)
-            return
+    def _show_receipt(self, order: OrderView, text: str) -> None:
+        printer = set_up(self._printing)
+
+        def said(status: Said | None) -> None:
+            self.message.show_text(status)
+            if self.receipt_dialog is not None:
+                # The dialog covers the banner: it says the problem too.
+                problem = not self.printer_banner.isHidden()
+                shown = self.printer_banner.text if problem else self.message
+                self.receipt_dialog.show_status(shown.text(), problem)
 
         def follow(job_id: str) -> None:
-            def said(text: Said | None) -> None:
-                self.message.show_text(text)
-                if self.receipt_dialog is not None:
-                    # The dialog covers the banner: it says the problem too.
-                    banner = self.printer_banner
-                    problem = not banner.isHidden()
-                    self.receipt_dialog.show_status(
-                        banner.text.text() if problem else self.message.text(), problem
-                    )
-
-            self.print_watch = watch_print(
-                printer, job_id, self, self.printer_banner, said, done, printing
-            )
-
-        self._run("print", submit, follow, lane="io")
-
-    def _show_receipt(self, order: OrderView, text: str) -> None:
-        printer = self.printing
-
-        def send() -> None:
+            """Say the print's real state: printing, printed, or what is wrong
+            with the printer (the banner, with a retry)."""
             assert printer is not None
-            self.print_job(
-                lambda: printer.print_receipt(order.order_id),
+            self.print_watch = watch_print(
+                printer,
+                job_id,
+                self,
+                self.printer_banner,
+                said,
                 "screens.printer.printed",
                 "screens.printer.printing",
             )
+
+        def send() -> None:
+            assert printer is not None
+            self._run("print", lambda: printer.print_receipt(order.order_id), follow, lane="io")
 
         dlg = ReceiptDialog(self.ctx, order, text, send if printer else None, self)
         self.receipt_dialog = dlg

@@ -15,7 +15,7 @@ from pos.messages import msg
 from pos.money import Money, MoneyError
 from ui.context import UiContext
 from ui.ops import Scope
-from ui.printing import Printing
+from ui.printing import Printing, set_up
 from ui.qt import (
     QCheckBox,
     QEvent,
@@ -43,7 +43,7 @@ class RefundScreen(QWidget):
     def __init__(self, ctx: UiContext, printing: Printing | None = None) -> None:
         super().__init__()
         self.ctx = ctx
-        self.printing = printing if printing is not None and printing.ready else None
+        self._printing = printing  # set up later from the manager's Printer tab, maybe
         self.printer_banner = PrinterBanner(ctx)
         self.print_watch: PrintWatch | None = None
         self.money_back_dialog: MoneyBackDialog | None = None
@@ -231,7 +231,7 @@ class RefundScreen(QWidget):
         self._redraw()
 
     def _print_slip(self, order_id: str, refund_id: str) -> None:
-        printer = self.printing
+        printer = set_up(self._printing)
         if printer is None or not refund_id:
             return
 
