@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pos.barcode import with_check_digit
+from pos.flows.views import Approval
+from pos.messages import msg
 from ui.demo.accounts import MANAGER
 from ui.screens.cashier import CashierScreen
 from ui.screens.kiosk import KioskWindow
+from ui.widgets import StaffNeededDialog
 
 if TYPE_CHECKING:
     from ui.demo.script import DemoScript
@@ -116,3 +119,21 @@ def kiosk_words(demo: DemoScript, win: KioskWindow) -> None:
     demo.scan(with_check_digit("690123499999"))
     demo.wait(lambda: win.message.text(), "the kiosk's message")
     demo.shot(win, "24_kiosk_unknown_item")
+    # Taking an item off: the shopper is asked first, no staff needed.
+    win.void_line_button.click()
+    demo.wait(lambda: win.confirm_dialog is not None, "the remove question")
+    assert win.confirm_dialog is not None
+    demo.shot(win.confirm_dialog, "25_kiosk_confirm_remove")
+    win.confirm_dialog.reject()
+    # What a shopper sees when a payment needs staff: no PIN pad, staff called.
+    staff = StaffNeededDialog(
+        demo.app.ctx, "risk_review", msg("kiosk.this_payment_needs_a_managers"), (), _no, win
+    )
+    staff.open()
+    demo.shot(staff, "26_kiosk_staff_needed")
+    staff.reject()
+    demo.settle()
+
+
+def _no(_approval: Approval) -> None:
+    """The demo's staff dialog is only looked at."""

@@ -398,7 +398,7 @@ class CashierScreen(QWidget):
             )
 
     def _confirm(self, question: str, yes: str, then: Callable[[], None]) -> None:
-        self.confirm_dialog = confirm(self.ctx, self, question, yes, then)
+        self.confirm_dialog = confirm(self.ctx, self, question, yes, then, self.search.setFocus)
 
     def _void_line(self) -> None:
         line = self._selected()
@@ -464,8 +464,8 @@ class CashierScreen(QWidget):
     def _money_back(self, parts: Any) -> None:
         """What goes back where, in large type, once money had been taken."""
         if parts:
-            title = self.ctx.t("screens.back.voided")
-            self.money_back_dialog = show_money_back(self.ctx, self, title, parts)
+            title, focus = self.ctx.t("screens.back.voided"), self.search.setFocus
+            self.money_back_dialog = show_money_back(self.ctx, self, title, parts, focus)
 
     # -- tender ---------------------------------------------------------------------------
     def _tender(self, then: Callable[[], None] | None = None) -> None:

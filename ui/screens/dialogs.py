@@ -263,18 +263,31 @@ class MoneyBackDialog(QDialog):
 
 
 def confirm(
-    ctx: UiContext, parent: QWidget, question: str, yes: str, then: Callable[[], None]
+    ctx: UiContext,
+    parent: QWidget,
+    question: str,
+    yes: str,
+    then: Callable[[], None],
+    closed: Callable[[], None] | None = None,
 ) -> ConfirmDialog:
-    """Ask first; `then()` runs only on yes."""
+    """Ask first; `then()` runs only on yes, `closed()` either way."""
     dlg = ConfirmDialog(ctx, question, yes, parent)
     dlg.accepted.connect(then)
+    if closed is not None:
+        dlg.finished.connect(lambda _code: closed())
     dlg.open()
     return dlg
 
 
 def show_money_back(
-    ctx: UiContext, parent: QWidget, title: str, parts: Sequence[TenderView]
+    ctx: UiContext,
+    parent: QWidget,
+    title: str,
+    parts: Sequence[TenderView],
+    closed: Callable[[], None] | None = None,
 ) -> MoneyBackDialog:
     dlg = MoneyBackDialog(ctx, title, parts, parent)
+    if closed is not None:
+        dlg.finished.connect(lambda _code: closed())
     dlg.open()
     return dlg

@@ -139,12 +139,15 @@ class DayCloseTab(QWidget):
         self._sums()
         self.message.refresh()
 
-    def load(self) -> None:
-        # A count typed into the last visit's flow would be closed against
-        # stale figures: nothing to act on until the fresh one arrives.
+    def forget(self) -> None:
+        """Nothing to act on until a fresh count arrives: a count typed into an
+        earlier visit's flow would be closed against stale figures."""
         self.flow = None
         self.spins = {}
         self._enable()
+
+    def load(self) -> None:
+        self.forget()
         port = self.ctx.services.dayclose
         self.ctx.ops.run(
             "day close",
@@ -407,4 +410,5 @@ class ManagerScreen(QWidget):
 
     def _back(self) -> None:
         self.scope.leave()
+        self.day_close.forget()
         self.back.emit()
