@@ -218,7 +218,9 @@ def parse_catalog_csv(
             barcodes.update({b: line for b in product.barcodes})
             products.append(product)
     except csv.Error as exc:
-        problems.append((reader.line_num + 1, msg("catalog.import.unreadable", detail=str(exc))))  # the row being read
+        problems.append(
+            (reader.line_num + 1, msg("catalog.import.unreadable", detail=str(exc)))
+        )  # the row being read
     if problems:
         raise CatalogImportError(problems)
     return products

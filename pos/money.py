@@ -102,7 +102,9 @@ class Money:
         sign, whole, frac = m.group(1), m.group(2), m.group(3) or ""
         exp = exponent(currency)
         if len(frac) > exp:
-            raise MoneyError(msg("money.too_many_decimals", text=text, places=exp, currency=currency))
+            raise MoneyError(
+                msg("money.too_many_decimals", text=text, places=exp, currency=currency)
+            )
         minor = int(whole) * 10**exp + (int(frac.ljust(exp, "0")) if exp else 0)
         if minor > MAX_MINOR:
             raise MoneyError(msg("money.too_large", text=text))
@@ -230,7 +232,14 @@ def decimal_to_minor(value: Decimal, currency: str) -> int:
     try:
         scaled = value.scaleb(exponent(currency))
         if scaled != scaled.to_integral_value():
-            raise MoneyError(msg("money.too_many_decimals", text=str(value), places=exponent(currency), currency=currency))
+            raise MoneyError(
+                msg(
+                    "money.too_many_decimals",
+                    text=str(value),
+                    places=exponent(currency),
+                    currency=currency,
+                )
+            )
         return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     except InvalidOperation as exc:
         raise MoneyError(msg("money.not_an_amount", text=str(value))) from exc

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from pos.flows.kiosk import KioskConfig
 from pos.flows.text import Said
 from pos.flows.views import Approval, Role, Session
 from pos.messages import msg
+from pos.services.receipts import store_header
 from ui.context import UiContext
 from ui.i18n import Language
 from ui.ops import Ops, Scope
+from ui.printing import Printing
 from ui.qt import QApplication, QCloseEvent, QFont, QMainWindow, QStackedWidget, Qt, QWidget
 from ui.scanner import ScannerFilter
 from ui.screens.cashier import CashierScreen
@@ -24,7 +25,8 @@ from ui.screens.kiosk import KioskWindow
 from ui.screens.login import LoginScreen
 from ui.screens.manager import ManagerScreen
 from ui.screens.refund import RefundScreen
-from ui.widgets import STYLE, ask_approval
+from ui.style import STYLE
+from ui.widgets import ask_approval
 from ui.wiring import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,10 @@ class CounterWindow(QMainWindow):
         ctx: UiContext,
         terminal_name: str,
         customer: CustomerDisplay | None,
-        print_receipt: Callable[[str], str] | None = None,
+        printing: Printing | None = None,
     ) -> None:
         super().__init__()
-        self.print_receipt = print_receipt
+        self.printing = printing
         self.ctx = ctx
         self.customer = customer
         self.setWindowTitle(ctx.t("counter.store_checkout"))
@@ -61,9 +63,9 @@ class CounterWindow(QMainWindow):
         self.setCentralWidget(self.stack)
         self.login = LoginScreen(ctx, terminal_name)
         self.login.logged_in.connect(self.start_session)
-        self.refund = RefundScreen(ctx)
+        self.refund = RefundScreen(ctx, printing)
         self.refund.back.connect(self.show_counter)
-        self.manager = ManagerScreen(ctx)
+        self.manager = ManagerScreen(ctx, printing)
         self.manager.back.connect(self.show_counter)
         self.cashier: CashierScreen | None = None
         # Sales left open are offered once start-up recovery has added what the
@@ -91,7 +93,7 @@ class CounterWindow(QMainWindow):
             self.cashier.leave()
             self.stack.removeWidget(self.cashier)
             self.cashier.deleteLater()
-        self.cashier = CashierScreen(self.ctx, session, self.customer, self.print_receipt)
+        self.cashier = CashierScreen(self.ctx, session, self.customer, self.printing)
         self.cashier.logout.connect(self.logout)
         self.cashier.open_refund.connect(lambda: self.stack.setCurrentWidget(self.refund))
         self.cashier.open_manager.connect(self.open_manager)
@@ -163,15 +165,22 @@ class App:
             self.scanner.scanned.connect(self.kiosk.on_scan)
         else:
             if customer_display:
-                self.customer = CustomerDisplay(self.ctx, terminal_name)
-            printing = runtime.printing
-            self.counter = CounterWindow(
-                self.ctx,
-                terminal_name,
-                self.customer,
-                printing.print_receipt if printing is not None else None,
+                self.customer = CustomerDisplay(self.ctx)
+            self.counter = CounterWindow(self.ctx, terminal_name, self.customer, runtime.printing)
+            self.ops.run(
+                "store name",
+                lambda op: store_header(runtime.terminal).name,
+                self.recovery_scope,
+                self._store_named,
             )
             self.scanner.scanned.connect(self.counter.on_scan)
+
+    def _store_named(self, name: str) -> None:
+        """People read the store's name, not the terminal's id."""
+        if self.customer is not None:
+            self.customer.set_store(name)
+        if self.counter is not None:
+            self.counter.login.set_store(name)
 
     def recover(self) -> None:
         """Settle what a crash left open, off the UI thread; say what was found."""
@@ -214,12 +223,12 @@ class App:
         else:
             self.counter.show()
         if self.customer is not None:
+            # The shopper's display goes on the second screen only: on a single
+            # screen it would cover the cashier's (the login PIN pad first).
             screens = self.qapp.screens()
             if len(screens) > 1:
                 self.customer.setGeometry(screens[1].geometry())
                 self.customer.showFullScreen()
-            else:
-                self.customer.show()
 
     def run(self) -> int:
         self.show()

@@ -8,8 +8,10 @@ from collections.abc import Callable, Sequence
 from pos.digits import is_digits
 from pos.flows.text import Said, message_of
 from pos.flows.views import Approval
+from pos.messages import msg
 from ui.context import UiContext
 from ui.ops import Scope
+from ui.printing import GAVE_UP, NOT_READY, PRINTED, JobStatus, Printing
 from ui.qt import (
     QDialog,
     QEvent,
@@ -18,41 +20,17 @@ from ui.qt import (
     QLabel,
     QLayout,
     QLineEdit,
+    QObject,
     QPushButton,
     QSizePolicy,
     Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
 )
-
-TOUCH_MIN = 48  # px: the smallest target a finger hits reliably
-
-
-STYLE = """
-QWidget { font-family: "Noto Sans CJK SC", "Noto Sans", sans-serif; font-size: 16px; }
-QPushButton { min-height: 48px; padding: 4px 14px; border-radius: 6px;
-              background: #f1f3f5; border: 1px solid #ced4da; }
-QPushButton:pressed { background: #dee2e6; }
-QPushButton:disabled { color: #adb5bd; }
-QPushButton[role="primary"] { background: #1c7ed6; color: white; border: none; font-weight: bold; }
-QPushButton[role="danger"] { background: #fa5252; color: white; border: none; }
-QPushButton[role="alipay"] { background: #1677ff; color: white; border: none; font-weight: bold; }
-QPushButton[role="wechat"] { background: #07c160; color: white; border: none; font-weight: bold; }
-QPushButton[role="card"] { background: #495057; color: white; border: none; font-weight: bold; }
-QPushButton[role="cash"] { background: #f59f00; color: white; border: none; font-weight: bold; }
-QPushButton[role]:disabled { background: #e9ecef; color: #adb5bd; border: 1px solid #dee2e6; }
-QLabel[role="total"] { font-size: 40px; font-weight: bold; color: #212529; }
-QLabel[role="title"] { font-size: 24px; font-weight: bold; }
-QLabel[role="error"] { color: #c92a2a; font-weight: bold; }
-QLabel[role="info"] { color: #1864ab; }
-QLabel[role="muted"] { color: #868e96; }
-QLineEdit { min-height: 40px; font-size: 18px; }
-QCheckBox { spacing: 12px; }
-QCheckBox::indicator { width: 28px; height: 28px; }
-QPlainTextEdit[role="receipt"] { font-family: "Noto Sans Mono CJK SC", monospace; font-size: 15px; }
-QTableView, QTableWidget, QListWidget { font-size: 16px; }
-"""
+from ui.shopper_words import for_shopper
+from ui.style import TOUCH_MIN
 
 
 def button(text: str, role: str = "", min_height: int = TOUCH_MIN) -> QPushButton:
@@ -75,6 +53,7 @@ def clear_layout(layout: QLayout) -> None:
         item = layout.takeAt(0)
         widget = item.widget() if item is not None else None
         if widget is not None:
+            widget.hide()  # gone now, not when the deferred delete runs
             widget.deleteLater()
 
 
@@ -282,3 +261,173 @@ def ask_approval(
     dlg.accepted.connect(lambda: then(dlg.approval) if dlg.approval else None)
     dlg.open()
     return dlg
+
+
+class PrintWatch(QObject):
+    """Follows one print job to its end on the UI thread (the queue's state is
+    in memory, so a look costs no I/O): `changed` carries each new state."""
+
+    changed = Signal(object)  # ui.printing.JobStatus
+
+    def __init__(self, printing: Printing, job_id: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.printing = printing
+        self.job_id = job_id
+        self.status: JobStatus | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self.look)
+        self._timer.start()
+
+    def look(self) -> None:
+        status = self.printing.job(self.job_id)
+        if status != self.status:
+            self.status = status
+            self.changed.emit(status)
+        if status.state in (PRINTED, GAVE_UP):
+            self._timer.stop()
+
+    def retry(self) -> None:
+        self.printing.retry(self.job_id)
+        self.status = None
+        self._timer.start()
+
+
+class PrinterBanner(QWidget):
+    """A red line across the screen while the printer is not ready, with what
+    to do and a retry; hidden while printing goes well."""
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._watch: PrintWatch | None = None
+        self._text: Said | None = None
+        self.text = label("", "banner")
+        self.retry_button = button("", "primary")
+        self.retry_button.clicked.connect(self._retry)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.text, 4)
+        lay.addWidget(self.retry_button, 1)
+        self.setVisible(False)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.retry_button.setText(self._ctx.t("screens.printer.retry"))
+        self.text.setText(self._ctx.say(self._text) if self._text is not None else "")
+
+    def follow(self, watch: PrintWatch) -> None:
+        self._watch = watch
+        watch.changed.connect(lambda s, w=watch: self._show(w, s))
+
+    def _show(self, watch: PrintWatch, status: JobStatus) -> None:
+        if watch is not self._watch:
+            return  # a newer job speaks for the printer now
+        if status.state == NOT_READY and status.why is not None:
+            self._text = msg("screens.printer.not_ready", why=status.why)
+        elif status.state == GAVE_UP and status.why is not None:
+            self._text = msg("screens.printer.gave_up", why=status.why)
+        else:
+            self._text = None
+        self.retranslate()
+        self.setVisible(self._text is not None)
+
+    def _retry(self) -> None:
+        if self._watch is not None:
+            self._watch.retry()
+
+
+def watch_print(
+    printing: Printing,
+    job_id: str,
+    parent: QObject,
+    banner: PrinterBanner,
+    say: Callable[[Said | None], None],
+    done_code: str,
+    printing_code: str,
+) -> PrintWatch:
+    """Follow a print job: `say` gets "printing…" then "printed" (never
+    before the printer took it); a printer problem goes to the banner."""
+    watch = PrintWatch(printing, job_id, parent)
+    banner.follow(watch)
+
+    def said(status: JobStatus) -> None:
+        if status.state == PRINTED:
+            say(msg(done_code))
+        elif status.why is None:
+            say(msg(printing_code))
+        else:
+            say(None)  # the banner says what is wrong, with the retry
+
+    watch.changed.connect(said)
+    watch.look()
+    return watch
+
+
+class StaffNeededDialog(QDialog):
+    """At the kiosk, a step-up that needs staff: the shopper is told staff are
+    called and to wait; no PIN pad shows until a member of staff asks for it."""
+
+    def __init__(
+        self,
+        ctx: UiContext,
+        action: str,
+        title: Said,
+        reasons: Sequence[Said],
+        then: Callable[[Approval], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.setModal(True)
+        self.approval_dialog: ApprovalDialog | None = None
+        self.text = label(ctx.t("screens.shopper.staff_needed"), "title")
+        self.back_button = button(ctx.t("screens.shopper.back_to_basket"), "", 72)
+        self.back_button.clicked.connect(self.reject)
+        self.staff_button = button(ctx.t("screens.shopper.staff_here"), "", 48)
+        self.staff_button.clicked.connect(lambda: self._staff(action, title, reasons, then))
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.text)
+        lay.addWidget(self.back_button)
+        row = QHBoxLayout()
+        row.addStretch(3)  # the staff button away from the shopper's choices
+        row.addWidget(self.staff_button, 1)
+        lay.addLayout(row)
+        self.setMinimumWidth(560)
+
+    def _staff(
+        self,
+        action: str,
+        title: Said,
+        reasons: Sequence[Said],
+        then: Callable[[Approval], None],
+    ) -> None:
+        def approved(appr: Approval) -> None:
+            self.accept()
+            then(appr)
+
+        self.approval_dialog = ask_approval(self._ctx, self, action, title, reasons, approved)
+
+
+def ask_staff(
+    ctx: UiContext,
+    parent: QWidget,
+    action: str,
+    title: Said,
+    reasons: Sequence[Said],
+    then: Callable[[Approval], None],
+    call_staff: Callable[[], None] | None,
+) -> StaffNeededDialog:
+    """The kiosk's step-up: call staff, tell the shopper to wait."""
+    if call_staff is not None:
+        call_staff()
+    dlg = StaffNeededDialog(ctx, action, title, reasons, then, parent)
+    dlg.open()
+    return dlg
+
+
+class ShopperMessageLine(MessageLine):
+    """The kiosk's message line: what the till says, in the shopper's words."""
+
+    def show_text(self, text: Said | None, error: bool = False) -> None:
+        super().show_text(for_shopper(text) if text is not None else None, error)

@@ -35,6 +35,7 @@ from pos.flows.views import (
     RiskDecision,
     Session,
     TenderResult,
+    TenderView,
 )
 from pos.messages import msg
 from pos.money import Money
@@ -421,7 +422,10 @@ class CoreServices:
             has_receipt=request.has_receipt,
         )
         view = order_view(order, stored.receipt_no)
-        return TenderResult(Outcome.SUCCEEDED, view, msg("till.flow.refunded"), refund.refund_id)
+        back = tuple(TenderView(t.channel, t.amount) for t in refund.tenders)
+        return TenderResult(
+            Outcome.SUCCEEDED, view, msg("till.flow.refunded"), refund.refund_id, given_back=back
+        )
 
     def _give_back(self, part: GiveBack) -> str:
         """Money back on the tender's own channel, through the router."""

@@ -140,6 +140,7 @@ class TenderResult:
     reference: str = ""
     change: Money | None = None
     risk: RiskNote | None = None
+    given_back: tuple[TenderView, ...] = ()  # a refund: what went back on which channel
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,6 +159,23 @@ class Order:
             {"unit_price": product.unit_price, "quantity": quantity, "grams": grams}, product
         )
 
+    def add_one_more(self, product: Product, quantity: int = 1) -> Order:
+        """`quantity` more of a unit product: the same item scanned again is one
+        line with a higher quantity (a discounted line is left as it was, and a
+        weighed or label-priced item always makes its own line)."""
+        if product.sold_by_weight:
+            return self.add_product(product, quantity)
+        for ln in reversed(self.lines):
+            if (
+                ln.sku == product.sku
+                and not ln.weighed
+                and not ln.label_price
+                and ln.discount is None
+                and ln.unit_price == product.unit_price
+            ):
+                return self.set_quantity(ln.line_id, ln.quantity + quantity)
+        return self.add_product(product, quantity)
+
     def add_labelled(self, product: Product, price: Money) -> Order:
         """A line priced by a scale label's embedded price."""
         if price.currency != self.currency or price.minor <= 0:
@@ -168,7 +185,7 @@ class Order:
     def add_scan(self, product: Product, scan: Scan) -> Order:
         """A line from a scan already looked up to `product`."""
         if scan.kind is ScanKind.GTIN:
-            return self.add_product(product)
+            return self.add_one_more(product)
         if scan.price_minor is not None:
             return self.add_labelled(product, Money(scan.price_minor, self.currency))
         return self.add_product(product, grams=scan.grams)

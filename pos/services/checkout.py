@@ -217,6 +217,8 @@ class CheckoutService:
             product, _ = self.lookup(sku_or_code)
         if not product.active:
             raise NotFound(msg("order.not_sold_any_more", sku=product.sku))
+        if grams is None:
+            return self._change(order_id, lambda o: o.add_one_more(product, quantity))
         return self._change(order_id, lambda o: o.add_product(product, quantity, grams))
 
     def set_quantity(self, order_id: str, line_id: str, quantity: int) -> Order:

@@ -148,6 +148,7 @@ def test_void_after_a_part_payment_needs_the_manager_pin(
     settle(app, lambda: cashier.flow.tender.order.paid == Money(500))
     order_id = cashier.flow.order.order_id
     cashier.void_button.click()
+    cashier.confirm_dialog.yes_button.click()
     dlg = approval(app, cashier)
     enter_pin(dlg, "9999")
     settle(app, lambda: dlg.message.text())
@@ -184,10 +185,10 @@ def test_switching_language_redraws_the_open_screens(
     app: App, qtbot, cashier: CashierScreen
 ) -> None:
     ring_up(app, qtbot, cashier, COLA)
-    assert cashier.pay_button.text() == "Pay"
+    assert cashier.pay_button.text() == "Pay ¥3.50"
     app.language.set("zh_CN")
     settle(app)
-    assert cashier.pay_button.text() == "收款"
+    assert cashier.pay_button.text() == "收款 ¥3.50"
     assert cashier.cart.item(0, 0).text() == "可口可乐 500ml"
     assert cashier.lang_button.text() == "English"
 

@@ -33,7 +33,7 @@ from ui.demo import provision_demo
 from ui.qt import QApplication
 from ui.screens.cashier import CashierScreen
 from ui.screens.kiosk import KioskWindow
-from ui.widgets import IdCheckDialog
+from ui.widgets import ApprovalDialog, IdCheckDialog, StaffNeededDialog
 
 KIOSK_RULES = """
 [[rule]]
@@ -127,6 +127,11 @@ def test_kiosk_id_check_takes_an_attendant_pin_not_the_shoppers_word(
         scan(qtbot, win, CHIPS)  # 7.50
         settle(app, lambda: win.session.checkout.order is not None)
         scan(qtbot, win, ALIPAY_CODE)
+        # The shopper is told staff are called; no PIN pad until staff ask for it.
+        settle(app, lambda: isinstance(win.payer.step_up_dialog, StaffNeededDialog))
+        assert win.session.attendant_called
+        assert not [d for d in win.findChildren(ApprovalDialog) if d.isVisible()]
+        win.payer.step_up_dialog.staff_button.click()
         dlg = approval(app, win)
         assert not win.findChildren(IdCheckDialog)  # no button a shopper could press
         assert "attendant checks the shopper's ID" in dlg.title.text()

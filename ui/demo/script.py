@@ -13,6 +13,7 @@ from pos.flows.kiosk import KioskConfig
 from pos.flows.views import Role, Session
 from ui.app import App
 from ui.demo.accounts import CASHIER, MANAGER
+from ui.demo.screens_tour import counter_tour, kiosk_words, refund_money_back
 from ui.qt import QApplication, QPushButton, Qt, QWidget
 from ui.screens.cashier import CashierScreen
 from ui.screens.kiosk import KioskWindow
@@ -112,6 +113,11 @@ class DemoScript:
         self.split_sale(cashier)
         self.cancelled_qr(cashier)
         self.refund(cashier)
+        for line, locale in enumerate(("zh_CN", "en")):
+            self.app.language.set(locale)
+            counter_tour(self, cashier)
+            refund_money_back(self, cashier, self.receipts[1], line)
+        self.app.language.set("zh_CN")
         self.english_tour(cashier)
         self.day_close(cashier)
         cfg = KioskConfig(idle_timeout_s=8, warning_s=5, thanks_s=3)
@@ -400,8 +406,10 @@ class DemoScript:
             "the kiosk cart",
         )
         self.shot(win, "21_kiosk_shopping")
+        kiosk_words(self, win)
         app.language.set("en")
         self.shot(win, "21_kiosk_shopping")
+        kiosk_words(self, win)
         order = win.session.checkout.order
         assert order is not None
         order_id = order.order_id

@@ -57,7 +57,10 @@ class CartTable(QTableWidget):
         super().changeEvent(event)
 
     def show_order(self, order: OrderView | None) -> None:
+        """Redraw; the line just scanned (new, or its quantity went up) is the
+        selected one, so −1, +1, Qty, Discount and Delete act on it."""
         keep = self.selected_line()
+        before = self._order
         self._order = order
         lines = order.lines if order else ()
         self.setRowCount(len(lines))
@@ -80,7 +83,10 @@ class CartTable(QTableWidget):
                     )
                 self.setItem(r, c, item)
         ids = [ln.line_id for ln in lines]
-        if keep in ids:
+        grown = _grown(before, order)
+        if grown is not None:
+            self.selectRow(ids.index(grown))
+        elif keep in ids:
             self.selectRow(ids.index(keep))
         elif ids:
             self.selectRow(len(ids) - 1)
@@ -93,6 +99,19 @@ class CartTable(QTableWidget):
         return self._order.lines[r].line_id if r < len(self._order.lines) else None
 
 
+def _grown(before: OrderView | None, after: OrderView | None) -> str | None:
+    """The last line of `after` that is new or holds more than in `before`."""
+    if after is None:
+        return None
+    had = (
+        {ln.line_id: ln.quantity for ln in before.lines}
+        if before is not None and before.order_id == after.order_id
+        else {}
+    )
+    grown = [ln.line_id for ln in after.lines if ln.quantity > had.get(ln.line_id, 0)]
+    return grown[-1] if grown else None
+
+
 class TotalsPanel(QFrame):
     """Subtotal, discount, tax, the total large, and what is paid and due."""
 
@@ -101,7 +120,7 @@ class TotalsPanel(QFrame):
         self._ctx = ctx
         self._order: OrderView | None = None
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.values = {k: QLabel("") for k in ("subtotal", "discount", "tax", "paid", "due")}
+        self.values = {k: QLabel("") for k in ("subtotal", "discount", "tax", "total", "paid")}
         for v in self.values.values():
             v.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.names = {k: QLabel("") for k in self.values}
@@ -122,12 +141,11 @@ class TotalsPanel(QFrame):
             "subtotal": self._ctx.t("counter.subtotal"),
             "discount": self._ctx.t("counter.discount"),
             "tax": self._ctx.t("counter.tax_included"),
+            "total": self._ctx.t("counter.total"),
             "paid": self._ctx.t("counter.paid"),
-            "due": self._ctx.t("counter.due"),
         }
         for k, t in titles.items():
             self.names[k].setText(t)
-        self.total_name.setText(self._ctx.t("counter.total"))
         self.show_order(self._order)
 
     def changeEvent(self, event: QEvent) -> None:
@@ -136,8 +154,10 @@ class TotalsPanel(QFrame):
         super().changeEvent(event)
 
     def show_order(self, order: OrderView | None) -> None:
-        """A row shows only when it has something to say (no empty discount,
-        paid or due rows before money is taken)."""
+        """A row shows only when it has something to say (no empty discount
+        or paid rows before money is taken). The large figure is what is
+        still due: the total until money is taken, then what is left, with
+        the total moving to a small row."""
         self._order = order
         money = self._ctx.money
         shown = dict.fromkeys(self.values, "")
@@ -146,11 +166,14 @@ class TotalsPanel(QFrame):
             shown["discount"] = money(-order.discount) if order.discount.minor else ""
             shown["tax"] = money(order.tax)
             shown["paid"] = money(order.paid) if order.paid.minor else ""
-            shown["due"] = money(order.remaining) if order.paid.minor else ""
+            shown["total"] = money(order.total) if order.paid.minor else ""
         for k, text in shown.items():
             self.values[k].setText(text)
             self.form.setRowVisible(self.names[k], bool(text))
-        self.total.setText(money(order.total if order is not None else Money(0)))
+        part_paid = order is not None and bool(order.paid.minor)
+        self.total_name.setText(self._ctx.t("counter.due" if part_paid else "counter.total"))
+        big = order.remaining if part_paid and order is not None else None
+        self.total.setText(money(big if big is not None else (order.total if order else Money(0))))
 
 
 def hline() -> QWidget:

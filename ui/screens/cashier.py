@@ -9,12 +9,21 @@ from typing import Any
 
 from pos.flows import ApprovalRequired, CheckoutFlow, CheckoutState, OnlineOnly, TenderState
 from pos.flows.checkout import payment_code_channel
-from pos.flows.text import said_or_none
-from pos.flows.views import Approval, OrderView, Outcome, ProductHit, Session, TenderResult
+from pos.flows.text import Said, said_or_none
+from pos.flows.views import (
+    Approval,
+    ChannelInfo,
+    OrderView,
+    Outcome,
+    ProductHit,
+    Session,
+    TenderResult,
+)
 from pos.messages import msg
 from pos.money import Money
 from ui.context import UiContext
 from ui.ops import Scope
+from ui.printing import Printing, set_up
 from ui.qt import (
     QEvent,
     QHBoxLayout,
@@ -30,11 +39,28 @@ from ui.qt import (
 )
 from ui.screens.cart import CartTable, TotalsPanel
 from ui.screens.customer import CustomerDisplay
-from ui.screens.dialogs import DiscountDialog, ParkedDialog, QuantityDialog, ReceiptDialog
+from ui.screens.dialogs import (
+    ConfirmDialog,
+    DiscountDialog,
+    MoneyBackDialog,
+    ParkedDialog,
+    QuantityDialog,
+    ReceiptDialog,
+    confirm,
+    show_money_back,
+)
 from ui.screens.left_open import LeftOpenDialog, open_left_open
 from ui.screens.paying import PaymentDriver
-from ui.screens.tender import TenderPanel
-from ui.widgets import MessageLine, ask_approval, button, label
+from ui.screens.tender import TenderPanel, WalletButton
+from ui.widgets import (
+    MessageLine,
+    PrinterBanner,
+    PrintWatch,
+    ask_approval,
+    button,
+    label,
+    watch_print,
+)
 
 
 class CashierScreen(QWidget):
@@ -48,13 +74,17 @@ class CashierScreen(QWidget):
         ctx: UiContext,
         session: Session,
         customer: CustomerDisplay | None = None,
-        print_receipt: Callable[[str], str] | None = None,
+        printing: Printing | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.session = session
         self.customer = customer
-        self._print = print_receipt
+        self._printing = printing  # set up later from the manager's Printer tab, maybe
+        self.print_watch: PrintWatch | None = None
+        self.printer_banner = PrinterBanner(ctx)
+        self.money_back_dialog: MoneyBackDialog | None = None
+        self.confirm_dialog: ConfirmDialog | None = None
         s = ctx.services
         self.flow = CheckoutFlow(session, s.checkout, s.catalog, s.payments)
         self.scope = Scope("cashier")
@@ -137,6 +167,8 @@ class CashierScreen(QWidget):
         self.totals = TotalsPanel(ctx)
         self.pay_button = button("", "primary", 96)
         self.pay_button.clicked.connect(lambda: self._tender())
+        self.wallet_button = WalletButton(ctx)
+        self.wallet_button.clicked.connect(self._wallet_qr)
         self.park_button = button("")
         self.park_button.clicked.connect(self._park)
         self.resume_button = button("")
@@ -146,6 +178,7 @@ class CashierScreen(QWidget):
         right = QVBoxLayout()
         right.addWidget(self.totals)
         right.addWidget(self.pay_button)
+        right.addWidget(self.wallet_button)
         row = QHBoxLayout()
         row.addWidget(self.park_button)
         row.addWidget(self.resume_button)
@@ -162,9 +195,13 @@ class CashierScreen(QWidget):
         body.addLayout(right, 1)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
+        lay.addWidget(self.printer_banner)
         lay.addLayout(body, 1)
         self.retranslate()
         self._redraw()
+        ctx.ops.run(
+            "wallet", lambda op: s.payments.channels("cashier"), self.scope, self._wallet_found
+        )
 
     # -- words ----------------------------------------------------------------------
     def retranslate(self) -> None:
@@ -180,12 +217,13 @@ class CashierScreen(QWidget):
         self.qty_button.setText(self.ctx.t("counter.qty_2"))
         self.discount_button.setText(self.ctx.t("counter.discount_2"))
         self.void_line_button.setText(self.ctx.t("counter.void_line"))
-        self.pay_button.setText(self.ctx.t("counter.pay"))
         self.park_button.setText(self.ctx.t("counter.park"))
         self.resume_button.setText(self.ctx.t("counter.resume"))
         self.void_button.setText(self.ctx.t("counter.void_sale"))
         self.check_button.setText(self.ctx.t("counter.check_the_payment_again"))
+        self.printer_banner.retranslate()
         self.message.refresh()
+        self._amount_buttons(self.flow.order)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -233,6 +271,7 @@ class CashierScreen(QWidget):
             order = None
         self.cart.show_order(order)
         self.totals.show_order(order)
+        self._amount_buttons(order)
         tendering = flow.state is CheckoutState.TENDERING
         self.pages.setCurrentIndex(1 if tendering else 0)
         ringing = flow.state is CheckoutState.RINGING and order is not None and bool(order.lines)
@@ -243,6 +282,7 @@ class CashierScreen(QWidget):
             self.discount_button,
             self.void_line_button,
             self.pay_button,
+            self.wallet_button,
             self.park_button,
         ):
             b.setEnabled(ringing)
@@ -250,11 +290,15 @@ class CashierScreen(QWidget):
             order is not None and flow.state in (CheckoutState.RINGING, CheckoutState.TENDERING)
         )
         self.resume_button.setEnabled(not ringing and not tendering)
+        # While tendering the tender panel takes the money; no second pay button.
+        self.pay_button.setVisible(not tendering)
+        self.wallet_button.setVisible(not tendering and self.wallet_button.wallet is not None)
         unresolved = (
             tendering and flow.tender is not None and (flow.tender.state is TenderState.UNRESOLVED)
         )
         self.check_button.setVisible(unresolved)
         if tendering and flow.tender is not None:
+            self.tender_panel.show_order(flow.tender.order)
             self.tender_panel.show_due(flow.tender.remaining)
         if self.customer is not None:
             self.customer.show_order(order)
@@ -335,6 +379,9 @@ class CashierScreen(QWidget):
         if line is None or self.flow.order is None:
             return
         qty = self.flow.order.line(line).quantity + step
+        if qty <= 0:
+            self._void_line()  # the last one off is a delete: asked first
+            return
         self._run("quantity", lambda: self.flow.set_quantity(line, qty))
 
     def _discount(self) -> None:
@@ -350,10 +397,19 @@ class CashierScreen(QWidget):
                 retry_with=lambda appr: lambda: self.flow.discount_line(line, d, appr),
             )
 
+    def _confirm(self, question: str, yes: str, then: Callable[[], None]) -> None:
+        self.confirm_dialog = confirm(self.ctx, self, question, yes, then, self.search.setFocus)
+
     def _void_line(self) -> None:
         line = self._selected()
-        if line is not None:
-            self._run("void line", lambda: self.flow.void_line(line))
+        if line is None or self.flow.order is None:
+            return
+        name = self.flow.order.line(line).name(self.ctx.language.locale)
+        self._confirm(
+            self.ctx.t("screens.confirm_void_line", name=name),
+            self.ctx.t("screens.confirm_void_line_yes"),
+            lambda: self._run("void line", lambda: self.flow.void_line(line)),
+        )
 
     # -- sale actions -----------------------------------------------------------------------
     def _park(self) -> None:
@@ -385,11 +441,31 @@ class CashierScreen(QWidget):
         self._run("left open", self.flow.left_open, offer)
 
     def _void_sale(self) -> None:
-        self._run(
-            "void",
-            self.flow.void_order,
-            retry_with=lambda appr: lambda: self.flow.void_order(appr),
+        flow = self.flow
+        order = flow.tender.order if flow.tender is not None else flow.order
+        if order is None:
+            return
+        count = sum(ln.quantity if ln.grams is None else 1 for ln in order.lines)
+
+        def void() -> None:
+            self._run(
+                "void",
+                flow.void_order,
+                lambda _: self._money_back(order.tenders),
+                retry_with=lambda appr: lambda: flow.void_order(appr),
+            )
+
+        self._confirm(
+            self.ctx.t("screens.confirm_void_sale", count=count, total=self.ctx.money(order.total)),
+            self.ctx.t("screens.confirm_void_sale_yes"),
+            void,
         )
+
+    def _money_back(self, parts: Any) -> None:
+        """What goes back where, in large type, once money had been taken."""
+        if parts:
+            title, focus = self.ctx.t("screens.back.voided"), self.search.setFocus
+            self.money_back_dialog = show_money_back(self.ctx, self, title, parts, focus)
 
     # -- tender ---------------------------------------------------------------------------
     def _tender(self, then: Callable[[], None] | None = None) -> None:
@@ -402,13 +478,34 @@ class CashierScreen(QWidget):
 
         self._run("tender", self.flow.start_tender, started)
 
+    def _amount_buttons(self, order: OrderView | None) -> None:
+        """The pay button says what it will take; the wallet button too."""
+        has = order is not None and order.total.minor > 0
+        due = order.remaining if order is not None else Money(0)
+        self.pay_button.setText(
+            self.ctx.t("screens.pay_amount", amount=self.ctx.money(due))
+            if has
+            else self.ctx.t("counter.pay")
+        )
+        self.wallet_button.show_due(due if has else None)
+
+    def _wallet_found(self, channels: list[ChannelInfo]) -> None:
+        self.wallet_button.choose(channels)
+        self._amount_buttons(self.flow.order)
+
+    def _wallet_qr(self) -> None:
+        """One touch from the cart to the QR of the store's default wallet."""
+        wallet = self.wallet_button.wallet
+        if wallet is not None:
+            self._tender(lambda: self._pay(wallet.channel, "qr", None))
+
     def _back_from_tender(self) -> None:
         self._run("back", self.flow.back_from_tender)
 
     def _payment_code(self, channel: str, code: str) -> None:
         state = self.flow.state
         if state is CheckoutState.TENDERING:
-            self._pay(channel, "payment_code", self.tender_panel_amount(), code)
+            self._pay(channel, "payment_code", self.tender_panel.part_amount(), code)
         elif state is CheckoutState.RINGING and self.flow.order and self.flow.order.lines:
             self._tender(lambda: self._pay(channel, "payment_code", None, code))
         else:
@@ -416,13 +513,6 @@ class CashierScreen(QWidget):
                 msg("counter.scan_the_items_before_the"),
                 error=True,
             )
-
-    def tender_panel_amount(self) -> Money | None:
-        text = self.tender_panel.amount.text().strip()
-        try:
-            return Money.parse(text) if text else None
-        except ValueError:
-            return None
 
     def _cash(self, tendered: Money) -> None:
         if self.flow.tender is not None:
@@ -465,15 +555,33 @@ class CashierScreen(QWidget):
             self.payer.resolve(self.flow.tender)
 
     def _show_receipt(self, order: OrderView, text: str) -> None:
-        printer = self._print
+        printer = set_up(self._printing)
+
+        def said(status: Said | None) -> None:
+            self.message.show_text(status)
+            if self.receipt_dialog is not None:
+                # The dialog covers the banner: it says the problem too.
+                problem = not self.printer_banner.isHidden()
+                shown = self.printer_banner.text if problem else self.message
+                self.receipt_dialog.show_status(shown.text(), problem)
+
+        def follow(job_id: str) -> None:
+            """Say the print's real state: printing, printed, or what is wrong
+            with the printer (the banner, with a retry)."""
+            assert printer is not None
+            self.print_watch = watch_print(
+                printer,
+                job_id,
+                self,
+                self.printer_banner,
+                said,
+                "screens.printer.printed",
+                "screens.printer.printing",
+            )
 
         def send() -> None:
             assert printer is not None
-            self._run(
-                "print",
-                lambda: printer(order.order_id),
-                lambda _job: self.message.show_text(msg("counter.the_receipt_went_to_the")),
-            )
+            self._run("print", lambda: printer.print_receipt(order.order_id), follow, lane="io")
 
         dlg = ReceiptDialog(self.ctx, order, text, send if printer else None, self)
         self.receipt_dialog = dlg

@@ -3,10 +3,10 @@ sales, receipt preview."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pos.flows.ports import Discount
-from pos.flows.views import OrderView, ParkedView
+from pos.flows.views import OrderView, ParkedView, TenderView
 from pos.money import Money, MoneyError
 from ui.context import UiContext
 from ui.qt import (
@@ -22,6 +22,7 @@ from ui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from ui.screens.payment import channel_name
 from ui.widgets import button, label
 
 
@@ -159,7 +160,7 @@ class ReceiptDialog(QDialog):
         lay.addWidget(label(title, "title"))
         if order.change.minor:
             lay.addWidget(
-                label(self._ctx.t("counter.give_change", amount=ctx.money(order.change)), "total")
+                label(self._ctx.t("counter.give_change", amount=ctx.money(order.change)), "change")
             )
         text = QPlainTextEdit(receipt)
         text.setReadOnly(True)
@@ -171,10 +172,122 @@ class ReceiptDialog(QDialog):
         if print_receipt is not None:
             self.print_button.clicked.connect(print_receipt)
         else:
-            self.print_button.setToolTip(self._ctx.t("counter.no_receipt_printer_is_set"))
+            self.print_button.setToolTip(self._ctx.t("screens.printer.none"))
+        # What the printer really did (printing, printed, or what is wrong).
+        self.status = label(
+            "" if print_receipt is not None else self._ctx.t("screens.printer.none"), "info"
+        )
+        lay.addWidget(self.status)
         done = button(self._ctx.t("counter.new_sale"), "primary")
         done.clicked.connect(self.accept)
         row.addWidget(self.print_button)
         row.addWidget(done)
         lay.addLayout(row)
-        self.resize(520, 680)
+        self.resize(640, 720)
+
+    def show_status(self, text: str, problem: bool = False) -> None:
+        """What the printer did with this receipt, red when it could not print."""
+        self.status.setText(text)
+        self.status.setProperty("role", "error" if problem else "info")
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
+
+
+class ConfirmDialog(QDialog):
+    """Asks before something that loses work (a line, a whole sale): the
+    safe choice is on the left and is the default."""
+
+    def __init__(
+        self, ctx: UiContext, question: str, yes: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setModal(True)
+        self.setWindowTitle(question)
+        self.question = label(question, "title")
+        self.keep_button = button(ctx.t("screens.keep"), "", 64)
+        self.keep_button.clicked.connect(self.reject)
+        self.yes_button = button(yes, "danger", 64)
+        self.yes_button.clicked.connect(self.accept)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.question)
+        row = QHBoxLayout()
+        row.addWidget(self.keep_button)
+        row.addWidget(self.yes_button)
+        lay.addLayout(row)
+        self.setMinimumWidth(480)
+
+
+def money_back_lines(ctx: UiContext, parts: Sequence[TenderView]) -> list[str]:
+    """Money going back, as instructions: cash from the drawer, the rest back
+    on its own channel. Cash parts are added up into one instruction."""
+    cash = sum((p.amount.minor for p in parts if p.channel == "cash"), 0)
+    out = []
+    if cash:
+        currency = parts[0].amount.currency
+        out.append(ctx.t("screens.back.cash", amount=ctx.money(Money(cash, currency))))
+    for p in parts:
+        if p.channel != "cash":
+            out.append(
+                ctx.t(
+                    "screens.back.channel",
+                    amount=ctx.money(p.amount),
+                    channel=ctx.say(channel_name(p.channel)),
+                )
+            )
+    return out or [ctx.t("screens.back.nothing")]
+
+
+class MoneyBackDialog(QDialog):
+    """After a refund or a void: in large type, what to hand back in cash and
+    what went back to which channel."""
+
+    def __init__(
+        self, ctx: UiContext, title: str, parts: Sequence[TenderView], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setModal(True)
+        self.setWindowTitle(title)
+        self.title = label(title, "title")
+        self.lines = [label(text, "money_back") for text in money_back_lines(ctx, parts)]
+        self.done_button = button(ctx.t("screens.back.done"), "primary", 64)
+        self.done_button.clicked.connect(self.accept)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.title)
+        for w in self.lines:
+            lay.addWidget(w)
+        lay.addWidget(self.done_button)
+        self.setMinimumWidth(620)
+
+    def text(self) -> str:
+        return "\n".join(w.text() for w in self.lines)
+
+
+def confirm(
+    ctx: UiContext,
+    parent: QWidget,
+    question: str,
+    yes: str,
+    then: Callable[[], None],
+    closed: Callable[[], None] | None = None,
+) -> ConfirmDialog:
+    """Ask first; `then()` runs only on yes, `closed()` either way."""
+    dlg = ConfirmDialog(ctx, question, yes, parent)
+    dlg.accepted.connect(then)
+    if closed is not None:
+        dlg.finished.connect(lambda _code: closed())
+    dlg.open()
+    return dlg
+
+
+def show_money_back(
+    ctx: UiContext,
+    parent: QWidget,
+    title: str,
+    parts: Sequence[TenderView],
+    closed: Callable[[], None] | None = None,
+) -> MoneyBackDialog:
+    dlg = MoneyBackDialog(ctx, title, parts, parent)
+    if closed is not None:
+        dlg.finished.connect(lambda _code: closed())
+    dlg.open()
+    return dlg

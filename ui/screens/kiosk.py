@@ -13,7 +13,7 @@ from pos.flows import CheckoutFlow, CheckoutState, FlowError, KioskSession, Kios
 from pos.flows.checkout import payment_code_channel
 from pos.flows.kiosk import KioskConfig
 from pos.flows.text import said_or_none
-from pos.flows.views import Approval, ChannelInfo, Outcome, Session, TenderResult
+from pos.flows.views import Approval, ChannelInfo, LineView, Outcome, Session, TenderResult
 from pos.messages import msg
 from ui.context import UiContext
 from ui.ops import Scope
@@ -31,9 +31,11 @@ from ui.qt import (
     QWidget,
 )
 from ui.screens.cart import CartTable
+from ui.screens.dialogs import ConfirmDialog, confirm
 from ui.screens.left_open import LeftOpenDialog, open_left_open
 from ui.screens.paying import PaymentDriver
-from ui.widgets import MessageLine, ask_approval, button, label
+from ui.style import KIOSK_STYLE
+from ui.widgets import ShopperMessageLine, ask_approval, button, label
 
 KIOSK_TARGET = 72  # px: shoppers' fingers, often gloved or hurried
 
@@ -45,14 +47,6 @@ _BLOCKED = {
     (Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier),
     (Qt.Key.Key_Tab, Qt.KeyboardModifier.AltModifier),
 }
-
-
-KIOSK_STYLE = """
-QWidget { font-size: 22px; }
-QLabel[role="total"] { font-size: 52px; font-weight: bold; }
-QLabel[role="title"] { font-size: 30px; font-weight: bold; }
-QTableWidget { font-size: 22px; }
-"""
 
 
 class KioskWindow(QWidget):
@@ -76,6 +70,7 @@ class KioskWindow(QWidget):
         self.payer = PaymentDriver(ctx, self, self.scope, kiosk=True)
         self.payer.finished.connect(self._payment_done)
         self.payer.failed.connect(self._failed)
+        self.payer.call_staff = self._call_attendant  # a step-up calls staff, no PIN pad
 
         # attract
         self.attract_title = label("", "total")
@@ -106,12 +101,15 @@ class KioskWindow(QWidget):
             self.pay_buttons[channel] = b
         self.void_line_button = button("", "", KIOSK_TARGET)
         self.void_line_button.clicked.connect(self._void_line)
+        self.minus_button = button("", "", KIOSK_TARGET)
+        self.minus_button.clicked.connect(self._one_less)
+        self.confirm_dialog: ConfirmDialog | None = None
         self.clear_button = button("", "danger", KIOSK_TARGET)
         self.clear_button.clicked.connect(self._clear)
         self.exit_button = button("", "", KIOSK_TARGET)
         self.exit_button.clicked.connect(self._exit)
         tools = QHBoxLayout()
-        for b in (self.void_line_button, self.clear_button, self.exit_button):
+        for b in (self.minus_button, self.void_line_button, self.clear_button, self.exit_button):
             tools.addWidget(b)
         shopping = QWidget()
         sl = QVBoxLayout(shopping)
@@ -146,18 +144,22 @@ class KioskWindow(QWidget):
         self.warning = button("", "danger", KIOSK_TARGET + 24)
         self.warning.clicked.connect(self._still_here)
         self.warning.setVisible(False)
-        self.message = MessageLine(ctx)
+        self.message = ShopperMessageLine(ctx)
         bar = QHBoxLayout()
         bar.addWidget(self.lang_button)
         bar.addStretch(1)
-        bar.addWidget(self.left_open_button)
         bar.addWidget(self.attendant_button)
-        bar.addWidget(self.staff_button)
+        # Staff's own buttons sit bottom left, away from the shopper's call button.
+        staff_row = QHBoxLayout()
+        staff_row.addWidget(self.staff_button)
+        staff_row.addWidget(self.left_open_button)
+        staff_row.addStretch(3)
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
         lay.addWidget(self.warning)
         lay.addWidget(self.pages, 1)
         lay.addWidget(self.message)
+        lay.addLayout(staff_row)
 
         self._warn_left = 0
         self.timer = QTimer(self)
@@ -190,10 +192,11 @@ class KioskWindow(QWidget):
         self.pay_buttons["alipay"].setText(self.ctx.t("kiosk.pay_with_alipay"))
         self.pay_buttons["wechat"].setText(self.ctx.t("kiosk.pay_with_wechat"))
         self.pay_buttons["card"].setText(self.ctx.t("kiosk.pay_by_card"))
-        self.void_line_button.setText(self.ctx.t("kiosk.remove_item_staff"))
+        self.void_line_button.setText(self.ctx.t("screens.shopper.remove_item"))
+        self.minus_button.setText(self.ctx.t("screens.shopper.one_less"))
         self.clear_button.setText(self.ctx.t("kiosk.cancel_my_shopping"))
         self.exit_button.setText(self.ctx.t("kiosk.close_kiosk_staff"))
-        self.thanks.setText(self.ctx.t("kiosk.thank_you_take_your_receipt"))
+        self.thanks.setText(self.ctx.t("screens.shopper.thanks"))
         self.lang_button.setText(self.ctx.language.switch_label)
         self.attendant_button.setText(
             self.ctx.t("kiosk.attendant_is_coming")
@@ -270,7 +273,10 @@ class KioskWindow(QWidget):
         self.unavailable.setText("  ".join(why))
         self.clear_button.setEnabled(has_items)
         staff = self.session.overridden
-        self.void_line_button.setVisible(staff)
+        # Shoppers remove items and lower quantities themselves.
+        self.void_line_button.setEnabled(has_items and not self.payer.busy)
+        line = self._selected_line()
+        self.minus_button.setEnabled(line is not None and line.quantity > 1 and line.grams is None)
         self.exit_button.setVisible(staff)
         self.left_open_button.setVisible(staff)
         self._show_total()
@@ -344,24 +350,39 @@ class KioskWindow(QWidget):
                 self.message.show_text(said_or_none(result.message), error=True)
         self._redraw()
 
-    def _void_line(self) -> None:
-        line = self.cart.selected_line()
+    def _selected_line(self) -> LineView | None:
+        order = self.session.checkout.order
+        line_id = self.cart.selected_line()
+        if order is None or line_id is None:
+            return None
+        return next((ln for ln in order.lines if ln.line_id == line_id), None)
+
+    def _in_cart(self, name: str, change: Callable[[], Any]) -> None:
+        """A change to the cart, back from the pay step first if need be."""
         flow = self.session.checkout
+        if flow.state is CheckoutState.TENDERING:
+            self._run("back", flow.back_from_tender, lambda _: self._run(name, change))
+        else:
+            self._run(name, change)
+
+    def _one_less(self) -> None:
+        line = self._selected_line()
+        if line is not None and line.quantity > 1:
+            flow = self.session.checkout
+            self._in_cart("one less", lambda: flow.set_quantity(line.line_id, line.quantity - 1))
+
+    def _void_line(self) -> None:
+        line = self._selected_line()
         if line is None:
             return
-        try:
-            self.session.require_override()
-        except FlowError as exc:  # shown to the shopper: call an attendant
-            self._failed(exc)
-            return
-        if flow.state is CheckoutState.TENDERING:
-            self._run(
-                "back",
-                flow.back_from_tender,
-                lambda _: self._run("void", lambda: flow.void_line(line)),
-            )
-        else:
-            self._run("void", lambda: flow.void_line(line))
+        flow = self.session.checkout
+        self.confirm_dialog = confirm(
+            self.ctx,
+            self,
+            self.ctx.t("screens.shopper.remove_question", name=line.name(self.ctx.language.locale)),
+            self.ctx.t("screens.shopper.remove_item"),
+            lambda: self._in_cart("void", lambda: flow.void_line(line.line_id)),
+        )
 
     def _clear(self) -> None:
         self._run("clear", self.session.reset)
@@ -371,9 +392,11 @@ class KioskWindow(QWidget):
         self.warning.setVisible(False)
 
     def _call_attendant(self) -> None:
-        self.session.call_attendant()
-        self.message.show_text(msg("kiosk.an_attendant_is_on_the"))
-        self._redraw()
+        self._run(
+            "call attendant",
+            self.session.call_attendant,
+            lambda _: self.message.show_text(msg("kiosk.an_attendant_is_on_the")),
+        )
 
     def _override(self) -> None:
         ask_approval(

@@ -47,6 +47,11 @@ class LoginScreen(QWidget):
         lay.addLayout(center)
         self.retranslate()
 
+    def set_store(self, name: str) -> None:
+        """The store's name in the title, instead of the terminal's id."""
+        self._terminal = name
+        self.retranslate()
+
     def retranslate(self) -> None:
         self.title.setText(
             self.ctx.t("counter.store_checkout")

@@ -17,6 +17,7 @@ from pos.messages import Message, msg
 from pos.money import Money
 from ui.context import UiContext
 from ui.ops import Op, Scope
+from ui.printing import Printing
 from ui.qt import (
     QAbstractItemView,
     QEvent,
@@ -36,6 +37,8 @@ from ui.qt import (
 )
 from ui.screens.charts import BarChart
 from ui.screens.payment import channel_name
+from ui.screens.printer_setup import PrinterTab
+from ui.style import TOUCH_MIN
 from ui.widgets import MessageLine, ask_approval, button, clear_layout, label
 
 
@@ -48,6 +51,7 @@ class TableView(QTableWidget):
         self._table: Table | None = None
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(TOUCH_MIN)  # a row is a touch target
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
 
@@ -135,7 +139,15 @@ class DayCloseTab(QWidget):
         self._sums()
         self.message.refresh()
 
+    def forget(self) -> None:
+        """Nothing to act on until a fresh count arrives: a count typed into an
+        earlier visit's flow would be closed against stale figures."""
+        self.flow = None
+        self.spins = {}
+        self._enable()
+
     def load(self) -> None:
+        self.forget()
         port = self.ctx.services.dayclose
         self.ctx.ops.run(
             "day close",
@@ -320,10 +332,11 @@ def _opening_hours(view: ZView) -> list[tuple[str, Money]]:
 class ManagerScreen(QWidget):
     back = Signal()
 
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: UiContext, printing: Printing | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.scope = Scope("manager")
+        self.printer = PrinterTab(ctx, self.scope, printing)
         self.tabs = QTabWidget()
         self.day_close = DayCloseTab(ctx, self.scope)
         self.day_close.closed.connect(self._load_z)
@@ -335,6 +348,7 @@ class ManagerScreen(QWidget):
         self.tabs.addTab(self.z, "")
         for t in self.tables.values():
             self.tabs.addTab(t, "")
+        self.tabs.addTab(self.printer, "")
         self.back_button = button("")
         self.back_button.clicked.connect(self._back)
         self.refresh_button = button("")
@@ -358,6 +372,7 @@ class ManagerScreen(QWidget):
             self.ctx.t("manager.risk_decisions"),
             self.ctx.t("manager.tab.sync"),
             self.ctx.t("manager.tab.settings"),
+            self.ctx.t("screens.printer.tab"),
         ]
         for i, n in enumerate(names):
             self.tabs.setTabText(i, n)
@@ -395,4 +410,5 @@ class ManagerScreen(QWidget):
 
     def _back(self) -> None:
         self.scope.leave()
+        self.day_close.forget()
         self.back.emit()

@@ -10,14 +10,15 @@ from typing import Any
 
 from pos.flows import TenderFlow
 from pos.flows.ports import TenderRequest
-from pos.flows.views import TenderResult
+from pos.flows.text import Said
+from pos.flows.views import Approval, TenderResult
 from pos.messages import msg
 from pos.money import Money
 from ui.context import UiContext
 from ui.ops import Scope
 from ui.qt import QDialog, QObject, QWidget, Signal
 from ui.screens.payment import PaymentDialog, QtPaymentEvents
-from ui.widgets import IdCheckDialog, ask_approval
+from ui.widgets import IdCheckDialog, ask_approval, ask_staff
 
 _STEP_UP = msg("kiosk.this_payment_needs_a_managers")
 _ATTENDANT_ID = msg("kiosk.an_attendant_checks_the_shoppers")
@@ -37,6 +38,7 @@ class PaymentDriver(QObject):
         self.dialog: PaymentDialog | None = None
         self.step_up_dialog: QDialog | None = None
         self.tender: TenderFlow | None = None
+        self.call_staff: Callable[[], None] | None = None  # the kiosk's attendant call
 
     @property
     def busy(self) -> bool:
@@ -80,18 +82,14 @@ class PaymentDriver(QObject):
             dlg.open()
         elif tender.step_up == "check_id":
             # At the kiosk the shopper must not confirm their own ID.
-            dlg = ask_approval(
-                self._ctx,
-                self._parent,
+            dlg = self._ask(
                 "check_id",
                 _ATTENDANT_ID,
                 reasons,
                 lambda appr: self._next("confirm id", lambda: tender.confirm_id(appr)),
             )
         else:
-            dlg = ask_approval(
-                self._ctx,
-                self._parent,
+            dlg = self._ask(
                 "risk_review",
                 _STEP_UP,
                 reasons,
@@ -99,6 +97,15 @@ class PaymentDriver(QObject):
             )
         self.step_up_dialog = dlg
         dlg.rejected.connect(tender.back)  # not met: back to choosing a tender
+
+    def _ask(
+        self, action: str, title: Said, reasons: Any, then: Callable[[Approval], None]
+    ) -> QDialog:
+        """A manager's PIN at the counter; at the kiosk, staff are called and
+        the shopper is asked to wait (never shown a PIN pad)."""
+        if self._kiosk:
+            return ask_staff(self._ctx, self._parent, action, title, reasons, then, self.call_staff)
+        return ask_approval(self._ctx, self._parent, action, title, reasons, then)
 
     def _next(self, name: str, meet: Callable[[], TenderRequest | None]) -> None:
         self._run(name, meet, self._approved_or_step_up, "store")

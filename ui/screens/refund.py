@@ -1,6 +1,8 @@
 """Refund from a receipt lookup: find the sale, tick lines or type an amount,
 a manager approves with their PIN, the money goes back to the original
-tenders (through the original channel)."""
+tenders (through the original channel). Then the screen says in large type
+what to hand back in cash and what went back to which channel, and the
+refund slip prints."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pos.messages import msg
 from pos.money import Money, MoneyError
 from ui.context import UiContext
 from ui.ops import Scope
+from ui.printing import Printing, set_up
 from ui.qt import (
     QCheckBox,
     QEvent,
@@ -22,15 +25,28 @@ from ui.qt import (
     QWidget,
     Signal,
 )
-from ui.widgets import MessageLine, ask_approval, button, label
+from ui.screens.dialogs import MoneyBackDialog, show_money_back
+from ui.widgets import (
+    MessageLine,
+    PrinterBanner,
+    PrintWatch,
+    ask_approval,
+    button,
+    label,
+    watch_print,
+)
 
 
 class RefundScreen(QWidget):
     back = Signal()
 
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: UiContext, printing: Printing | None = None) -> None:
         super().__init__()
         self.ctx = ctx
+        self._printing = printing  # set up later from the manager's Printer tab, maybe
+        self.printer_banner = PrinterBanner(ctx)
+        self.print_watch: PrintWatch | None = None
+        self.money_back_dialog: MoneyBackDialog | None = None
         self.scope = Scope("refund")
         self.flow = RefundFlow(ctx.services.checkout, ctx.services.refunds)
         self.title = label("", "title")
@@ -56,6 +72,7 @@ class RefundScreen(QWidget):
         self.amount_name = label("", "muted")
         self.reason_name = label("", "muted")
         lay = QVBoxLayout(self)
+        lay.addWidget(self.printer_banner)
         lay.addWidget(self.title)
         lay.addLayout(find)
         lay.addWidget(self.sale)
@@ -79,6 +96,7 @@ class RefundScreen(QWidget):
         self.reason_name.setText(self.ctx.t("counter.reason"))
         self.refund_button.setText(self.ctx.t("counter.refund_manager_pin"))
         self.back_button.setText(self.ctx.t("counter.back"))
+        self.printer_banner.retranslate()
         self.message.refresh()
         self._redraw()
 
@@ -111,6 +129,10 @@ class RefundScreen(QWidget):
 
     def _redraw(self) -> None:
         for c in self.checks:
+            # Out of the layout now: a deferred delete would leave the last
+            # sale's lines on screen until the event loop gets to it.
+            self.lines_box.removeWidget(c)
+            c.hide()
             c.deleteLater()
         self.checks = []
         order = self.flow.order
@@ -197,9 +219,41 @@ class RefundScreen(QWidget):
     def _done(self, result: TenderResult) -> None:
         if result.status is Outcome.SUCCEEDED:
             self.message.show_text(msg("counter.refunded"))
+            refunded = self.flow.refunded
+            title = self.ctx.t(
+                "screens.back.refunded",
+                amount=self.ctx.money(refunded if refunded is not None else result.order.paid),
+            )
+            self.money_back_dialog = show_money_back(self.ctx, self, title, result.given_back)
+            self._print_slip(result.order.order_id, result.reference)
         else:
             self.message.show_text(result.message, error=True)
         self._redraw()
+
+    def _print_slip(self, order_id: str, refund_id: str) -> None:
+        printer = set_up(self._printing)
+        if printer is None or not refund_id:
+            return
+
+        def follow(job_id: str) -> None:
+            self.print_watch = watch_print(
+                printer,
+                job_id,
+                self,
+                self.printer_banner,
+                self.message.show_text,
+                "screens.printer.slip_printed",
+                "screens.printer.slip_printing",
+            )
+
+        self.ctx.ops.run(
+            "refund slip",
+            lambda op: printer.print_refund_slip(order_id, refund_id),
+            self.scope,
+            follow,
+            self.message.show_error,
+            lane="io",
+        )
 
     def _back(self) -> None:
         self.scope.leave()

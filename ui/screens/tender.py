@@ -1,11 +1,13 @@
-"""The tender panel: what is due, one touch to a QR channel or the card, a
-cash keypad with suggested notes and the change, an amount for split tender.
-A scanned payment code needs no touch here: the cashier screen takes it."""
+"""The tender panel: the amount still due is the biggest figure, then the
+tenders already taken and the order total small; one touch to a QR channel or
+the card; a cash keypad with suggested notes and the change in large type; an
+amount for split tender. A scanned payment code needs no touch here: the
+cashier screen takes it."""
 
 from __future__ import annotations
 
 from pos.flows.tender import suggest_cash
-from pos.flows.views import ChannelInfo
+from pos.flows.views import ChannelInfo, OrderView
 from pos.messages import msg
 from pos.money import Money, MoneyError
 from ui.context import UiContext
@@ -20,6 +22,7 @@ from ui.qt import (
     QWidget,
     Signal,
 )
+from ui.screens.payment import channel_name
 from ui.widgets import MessageLine, button, clear_layout, label
 
 _ROLE = {"alipay": "alipay", "wechat": "wechat", "card": "card", "cash": "cash"}
@@ -36,8 +39,11 @@ class TenderPanel(QWidget):
         self._due = Money(0)
         self._channels: list[ChannelInfo] = []
         self._cash_ok = True
+        self._order: OrderView | None = None
         self.title = label("", "title")
-        self.due = label("", "total")
+        self.due = label("", "due")
+        self.summary = label("", "small_total")
+        self.taken = label("", "muted")
         self.scan_hint = label("", "info")
         self.amount_name = label("", "muted")
         self.amount = QLineEdit()
@@ -50,7 +56,9 @@ class TenderPanel(QWidget):
         self.tendered = QLineEdit()
         self.tendered.setReadOnly(True)
         self.tendered.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.change = label("", "info")
+        self.change = label("", "change")
+        self.change.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.change.setVisible(False)
         self.suggest_row = QGridLayout()
         self.suggest_buttons: list[QPushButton] = []
         keys = QGridLayout()
@@ -69,7 +77,7 @@ class TenderPanel(QWidget):
         self.message = MessageLine(ctx)
 
         left = QVBoxLayout()
-        for w in (self.title, self.due, self.scan_hint):
+        for w in (self.title, self.due, self.summary, self.taken, self.scan_hint):
             left.addWidget(w)
         left.addLayout(self.channel_row)
         left.addWidget(self.unavailable)
@@ -93,7 +101,7 @@ class TenderPanel(QWidget):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.title.setText(self._ctx.t("counter.amount_due"))
+        self.title.setText(self._ctx.t("screens.still_due"))
         self.scan_hint.setText(self._ctx.t("counter.scan_the_shoppers_payment_code"))
         self.amount_name.setText(self._ctx.t("counter.pay_part_split_tender"))
         self.amount.setPlaceholderText(self._ctx.t("counter.all_that_is_due"))
@@ -101,6 +109,7 @@ class TenderPanel(QWidget):
         self.take_cash.setText(self._ctx.t("counter.take_cash"))
         self.back_button.setText(self._ctx.t("counter.back_to_the_cart"))
         self.show_channels(self._channels)
+        self.show_order(self._order)
         self.show_due(self._due)
         self.message.refresh()
 
@@ -137,10 +146,33 @@ class TenderPanel(QWidget):
         for b in [self.take_cash, *self.suggest_buttons]:
             b.setEnabled(self._cash_ok)
 
+    def show_order(self, order: OrderView | None) -> None:
+        """The order total (small) and the tenders already taken."""
+        self._order = order
+        if order is None:
+            self.summary.setText("")
+            self.taken.setText("")
+            return
+        money = self._ctx.money
+        self.summary.setText(self._ctx.t("screens.order_total", total=money(order.total)))
+        self.taken.setText(
+            "\n".join(
+                self._ctx.t(
+                    "screens.tender_taken",
+                    channel=self._ctx.say(channel_name(t.channel)),
+                    amount=money(t.amount),
+                )
+                for t in order.tenders
+            )
+        )
+        self.taken.setVisible(bool(order.tenders))
+
     def show_due(self, due: Money) -> None:
         self._due = due
         self.due.setText(self._ctx.money(due))
         for b in self.suggest_buttons:
+            self.suggest_row.removeWidget(b)
+            b.hide()  # gone now, not when the deferred delete runs
             b.deleteLater()
         self.suggest_buttons = []
         for i, m in enumerate(suggest_cash(due)):
@@ -151,15 +183,18 @@ class TenderPanel(QWidget):
         self._enable_cash()
         self._set_tendered("")
 
-    def _pay(self, channel: str, mode: str) -> None:
+    def part_amount(self) -> Money | None:
+        """The split-tender amount typed, or None for all that is due."""
         text = self.amount.text().strip()
         try:
-            amount = Money.parse(text, self._due.currency) if text else None
+            return Money.parse(text, self._due.currency) if text else None
         except MoneyError:
-            self.message.show_text(
-                msg("counter.that_is_not_an_amount"),
-                error=True,
-            )
+            return None
+
+    def _pay(self, channel: str, mode: str) -> None:
+        amount = self.part_amount()
+        if amount is None and self.amount.text().strip():
+            self.message.show_text(msg("counter.that_is_not_an_amount"), error=True)
             return
         self.message.show_text(None)
         self.pay.emit(channel, mode, amount)
@@ -172,10 +207,12 @@ class TenderPanel(QWidget):
         got = self._tendered()
         if got is not None and got >= self._due and self._due.minor:
             self.change.setText(
-                self._ctx.t("counter.change_due", amount=self._ctx.money(got - self._due))
+                self._ctx.t("screens.change", amount=self._ctx.money(got - self._due))
             )
+            self.change.setVisible(True)
         else:
             self.change.setText("")
+            self.change.setVisible(False)
 
     def _tendered(self) -> Money | None:
         try:
@@ -193,3 +230,40 @@ class TenderPanel(QWidget):
             self.tendered.setText("")
             return
         self.cash.emit(got)
+
+
+class WalletButton(QPushButton):
+    """One touch from the cart to the QR of the store's default wallet: the
+    first QR channel the till offers (the order of its channel settings)."""
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__("")
+        self._ctx = ctx
+        self.wallet: ChannelInfo | None = None
+        self._due: Money | None = None
+        self.setMinimumHeight(72)
+        self.setStyleSheet("min-height: 72px;")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setVisible(False)
+
+    def choose(self, channels: list[ChannelInfo]) -> None:
+        qr = [ch for ch in channels if "qr" in ch.modes and ch.available]
+        self.wallet = qr[0] if qr else None
+        if self.wallet is not None:
+            self.setProperty("role", _ROLE.get(self.wallet.channel, "primary"))
+            self.style().unpolish(self)
+            self.style().polish(self)
+        self.setVisible(self.wallet is not None)
+        self.show_due(self._due)
+
+    def show_due(self, due: Money | None) -> None:
+        self._due = due
+        if self.wallet is None:
+            return
+        self.setText(
+            self._ctx.t(
+                "screens.quick_qr",
+                channel=self._ctx.say(self.wallet.label),
+                amount=self._ctx.money(due) if due is not None else "",
+            ).strip()
+        )
