@@ -260,15 +260,25 @@ class CashierScreen(QWidget):
             self.message.show_text(None)
             if then is not None:
                 then(result)
-            self._redraw()
+            self._redraw(result if isinstance(result, OrderView) else None)
 
         self.ctx.ops.run(name, lambda op: fn(), self.scope, done, failed, lane=lane)
 
-    def _redraw(self) -> None:
+    def _redraw(self, drawn: OrderView | None = None) -> None:
+        """`drawn`: the order as the operation that just ended left it (scans
+        queue up, so the flow may already be a scan ahead); the cart then
+        selects the line that scan touched."""
         flow = self.flow
         order = flow.tender.order if flow.tender is not None else flow.order
         if flow.state is CheckoutState.DONE:
             order = None
+        elif (
+            drawn is not None
+            and flow.tender is None
+            and order is not None
+            and drawn.order_id == order.order_id
+        ):
+            order = drawn
         self.cart.show_order(order)
         self.totals.show_order(order)
         self._amount_buttons(order)

@@ -13,7 +13,15 @@ from pos.flows import CheckoutFlow, CheckoutState, FlowError, KioskSession, Kios
 from pos.flows.checkout import payment_code_channel
 from pos.flows.kiosk import KioskConfig
 from pos.flows.text import said_or_none
-from pos.flows.views import Approval, ChannelInfo, LineView, Outcome, Session, TenderResult
+from pos.flows.views import (
+    Approval,
+    ChannelInfo,
+    LineView,
+    OrderView,
+    Outcome,
+    Session,
+    TenderResult,
+)
 from pos.messages import msg
 from ui.context import UiContext
 from ui.ops import Scope
@@ -248,7 +256,7 @@ class KioskWindow(QWidget):
             self.message.show_text(None)
             if then is not None:
                 then(result)
-            self._redraw()
+            self._redraw(result if isinstance(result, OrderView) else None)
 
         self.ctx.ops.run(name, lambda op: fn(), self.scope, done, self._failed)
 
@@ -256,11 +264,16 @@ class KioskWindow(QWidget):
         self.message.show_error(exc)
         self._redraw()
 
-    def _redraw(self) -> None:
+    def _redraw(self, drawn: OrderView | None = None) -> None:
+        """`drawn`: the order as the operation that just ended left it. Scans
+        queue up, so the flow may already be a scan ahead; drawing each result
+        in turn keeps the line each scan touched the selected one."""
         state = self.session.state
         self.pages.setCurrentIndex({KioskState.ATTRACT: 0, KioskState.THANKS: 2}.get(state, 1))
         flow = self.session.checkout
         order = flow.order if flow.state is not CheckoutState.DONE else None
+        if drawn is not None and order is not None and drawn.order_id == order.order_id:
+            order = drawn
         self.cart.show_order(order)
         has_items = order is not None and bool(order.lines)
         why = []
