@@ -200,12 +200,7 @@ def _probe(conn: Connection, path: Path) -> int:
         if is_busy(exc):
             raise busy_error(path, exc) from exc
         if "not a database" in str(exc):
-            raise WrongKey(
-                f"the key does not open {path}: either the key is wrong (keyring entry of "
-                "another terminal) or the file is not a database at all",
-                "Check that --data-dir and the keyring belong to the same terminal; if the "
-                "file is damaged, restore it from a backup. The file was not changed.",
-            ) from exc
+            raise WrongKey(msg("store.wrong_key", path=str(path))) from exc
         if is_damage(exc):
             raise damaged_error(path, exc) from exc
         raise

@@ -45,7 +45,7 @@ from pos.store.errors import (
     WrongKey,
 )
 from pos.store.files import atomic_write
-from pos.store.integrity import REMEDY_DAMAGED, Damage, check_pages, check_structure
+from pos.store.integrity import Damage, check_pages, check_structure
 from pos.store.journal import ExtraCheck, Journal, VerifyReport, records, verify
 from pos.store.journal_format import ChainChecker, load_public_key, public_key_hex
 from pos.store.migrate import Migrations
@@ -156,8 +156,8 @@ class Terminal:
             damage = Damage(check_pages(conn) + check_structure(conn))
         if not damage.ok:
             report = VerifyReport()
-            report.problems.extend(damage.texts())
-            report.problems.append(REMEDY_DAMAGED.render("en"))
+            for problem in damage.problems:
+                report.add(problem)
             return report
         checks = [
             seals.tables_agree_with_seals,
@@ -166,7 +166,8 @@ class Terminal:
             *extra_checks,
         ]
         report = verify(self.db, self.public_key, self.terminal_id, checks)
-        report.problems.extend(loss.message().render("en") for loss in self.losses)
+        for loss in self.losses:
+            report.add(loss.message())
         return report
 
     def acknowledge_loss(self, approver_id: str) -> list[Loss]:
