@@ -24,7 +24,7 @@ from pos.clock import SystemClock
 from pos.messages import catalogue, msg
 from pos.store import backup
 from pos.store.db import Connection
-from pos.store.terminal import DB_FILE
+from pos.store.terminal import DB_FILE, open_terminal
 from tests.pos.store.till_store import Outcome, flip_byte, raw_connection
 
 PAGE = 4096
@@ -37,6 +37,7 @@ TRACEBACK = "Traceback (most recent call last)"
 REFUSALS = frozenset(
     {
         "store.damaged",  # refused at open: a page, the WAL
+        "store.check.damaged",  # the same, as the open-time check words it
         "store.damaged_in_use",  # a damaged page met while reading
         "store.wrong_key",  # page 1 damaged: "wrong key, or not a database"
         "verify.failed",  # opened (perhaps held), `pos journal verify` names it
@@ -75,9 +76,13 @@ def damage(data_dir: Path, action: str, args: tuple[object, ...], src: Sources) 
     if action == "flip":
         flip_byte(data_dir / str(args[0]), int(str(args[1])))
     elif action == "flip_keep_mtime":
-        # The attacker puts the modification time back, so the file looks as
-        # the till left it; the damage must still be found.
+        # The till closed the store cleanly where it lies (a check at open may
+        # trust what it recorded then); the attacker flips a byte and puts the
+        # modification time back. The damage must still be found.
         path = data_dir / str(args[0])
+        if path.name == DB_FILE:
+            with open_terminal(data_dir, SystemClock()):
+                pass
         before = path.stat()
         flip_byte(path, int(str(args[1])))
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))

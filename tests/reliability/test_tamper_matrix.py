@@ -138,7 +138,14 @@ def _cases(src: Sources) -> list[Case]:
         at = (DB_FILE, page * PAGE + 1500)
         cases.append(("page flipped", str(page), "flip", at))
         if page % KEEP_MTIME_STEP == 0:
-            cases.append(("page flipped, mtime put back", str(page), "flip_keep_mtime", at))
+            cases.append(
+                (
+                    "page flipped after a clean close, mtime put back",
+                    str(page),
+                    "flip_keep_mtime",
+                    at,
+                )
+            )
     if (till / WAL).exists():
         frames, last_commit = _wal_frames(till)
         in_file = ((till / WAL).stat().st_size - 32) // FRAME
@@ -221,7 +228,18 @@ def test_every_damage_rollback_and_edit_is_named_and_refused(
     cases = _cases(crashed)
     load = os.getloadavg()
     started = time.monotonic()
-    verdicts = list(run_all(cases, crashed, tmp_path / "work", WORKERS))
+    progress = ROOT / "out" / "reliability" / f"tamper_matrix_{SALES}.progress"
+    progress.parent.mkdir(parents=True, exist_ok=True)
+    verdicts: list[Verdict] = []
+    with progress.open("w") as log:  # a long run can be watched: tail -f
+        for verdict in run_all(cases, crashed, tmp_path / "work", WORKERS):
+            verdicts.append(verdict)
+            if len(verdicts) % 100 == 0 or not verdict.outcome.startswith("exit "):
+                log.write(
+                    f"{len(verdicts)}/{len(cases)} {time.monotonic() - started:.0f}s "
+                    f"{verdict.group}/{verdict.name}: {verdict.outcome}\n"
+                )
+                log.flush()
     doc = _report(verdicts, time.monotonic() - started, load)
     assert len(verdicts) == len(cases)
     assert not doc["misses"], json.dumps(doc, indent=2, ensure_ascii=False)[:6000]
