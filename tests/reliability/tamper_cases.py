@@ -39,6 +39,7 @@ REFUSALS = frozenset(
         "store.damaged",  # refused at open: a page, the WAL
         "store.check.damaged",  # the same, as the open-time check words it
         "store.damaged_in_use",  # a damaged page met while reading
+        "store.check.damaged_in_use",  # the same, as the open-time check words it
         "store.wrong_key",  # page 1 damaged: "wrong key, or not a database"
         "verify.failed",  # opened (perhaps held), `pos journal verify` names it
     }
@@ -53,6 +54,7 @@ class Sources:
     """What the damage is made from: the killed till, its older copies."""
 
     till: Path
+    older_dir: Path  # the whole data directory as it was when older_db was taken
     older_db: Path
     older_backup: Path
     backup_seq: int
@@ -95,6 +97,13 @@ def damage(data_dir: Path, action: str, args: tuple[object, ...], src: Sources) 
         _delete(data_dir, str(args[0]))
     elif action == "rollback":
         shutil.copy(src.older_db, data_dir / DB_FILE)
+        for suffix in ("-wal", "-shm"):
+            (data_dir / f"{DB_FILE}{suffix}").unlink(missing_ok=True)
+    elif action == "rollback_files":
+        # Older copies of the named files put back together (the anchor file
+        # with the database; with the demo keystore too: the whole directory).
+        for name in args:
+            shutil.copy(src.older_dir / str(name), data_dir / str(name))
         for suffix in ("-wal", "-shm"):
             (data_dir / f"{DB_FILE}{suffix}").unlink(missing_ok=True)
     elif action == "restore_older":
@@ -244,7 +253,9 @@ def run_case(case: Case, src: Sources, work: Path) -> Verdict:
         outcome = f"not a catalogue refusal ({code_en or '-'} / {code_zh or '-'})"
     else:
         outcome = f"exit {en.code}"
-    if code_en == "verify.failed":
+    if en.code == 0:
+        detected_by = "nothing"
+    elif code_en == "verify.failed":
         detected_by = "held at open; journal verify" if LOSS_MARK in said_en else "journal verify"
     else:
         detected_by = "open (every command)"
