@@ -134,10 +134,11 @@ def _tables(conn: Connection) -> list[str]:
     return [r[0] for r in rows if r[0] not in NOT_RECORDS]
 
 
-def _cases(src: Sources) -> list[Case]:
+def _cases(src: Sources, facts: dict[str, object]) -> list[Case]:
     till = src.till
     cases: list[Case] = []
     pages = (till / DB_FILE).stat().st_size // PAGE
+    facts.update(db_bytes=(till / DB_FILE).stat().st_size, pages=pages)
     for page in range(0, pages, STEP):
         at = (DB_FILE, page * PAGE + 1500)
         cases.append(("page flipped", str(page), "flip", at))
@@ -153,6 +154,7 @@ def _cases(src: Sources) -> list[Case]:
     if (till / WAL).exists():
         frames, last_commit = _wal_frames(till)
         in_file = ((till / WAL).stat().st_size - 32) // FRAME
+        facts.update(wal_frames=in_file, wal_current=frames, wal_last_commit=last_commit)
         chosen = (
             range(0, frames, STEP) if EVERY_FRAME else sorted({f * frames // 25 for f in range(25)})
         )
@@ -177,6 +179,10 @@ def _cases(src: Sources) -> list[Case]:
     conn = raw_connection(look)
     try:
         tables = [t for t in _tables(conn) if conn.execute(f"SELECT 1 FROM {t}").fetchone()]
+        facts["journal_entries"] = conn.execute("SELECT max(seq) FROM journal").fetchone()[0]
+        facts["paid_orders"] = conn.execute(
+            "SELECT count(*) FROM orders WHERE state = 'paid'"
+        ).fetchone()[0]
     finally:
         conn.close()
         shutil.rmtree(look)
@@ -208,7 +214,9 @@ def _judged_apart(v: Verdict) -> str:
     return ""
 
 
-def _report(verdicts: list[Verdict], wall: float, load: tuple[float, ...]) -> dict[str, object]:
+def _report(
+    verdicts: list[Verdict], wall: float, load: tuple[float, ...], facts: dict[str, object]
+) -> dict[str, object]:
     groups: dict[str, dict[str, Counter[str]]] = {}
     for v in verdicts:
         g = groups.setdefault(v.group, {"outcome": Counter(), "detected_by": Counter()})
@@ -223,6 +231,7 @@ def _report(verdicts: list[Verdict], wall: float, load: tuple[float, ...]) -> di
         "sales": SALES,
         "step": STEP,
         "workers": WORKERS,
+        "store": facts,
         "cases": len(verdicts),
         "wall_seconds": round(wall, 1),
         "load_before": load,
@@ -244,7 +253,8 @@ def _report(verdicts: list[Verdict], wall: float, load: tuple[float, ...]) -> di
 def test_every_damage_rollback_and_edit_is_named_and_refused(
     crashed: Sources, tmp_path: Path
 ) -> None:
-    cases = _cases(crashed)
+    facts: dict[str, object] = {}
+    cases = _cases(crashed, facts)
     load = os.getloadavg()
     started = time.monotonic()
     progress = ROOT / "out" / "reliability" / f"tamper_matrix_{SALES}.progress"
@@ -259,7 +269,7 @@ def test_every_damage_rollback_and_edit_is_named_and_refused(
                     f"{verdict.group}/{verdict.name}: {verdict.outcome}\n"
                 )
                 log.flush()
-    doc = _report(verdicts, time.monotonic() - started, load)
+    doc = _report(verdicts, time.monotonic() - started, load, facts)
     assert len(verdicts) == len(cases)
     assert not doc["misses"], json.dumps(doc, indent=2, ensure_ascii=False)[:6000]
     assert doc["tracebacks"] == 0
