@@ -50,6 +50,7 @@ from pos.store.journal import ExtraCheck, Journal, VerifyReport, records, verify
 from pos.store.journal_format import ChainChecker, load_public_key, public_key_hex
 from pos.store.migrate import Migrations
 from pos.store.outbox import outbox_agrees_with_journal
+from pos.store.wal_tail import damaged_last_commit
 
 TERMINAL_FILE = "terminal.json"
 DB_FILE = "terminal.db"
@@ -477,6 +478,9 @@ def _check_anchors(terminal: Terminal, signing_seed: bytes) -> None:
     terminal.anchors = keeper
     with terminal.db.read() as conn:
         losses = keeper.losses(conn)
+        if not losses and damaged_last_commit(terminal.db.path):
+            keeper.count_lost_commit(conn)
+            losses = keeper.losses(conn)
         sealing = seals.has_seals(conn)  # not in a database opened as an earlier release
         upgraded = (
             sealing
