@@ -263,10 +263,11 @@ def test_every_damage_rollback_and_edit_is_named_and_refused(
     with progress.open("w") as log:  # a long run can be watched: tail -f
         for verdict in run_all(cases, crashed, tmp_path / "work", WORKERS):
             verdicts.append(verdict)
-            if len(verdicts) % 100 == 0 or not verdict.outcome.startswith("exit "):
+            outcome = _judged_apart(verdict) or verdict.outcome
+            if len(verdicts) % 100 == 0 or not outcome.startswith(("exit ", "no change")):
                 log.write(
                     f"{len(verdicts)}/{len(cases)} {time.monotonic() - started:.0f}s "
-                    f"{verdict.group}/{verdict.name}: {verdict.outcome}\n"
+                    f"{verdict.group}/{verdict.name}: {outcome}\n"
                 )
                 log.flush()
     doc = _report(verdicts, time.monotonic() - started, load, facts)
