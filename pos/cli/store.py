@@ -77,7 +77,7 @@ def _init(args: argparse.Namespace, ctx: CliContext) -> int:
 def _journal_verify(args: argparse.Namespace, ctx: CliContext) -> int:
     with open_for_command(ctx) as terminal:
         report = terminal.verify_journal(journal_checks())
-    ctx.emit(report.to_dict(), report.summary())
+    ctx.emit(report.to_dict(), report.message())
     return 0 if report.ok else 6
 
 

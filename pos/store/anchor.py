@@ -27,7 +27,7 @@ import hmac
 import json
 import os
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -325,6 +325,13 @@ class AnchorKeeper:
             self._write_file(anchor)
             self._written = anchor
             self._write_keyring(anchor, self._clock.now())
+
+    def count_lost_commit(self, conn: Connection) -> None:
+        """A commit the file anchor never counted was lost (wal_tail): count it
+        now, so the evidence outlives the WAL and the open holds the till."""
+        now = current(conn)
+        with self._lock:
+            self._write_file(replace(now, commits=now.commits + 1))
 
     def _write_file(self, anchor: Anchor) -> None:
         body = canonical.dumps(asdict(anchor))

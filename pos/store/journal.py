@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pos import canonical
 from pos.clock import Clock, iso
 from pos.events import Event
-from pos.messages import Message
+from pos.messages import Message, msg
 from pos.store.db import Connection, Database
 from pos.store.errors import JournalMisuse, StoreRolledBack
 from pos.store.journal_format import (
@@ -179,14 +179,21 @@ class VerifyReport:
     last_hash: str = GENESIS_HASH
     first_bad: Problem | None = None
     problems: list[str] = field(default_factory=list)
+    # What is damaged, from the catalogue (damaged pages, a lost commit), for
+    # the reader in their language; each is also in `problems`, in English.
+    findings: list[Message] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.first_bad is None and not self.problems
+        return self.first_bad is None and not self.problems and not self.findings
 
     @property
     def first_bad_seq(self) -> int | None:
         return None if self.first_bad is None else self.first_bad.seq
+
+    def add(self, finding: Message) -> None:
+        self.findings.append(finding)
+        self.problems.append(finding.render("en"))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -196,18 +203,43 @@ class VerifyReport:
             "first_bad_seq": self.first_bad_seq,
             "first_bad_kind": None if self.first_bad is None else self.first_bad.kind,
             "problems": self.problems,
+            "message": self.message().to_dict(),
         }
 
-    def summary(self) -> str:
+    def message(self) -> Message:
+        """The verdict for a person: what is damaged and what to do next."""
         if self.ok:
-            return (
-                f"journal OK: {self.checked} entries, signed and chained, last seq {self.last_seq}"
-            )
-        lines = ["journal verification FAILED"]
+            return msg("verify.ok", checked=self.checked, last_seq=self.last_seq)
+        found: list[Message] = []
         if self.first_bad is not None:
-            lines.append(f"first bad entry: seq {self.first_bad.seq}: {self.first_bad.reason}")
-        lines.extend(f"- {p}" for p in self.problems)
-        return "\n".join(lines)
+            kind = msg(f"verify.kind.{self.first_bad.kind}")
+            found.append(msg("verify.entry", seq=self.first_bad.seq, kind=kind))
+        found.extend(self.findings)
+        named = {f.render("en") for f in self.findings}
+        others = [p for p in self.problems if p not in named]
+        if others:
+            found.append(msg("verify.records", count=len(others)))
+        lines = ([str(self.first_bad)] if self.first_bad is not None else []) + others
+        details = msg("verify.details", lines="\n".join(f"- {p}" for p in lines)) if lines else ""
+        return msg(
+            "verify.failed",
+            found=_Lines(found),
+            remedy=msg("store.remedy_damaged"),
+            details=details,
+        )
+
+    def summary(self) -> str:
+        return self.message().render("en")
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Findings one per line, each in the reader's language."""
+
+    items: Sequence[Message]
+
+    def render(self, lang: str) -> str:
+        return "\n".join(f"- {m.render(lang)}" for m in self.items)
 
 
 def verify(

@@ -45,7 +45,6 @@ from pos.store.errors import (
 )
 from pos.store.files import atomic_write
 from pos.store.integrity import (
-    REMEDY_DAMAGED,
     FileState,
     StoreCheck,
     check_pages,
@@ -57,6 +56,7 @@ from pos.store.journal import ExtraCheck, Journal, VerifyReport, records, verify
 from pos.store.journal_format import ChainChecker, load_public_key, public_key_hex
 from pos.store.migrate import Migrations
 from pos.store.outbox import outbox_agrees_with_journal
+from pos.store.wal_tail import damaged_last_commit
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend  # imported by the keyring keystore alone
@@ -194,8 +194,8 @@ class Terminal:
             damage.extend(check_structure(conn))
         if not damage.ok:
             report = VerifyReport()
-            report.problems.extend(damage.texts())
-            report.problems.append(REMEDY_DAMAGED.render("en"))
+            for problem in damage.problems:
+                report.add(problem)
             return report
         checks = [
             seals.tables_agree_with_seals,
@@ -204,7 +204,8 @@ class Terminal:
             *extra_checks,
         ]
         report = verify(self.db, self.public_key, self.terminal_id, checks)
-        report.problems.extend(loss.message().render("en") for loss in self.losses)
+        for loss in self.losses:
+            report.add(loss.message())
         return report
 
     def acknowledge_loss(self, approver_id: str) -> list[Loss]:
@@ -545,6 +546,9 @@ def _check_anchors(terminal: Terminal, keeper: AnchorKeeper) -> None:
     terminal.anchors = keeper
     with terminal.db.read() as conn:
         losses = keeper.losses(conn)
+        if not losses and damaged_last_commit(terminal.db.path):
+            keeper.count_lost_commit(conn)
+            losses = keeper.losses(conn)
         sealing = seals.has_seals(conn)  # not in a database opened as an earlier release
         upgraded = (
             sealing
