@@ -6,8 +6,13 @@ private seed) and the HMAC-SHA256 key for card tokens. They are never logged,
 printed or written to the database.
 
 `KeyringKeyStore` uses the keyring package, so keyring's own
-PYTHON_KEYRING_BACKEND setting is honoured, but backends that do not protect
-secrets (null, fail, plaintext files) are refused.
+PYTHON_KEYRING_BACKEND setting and keyringrc.cfg are honoured, but backends
+that do not protect secrets (null, fail, plaintext files) are refused. With
+neither set, the Secret Service is taken directly when it is reachable (what
+keyring's discovery picks on Linux, without importing every backend); the
+three keys are one keyring item, read in one round trip. A terminal
+provisioned with one item per key opens as before and gains the single item
+at its first open (the old items stay, so an older program still opens it).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import json
 import os
 import secrets
 from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pos.store.errors import KeystoreUnavailable, MissingKey
@@ -32,6 +38,8 @@ DB_KEY = "database-key"
 SIGNING_KEY = "journal-signing-key"
 CARD_TOKEN_KEY = "card-token-key"
 ALL_KEYS = (DB_KEY, SIGNING_KEY, CARD_TOKEN_KEY)
+# The keyring item (user name) holding ALL_KEYS together.
+BUNDLE = "terminal-keys"
 KEY_BYTES = 32
 
 DEMO_WARNING = (
@@ -53,6 +61,8 @@ class KeyStore(Protocol):
 
     def get(self, name: str) -> bytes | None: ...
 
+    def get_many(self, names: Iterable[str]) -> dict[str, bytes | None]: ...
+
     def set(self, name: str, secret: bytes) -> None: ...
 
     def delete(self, name: str) -> None: ...
@@ -66,7 +76,16 @@ def new_secret() -> bytes:
 
 def require(store: KeyStore, name: str, terminal_id: str) -> bytes:
     """The secret `name`, or MissingKey saying where it was looked for."""
-    secret = store.get(name)
+    return _checked(store, name, store.get(name), terminal_id)
+
+
+def require_all(store: KeyStore, terminal_id: str) -> dict[str, bytes]:
+    """The three terminal keys (in one keyring round trip), or MissingKey."""
+    found = store.get_many(ALL_KEYS)
+    return {name: _checked(store, name, found[name], terminal_id) for name in ALL_KEYS}
+
+
+def _checked(store: KeyStore, name: str, secret: bytes | None, terminal_id: str) -> bytes:
     if secret is None:
         raise MissingKey(
             f"the {name} of terminal {terminal_id} is not in {store.describe()}",
@@ -125,8 +144,37 @@ def secure_backend(backend: KeyringBackend) -> KeyringBackend:
     return backend
 
 
+def default_backend() -> KeyringBackend:
+    """The backend keyring itself would use, without its discovery when it can be skipped.
+
+    A backend configured for keyring (PYTHON_KEYRING_BACKEND, keyringrc.cfg)
+    wins, as in keyring. Otherwise a reachable Secret Service is the one
+    keyring's discovery resolves to on Linux (highest priority of the
+    backends that protect secrets), so it is taken without importing every
+    backend and scanning entry points; elsewhere keyring discovers as usual.
+    """
+    import keyring.core
+
+    configured = keyring.core.load_env() or keyring.core.load_config()
+    if configured is not None:
+        return configured
+    try:
+        from keyring.backends.SecretService import Keyring as SecretService
+
+        # keyring's own viability test: raises when the service is unreachable.
+        if SecretService.priority >= 1:
+            return SecretService()
+    except Exception:  # not viable here (no secretstorage, no D-Bus): discover as keyring does
+        pass
+    return keyring.core.get_keyring()
+
+
 class KeyringKeyStore:
-    """Secrets in the OS keyring under service "store-checkout/<terminal id>"."""
+    """Secrets in the OS keyring under service "store-checkout/<terminal id>".
+
+    The three terminal keys are one item (user "terminal-keys", a JSON object
+    of base64 keys); each other secret (the journal anchor, channel secrets)
+    is an item of its own."""
 
     kind = "keyring"
 
@@ -134,9 +182,7 @@ class KeyringKeyStore:
         self.service = service_name(terminal_id)
         if backend is None:
             try:
-                import keyring
-
-                backend = keyring.get_keyring()
+                backend = default_backend()
             except Exception as exc:  # a backend named in PYTHON_KEYRING_BACKEND failed to load
                 raise self._unavailable(exc) from exc
         self._backend = secure_backend(backend)
@@ -154,36 +200,103 @@ class KeyringKeyStore:
             "KWallet) and try again. " + ENABLE_KEYRING,
         )
 
-    def get(self, name: str) -> bytes | None:
+    def _read(self, user: str) -> str | None:
         try:
-            text = self._backend.get_password(self.service, name)
+            return self._backend.get_password(self.service, user)
         except Exception as exc:  # any backend failure (D-Bus, locked, denied) is reported
             raise self._unavailable(exc) from exc
-        if text is None:
-            return None
-        try:
-            return base64.b64decode(text, validate=True)
-        except binascii.Error as exc:
-            raise MissingKey(
-                f"the keyring entry {name} for {self.service} is not a key",
-                "Restore the keyring from its backup. No file was changed.",
-            ) from exc
 
-    def set(self, name: str, secret: bytes) -> None:
+    def _write(self, user: str, text: str) -> None:
         try:
-            self._backend.set_password(self.service, name, base64.b64encode(secret).decode())
+            self._backend.set_password(self.service, user, text)
         except Exception as exc:
             raise self._unavailable(exc) from exc
 
-    def delete(self, name: str) -> None:
+    def _remove(self, user: str) -> None:
         from keyring.errors import PasswordDeleteError
 
         try:
-            self._backend.delete_password(self.service, name)
+            self._backend.delete_password(self.service, user)
         except PasswordDeleteError:
             return  # already absent: deleting is idempotent
         except Exception as exc:
             raise self._unavailable(exc) from exc
+
+    def _decode(self, user: str, text: str) -> bytes:
+        try:
+            return base64.b64decode(text, validate=True)
+        except binascii.Error as exc:
+            raise MissingKey(
+                f"the keyring entry {user} for {self.service} is not a key",
+                "Restore the keyring from its backup. No file was changed.",
+            ) from exc
+
+    def _bundle(self) -> dict[str, str] | None:
+        text = self._read(BUNDLE)
+        if text is None:
+            return None
+        try:
+            doc: Any = json.loads(text)
+            if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
+                raise TypeError("not an object of strings")
+        except (ValueError, TypeError) as exc:
+            raise MissingKey(
+                f"the keyring entry {BUNDLE} for {self.service} is damaged ({exc})",
+                "Restore the keyring from its backup. No file was changed.",
+            ) from exc
+        return {str(k): v for k, v in doc.items()}
+
+    def _save_bundle(self, bundle: dict[str, str]) -> None:
+        # One Secret Service item, replaced whole: a reader sees the old or the new set.
+        self._write(BUNDLE, json.dumps(bundle, sort_keys=True))
+
+    def get_many(self, names: Iterable[str]) -> dict[str, bytes | None]:
+        """Several secrets; the terminal keys come in one round trip. A terminal
+        whose keys are separate items (provisioned before the single item)
+        gets the single item here, written and read back before it is used."""
+        names = list(names)
+        wanted = [n for n in names if n in ALL_KEYS]
+        bundle = self._bundle() if wanted else None
+        found = dict(bundle or {})
+        for name in names:
+            if name not in found:
+                text = self._read(name)
+                if text is not None:
+                    found[name] = text
+        if wanted and bundle is None and all(n in found for n in ALL_KEYS):
+            self._adopt({n: found[n] for n in ALL_KEYS})
+        return {n: self._decode(n, found[n]) if n in found else None for n in names}
+
+    def _adopt(self, separate: dict[str, str]) -> None:
+        """Write the single item from the separate ones; a failure leaves the old layout."""
+        try:
+            self._save_bundle(separate)
+            if self._bundle() != separate:
+                self._remove(BUNDLE)
+        except (KeystoreUnavailable, MissingKey):
+            return
+
+    def get(self, name: str) -> bytes | None:
+        return self.get_many([name])[name]
+
+    def set(self, name: str, secret: bytes) -> None:
+        text = base64.b64encode(secret).decode()
+        if name not in ALL_KEYS:
+            self._write(name, text)
+            return
+        bundle = self._bundle() or {}
+        bundle[name] = text
+        self._save_bundle(bundle)
+
+    def delete(self, name: str) -> None:
+        if name in ALL_KEYS:
+            bundle = self._bundle()
+            if bundle is not None and bundle.pop(name, None) is not None:
+                if bundle:
+                    self._save_bundle(bundle)
+                else:
+                    self._remove(BUNDLE)
+        self._remove(name)  # the separate item of the earlier layout, if any
 
 
 def service_name(terminal_id: str) -> str:
@@ -226,7 +339,14 @@ class DemoKeyStore:
         return {str(k): str(v) for k, v in keys.items()}
 
     def get(self, name: str) -> bytes | None:
-        text = self._load().get(name)
+        return self.get_many([name])[name]
+
+    def get_many(self, names: Iterable[str]) -> dict[str, bytes | None]:
+        stored = self._load()
+        return {name: self._decode(name, stored.get(name)) for name in names}
+
+    @staticmethod
+    def _decode(name: str, text: str | None) -> bytes | None:
         if text is None:
             return None
         try:
