@@ -22,8 +22,8 @@ import binascii
 import json
 import os
 import secrets
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pos.store.errors import KeystoreUnavailable, MissingKey
@@ -163,7 +163,8 @@ def default_backend() -> KeyringBackend:
 
         # keyring's own viability test: raises when the service is unreachable.
         if SecretService.priority >= 1:
-            return SecretService()
+            chosen: KeyringBackend = SecretService()  # type: ignore[no-untyped-call]
+            return chosen
     except Exception:  # not viable here (no secretstorage, no D-Bus): discover as keyring does
         pass
     return keyring.core.get_keyring()

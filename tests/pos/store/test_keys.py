@@ -225,8 +225,12 @@ def test_a_keyring_configured_in_keyringrc_is_honoured(
 ) -> None:
     config = tmp_path / "config" / "python_keyring"
     config.mkdir(parents=True)
-    (config / "keyringrc.cfg").write_text("[backend]\ndefault-keyring=keyring.backends.null.Keyring\n")
-    result = _pos(_clean_env(tmp_path), "--data-dir", str(tmp_path / "t"), "init", "--store-id", "S001")
+    (config / "keyringrc.cfg").write_text(
+        "[backend]\ndefault-keyring=keyring.backends.null.Keyring\n"
+    )
+    result = _pos(
+        _clean_env(tmp_path), "--data-dir", str(tmp_path / "t"), "init", "--store-id", "S001"
+    )
     assert result.returncode == 5, result.stderr
     assert "keyring.backends.null.Keyring" in result.stderr
     assert "does not protect secrets" in result.stderr
