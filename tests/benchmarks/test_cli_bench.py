@@ -121,4 +121,5 @@ def test_a_cash_sale_with_keys_in_the_os_keyring_costs_little_more_than_the_demo
     }
     record("cli_keyring_sale", figures)
     if os.getloadavg()[0] < (os.cpu_count() or 1):
-        assert real_cpu / demo_cpu < 1.5
+        # Before the direct Secret Service and the single key entry: 1.43-1.5.
+        assert real_cpu / demo_cpu < 1.4
