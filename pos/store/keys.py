@@ -61,7 +61,9 @@ class KeyStore(Protocol):
 
     def get(self, name: str) -> bytes | None: ...
 
-    def get_many(self, names: Iterable[str]) -> dict[str, bytes | None]: ...
+    def get_many(
+        self, names: Iterable[str], hold: Iterable[str] = ()
+    ) -> dict[str, bytes | None]: ...
 
     def set(self, name: str, secret: bytes) -> None: ...
 
@@ -79,9 +81,11 @@ def require(store: KeyStore, name: str, terminal_id: str) -> bytes:
     return _checked(store, name, store.get(name), terminal_id)
 
 
-def require_all(store: KeyStore, terminal_id: str) -> dict[str, bytes]:
-    """The three terminal keys (in one keyring round trip), or MissingKey."""
-    found = store.get_many(ALL_KEYS)
+def require_all(store: KeyStore, terminal_id: str, hold: Iterable[str] = ()) -> dict[str, bytes]:
+    """The three terminal keys (in one keyring round trip), or MissingKey. The
+    entries named in `hold` are read in the same round trip and given to the
+    next get() of each."""
+    found = store.get_many(ALL_KEYS, hold)
     return {name: _checked(store, name, found[name], terminal_id) for name in ALL_KEYS}
 
 
@@ -187,6 +191,7 @@ class KeyringKeyStore:
             except Exception as exc:  # a backend named in PYTHON_KEYRING_BACKEND failed to load
                 raise self._unavailable(exc) from exc
         self._backend = secure_backend(backend)
+        self._held: dict[str, str | None] = {}
 
     def __repr__(self) -> str:
         return f"KeyringKeyStore({self.service!r}, {backend_name(self._backend)})"
@@ -233,7 +238,9 @@ class KeyringKeyStore:
             ) from exc
 
     def _bundle(self) -> dict[str, str] | None:
-        text = self._read(BUNDLE)
+        return self._parse_bundle(self._read(BUNDLE))
+
+    def _parse_bundle(self, text: str | None) -> dict[str, str] | None:
         if text is None:
             return None
         try:
@@ -251,22 +258,44 @@ class KeyringKeyStore:
         # One Secret Service item, replaced whole: a reader sees the old or the new set.
         self._write(BUNDLE, json.dumps(bundle, sort_keys=True))
 
-    def get_many(self, names: Iterable[str]) -> dict[str, bytes | None]:
-        """Several secrets; the terminal keys come in one round trip. A terminal
-        whose keys are separate items (provisioned before the single item)
-        gets the single item here, written and read back before it is used."""
-        names = list(names)
+    def get_many(self, names: Iterable[str], hold: Iterable[str] = ()) -> dict[str, bytes | None]:
+        """Several secrets, read together: the terminal keys are one item, and
+        on the Secret Service the items share one connection and session.
+        `hold`: entries read too and kept for the next get() of each.
+
+        A terminal whose keys are separate items (provisioned before the
+        single item) gets the single item here, written and read back."""
+        names, hold = list(names), [h for h in hold if h not in ALL_KEYS]
         wanted = [n for n in names if n in ALL_KEYS]
-        bundle = self._bundle() if wanted else None
-        found = dict(bundle or {})
+        others = [n for n in (*names, *hold) if n not in ALL_KEYS and n not in self._held]
+        first = self._read_together(([BUNDLE] if wanted else []) + others)
+        bundle = self._parse_bundle(first.pop(BUNDLE, None))
+        found = {**(bundle or {}), **first}
+        if wanted and bundle is None:  # the earlier layout: one item per key
+            found.update(self._read_together([n for n in ALL_KEYS if n not in found]))
+            if all(n in found for n in ALL_KEYS):
+                self._adopt({n: found[n] for n in ALL_KEYS})
+        out: dict[str, bytes | None] = {}
         for name in names:
-            if name not in found:
-                text = self._read(name)
-                if text is not None:
-                    found[name] = text
-        if wanted and bundle is None and all(n in found for n in ALL_KEYS):
-            self._adopt({n: found[n] for n in ALL_KEYS})
-        return {n: self._decode(n, found[n]) if n in found else None for n in names}
+            value = self._held.pop(name) if name in self._held else found.get(name)
+            out[name] = None if value is None else self._decode(name, value)
+        for name in hold:
+            if name not in names and name not in self._held:
+                self._held[name] = found.get(name)
+        return out
+
+    def _read_together(self, users: list[str]) -> dict[str, str]:
+        if not users:
+            return {}
+        from keyring.backends.SecretService import Keyring as SecretService
+
+        if type(self._backend) is not SecretService or len(users) == 1:
+            texts = {user: self._read(user) for user in users}
+            return {user: text for user, text in texts.items() if text is not None}
+        try:
+            return _secret_service_read(self._backend, self.service, users)
+        except Exception as exc:  # any backend failure (D-Bus, locked, denied) is reported
+            raise self._unavailable(exc) from exc
 
     def _adopt(self, separate: dict[str, str]) -> None:
         """Write the single item from the separate ones; a failure leaves the old layout."""
@@ -281,6 +310,7 @@ class KeyringKeyStore:
         return self.get_many([name])[name]
 
     def set(self, name: str, secret: bytes) -> None:
+        self._held.pop(name, None)
         text = base64.b64encode(secret).decode()
         if name not in ALL_KEYS:
             self._write(name, text)
@@ -290,6 +320,7 @@ class KeyringKeyStore:
         self._save_bundle(bundle)
 
     def delete(self, name: str) -> None:
+        self._held.pop(name, None)
         if name in ALL_KEYS:
             bundle = self._bundle()
             if bundle is not None and bundle.pop(name, None) is not None:
@@ -298,6 +329,25 @@ class KeyringKeyStore:
                 else:
                     self._remove(BUNDLE)
         self._remove(name)  # the separate item of the earlier layout, if any
+
+
+def _secret_service_read(backend: Any, service: str, users: list[str]) -> dict[str, str]:
+    """What keyring's SecretService get_password reads for each user, over one
+    D-Bus connection and one encrypted session instead of one of each per entry."""
+    from contextlib import closing
+
+    from secretstorage.util import open_session
+
+    collection = backend.get_preferred_collection()
+    found: dict[str, str] = {}
+    with closing(collection.connection):
+        collection.session = open_session(collection.connection)
+        for user in users:
+            for item in collection.search_items(backend._query(service, user)):
+                backend.unlock(item)
+                found[user] = item.get_secret().decode("utf-8")
+                break
+    return found
 
 
 def service_name(terminal_id: str) -> str:
@@ -342,8 +392,8 @@ class DemoKeyStore:
     def get(self, name: str) -> bytes | None:
         return self.get_many([name])[name]
 
-    def get_many(self, names: Iterable[str]) -> dict[str, bytes | None]:
-        stored = self._load()
+    def get_many(self, names: Iterable[str], hold: Iterable[str] = ()) -> dict[str, bytes | None]:
+        stored = self._load()  # a local file: `hold` is read again when asked for
         return {name: self._decode(name, stored.get(name)) for name in names}
 
     @staticmethod

@@ -471,7 +471,9 @@ def open_terminal(
     data_dir = Path(data_dir)
     info = load_info(data_dir)
     store = make_keystore(info.keystore, data_dir, info.terminal_id, keyring_backend)
-    found = keys.require_all(store, info.terminal_id)
+    # The keyring anchor comes in the same keyring round trip, before the
+    # database is read (an anchor read earlier can only be older: it checks less).
+    found = keys.require_all(store, info.terminal_id, hold=[KEYRING_ANCHOR])
     db_key, signing_seed = found[keys.DB_KEY], found[keys.SIGNING_KEY]
     card_key = found[keys.CARD_TOKEN_KEY]
     signing = Ed25519PrivateKey.from_private_bytes(signing_seed)

@@ -269,3 +269,21 @@ def test_new_terminals_keep_their_keys_in_one_keyring_item(
     for name in keys.ALL_KEYS:
         keyring_terminal.keystore.delete(name)
     assert real_keyring.get_password(service, keys.BUNDLE) is None
+
+
+def test_entries_read_with_the_keys_are_handed_out_once_then_read_afresh(
+    keyring_terminal: Terminal, real_keyring: KeyringBackend
+) -> None:
+    store, tid = keyring_terminal.keystore, keyring_terminal.terminal_id
+    first, second = b"1" * 32, b"2" * 32
+    store.set("probe", first)
+    try:
+        found = keys.require_all(store, tid, hold=["probe"])
+        assert found == {n: store.get(n) for n in keys.ALL_KEYS}
+        real_keyring.set_password(
+            keys.service_name(tid), "probe", base64.b64encode(second).decode()
+        )
+        assert store.get("probe") == first  # read together with the keys
+        assert store.get("probe") == second
+    finally:
+        store.delete("probe")
