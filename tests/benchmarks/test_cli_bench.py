@@ -121,5 +121,6 @@ def test_a_cash_sale_with_keys_in_the_os_keyring_costs_little_more_than_the_demo
     }
     record("cli_keyring_sale", figures)
     if os.getloadavg()[0] < (os.cpu_count() or 1):
-        # Before the direct Secret Service and the single key entry: 1.43-1.5.
-        assert real_cpu / demo_cpu < 1.4
+        # Before the direct Secret Service and the single key entry: 1.43-1.55;
+        # after, 1.16-1.32.
+        assert real_cpu / demo_cpu < 1.38
