@@ -174,6 +174,9 @@ def default_backend() -> KeyringBackend:
     return keyring.core.get_keyring()
 
 
+_NOT_HELD = object()
+
+
 class KeyringKeyStore:
     """Secrets in the OS keyring under service "store-checkout/<terminal id>".
 
@@ -191,7 +194,7 @@ class KeyringKeyStore:
             except Exception as exc:  # a backend named in PYTHON_KEYRING_BACKEND failed to load
                 raise self._unavailable(exc) from exc
         self._backend = secure_backend(backend)
-        self._held: dict[str, str | None] = {}
+        self._held: dict[str, object] = {}
 
     def __repr__(self) -> str:
         return f"KeyringKeyStore({self.service!r}, {backend_name(self._backend)})"
@@ -271,14 +274,17 @@ class KeyringKeyStore:
         first = self._read_together(([BUNDLE] if wanted else []) + others)
         bundle = self._parse_bundle(first.pop(BUNDLE, None))
         found = {**(bundle or {}), **first}
-        if wanted and bundle is None:  # the earlier layout: one item per key
-            found.update(self._read_together([n for n in ALL_KEYS if n not in found]))
-            if all(n in found for n in ALL_KEYS):
+        missing = [n for n in ALL_KEYS if n not in found] if wanted else []
+        if missing:  # the earlier layout: one item per key
+            found.update(self._read_together(missing))
+            if bundle is None and all(n in found for n in ALL_KEYS):
                 self._adopt({n: found[n] for n in ALL_KEYS})
         out: dict[str, bytes | None] = {}
         for name in names:
-            value = self._held.pop(name) if name in self._held else found.get(name)
-            out[name] = None if value is None else self._decode(name, value)
+            value = self._held.pop(name, _NOT_HELD)  # one pop: safe across threads
+            if value is _NOT_HELD:
+                value = found.get(name)
+            out[name] = None if value is None else self._decode(name, str(value))
         for name in hold:
             if name not in names and name not in self._held:
                 self._held[name] = found.get(name)
