@@ -321,7 +321,7 @@ def _provision(
     migrations: Migrations | None,
 ) -> Terminal:
     store = make_keystore(keystore_kind, data_dir, terminal_id, keyring_backend)
-    if any(store.get(name) is not None for name in keys.ALL_KEYS):
+    if any(secret is not None for secret in store.get_many(keys.ALL_KEYS).values()):
         raise AlreadyProvisioned(
             msg("store.keys_exist", keystore=store.describe(), terminal_id=terminal_id)
         )
@@ -467,9 +467,11 @@ def open_terminal(
     data_dir = Path(data_dir)
     info = load_info(data_dir)
     store = make_keystore(info.keystore, data_dir, info.terminal_id, keyring_backend)
-    db_key = keys.require(store, keys.DB_KEY, info.terminal_id)
-    signing_seed = keys.require(store, keys.SIGNING_KEY, info.terminal_id)
-    card_key = keys.require(store, keys.CARD_TOKEN_KEY, info.terminal_id)
+    # The keyring anchor comes in the same keyring round trip, before the
+    # database is read (an anchor read earlier can only be older: it checks less).
+    found = keys.require_all(store, info.terminal_id, hold=[KEYRING_ANCHOR])
+    db_key, signing_seed = found[keys.DB_KEY], found[keys.SIGNING_KEY]
+    card_key = found[keys.CARD_TOKEN_KEY]
     signing = Ed25519PrivateKey.from_private_bytes(signing_seed)
     if public_key_hex(signing) != info.public_key:
         raise WrongKey(

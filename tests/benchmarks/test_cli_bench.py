@@ -83,3 +83,44 @@ def test_pos_help_and_a_cash_sale_start_like_a_small_script(tmp_path: Path, reco
     if os.getloadavg()[0] < (os.cpu_count() or 1):
         assert help_s / bare < 10
         assert sale_s / bare < 14
+
+
+def test_a_cash_sale_with_keys_in_the_os_keyring_costs_little_more_than_the_demo_keystore(
+    tmp_path: Path, record, real_keyring
+) -> None:
+    """The same sale against a till whose keys are in the session's Secret
+    Service (gnome-keyring) and against the demo keystore, in the same run."""
+    from pos.store import keys
+    from pos.store.anchor import KEYRING_ANCHOR
+
+    demo, real = tmp_path / "demo", tmp_path / "keyring"
+    terminal_id = f"T-bench-{os.getpid()}"
+    build(demo, sales=0)
+    build(real, sales=0, keystore="keyring", terminal_id=terminal_id)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
+    env.update(POS_CASHIER_PIN="2580", POS_LANG="en")
+    sale = [sys.executable, "-m", "pos.cli.main", "sale", "--cashier", "c1"]
+    sale += ["--item", "DRK-001", "--pay", "cash"]
+    try:
+        demo_s, demo_cpu = _median(sale, {**env, "POS_DATA_DIR": str(demo)})
+        real_s, real_cpu = _median(sale, {**env, "POS_DATA_DIR": str(real)})
+    finally:
+        store = keys.KeyringKeyStore(terminal_id, real_keyring)
+        for name in (*keys.ALL_KEYS, KEYRING_ANCHOR):
+            store.delete(name)
+    figures = {
+        "demo_keystore_sale_s": round(demo_s, 4),
+        "keyring_sale_s": round(real_s, 4),
+        "demo_keystore_sale_cpu_s": round(demo_cpu, 4),
+        "keyring_sale_cpu_s": round(real_cpu, 4),
+        "keyring_extra_cpu_s": round(real_cpu - demo_cpu, 4),
+        "keyring_x_demo": round(real_s / demo_s, 2),
+        "keyring_cpu_x_demo_cpu": round(real_cpu / demo_cpu, 2),
+        "load_1m": round(os.getloadavg()[0], 2),
+        **_compiled_at_install(),
+    }
+    record("cli_keyring_sale", figures)
+    if os.getloadavg()[0] < (os.cpu_count() or 1):
+        # Before the direct Secret Service and the single key entry: 1.43-1.55;
+        # after, 1.16-1.32.
+        assert real_cpu / demo_cpu < 1.38

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -187,3 +188,103 @@ def test_pos_init_keeps_keys_in_the_session_keyring(
             store.delete(name)
     gone = _pos(env, "--data-dir", str(data_dir), "journal", "verify")
     assert gone.returncode == 5 and "is not in the OS keyring" in gone.stderr
+
+
+def _clean_env(home: Path) -> dict[str, str]:
+    """No keyring configured: no PYTHON_KEYRING_BACKEND, no keyringrc.cfg."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "config"))
+    return env
+
+
+def test_with_no_keyring_configured_the_session_secret_service_is_used_without_discovery(
+    tmp_path: Path, real_keyring: KeyringBackend
+) -> None:
+    probe = (
+        "import sys; from pos.store import keys; "
+        "print(keys.KeyringKeyStore('T-probe').describe()); "
+        "print(sorted(m for m in sys.modules if m.startswith('keyring.backends.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=_clean_env(tmp_path),
+        cwd=REPO,
+        timeout=60,
+        check=True,
+    )
+    described, loaded = done.stdout.splitlines()
+    assert "keyring.backends.SecretService.Keyring" in described
+    # keyring's discovery would have imported every backend (macOS, Windows, KWallet...).
+    for other in ("macOS", "Windows", "kwallet", "libsecret"):
+        assert f"keyring.backends.{other}'" not in loaded
+
+
+def test_a_keyring_configured_in_keyringrc_is_honoured(
+    tmp_path: Path, real_keyring: KeyringBackend
+) -> None:
+    config = tmp_path / "config" / "python_keyring"
+    config.mkdir(parents=True)
+    (config / "keyringrc.cfg").write_text(
+        "[backend]\ndefault-keyring=keyring.backends.null.Keyring\n"
+    )
+    result = _pos(
+        _clean_env(tmp_path), "--data-dir", str(tmp_path / "t"), "init", "--store-id", "S001"
+    )
+    assert result.returncode == 5, result.stderr
+    assert "keyring.backends.null.Keyring" in result.stderr
+    assert "does not protect secrets" in result.stderr
+
+
+def test_a_terminal_with_one_keyring_item_per_key_opens_and_gains_the_single_item(
+    keyring_terminal: Terminal, real_keyring: KeyringBackend
+) -> None:
+    data_dir, service = keyring_terminal.data_dir, keys.service_name(keyring_terminal.terminal_id)
+    held = keys.require_all(keyring_terminal.keystore, keyring_terminal.terminal_id)
+    keyring_terminal.close()
+    # The layout terminals were provisioned with before: one item per key, no single item.
+    for name, secret in held.items():
+        real_keyring.set_password(service, name, base64.b64encode(secret).decode())
+    real_keyring.delete_password(service, keys.BUNDLE)
+    with open_terminal(data_dir, FakeClock(), keyring_backend=real_keyring) as again:
+        assert again.verify_journal().ok
+    single = json.loads(real_keyring.get_password(service, keys.BUNDLE) or "{}")
+    assert {n: base64.b64decode(v) for n, v in single.items()} == held
+    # The old items stay (an older program still opens the terminal) ...
+    assert all(real_keyring.get_password(service, name) for name in keys.ALL_KEYS)
+    # ... and the single item alone is enough.
+    for name in keys.ALL_KEYS:
+        real_keyring.delete_password(service, name)
+    with open_terminal(data_dir, FakeClock(), keyring_backend=real_keyring) as again:
+        assert again.verify_journal().ok
+
+
+def test_new_terminals_keep_their_keys_in_one_keyring_item(
+    keyring_terminal: Terminal, real_keyring: KeyringBackend
+) -> None:
+    service = keys.service_name(keyring_terminal.terminal_id)
+    assert all(real_keyring.get_password(service, n) is None for n in keys.ALL_KEYS)
+    single = json.loads(real_keyring.get_password(service, keys.BUNDLE) or "{}")
+    assert sorted(single) == sorted(keys.ALL_KEYS)
+    for name in keys.ALL_KEYS:
+        keyring_terminal.keystore.delete(name)
+    assert real_keyring.get_password(service, keys.BUNDLE) is None
+
+
+def test_entries_read_with_the_keys_are_handed_out_once_then_read_afresh(
+    keyring_terminal: Terminal, real_keyring: KeyringBackend
+) -> None:
+    store, tid = keyring_terminal.keystore, keyring_terminal.terminal_id
+    first, second = b"1" * 32, b"2" * 32
+    store.set("probe", first)
+    try:
+        found = keys.require_all(store, tid, hold=["probe"])
+        assert found == {n: store.get(n) for n in keys.ALL_KEYS}
+        real_keyring.set_password(
+            keys.service_name(tid), "probe", base64.b64encode(second).decode()
+        )
+        assert store.get("probe") == first  # read together with the keys
+        assert store.get("probe") == second
+    finally:
+        store.delete("probe")

@@ -25,8 +25,10 @@ SKUS = ["DRK-001", "DRK-002", "SNK-001", "SNK-010", "DLY-005", "FRS-001"]
 MANAGER_PIN = "7391"
 
 
-def build(data_dir: Path, sales: int, seed: int = 1) -> None:
-    terminal = provision(data_dir, "demo", "S001", "T01", SystemClock())
+def build(
+    data_dir: Path, sales: int, seed: int = 1, keystore: str = "demo", terminal_id: str = "T01"
+) -> None:
+    terminal = provision(data_dir, keystore, "S001", terminal_id, SystemClock())
     services = TerminalServices.wrap(terminal)
     try:
         products = read_catalog_file(ROOT / "assets" / "demo_catalog.csv", "CNY")
