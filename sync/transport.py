@@ -25,6 +25,8 @@ from sync.failover import ServerChoice, healthz
 from sync.protocol import RequestSigner
 from sync.schemas import (
     Ack,
+    CardKeyDelivery,
+    CardKeyRequest,
     ConfigList,
     EnrolRequest,
     EnrolResponse,
@@ -165,6 +167,10 @@ class Link:
 
     def server_keys(self) -> KeyChain:
         return _parse(KeyChain, self._send("GET", "/v1/server-keys"))
+
+    def card_key(self, box_key: str) -> CardKeyDelivery:
+        body = canonical.dumps(CardKeyRequest(box_key=box_key).model_dump())
+        return _parse(CardKeyDelivery, self._send("POST", "/v1/card-key", body))
 
     def config_after(self, version: int) -> ConfigList:
         return _parse(ConfigList, self._send("GET", "/v1/config", params={"after": version}))

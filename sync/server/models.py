@@ -247,3 +247,15 @@ server_keys = Table(
     Column("endorsement", String(128)),
     Column("created_at", String(32), nullable=False),
 )
+
+# Secrets the server hands to terminals (the chain's card-token key), each
+# generation AES-256-GCM sealed under the servers' shared secret like the
+# signing key; never stored in the clear.
+chain_secrets = Table(
+    "chain_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)

@@ -89,7 +89,9 @@ class CardChannelParts:
     terminal: CardTerminal
     ledger: CardLedger
     acquirer: AcquirerClient
-    card_key: bytes
+    # The card-token key, or where to read it per card: the chain's key can
+    # arrive from the server while the till runs.
+    card_key: bytes | Callable[[], bytes]
     clock: Clock
     policy: OfflinePolicy = field(default_factory=OfflinePolicy)
     acquirer_key: rsa.PublicKey | None = None  # seals card data for offline approvals
@@ -165,7 +167,9 @@ class CardChannel:
     def _card_columns(self, read: CardRead) -> dict[str, object]:
         return {
             "masked_pan": read.masked_pan,
-            "card_token": card_token(self.p.card_key, read.pan),
+            "card_token": card_token(
+                self.p.card_key() if callable(self.p.card_key) else self.p.card_key, read.pan
+            ),
             "brand": read.brand,
             "aid": read.aid,
             "atc": read.atc,
