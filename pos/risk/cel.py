@@ -164,9 +164,9 @@ class RuleProgram:
             return []
         data = self.data(features)
         with contextlib.suppress(RuntimeError):
-            result = self._program.eval(data=data)
-            if result.type() != cel.Type.ERROR:
-                values: list[bool | Exception] = result.plain_value()  # bools, type-checked
+            # A list of bools (type-checked at compile); an error comes back as its text.
+            values = self._program.eval(data=data).plain_value()
+            if type(values) is list:
                 return values
         out: list[bool | Exception] = []
         for c in self.conditions:
