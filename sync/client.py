@@ -43,7 +43,14 @@ from sync.protocol import (
     public_key_from_hex,
     public_key_hex,
 )
-from sync.schemas import Ack, CardKeyDelivery, EnrolRequest, EnrolResponse, WireEntry
+from sync.schemas import (
+    Ack,
+    CardKeyDelivery,
+    EnrolRequest,
+    EnrolResponse,
+    StoreAlerts,
+    WireEntry,
+)
 from sync.transport import Link, LinkError, OutcomeUnknown, ServerRefused, Unreachable
 
 
@@ -162,6 +169,16 @@ def adopt_card_key(
     except cardkey.CardKeyRejected as exc:
         raise ConfigRejected(msg("sync.card_key_rejected", why=str(exc))) from exc
     terminal.adopt_chain_card_key(key)
+
+
+def store_alerts(terminal: Terminal, timeout: float = 5.0) -> StoreAlerts:
+    """The chain's risk alerts about this terminal's store, from the server
+    (NotFound when not enrolled; LinkError when no server answers)."""
+    client = SyncClient.for_terminal(terminal, timeout=timeout)
+    try:
+        return client.link.store_alerts()
+    finally:
+        client.close()
 
 
 @dataclass

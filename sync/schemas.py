@@ -131,3 +131,19 @@ class KeyLink(_Strict):
 
 class KeyChain(_Strict):
     keys: list[KeyLink]
+
+
+class StoreAlert(_Strict):
+    """A chain risk alert about the terminal's own store (sync.server.risk)."""
+
+    id: int
+    rule: str
+    terminal_id: str
+    subject: str
+    value: str
+    created_at: str
+    detail: dict[str, object] = Field(default_factory=dict)
+
+
+class StoreAlerts(_Strict):
+    alerts: list[StoreAlert]

@@ -31,6 +31,7 @@ from sync.schemas import (
     EnrolRequest,
     EnrolResponse,
     KeyChain,
+    StoreAlerts,
     UploadRequest,
     WireEntry,
 )
@@ -171,6 +172,9 @@ class Link:
     def card_key(self, box_key: str) -> CardKeyDelivery:
         body = canonical.dumps(CardKeyRequest(box_key=box_key).model_dump())
         return _parse(CardKeyDelivery, self._send("POST", "/v1/card-key", body))
+
+    def store_alerts(self) -> StoreAlerts:
+        return _parse(StoreAlerts, self._send("GET", "/v1/risk/store-alerts"))
 
     def config_after(self, version: int) -> ConfigList:
         return _parse(ConfigList, self._send("GET", "/v1/config", params={"after": version}))

@@ -3,6 +3,7 @@ operations runner, the language, the clock. Passed in, never global."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,9 @@ class Services:
     clock: Clock
     # Names of what is running behind the services, shown in settings and logs.
     notes: list[str] = field(default_factory=list)
+    # The chain's risk alerts about this store, from the central server
+    # (ui.screens.chain_alerts); None: not asked for.
+    chain_alerts: Callable[[], Any] | None = None
 
 
 @dataclass

@@ -36,6 +36,7 @@ from sync.schemas import (
     EnrolResponse,
     KeyChain,
     Refusal,
+    StoreAlerts,
     UploadRequest,
 )
 from sync.server import configs, enrolment, ingest, reports
@@ -45,6 +46,7 @@ from sync.server.cardkey import CardKeySource, DatabaseCardKey, DerivedCardKey
 from sync.server.identity import DatabaseIdentity, FixedKey, KeySource
 from sync.server.risk import RiskHook
 from sync.server.risk import api as risk_api
+from sync.server.risk import queries as risk_queries
 from sync.server.verify import BatchVerifier
 
 NONCE_KEEP_SECONDS = 15 * 60
@@ -339,6 +341,19 @@ def create_app(state: ServerState) -> FastAPI:
             except ValidationError as exc:
                 return refusal(400, "malformed", str(exc)[:500])
             return JSONResponse(state.card_key_for(s.terminal_id, req.box_key).model_dump())
+
+        return await run_in_threadpool(answer)
+
+    @app.get("/v1/risk/store-alerts", response_model=StoreAlerts, responses=_REFUSALS)
+    async def store_alerts(request: Request) -> Response:
+        """The chain's risk alerts about the asking terminal's store, newest first."""
+        body = await read_body(request, ENROL_MAX_BODY)
+
+        def answer() -> Response:
+            s = authenticate(request, body)
+            spend_nonce(s.request)
+            out = risk_queries.store_alerts(state.engine, s.store_id)
+            return JSONResponse(out.model_dump())
 
         return await run_in_threadpool(answer)
 
