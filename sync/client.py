@@ -231,6 +231,7 @@ class SyncClient:
         self.applier = applier
         self.sizer = sizer or BatchSizer()
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead")
+        self._no_card_key = False
 
     @classmethod
     def for_terminal(
@@ -311,14 +312,15 @@ class SyncClient:
         """Ask for the chain's card-token key when this terminal has none yet
         (a terminal enrolled before the server handed it out). False when the
         server does not offer one."""
-        if self.terminal.has_chain_card_key:
+        if self.terminal.has_chain_card_key or self._no_card_key:
             return False
         box, box_key = cardkey.new_box_key()
         try:
             delivery = self.link.card_key(box_key)
         except ServerRefused as exc:
             if exc.status == 404:
-                return False  # a server from before the chain key
+                self._no_card_key = True  # a server from before the chain key: ask no more
+                return False
             raise
         try:
             adopt_card_key(self.terminal, delivery, box, self.server_key)
