@@ -45,7 +45,7 @@ def build_card_channel(
             terminal=reader,
             ledger=CardLedger(store.db, store.journal, store.clock),
             acquirer=AcquirerClient(settings.acquirer),
-            card_key=store.card_token_key,
+            card_key=lambda: store.card_token_key,
             clock=store.clock,
             policy=settings.policy,
             acquirer_key=settings.acquirer_key,

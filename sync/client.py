@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from pos.clock import iso
 from pos.errors import NotAllowed, NotFound, PosError
@@ -26,6 +27,7 @@ from pos.services.revocation import clear_revoked, record_revoked, revoked
 from pos.store import keys, outbox
 from pos.store.journal import records
 from pos.store.terminal import Terminal
+from sync import cardkey
 from sync.apply import (
     Applied,
     ConfigApplier,
@@ -42,7 +44,14 @@ from sync.protocol import (
     public_key_from_hex,
     public_key_hex,
 )
-from sync.schemas import Ack, EnrolRequest, EnrolResponse, WireEntry
+from sync.schemas import (
+    Ack,
+    CardKeyDelivery,
+    EnrolRequest,
+    EnrolResponse,
+    StoreAlerts,
+    WireEntry,
+)
 from sync.transport import Link, LinkError, OutcomeUnknown, ServerRefused, Unreachable
 
 
@@ -104,6 +113,7 @@ def enroll(
         ca_file=ca_file,
         transport=transport,
     )
+    box, box_key = cardkey.new_box_key()
     try:
         resp: EnrolResponse = link.enroll(
             EnrolRequest(
@@ -111,6 +121,7 @@ def enroll(
                 terminal_id=terminal.terminal_id,
                 store_id=terminal.store_id,
                 public_key=terminal.public_key,
+                box_key=box_key,
             )
         )
     except ServerRefused as exc:
@@ -126,11 +137,13 @@ def enroll(
     if resp.terminal_id != terminal.terminal_id or resp.store_id != terminal.store_id:
         raise NotAllowed("the server answered for another terminal", "Check the server address.")
     try:
-        public_key_from_hex(resp.server_key)
+        server_key = public_key_from_hex(resp.server_key)
     except ValueError as exc:
         raise NotAllowed(
             "the server's key is not an Ed25519 key", "Check the server address."
         ) from exc
+    if resp.card_key is not None:
+        adopt_card_key(terminal, resp.card_key, box, server_key)
     now = iso(terminal.clock.now())
     with terminal.db.transaction() as conn:
         # A terminal revoked by the server enrols again over its old enrolment.
@@ -154,6 +167,27 @@ def enroll(
             },
         )
     return Enrolment(server_url, resp.server_key, resp.store_id, ca_file, now)
+
+
+def adopt_card_key(
+    terminal: Terminal, d: CardKeyDelivery, box: X25519PrivateKey, server_key: Ed25519PublicKey
+) -> None:
+    """Open the chain's card-token key sealed to `box` and keep it (sync.cardkey)."""
+    try:
+        key = cardkey.open_delivery(d, terminal.terminal_id, box, server_key)
+    except cardkey.CardKeyRejected as exc:
+        raise ConfigRejected(msg("sync.card_key_rejected", why=str(exc))) from exc
+    terminal.adopt_chain_card_key(key)
+
+
+def store_alerts(terminal: Terminal, timeout: float = 5.0) -> StoreAlerts:
+    """The chain's risk alerts about this terminal's store, from the server
+    (NotFound when not enrolled; LinkError when no server answers)."""
+    client = SyncClient.for_terminal(terminal, timeout=timeout)
+    try:
+        return client.link.store_alerts()
+    finally:
+        client.close()
 
 
 @dataclass
@@ -206,6 +240,7 @@ class SyncClient:
         self.applier = applier
         self.sizer = sizer or BatchSizer()
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead")
+        self._no_card_key = False
 
     @classmethod
     def for_terminal(
@@ -282,8 +317,32 @@ class SyncClient:
         with self.terminal.db.read() as conn:
             return [WireEntry.of(r, validate=False) for r in records(conn, first, first + size - 1)]
 
+    def fetch_card_key(self) -> bool:
+        """Ask for the chain's card-token key when this terminal has none yet
+        (a terminal enrolled before the server handed it out). False when the
+        server does not offer one."""
+        if self.terminal.has_chain_card_key or self._no_card_key:
+            return False
+        box, box_key = cardkey.new_box_key()
+        try:
+            delivery = self.link.card_key(box_key)
+        except ServerRefused as exc:
+            if exc.status == 404:
+                self._no_card_key = True  # a server from before the chain key: ask no more
+                return False
+            raise
+        try:
+            adopt_card_key(self.terminal, delivery, box, self.server_key)
+        except ConfigRejected:
+            if not self.follow_server_key():
+                raise
+            adopt_card_key(self.terminal, delivery, box, self.server_key)
+        return True
+
     def pull(self) -> list[Applied]:
-        """Apply every configuration version newer than the one in force, in order."""
+        """Apply every configuration version newer than the one in force, in
+        order (first fetching the chain's card-token key if it is missing)."""
+        self.fetch_card_key()
         if self.applier is None:
             return []
         done: list[Applied] = []

@@ -22,6 +22,24 @@ class EnrolRequest(_Strict):
     terminal_id: str = Field(pattern=ID)
     store_id: str = Field(pattern=ID)
     public_key: str = Field(pattern=HEX64, description="Ed25519 public key, 32 bytes as hex")
+    box_key: str | None = Field(
+        None, pattern=HEX64, description="a one-time X25519 public key for the card-token key, hex"
+    )
+
+
+class CardKeyRequest(_Strict):
+    box_key: str = Field(pattern=HEX64, description="a one-time X25519 public key, hex")
+
+
+class CardKeyDelivery(_Strict):
+    """The chain's card-token key sealed to one request's box key (sync.cardkey)."""
+
+    terminal_id: str
+    generation: int
+    box_key: str = Field(pattern=HEX64)
+    ephemeral_key: str = Field(pattern=HEX64, description="the server's one-time X25519 key")
+    sealed: str = Field(description="nonce + AES-256-GCM ciphertext, hex")
+    signature: str = Field(pattern=HEX128, description="the server's signature over the fields")
 
 
 class EnrolResponse(_Strict):
@@ -29,6 +47,7 @@ class EnrolResponse(_Strict):
     store_id: str
     server_key: str = Field(description="the server's Ed25519 public key to pin, hex")
     hwm: int
+    card_key: CardKeyDelivery | None = None
 
 
 class WireEntry(_Strict):
@@ -112,3 +131,19 @@ class KeyLink(_Strict):
 
 class KeyChain(_Strict):
     keys: list[KeyLink]
+
+
+class StoreAlert(_Strict):
+    """A chain risk alert about the terminal's own store (sync.server.risk)."""
+
+    id: int
+    rule: str
+    terminal_id: str
+    subject: str
+    value: str
+    created_at: str
+    detail: dict[str, object] = Field(default_factory=dict)
+
+
+class StoreAlerts(_Strict):
+    alerts: list[StoreAlert]

@@ -25,10 +25,13 @@ from sync.failover import ServerChoice, healthz
 from sync.protocol import RequestSigner
 from sync.schemas import (
     Ack,
+    CardKeyDelivery,
+    CardKeyRequest,
     ConfigList,
     EnrolRequest,
     EnrolResponse,
     KeyChain,
+    StoreAlerts,
     UploadRequest,
     WireEntry,
 )
@@ -165,6 +168,13 @@ class Link:
 
     def server_keys(self) -> KeyChain:
         return _parse(KeyChain, self._send("GET", "/v1/server-keys"))
+
+    def card_key(self, box_key: str) -> CardKeyDelivery:
+        body = canonical.dumps(CardKeyRequest(box_key=box_key).model_dump())
+        return _parse(CardKeyDelivery, self._send("POST", "/v1/card-key", body))
+
+    def store_alerts(self) -> StoreAlerts:
+        return _parse(StoreAlerts, self._send("GET", "/v1/risk/store-alerts"))
 
     def config_after(self, version: int) -> ConfigList:
         return _parse(ConfigList, self._send("GET", "/v1/config", params={"after": version}))

@@ -3,6 +3,7 @@ operations runner, the language, the clock. Passed in, never global."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,9 @@ class Services:
     notes: list[str] = field(default_factory=list)
     # Sign-in by staff badge on the card reader, when a reader layer is installed.
     badges: BadgeDesk | None = None
+    # The chain's risk alerts about this store, from the central server
+    # (ui.screens.chain_alerts); None: not asked for.
+    chain_alerts: Callable[[], Any] | None = None
 
 
 @dataclass

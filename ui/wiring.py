@@ -74,6 +74,17 @@ def card_unavailable() -> Said | None:
     return msg("counter.card.not_set_up")
 
 
+def chain_alerts_of(till: Till) -> Callable[[], Any]:
+    """The store's chain risk alerts from the server (asked off the UI thread)."""
+
+    def fetch() -> Any:
+        from sync.client import store_alerts
+
+        return store_alerts(till.terminal)
+
+    return fetch
+
+
 def open_runtime(
     data_dir: Path,
     clock: Clock | None = None,
@@ -126,6 +137,7 @@ def open_runtime(
             review=office,
             clock=clock,
             badges=BadgeDesk.if_installed(till.services),
+            chain_alerts=chain_alerts_of(till),
         )
     except BaseException:
         for close in reversed(closers):

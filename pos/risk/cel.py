@@ -164,9 +164,9 @@ class RuleProgram:
             return []
         data = self.data(features)
         with contextlib.suppress(RuntimeError):
-            result = self._program.eval(data=data)
-            if result.type() != cel.Type.ERROR:
-                values: list[bool | Exception] = result.plain_value()  # bools, type-checked
+            # A list of bools (type-checked at compile); an error comes back as its text.
+            values = self._program.eval(data=data).plain_value()
+            if type(values) is list:
                 return values
         out: list[bool | Exception] = []
         for c in self.conditions:
@@ -174,4 +174,64 @@ class RuleProgram:
                 out.append(c.test(data))
             except RuntimeError as exc:
                 out.append(exc)
+        return out
+
+
+# A string literal, or a dotted identifier (checked in that order, so words
+# inside strings are left alone).
+_TOKEN = re.compile(
+    r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+)
+BATCH_ROWS = 256  # CEL bounds a program's iterations; a batch stays well inside
+
+
+class ColumnCondition:
+    """One condition evaluated over many rows in one CEL call: every attribute
+    becomes a column (a list), and the program returns the indices of the rows
+    where the condition holds. For scanning stored history (backtests), where
+    a call per row would cost more than the condition."""
+
+    def __init__(self, condition: Condition) -> None:
+        names: list[str] = []
+
+        def column(m: re.Match[str]) -> str:
+            word = m.group(0)
+            if word[0] in "'\"" or source[max(0, m.start() - 1)] == ".":
+                return word
+            parts = word.split(".")
+            for n in range(len(parts), 0, -1):
+                name = ".".join(parts[:n])
+                if name in ATTRIBUTES:
+                    if name not in names:
+                        names.append(name)
+                    return f"c{names.index(name)}[i]{word[len(name) :]}"
+            return word
+
+        source = condition.source
+        text = _TOKEN.sub(column, source)
+        self.names = tuple(names)
+        variables = {f"c{k}": cel.Type.List(_cel_type(ATTRIBUTES[n])) for k, n in enumerate(names)}
+        variables["n"] = cel.Type.List(cel.Type.INT)
+        # Checked like the condition itself; a condition this rewrite cannot
+        # carry raises ExpressionError and the caller evaluates row by row.
+        try:
+            self._program = cel.NewEnv(variables=variables).compile(f"n.filter(i, {text})")
+        except RuntimeError as exc:
+            raise ExpressionError(_explain(text, str(exc))) from None
+        self._single = condition
+
+    def matches(self, columns: Mapping[str, Sequence[Any]], rows: int) -> list[int]:
+        """Indices (0..rows-1) of the rows where the condition is true; a row
+        whose evaluation fails is not a match, as row by row."""
+        data: dict[str, Any] = {f"c{k}": columns[n] for k, n in enumerate(self.names)}
+        data["n"] = list(range(rows))
+        with contextlib.suppress(RuntimeError):
+            found = self._program.eval(data=data).plain_value()
+            if type(found) is list:
+                return found
+        out = []
+        for i in range(rows):
+            with contextlib.suppress(RuntimeError):
+                if self._single.test({n: columns[n][i] for n in self.names}):
+                    out.append(i)
         return out

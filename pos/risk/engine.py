@@ -7,12 +7,13 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from pos import canonical
 from pos.errors import InvalidInput
 from pos.messages import msg
-from pos.money import Money
+from pos.money import Money, minor_text
 from pos.risk.attributes import ATTRIBUTES, FLOAT, MONEY, base_features
 from pos.risk.bins import BinTable
 from pos.risk.context import RiskContext
@@ -40,7 +41,7 @@ _REVIEW_ON_ERROR = "manager_pin"
 class _Plan:
     """What a rule set needs computed, worked out once per rule set."""
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    def __init__(self, ruleset: RuleSet, *, narrow: bool = True) -> None:
         groups = ruleset.groups
         self.bin = "bin" in groups
         self.lists = "lists" in groups
@@ -51,6 +52,9 @@ class _Plan:
         self.hotlist = "hotlist" in groups
         self.rules = ruleset.rules
         self.program = ruleset.program
+        # Every attribute a condition or a reason reads: a decision computes
+        # only these of the velocity and list groups (None: all of them).
+        self.reads = frozenset(n for r in ruleset.rules for n in r.names) if narrow else None
 
 
 def _start_of_day(at: datetime) -> datetime:
@@ -143,11 +147,15 @@ class RiskEngine:
         return ruleset
 
     # -- deciding --------------------------------------------------------------------
-    def features(self, ctx: RiskContext) -> dict[str, Any]:
+    def features(self, ctx: RiskContext, *, read_only: bool = False) -> dict[str, Any]:
+        """The attributes for `ctx`: every one of the rule set's groups, or
+        (`read_only`) what a decision computes, those its rules read."""
         with self._lock:
-            return self._features(ctx, self._plan)[0]
+            plan = self._plan if read_only else _Plan(self._ruleset, narrow=False)
+            return self._features(ctx, plan)[0]
 
     def _features(self, ctx: RiskContext, plan: _Plan) -> tuple[dict[str, Any], int]:
+        reads = plan.reads
         f: dict[str, Any] = base_features(ctx)
         now_ms = ctx.at_ms()
         if plan.bin:
@@ -156,7 +164,7 @@ class RiskEngine:
             f["card.brand"] = info.brand
             f["card.foreign"] = bool(info.country) and info.country != ctx.store_country
         if plan.lists:
-            self.lists.features(ctx.card_token, ctx.card_bin, ctx.account, f)
+            self.lists.features(ctx.card_token, ctx.card_bin, ctx.account, f, reads)
         subjects = {
             "card": ctx.card_token,
             "account": ctx.account,
@@ -164,7 +172,7 @@ class RiskEngine:
             "cashier": ctx.cashier_id,
         }
         for kind in plan.velocity:
-            self.state.velocity.features(kind, subjects[kind], ctx.currency, now_ms, f)
+            self.state.velocity.features(kind, subjects[kind], ctx.currency, now_ms, f, reads)
         if plan.hotlist:
             self.hotlist.features(ctx.card_token, ctx.account, ctx.cashier_id, now_ms, f)
         if plan.shift:
@@ -383,7 +391,7 @@ def _check_list(lst: str, subject: str, value: str) -> None:
 def _show(name: str, value: Any, currency: str) -> str:
     typ = ATTRIBUTES[name].type
     if typ == MONEY:
-        return Money(int(value), currency).amount_text()
+        return minor_text(int(value), currency)
     if typ == FLOAT:
         return f"{value:.1f}"
     if isinstance(value, bool):
@@ -393,10 +401,24 @@ def _show(name: str, value: Any, currency: str) -> str:
     return str(value)
 
 
+@lru_cache(maxsize=4096)
+def _segments(text: str) -> tuple[tuple[str, str], ...]:
+    """A reason text cut once into (literal, attribute name or "") pairs."""
+    out: list[tuple[str, str]] = []
+    at = 0
+    for m in PLACEHOLDER_RE.finditer(text):
+        out.append((text[at : m.start()], m.group(1)))
+        at = m.end()
+    out.append((text[at:], ""))
+    return tuple(out)
+
+
 def _fill(text: str, f: Mapping[str, Any], currency: str) -> str:
     if "{" not in text:
         return text
-    return PLACEHOLDER_RE.sub(lambda m: _show(m.group(1), f[m.group(1)], currency), text)
+    return "".join(
+        lit + (_show(name, f[name], currency) if name else "") for lit, name in _segments(text)
+    )
 
 
 def _param(name: str, value: Any, currency: str) -> Any:

@@ -7,12 +7,20 @@ entry of 4 to 8 digits matches every card number starting with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 from pos.risk.rules import RuleLists
 
 LISTS = ("block", "allow")
 SUBJECTS = ("card", "bin", "account")
+_FEATURES = (
+    ("card.blocked", "block", "card"),
+    ("card.allowed", "allow", "card"),
+    ("card.bin_blocked", "block", "bin"),
+    ("card.bin_allowed", "allow", "bin"),
+    ("account.blocked", "block", "account"),
+    ("account.allowed", "allow", "account"),
+)
 
 
 class ListBook:
@@ -49,14 +57,18 @@ class ListBook:
         return any(value[:n] in entries for n in range(4, min(8, len(value)) + 1))
 
     def features(
-        self, card_token: str, card_bin: str, account: str, out: dict[str, object]
+        self,
+        card_token: str,
+        card_bin: str,
+        account: str,
+        out: dict[str, object],
+        reads: Container[str] | None = None,
     ) -> None:
-        out["card.blocked"] = self.has("block", "card", card_token)
-        out["card.allowed"] = self.has("allow", "card", card_token)
-        out["card.bin_blocked"] = self.has("block", "bin", card_bin)
-        out["card.bin_allowed"] = self.has("allow", "bin", card_bin)
-        out["account.blocked"] = self.has("block", "account", account)
-        out["account.allowed"] = self.has("allow", "account", account)
+        """Write the list attributes into `out`: all, or those in `reads`."""
+        values = {"card": card_token, "bin": card_bin, "account": account}
+        for name, lst, subject in _FEATURES:
+            if reads is None or name in reads:
+                out[name] = self.has(lst, subject, values[subject])
 
     def size(self) -> dict[str, int]:
         return {f"{lst}_{sub}": len(v) for (lst, sub), v in self._sets.items()}

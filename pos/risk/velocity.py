@@ -8,7 +8,7 @@ two binary searches. It is rebuilt from the store when the engine opens.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 from pos.risk.attributes import VELOCITY_SUBJECTS, WINDOWS
 
@@ -103,9 +103,16 @@ class VelocityIndex:
             series.prune(at_ms - HORIZON_MS)
 
     def features(
-        self, kind: str, value: str, currency: str, now_ms: int, out: dict[str, object]
+        self,
+        kind: str,
+        value: str,
+        currency: str,
+        now_ms: int,
+        out: dict[str, object],
+        reads: Container[str] | None = None,
     ) -> None:
-        """Write velocity.<kind>.{count,sum,declines}_<window> into `out`.
+        """Write velocity.<kind>.{count,sum,declines}_<window> into `out`: all
+        of them, or those in `reads` (what the rules read).
 
         Counts what was recorded up to `now_ms`: the payment being decided is not
         recorded yet, so it is not counted."""
@@ -114,11 +121,15 @@ class VelocityIndex:
         declines = self.declines.get(key) if value else None
         for ms, count_key, sum_key, declines_key in _KEYS[kind]:
             start = now_ms - ms
-            if sales is not None:
-                out[count_key], out[sum_key] = sales.window(start, now_ms)
-            else:
-                out[count_key] = out[sum_key] = 0
-            out[declines_key] = declines.count_since(start, now_ms) if declines is not None else 0
+            if reads is None or count_key in reads or sum_key in reads:
+                if sales is not None:
+                    out[count_key], out[sum_key] = sales.window(start, now_ms)
+                else:
+                    out[count_key] = out[sum_key] = 0
+            if reads is None or declines_key in reads:
+                out[declines_key] = (
+                    declines.count_since(start, now_ms) if declines is not None else 0
+                )
 
     def prune(self, now_ms: int) -> None:
         """Forget what no window can see any more."""

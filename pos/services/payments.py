@@ -6,7 +6,7 @@ payments a crash left behind are settled (`recover_payments`)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from pos.errors import NotAllowed, PosError
@@ -38,6 +38,12 @@ def record_payment(
 ) -> SaleReceipt:
     """Commit a payment the channel confirmed as the order's tender."""
     details = outcome.last.details if outcome is not None and outcome.last else {}
+    token = details.get("card_token", "")
+    if risk is not None and token and not risk.ctx.card_token:
+        # The card was read after the decision: its sale is recorded under its
+        # token, so card velocity here and across the chain sees it.
+        bin_ = risk.ctx.card_bin or details.get("masked_pan", "")[:6]
+        risk = replace(risk, ctx=replace(risk.ctx, card_token=token, card_bin=bin_))
     try:
         return checkout.take_tender(
             order_id,

@@ -2,8 +2,10 @@
 
 Three secrets are generated at `pos init`: the database key (32 random
 bytes, used raw by SQLCipher), the Ed25519 journal-signing key (its 32-byte
-private seed) and the HMAC-SHA256 key for card tokens. They are never logged,
-printed or written to the database.
+private seed) and the HMAC-SHA256 key for card tokens. A fourth comes from the
+central server: the chain's card-token key, the same at every terminal of the
+chain (sync.cardkey), which card tokens use once the terminal holds it. They
+are never logged, printed or written to the database.
 
 `KeyringKeyStore` uses the keyring package, so keyring's own
 PYTHON_KEYRING_BACKEND setting and keyringrc.cfg are honoured, but backends
@@ -44,6 +46,8 @@ CARD_TOKEN_KEY = "card-token-key"
 ALL_KEYS = (DB_KEY, SIGNING_KEY, CARD_TOKEN_KEY)
 # The keyring item (user name) holding ALL_KEYS together.
 BUNDLE = "terminal-keys"
+# Delivered by the server (sync.cardkey), not made here.
+CHAIN_CARD_TOKEN_KEY = "chain-card-token-key"
 KEY_BYTES = 32
 
 DEMO_WARNING = (

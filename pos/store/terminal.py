@@ -130,6 +130,8 @@ class Terminal:
     keystore: keys.KeyStore
     clock: Clock
     _card_token_key: bytes = field(repr=False)
+    # The chain's card-token key once the server delivered it (keys.py).
+    _chain_card_key: bytes | None = field(default=None, repr=False)
     anchors: AnchorKeeper | None = None
     # How the database is behind its anchors (empty: it is not). The till takes
     # no sale until a manager acknowledges: `acknowledge_loss`.
@@ -182,8 +184,21 @@ class Terminal:
 
     @property
     def card_token_key(self) -> bytes:
-        """The HMAC-SHA256 key for card tokens. Never log or store it."""
-        return self._card_token_key
+        """The HMAC-SHA256 key for card tokens: the chain's once the server
+        delivered it (one card, one token at every store), else this
+        terminal's own. Never log or store it."""
+        return self._chain_card_key or self._card_token_key
+
+    @property
+    def has_chain_card_key(self) -> bool:
+        return self._chain_card_key is not None
+
+    def adopt_chain_card_key(self, key: bytes) -> None:
+        """Keep the chain's card-token key in the keystore and use it from now on."""
+        if len(key) != keys.KEY_BYTES:
+            raise ValueError("a card-token key is 32 bytes")
+        self.keystore.set(keys.CHAIN_CARD_TOKEN_KEY, key)
+        self._chain_card_key = key
 
     def verify_journal(self, extra_checks: Sequence[ExtraCheck] = ()) -> VerifyReport:
         """The WAL, every page (HMAC) and the structure of the file, then the
@@ -325,8 +340,10 @@ def _provision(
         raise AlreadyProvisioned(
             msg("store.keys_exist", keystore=store.describe(), terminal_id=terminal_id)
         )
-    # An anchor left by an earlier terminal of this id would hold the new one.
+    # An anchor left by an earlier terminal of this id would hold the new one;
+    # a chain key left by it may be another chain's.
     store.delete(KEYRING_ANCHOR)
+    store.delete(keys.CHAIN_CARD_TOKEN_KEY)
     (data_dir / ANCHOR_FILE).unlink(missing_ok=True)
     secrets = {name: keys.new_secret() for name in keys.ALL_KEYS}
     signing = Ed25519PrivateKey.from_private_bytes(secrets[keys.SIGNING_KEY])
@@ -370,7 +387,7 @@ def _remove_database(path: Path) -> None:
 
 def _discard(data_dir: Path, store: keys.KeyStore) -> None:
     """Undo an unfinished provisioning: its keys, anchors, database and terminal.json."""
-    for name in (*keys.ALL_KEYS, KEYRING_ANCHOR):
+    for name in (*keys.ALL_KEYS, keys.CHAIN_CARD_TOKEN_KEY, KEYRING_ANCHOR):
         store.delete(name)
     (data_dir / ANCHOR_FILE).unlink(missing_ok=True)
     _remove_database(data_dir / STAGING_DB)
@@ -467,11 +484,15 @@ def open_terminal(
     data_dir = Path(data_dir)
     info = load_info(data_dir)
     store = make_keystore(info.keystore, data_dir, info.terminal_id, keyring_backend)
-    # The keyring anchor comes in the same keyring round trip, before the
-    # database is read (an anchor read earlier can only be older: it checks less).
-    found = keys.require_all(store, info.terminal_id, hold=[KEYRING_ANCHOR])
+    # The keyring anchor and the chain's card key come in the same keyring
+    # round trip, before the database is read (an anchor read earlier can only
+    # be older: it checks less).
+    found = keys.require_all(
+        store, info.terminal_id, hold=[KEYRING_ANCHOR, keys.CHAIN_CARD_TOKEN_KEY]
+    )
     db_key, signing_seed = found[keys.DB_KEY], found[keys.SIGNING_KEY]
     card_key = found[keys.CARD_TOKEN_KEY]
+    chain_card_key = store.get(keys.CHAIN_CARD_TOKEN_KEY)
     signing = Ed25519PrivateKey.from_private_bytes(signing_seed)
     if public_key_hex(signing) != info.public_key:
         raise WrongKey(
@@ -499,6 +520,7 @@ def open_terminal(
         files_check=(
             "full" if db.pages_checked else "background" if db.pages_deferred else "unchanged"
         ),
+        _chain_card_key=chain_card_key if chain_card_key and len(chain_card_key) == 32 else None,
     )
     try:
         _check_identity(terminal)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from pos.clock import Clock, SystemClock
+from sync import cardkey
 from sync.protocol import (
     AuthRefused,
     VerifiedRequest,
@@ -27,20 +28,25 @@ from sync.protocol import (
 )
 from sync.schemas import (
     Ack,
+    CardKeyDelivery,
+    CardKeyRequest,
     ConfigList,
     EnrolRequest,
     EnrolResponse,
     KeyChain,
     Refusal,
+    StoreAlerts,
     UploadRequest,
 )
 from sync.server import accounts, admin_api, configs, enrolment, ingest, reports
 from sync.server import models as m
 from sync.server.accounts import Action, Principal
 from sync.server.audit import Auditor
+from sync.server.cardkey import CardKeySource, DatabaseCardKey, DerivedCardKey
 from sync.server.identity import DatabaseIdentity, FixedKey, KeySource
 from sync.server.risk import RiskHook
 from sync.server.risk import api as risk_api
+from sync.server.risk import queries as risk_queries
 from sync.server.verify import BatchVerifier
 
 NONCE_KEEP_SECONDS = 15 * 60
@@ -93,6 +99,9 @@ class ServerState:
     # process does; in-process test servers need not).
     warm_verifier: bool = False
     max_body: int = MAX_BODY
+    # The chain's card-token key (sync.server.cardkey); made from the
+    # identity at first use when not given.
+    card_key: CardKeySource | None = None
     _last_purge: float = 0.0
 
     def __post_init__(self) -> None:
@@ -105,6 +114,18 @@ class ServerState:
     def keys(self) -> KeySource:
         assert self.identity is not None
         return self.identity
+
+    def card_key_for(self, terminal_id: str, box_key: str) -> CardKeyDelivery:
+        """The chain's card-token key sealed to one terminal request's box key."""
+        if self.card_key is None:
+            if isinstance(self.identity, DatabaseIdentity):
+                self.card_key = DatabaseCardKey.load_or_create(
+                    self.engine, self.identity.secret, self.clock
+                )
+            else:
+                self.card_key = DerivedCardKey(self.keys.current())
+        generation, key = self.card_key.current()
+        return cardkey.seal(key, generation, terminal_id, box_key, self.keys.current())
 
     def purge_nonces(self) -> None:
         """Nonces older than the freshness window can never be replayed."""
@@ -309,8 +330,45 @@ def create_app(state: ServerState) -> FastAPI:
             store_id=done.store_id,
             server_key=public_key_hex(state.keys.current().public_key()),
             hwm=done.hwm,
+            card_key=None
+            if req.box_key is None
+            else state.card_key_for(req.terminal_id, req.box_key),
         )
         return JSONResponse(out.model_dump())
+
+    @app.post(
+        "/v1/card-key",
+        response_model=CardKeyDelivery,
+        openapi_extra=_schema(CardKeyRequest),
+        responses={**_REFUSALS, 400: {"model": Refusal}},
+    )
+    async def card_key(request: Request) -> Response:
+        """The chain's card-token key, sealed to the one-time key in the request."""
+        body = await read_body(request, ENROL_MAX_BODY)
+
+        def answer() -> Response:
+            s = authenticate(request, body)
+            spend_nonce(s.request)
+            try:
+                req = CardKeyRequest.model_validate_json(body)
+            except ValidationError as exc:
+                return refusal(400, "malformed", str(exc)[:500])
+            return JSONResponse(state.card_key_for(s.terminal_id, req.box_key).model_dump())
+
+        return await run_in_threadpool(answer)
+
+    @app.get("/v1/risk/store-alerts", response_model=StoreAlerts, responses=_REFUSALS)
+    async def store_alerts(request: Request) -> Response:
+        """The chain's risk alerts about the asking terminal's store, newest first."""
+        body = await read_body(request, ENROL_MAX_BODY)
+
+        def answer() -> Response:
+            s = authenticate(request, body)
+            spend_nonce(s.request)
+            out = risk_queries.store_alerts(state.engine, s.store_id)
+            return JSONResponse(out.model_dump())
+
+        return await run_in_threadpool(answer)
 
     @app.get("/v1/journal/state", response_model=Ack, responses=_REFUSALS)
     async def journal_state(request: Request) -> Response:

@@ -289,3 +289,14 @@ admin_audit = Table(
     Column("detail", Text, nullable=False),
 )
 Index("admin_audit_actor", admin_audit.c.actor, admin_audit.c.action)
+# Secrets the server hands to terminals (the chain's card-token key), each
+# generation AES-256-GCM sealed under the servers' shared secret like the
+# signing key; never stored in the clear.
+chain_secrets = Table(
+    "chain_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)

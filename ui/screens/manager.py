@@ -35,6 +35,7 @@ from ui.qt import (
     QWidget,
     Signal,
 )
+from ui.screens.chain_alerts import ChainAlertsView
 from ui.screens.charts import BarChart
 from ui.screens.payment import channel_name
 from ui.screens.printer_setup import PrinterTab
@@ -349,6 +350,8 @@ class ManagerScreen(QWidget):
         for t in self.tables.values():
             self.tabs.addTab(t, "")
         self.tabs.addTab(self.printer, "")
+        self.chain_alerts = ChainAlertsView(ctx, self.scope, ctx.services.chain_alerts)
+        self.tabs.addTab(self.chain_alerts, "")
         self.back_button = button("")
         self.back_button.clicked.connect(self._back)
         self.refresh_button = button("")
@@ -374,8 +377,10 @@ class ManagerScreen(QWidget):
             self.ctx.t("manager.tab.settings"),
             self.ctx.t("screens.printer.tab"),
         ]
+        names.append(self.ctx.t("chainrisk.tab"))
         for i, n in enumerate(names):
             self.tabs.setTabText(i, n)
+        self.chain_alerts.retranslate()
         self.back_button.setText(self.ctx.t("manager.back_to_the_till"))
         self.refresh_button.setText(self.ctx.t("manager.refresh"))
         for t in self.tables.values():
@@ -402,6 +407,7 @@ class ManagerScreen(QWidget):
         self._run("sync", r.sync_status, self.tables["sync"].show_table)
         self._run("settings", r.settings, self.tables["settings"].show_table)
         self._run("z", lambda: r.z_view(date()), self.z.show_view)
+        self.chain_alerts.load()
 
     def _load_z(self, business_date: str) -> None:
         r = self.ctx.services.review

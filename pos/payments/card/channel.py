@@ -91,7 +91,9 @@ class CardChannelParts:
     terminal: CardTerminal
     ledger: CardLedger
     acquirer: AcquirerClient
-    card_key: bytes
+    # The card-token key, or where to read it per card: the chain's key can
+    # arrive from the server while the till runs.
+    card_key: bytes | Callable[[], bytes]
     clock: Clock
     policy: OfflinePolicy = field(default_factory=OfflinePolicy)
     acquirer_key: rsa.PublicKey | None = None  # seals card data for offline approvals
@@ -167,7 +169,7 @@ class CardChannel:
     def _card_columns(self, read: CardRead) -> dict[str, object]:
         return {
             "masked_pan": read.masked_pan,
-            "card_token": card_token(self.p.card_key, read.pan),
+            "card_token": self._token(read),
             "brand": read.brand,
             "aid": read.aid,
             "atc": read.atc,
@@ -176,9 +178,15 @@ class CardChannel:
             "cvm": read.cvm,
         }
 
+    def _token(self, read: CardRead) -> str:
+        key = self.p.card_key() if callable(self.p.card_key) else self.p.card_key
+        return card_token(key, read.pan)
+
     def _details(self, read: CardRead, **extra: str) -> dict[str, str]:
         return {
             "masked_pan": read.masked_pan,
+            # The keyed token (never the number): the sale's risk record names the card.
+            "card_token": self._token(read),
             "brand": read.brand,
             "aid": read.aid,
             "label": read.label,

@@ -33,7 +33,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     String,
-    and_,
     any_,
     bindparam,
     insert,
@@ -468,49 +467,85 @@ class ChainAnalysis:
 
     # -- alerts and the hot list -----------------------------------------------------
     def _record(self, conn: Connection, findings: Iterable[Finding]) -> tuple[list[int], bool]:
-        alerts: list[int] = []
-        changed = False
+        """Every finding's alert in one statement (ON CONFLICT DO NOTHING: a
+        window already alerted, by this or another process, is skipped), then
+        the hot list in one upsert that only extends an expiry."""
         now = self.clock.now()
         now_ms = int(now.timestamp() * 1000)
+        created = iso(now)
+        rows: dict[str, tuple[Finding, dict[str, Any]]] = {}
         for fd in findings:
             dedupe = f"{fd.rule}|{fd.subject}|{fd.value}|{fd.window}"[:255]
-            stmt = (
-                self._insert(m.risk_alerts)
-                .values(
-                    rule=fd.rule,
-                    store_id=fd.fact.store_id,
-                    terminal_id=fd.fact.terminal_id,
-                    seq=fd.fact.seq,
-                    subject=fd.subject,
-                    value=fd.value,
-                    detail=canonical.dumps(fd.detail).decode(),
-                    dedupe=dedupe,
-                    created_at=iso(now),
-                )
-                .on_conflict_do_nothing(index_elements=["dedupe"])
-                .returning(m.risk_alerts.c.id)
+            rows.setdefault(
+                dedupe,
+                (
+                    fd,
+                    {
+                        "rule": fd.rule,
+                        "store_id": fd.fact.store_id,
+                        "terminal_id": fd.fact.terminal_id,
+                        "seq": fd.fact.seq,
+                        "subject": fd.subject,
+                        "value": fd.value,
+                        "detail": canonical.dumps(fd.detail).decode(),
+                        "dedupe": dedupe,
+                        "created_at": created,
+                    },
+                ),
             )
-            alert_id = conn.execute(stmt).scalar()
-            if alert_id is None:
-                continue  # raised before for this window (by this or another process)
-            alerts.append(int(alert_id))
+        a = m.risk_alerts
+        ids: dict[str, int] = {}
+        values = [row for _, row in rows.values()]
+        for i in range(0, len(values), _ROWS_PER_STATEMENT):
+            stmt = (
+                self._insert(a)
+                .values(values[i : i + _ROWS_PER_STATEMENT])
+                .on_conflict_do_nothing(index_elements=["dedupe"])
+                .returning(a.c.id, a.c.dedupe)
+            )
+            ids.update({r.dedupe: int(r.id) for r in conn.execute(stmt)})
+        hot: dict[tuple[str, str], dict[str, Any]] = {}
+        for dedupe, (fd, _) in rows.items():
             ttl = self.t.hot_ttl_ms.get(fd.rule)
-            if ttl is not None and fd.subject in ("card", "account", "cashier"):
-                changed |= self._hot(conn, fd, now_ms + ttl, int(alert_id), iso(now))
-        return alerts, changed
+            if dedupe not in ids or ttl is None or fd.subject not in _FIELD:
+                continue
+            entry = {
+                "subject": fd.subject,
+                "value": fd.value,
+                "rule": fd.rule,
+                "expires_ms": now_ms + ttl,
+                "alert_id": ids[dedupe],
+                "updated_at": created,
+            }
+            held = hot.get((fd.subject, fd.value))
+            if held is None or held["expires_ms"] < entry["expires_ms"]:
+                hot[fd.subject, fd.value] = entry
+        return [ids[d] for d in rows if d in ids], self._hot(conn, list(hot.values()))
 
-    def _hot(self, conn: Connection, fd: Finding, expires: int, alert_id: int, now: str) -> bool:
+    def _hot(self, conn: Connection, entries: list[dict[str, Any]]) -> bool:
+        """Upsert hot-list entries; an entry only ever gets a later expiry.
+        True when any row was added or extended."""
         t = m.risk_hotlist
-        key = and_(t.c.subject == fd.subject, t.c.value == fd.value)
-        held = conn.execute(select(t.c.expires_ms).where(key)).first()
-        values = {"rule": fd.rule, "expires_ms": expires, "alert_id": alert_id, "updated_at": now}
-        if held is None:
-            conn.execute(insert(t).values(subject=fd.subject, value=fd.value, **values))
-            return True
-        if int(held.expires_ms) < expires:
-            conn.execute(update(t).where(key).values(**values))
-            return True
-        return False
+        changed = False
+        for i in range(0, len(entries), _ROWS_PER_STATEMENT):
+            add = self._insert(t).values(entries[i : i + _ROWS_PER_STATEMENT])
+            new = add.excluded
+            upsert = add.on_conflict_do_update(
+                index_elements=["subject", "value"],
+                set_={
+                    "rule": new.rule,
+                    "expires_ms": new.expires_ms,
+                    "alert_id": new.alert_id,
+                    "updated_at": new.updated_at,
+                },
+                where=t.c.expires_ms < new.expires_ms,
+            )
+            changed |= bool(conn.execute(upsert.returning(t.c.subject)).all())
+        return changed
+
+
+# Rows per multi-row statement: inside SQLite's 32,766 parameters at 9 columns.
+_ROWS_PER_STATEMENT = 1000
 
 
 _FIELD = {"card": "card_token", "account": "account", "cashier": "cashier_id"}

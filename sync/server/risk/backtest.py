@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import time
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from pos.errors import InvalidInput
 from pos.risk.attributes import ATTRIBUTES, BOOL, FLOAT, STR, STRSET, base_features
+from pos.risk.cel import BATCH_ROWS, ColumnCondition, ExpressionError
 from pos.risk.context import RiskContext
 from pos.risk.repository import EventRow
 from pos.risk.rules import Rule, RuleSet, parse_ruleset
@@ -166,9 +168,13 @@ _SUBJECT_COLUMN = {"card": 8, "account": 9, "terminal": 0, "cashier": 10}
 
 def _fast(engine: Engine, rule: Rule, terminals: list[str] | None, chunk: int) -> Backtest:
     """The common case: a rule reading stored columns and velocity only. Each
-    needed value is computed alone (pos.risk.velocity.Series per subject) and
-    the rule's own CEL program evaluated on just the names it reads."""
+    needed value is computed alone, and the rule's CEL condition evaluated
+    over batches of rows in one call each (pos.risk.cel.ColumnCondition)."""
     names = sorted(rule.condition.names)
+    try:
+        batch: ColumnCondition | None = ColumnCondition(rule.condition)
+    except ExpressionError:
+        batch = None  # evaluated row by row
     columns = [(n, *_ROW[n]) for n in names if n in _ROW]
     vel: list[tuple[str, str, int, str, int]] = []
     for n in names:
@@ -177,7 +183,9 @@ def _fast(engine: Engine, rule: Rule, terminals: list[str] | None, chunk: int) -
             what, window = metric.rsplit("_", 1)
             vel.append((n, subject, _SUBJECT_COLUMN[subject], what, _WINDOWS[window]))
     subjects = sorted({v[1] for v in vel})
-    program = rule.condition.program
+    # Sums need running totals (Series); counts only the times, kept as plain
+    # sorted lists: most cards are seen once, and a list is far cheaper.
+    summed = {v[1] for v in vel if v[3] == "sum"}
     report = Backtest(rule.id)
     stores: dict[str, Counter[str]] = defaultdict(Counter)
     r = m.risk_events
@@ -200,52 +208,92 @@ def _fast(engine: Engine, rule: Rule, terminals: list[str] | None, chunk: int) -
         q = q.where(r.c.terminal_id.in_(terminals))
     terminal = None
     sales: dict[tuple[str, str, str], Series] = {}
-    declines: dict[tuple[str, str, str], Series] = {}
+    times: dict[tuple[str, str, str], list[int]] = {}
+    declines: dict[tuple[str, str, str], list[int]] = {}
+    cols: dict[str, list[Any]] = {n: [] for n in names}
+    pending: list[tuple[str, str]] = []  # (store, recorded action) per row in `cols`
+
+    def flush() -> None:
+        if batch is not None:
+            hits = batch.matches(cols, len(pending))
+        else:
+            hits = [i for i in range(len(pending)) if _holds(rule, {n: cols[n][i] for n in names})]
+        for i in hits:
+            store, action = pending[i]
+            report.hits += 1
+            stores[store]["hits"] += 1
+            move = _changed(rule, action)
+            if move is not None:
+                report.changed += 1
+                report.moves[move] += 1
+                stores[store]["changed"] += 1
+        report.events += len(pending)
+        pending.clear()
+        for values in cols.values():
+            values.clear()
+
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(q)
         for row in result:
             tid, store, at_ms, kind, outcome, amount, currency = row[:7]
             if tid != terminal:
-                terminal, sales, declines = tid, {}, {}
+                terminal, sales, times, declines = tid, {}, {}, {}
             if kind == "sale" or kind == "refund":
-                d: dict[str, Any] = {}
                 for n, i, conv in columns:
-                    d[n] = row[i] if conv is None else conv(row[i])
+                    cols[n].append(row[i] if conv is None else conv(row[i]))
                 for n, subj, col, what, span in vel:
                     key = (subj, row[col], currency)
-                    if what == "declines":
-                        series = declines.get(key)
-                        d[n] = series.count_since(at_ms - span, at_ms) if series else 0
+                    if what == "sum":
+                        series = sales.get(key) if row[col] else None
+                        cols[n].append(series.window(at_ms - span, at_ms)[1] if series else 0)
                     else:
-                        series = sales.get(key)
-                        if series is None or not row[col]:
-                            d[n] = 0
-                        else:
-                            count, total = series.window(at_ms - span, at_ms)
-                            d[n] = count if what == "count" else total
-                report.events += 1
-                value = program.eval(data=d)
-                if value.value() is True:
-                    report.hits += 1
-                    stores[store]["hits"] += 1
-                    move = _changed(rule, row[12])
-                    if move is not None:
-                        report.changed += 1
-                        report.moves[move] += 1
-                        stores[store]["changed"] += 1
+                        seen = (declines if what == "declines" else times).get(key)
+                        cols[n].append(
+                            bisect_right(seen, at_ms) - bisect_left(seen, at_ms - span)
+                            if seen and row[col]
+                            else 0
+                        )
+                pending.append((store, row[12]))
+                if len(pending) == BATCH_ROWS:
+                    flush()
             if subjects and kind == "sale" and outcome in _COUNTED:
-                table = sales if outcome == "approved" else declines
+                approved = outcome == "approved"
                 for subject in subjects:
                     value_ = row[_SUBJECT_COLUMN[subject]]
-                    if value_:
-                        key = (subject, value_, currency)
-                        series = table.get(key)
+                    if not value_:
+                        continue
+                    key = (subject, value_, currency)
+                    _remember(declines if not approved else times, key, at_ms)
+                    if approved and subject in summed:
+                        series = sales.get(key)
                         if series is None:
-                            series = table[key] = Series()
+                            series = sales[key] = Series()
                         series.add(at_ms, amount)
                         series.prune(at_ms - HORIZON_MS)
+        flush()
     report.by_store = {s: dict(c) for s, c in stores.items()}
     return report
+
+
+def _remember(table: dict[tuple[str, str, str], list[int]], key: Any, at_ms: int) -> None:
+    """Add a time to a subject's sorted list, dropping what no window sees."""
+    seen = table.get(key)
+    if seen is None:
+        table[key] = [at_ms]
+        return
+    if at_ms >= seen[-1]:
+        seen.append(at_ms)
+    else:
+        insort(seen, at_ms)  # a late event (the terminal's clock stepped back)
+    if seen[0] < at_ms - HORIZON_MS and len(seen) > 16:
+        del seen[: bisect_left(seen, at_ms - HORIZON_MS)]
+
+
+def _holds(rule: Rule, data: dict[str, Any]) -> bool:
+    try:
+        return rule.condition.test(data)
+    except RuntimeError:
+        return False
 
 
 def _backtest(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
 
 from pos.clock import Clock
+from sync.schemas import StoreAlert, StoreAlerts
 from sync.server import models as m
 
 
@@ -28,6 +30,24 @@ def alerts(engine: Engine, store_id: str | None = None, limit: int = 500) -> lis
         q = q.where(t.c.store_id == store_id)
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def store_alerts(engine: Engine, store_id: str, limit: int = 100) -> StoreAlerts:
+    """What a store's own terminals may see: the alerts about that store."""
+    return StoreAlerts(
+        alerts=[
+            StoreAlert(
+                id=a["id"],
+                rule=a["rule"],
+                terminal_id=a["terminal_id"],
+                subject=a["subject"],
+                value=a["value"],
+                created_at=a["created_at"],
+                detail=json.loads(a["detail"] or "{}"),
+            )
+            for a in alerts(engine, store_id, limit)
+        ]
+    )
 
 
 def hotlist(engine: Engine, clock: Clock) -> list[dict[str, Any]]:

@@ -7,7 +7,13 @@ import pytest
 
 from pos.risk import RuleSetError, parse_ruleset
 from pos.risk.attributes import ATTRIBUTES
-from pos.risk.cel import ExpressionError, RuleProgram, compile_condition, referenced_names
+from pos.risk.cel import (
+    ColumnCondition,
+    ExpressionError,
+    RuleProgram,
+    compile_condition,
+    referenced_names,
+)
 
 
 def rule(rid: str, when: str) -> str:
@@ -62,3 +68,29 @@ def test_a_fault_in_one_condition_is_pinned_on_that_condition_only() -> None:
     conds = [compile_condition(c) for c in ("amount * 9223372036854775807 > 0", "online")]
     out = RuleProgram(conds).evaluate({"amount": 3, "online": True})
     assert isinstance(out[0], Exception) and out[1] is True
+
+
+def test_a_condition_over_columns_matches_the_same_rows_as_row_by_row() -> None:
+    rows = [
+        {"amount": a, "channel": ch, "card.present": p, "velocity.card.count_1h": v}
+        for a in (0, 5, 20_001, 90_000)
+        for ch in ("card", "amount", "wechat")
+        for p in (True, False)
+        for v in (0, 3, 7)
+    ]
+    for source in (
+        "card.present && velocity.card.count_1h >= 3 && amount > 20000",
+        "channel in ['amount', \"card.present\"] || amount == 5",  # names inside strings
+        "[1, 2].exists(x, x + amount > 20002) && channel.startsWith('c')",  # macro, member call
+        "100 / (amount - 5) > 1",  # fails on the rows where amount is 5: not a match
+    ):
+        condition = compile_condition(source)
+        columns = {n: [r[n] for r in rows] for n in condition.names}
+        expected = []
+        for i, r in enumerate(rows):
+            try:
+                if condition.test({n: r[n] for n in condition.names}):
+                    expected.append(i)
+            except RuntimeError:
+                pass
+        assert ColumnCondition(condition).matches(columns, len(rows)) == expected, source

@@ -1,8 +1,9 @@
 """End to end on real processes: a `pos-server serve` process, three terminals
-driven through the `pos` command line. One card pays in Shanghai, then in
-Beijing half an hour later; the server raises "impossible travel" as the
-second terminal syncs, and its hot list reaches a third terminal, which then
-blocks that card with no server to ask."""
+driven through the `pos` command line. Each gets the chain's card-token key
+at enrolment, so the emulated card read at any of them is one token. The card
+pays in Shanghai, then in Beijing half an hour later; the server raises
+"impossible travel" as the second terminal syncs, and its hot list reaches a
+third terminal, which then blocks that card with no server to ask."""
 
 from __future__ import annotations
 
@@ -16,12 +17,25 @@ from typing import Any
 
 from sqlalchemy import select
 
+from drivers.virtualcard.profiles import UNIONPAY
 from pos.clock import SystemClock
-from pos.store.terminal import provision
+from pos.payments.card.pan import card_token, pan_from_bcd
+from pos.store.terminal import open_terminal, provision
 from sync.server import models as m
 
 ROOT = Path(__file__).resolve().parents[3]
-CARD = "c0ffee" * 10 + "abcd"  # a card token (keyed hash), never a card number
+
+
+def read_card_token(data_dir: Path) -> str:
+    """The token the till's card channel makes of the emulated UnionPay card:
+    the card's PAN record (5A, BCD padded with F) through the real token
+    function under the key the terminal holds. Only the token leaves here."""
+    digits = UNIONPAY.pan + "F" * (len(UNIONPAY.pan) % 2)
+    terminal = open_terminal(data_dir, SystemClock())
+    try:
+        return card_token(terminal.card_token_key, pan_from_bcd(bytes.fromhex(digits)))
+    finally:
+        terminal.close()
 
 
 def run(*argv: str) -> Any:
@@ -52,12 +66,17 @@ def test_one_card_in_shanghai_then_beijing_is_caught_and_blocked_offline_at_a_th
         code = code["code"] if isinstance(code, dict) else code.split()[-1]
         pos(d, "enroll", "--server", srv.url, "--code", code)
         tills[tid] = d
+    tokens = {tid: read_card_token(d) for tid, d in tills.items()}
+    # One card, one token at every store: the chain's key, not each till's own.
+    assert len(set(tokens.values())) == 1, "the terminals' card tokens differ"
+    card = tokens["T-SH"]
+    assert UNIONPAY.pan not in card
 
     start = datetime.now().astimezone() - timedelta(hours=1)
 
     def pay(tid: str, at: datetime) -> Any:
         return pos(tills[tid], "risk", "check", "--amount", "88.00", "--channel", "card",
-                   "--card-token", CARD, "--card-bin", "62220212", "--at", at.isoformat(),
+                   "--card-token", tokens[tid], "--card-bin", UNIONPAY.pan[:8], "--at", at.isoformat(),
                    "--record", "approved")  # fmt: skip
 
     assert pay("T-SH", start)["action"] == "allow"
@@ -78,7 +97,7 @@ def test_one_card_in_shanghai_then_beijing_is_caught_and_blocked_offline_at_a_th
     assert (alert.store_id, alert.terminal_id, alert.subject) == ("S002", "T-BJ", "card")
     # The command line shows it too.
     [shown] = [a for a in run(*admin, "risk", "alerts") if a["rule"] == "impossible-travel"]
-    assert shown["value"] == CARD
+    assert shown["value"] == card
     detail = json.loads(alert.detail)
     assert (detail["from_store"], detail["to_store"], detail["minutes"]) == ("S001", "S002", 30)
 
@@ -86,7 +105,7 @@ def test_one_card_in_shanghai_then_beijing_is_caught_and_blocked_offline_at_a_th
     pos(tills["T-SH2"], "sync", "--once")
     srv.stop()
     d = pos(tills["T-SH2"], "risk", "check", "--amount", "20.00", "--channel", "card",
-            "--card-token", CARD, "--card-bin", "62220212", "--offline",
+            "--card-token", tokens["T-SH2"], "--card-bin", UNIONPAY.pan[:8], "--offline",
             "--at", (start + timedelta(minutes=50)).isoformat())  # fmt: skip
     assert d["action"] == "block"
     [reason] = [r for r in d["reasons"] if r["rule_id"] == "chain-hot-card"]
