@@ -140,6 +140,9 @@ class TenderResult:
     reference: str = ""
     change: Money | None = None
     risk: RiskNote | None = None
+    # The till let go of the attempt: another tender may be taken now, and the
+    # attempt is settled in the background (given back if it proves paid).
+    released: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,7 +161,7 @@ def untendered_payments(checkout: CheckoutService) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def _settle_stray(checkout: CheckoutService, router: PaymentRouter, intent_id: str) -> StrayPayment:
+def settle_stray(checkout: CheckoutService, router: PaymentRouter, intent_id: str) -> StrayPayment:
     intent = router.intents.payment(intent_id)
     refunded = router.intents.refunded_total(intent)
     if intent.status is PaymentStatus.SUCCEEDED and refunded.minor == 0:
@@ -208,5 +208,5 @@ def recover_payments(services: TerminalServices, router: PaymentRouter) -> Payme
     with recovering(services.terminal.data_dir):
         report = PaymentRecovery(router.recover())
         for intent_id in untendered_payments(services.checkout):
-            report.strays.append(_settle_stray(services.checkout, router, intent_id))
+            report.strays.append(settle_stray(services.checkout, router, intent_id))
     return report
