@@ -353,7 +353,7 @@ class CoreServices:
         longer than the hold either."""
         router = self._router("")
         until = self.services.checkout.clock.monotonic() + router.policy.hold_s
-        self.settle_released(order_id, until)
+        self.settle_released(order_id, until, attach=True)
         unknown: PaymentIntent | None = None
         for intent in router.intents.payments_for_order(order_id):
             if intent.status.is_final or intent.released:
@@ -387,13 +387,17 @@ class CoreServices:
         )
 
     def settle_released(
-        self, order_id: str | None = None, until: float | None = None
+        self, order_id: str | None = None, until: float | None = None, attach: bool = False
     ) -> list[Message]:
         """Settle attempts the till let go of (of `order_id`, or all) until
-        `until` (monotonic); returns how each that ended did, for the manager."""
+        `until` (monotonic); one that proves paid is given back, or with
+        `attach` becomes its order's tender when the order still owes it.
+        Returns how each that ended did, for the manager."""
         if self.router is None:
             return []
-        ends = settle_released(self.services.checkout, self.router, order_id=order_id, until=until)
+        ends = settle_released(
+            self.services.checkout, self.router, order_id=order_id, until=until, attach=attach
+        )
         return [settled_note(e.intent, e.action) for e in ends]
 
     def released_open(self) -> int:

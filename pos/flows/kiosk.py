@@ -65,7 +65,8 @@ class Failure:
     holds_cart: bool  # money uncertain: the cart waits for the attendant
 
 
-def _failure(result: TenderResult) -> Failure | None:
+def kiosk_failure(result: TenderResult) -> Failure | None:
+    """What the shopper reads after `result`; None when it took the money."""
     if result.status is Outcome.SUCCEEDED:
         return None
     if result.status is Outcome.UNKNOWN:
@@ -97,6 +98,8 @@ class KioskSession:
         # Money is uncertain on this cart: it waits for the attendant.
         self.held = False
         self.last_failure: Failure | None = None
+        # An idle reset waits for the payment it cancelled to come back.
+        self.reset_pending = False
         self._override_until: float | None = None
         self._last_touch = clock.monotonic()
         self._thanks_since = 0.0
@@ -138,7 +141,7 @@ class KioskSession:
         """A payment came back without taking money (or not known yet): what the
         shopper reads, the attendant called (blocks: run on a worker), and the
         cart held while money is uncertain."""
-        failure = _failure(result)
+        failure = kiosk_failure(result)
         self.last_failure = failure
         if failure is None:
             return None
@@ -198,7 +201,7 @@ class KioskSession:
             if now - self._thanks_since >= self.config.thanks_s:
                 return Tick(TickAction.RESET)
             return Tick(TickAction.NONE)
-        if self.state is KioskState.ATTRACT or self.overridden or self.held:
+        if self.state is KioskState.ATTRACT or self.overridden or self.held or self.reset_pending:
             # Never drop a cart with money in doubt: it waits for the attendant.
             return Tick(TickAction.NONE)
         idle = now - self._last_touch
@@ -221,8 +224,9 @@ class KioskSession:
             flow.tender.cancel()
             if flow.tender.busy:
                 # The payment's worker finishes the cancel at the gateway; the
-                # cart is voided when it comes back (`after_cancelled_payment`).
-                self._to_attract()
+                # cart goes when it comes back, unless money is then uncertain
+                # (`after_cancelled_payment`).
+                self.reset_pending = True
                 return
         money_left = self._clear_cart()
         self._to_attract()
@@ -246,10 +250,19 @@ class KioskSession:
         self.attendant_called = self.attendant_called or waiting > 0
         return waiting
 
-    def after_cancelled_payment(self) -> None:
-        """The cancelled payment has come back: clear the cart it left open."""
-        if self.state is KioskState.ATTRACT:
-            self.attendant_called = self._clear_cart()
+    def after_cancelled_payment(self, result: TenderResult | None = None) -> Failure | None:
+        """The payment an idle reset cancelled has come back: clear the cart and
+        go back to the attract screen, or, when its money is uncertain, hold
+        the cart for the attendant (blocks: run on a worker)."""
+        if not self.reset_pending and self.state is not KioskState.ATTRACT:
+            return None
+        self.reset_pending = False
+        if result is not None and result.status is Outcome.UNKNOWN:
+            return self.payment_failed(result)
+        money_left = self._clear_cart()
+        self._to_attract()
+        self.attendant_called = money_left
+        return None
 
     def _clear_cart(self) -> bool:
         """Void the open cart; True when money was already taken on it. That
@@ -269,6 +282,7 @@ class KioskSession:
         return False
 
     def _to_attract(self) -> None:
+        self.reset_pending = False
         self.held = False
         self.last_failure = None
         self.state = KioskState.ATTRACT

@@ -319,6 +319,8 @@ class PaymentRouter:
         def until() -> float | None:
             return None if not bounded else (trouble_since or now()) + hold
 
+        # Trouble counts from the moment the request that went unanswered was sent.
+        sent_at = now()
         intent, answer = self._bounded(intent, "start", until(), auth_code, handler)
         if answer is None:
             # No answer at all: a QR code never shown cannot have been paid.
@@ -333,7 +335,7 @@ class PaymentRouter:
         while not intent.status.is_final:
             status = intent.status
             if status == PaymentStatus.UNKNOWN:
-                trouble_since = trouble_since if trouble_since is not None else now()
+                trouble_since = trouble_since if trouble_since is not None else sent_at
             else:
                 trouble_since = None
             if handler.cancel_requested():
@@ -361,6 +363,7 @@ class PaymentRouter:
                 pause = caps.poll_interval
             left = max(0.0, deadline - now())
             if self._wait(min(pause, left), handler, woken):
+                sent_at = now()
                 intent, answer = self._bounded(intent, "query", until())
                 if answer is None:
                     return self._let_go(intent, handler, shown=True)

@@ -1,8 +1,10 @@
 """Payments the till let go of (pos.payments.router: an outcome that did not
 come in time, or a QR code that never reached the shopper) are made final
 here, in the background: the router queries, then cancels or reverses as the
-platform prescribes. One that proves paid is attached to its order when the
-order still owes that much, and otherwise given back on its channel. Each end
+platform prescribes. The cashier was told to take payment another way, so one
+that proves paid is given back on its channel (refunded); only when someone
+asks for the order again (`attach`: "check again", `pos order pay`) is it
+attached to its order instead, when the order still owes that much. Each end
 is journalled (payment.released_settled) and listed for the manager.
 
 Run by the till's background resolver (pos.app.resolver), at the end of the
@@ -15,8 +17,9 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from pos.errors import PosError
 from pos.money import Money
-from pos.payments.channel import PaymentIntent
+from pos.payments.channel import PaymentIntent, RefundStatus
 from pos.payments.router import PaymentRouter
 from pos.services.checkout import CheckoutService
 from pos.services.payments import settle_stray
@@ -47,6 +50,7 @@ def settle_released(
     *,
     order_id: str | None = None,
     until: float | None = None,
+    attach: bool = False,
 ) -> list[ReleasedEnd]:
     """Make every released attempt (of `order_id`, or all) final, stopping at
     `until` (monotonic); what is not final yet stays for the next call."""
@@ -57,22 +61,27 @@ def settle_released(
                 continue
             if until is not None and checkout.clock.monotonic() >= until:
                 break
-            end = _settle_one(checkout, router, intent, until)
+            end = _settle_one(checkout, router, intent, until, attach)
             if end is not None:
                 ends.append(end)
     return ends
 
 
 def _settle_one(
-    checkout: CheckoutService, router: PaymentRouter, intent: PaymentIntent, until: float | None
+    checkout: CheckoutService,
+    router: PaymentRouter,
+    intent: PaymentIntent,
+    until: float | None,
+    attach: bool,
 ) -> ReleasedEnd | None:
     outcome = router.settle(intent, until)
     done = outcome.intent
     if not done.status.is_final:
         return None
-    if done.status.took_money:
-        stray = settle_stray(checkout, router, done.intent_id)
-        action = stray.action
+    if done.status.took_money and attach:
+        action = settle_stray(checkout, router, done.intent_id).action
+    elif done.status.took_money:
+        action = _give_back(router, done)
     elif outcome.last is not None and outcome.last.details.get("action") == "refund":
         action = "reversed"
     else:
@@ -87,6 +96,18 @@ def _settle_one(
         action,
     )
     return ReleasedEnd(done, action)
+
+
+def _give_back(router: PaymentRouter, intent: PaymentIntent) -> str:
+    left = intent.amount - router.intents.refunded_total(intent)
+    if left.minor <= 0:
+        return "refunded"
+    try:
+        refund = router.refund(intent, left, "paid another way")
+    except PosError as exc:
+        log.error("released payment %s: refund failed: %s", intent.out_trade_no, exc.message)
+        return "refund_failed"
+    return "refunded" if refund.status is RefundStatus.SUCCEEDED else "refund_open"
 
 
 def released_for_order(router: PaymentRouter, order_id: str) -> list[PaymentIntent]:
