@@ -192,7 +192,7 @@ def take_payments(
 
 # How long a payment command goes on chasing attempts it let go of before it
 # returns (the rest is finished by the next command, the app or recovery).
-CHASE_S = 4.0
+CHASE_S = 3.0
 
 
 def chase_released(ctx: CliContext, core: CoreServices, order_id: str | None = None) -> None:

@@ -411,8 +411,8 @@ class CoreServices:
         sale goes back to the shopper. Returns what the manager should read."""
         if self.router is None:
             return []
+        notes: list[Said] = list(self.settle_released())
         report = recover_payments(self.services, self.router)
-        notes: list[Said] = []
         for stray in report.strays:
             i = stray.intent
             if stray.action == "attached":

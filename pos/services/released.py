@@ -59,6 +59,8 @@ def settle_released(
         for intent in router.intents.released_open():
             if order_id is not None and intent.order_id != order_id:
                 continue
+            if intent.channel not in router.channel_names:
+                continue  # a command that did not load its channel leaves it to the next
             if until is not None and checkout.clock.monotonic() >= until:
                 break
             end = _settle_one(checkout, router, intent, until, attach)
@@ -88,7 +90,7 @@ def _settle_one(
         action = "closed"
     amount = done.amount if action != "closed" else Money(0, done.amount.currency)
     router.intents.released_settled(done, action, amount)
-    log.warning(
+    log.info(
         "released %s payment %s (order %s): %s",
         done.channel,
         done.out_trade_no,
