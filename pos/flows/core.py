@@ -50,13 +50,13 @@ from pos.payments.channel import Notice, PaymentIntent, PaymentMode, PaymentStat
 from pos.payments.live import taking_payment
 from pos.payments.router import PaymentOutcome, PaymentRouter
 from pos.services.attendant import record_attendant_call
-from pos.services.checkout import GiveBack
 from pos.services.payments import (
     record_payment,
     recover_payments,
     router_refunds,
 )
 from pos.services.receipts import render_receipt
+from pos.services.refunds import GiveBack
 from pos.services.released import released_for_order, settle_released
 from pos.services.risk_gate import Checked, RiskRefused, step_ups_met
 from pos.services.terminal_services import TerminalServices

@@ -15,7 +15,8 @@ from pos.order.tenders import Tender, channel_label
 from pos.payments.channel import PaymentIntent, PaymentStatus, RefundIntent, RefundStatus
 from pos.payments.live import recovering
 from pos.payments.router import PaymentOutcome, PaymentRouter, RecoveryReport
-from pos.services.checkout import CheckoutService, GiveBack, RefundGateway, SaleReceipt
+from pos.services.checkout import CheckoutService, SaleReceipt
+from pos.services.refunds import GiveBack, RefundGateway
 from pos.services.risk_gate import Checked
 from pos.store.db import IntegrityError
 

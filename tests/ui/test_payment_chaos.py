@@ -160,9 +160,14 @@ def kiosk_attempt(
         win.on_scan(CODES[channel])
     else:
         win._pay(channel)
-    at, end = results.wait(app, n + 1)
+    try:
+        at, end = results.wait(app, n + 1)
+    except AssertionError as exc:
+        raise AssertionError(
+            f"{attempt}: no end; kiosk {session.state}, {win.message.text()}"
+        ) from exc
     attempt.seconds = at - started
-    assert isinstance(end, TenderResult), f"the payment broke: {end!r}"
+    assert isinstance(end, TenderResult), f"{attempt}: the payment broke: {end!r}"
     attempt.outcome = end.status.value + (" (let go)" if end.released else "")
     if end.status is Outcome.SUCCEEDED:
         settle(app, lambda: session.state.value in ("thanks", "attract"), idle=False)
@@ -233,6 +238,13 @@ def test_payments_under_random_faults_end_safe_quickly_and_never_charge_twice(
     win = KioskWindow(app.ctx, KIOSK, KioskConfig(idle_timeout_s=6, warning_s=2, thanks_s=1))
     win.payer.finished.connect(results.add)
     win.payer.failed.connect(results.add)
+    shown_failed = win._failed
+
+    def window_failed(exc: BaseException) -> None:  # a step before the payment refused
+        results.add(exc)
+        shown_failed(exc)
+
+    win._failed = window_failed  # type: ignore[method-assign]
     clears: list[Any] = []
     watch_clears(win, clears)
     win.show()
