@@ -235,7 +235,7 @@ def test_payments_under_random_faults_end_safe_quickly_and_never_charge_twice(
     results = Results()
     cashier.payer.finished.connect(results.add)
     cashier.payer.failed.connect(results.add)
-    win = KioskWindow(app.ctx, KIOSK, KioskConfig(idle_timeout_s=6, warning_s=2, thanks_s=1))
+    win = KioskWindow(app.ctx, KIOSK, KioskConfig(idle_timeout_s=20, warning_s=5, thanks_s=1))
     win.payer.finished.connect(results.add)
     win.payer.failed.connect(results.add)
     shown_failed = win._failed

@@ -282,11 +282,12 @@ class KioskWindow(QWidget):
         for channel, b in self.pay_buttons.items():
             info = self._offered.get(channel)
             up = info is not None and info.available
-            b.setEnabled(has_items and up and not self.payer.busy)
+            # While money is uncertain the shopper is asked not to pay again.
+            b.setEnabled(has_items and up and not self.payer.busy and not self.session.held)
             if info is not None and not up and info.why_unavailable is not None:
                 why.append(self.ctx.say(info.why_unavailable))
         self.unavailable.setText("  ".join(why))
-        self.clear_button.setEnabled(has_items)
+        self.clear_button.setEnabled(has_items and not self.session.held)
         staff = self.session.overridden
         self.void_line_button.setVisible(staff)
         self.exit_button.setVisible(staff)

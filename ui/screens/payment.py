@@ -260,8 +260,13 @@ class PaymentDialog(QDialog):
         if self._kiosk:
             failure = kiosk_failure(result)
             return failure.text if failure is not None else msg("uncertain.kiosk.not_paid")
-        if result.status is Outcome.UNKNOWN and result.released:
-            words = msg("uncertain.counter.no_answer")
+        if result.released:
+            # Let go: its own message says what happened and the next step.
+            return (
+                result.message
+                if result.message.render("en")
+                else msg("uncertain.counter.no_answer")
+            )
         else:
             words = {
                 Outcome.FAILED: msg("counter.payment_not_completed"),

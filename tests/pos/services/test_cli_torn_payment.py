@@ -9,45 +9,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from pos.clock import SystemClock
 from pos.events import Event
-from pos.payments.sandbox.keys import SandboxKeys, write_terminal_config
-from pos.payments.sandbox.server import SandboxServer
-from pos.services.catalog_import import import_products, read_catalog_file
-from pos.services.terminal_services import TerminalServices
-from pos.store.terminal import open_terminal, provision
-from tests.pos.services.conftest import CASHIER_PIN, DEMO_CATALOG, MANAGER_PIN
+from pos.store.terminal import open_terminal
+from tests.pos.services.conftest import CASHIER_PIN
+
+# The terminal with the demo catalogue, a cashier and the sandbox gateways.
+from tests.pos.services.test_cli_payments import keys_dir, till  # noqa: F401
 
 SALE_LIMIT_S = 15.0
-
-
-@pytest.fixture
-def till(tmp_path: Path):
-    data = tmp_path / "till"
-    terminal = provision(data, "demo", "S001", "T01", SystemClock())
-    services = TerminalServices.wrap(terminal)
-    t = services.terminal
-    import_products(
-        t.db, t.journal, t.clock, read_catalog_file(DEMO_CATALOG, "CNY"), replace=True, source="t"
-    )
-    services.users.add("boss", "Wang Li", "manager", MANAGER_PIN)
-    services.users.add("c1", "Zhang Wei", "cashier", CASHIER_PIN)
-    services.close()
-    SandboxKeys.load_or_create(tmp_path / "keys")
-    shutil.copytree(tmp_path / "keys" / "sandbox", data / "sandbox")
-    server = SandboxServer(data, SystemClock()).start()
-    # The product's defaults: a 15 s gateway timeout, a 2-minute payment window.
-    write_terminal_config(data, server.keys.terminal_config(server.base_url))
-    yield data, server
-    server.stop()
 
 
 def pos(data: Path, *argv: str) -> tuple[int, str, str, float]:
@@ -63,7 +38,7 @@ def pos(data: Path, *argv: str) -> tuple[int, str, str, float]:
     return done.returncode, done.stdout, done.stderr, time.monotonic() - began
 
 
-def test_torn_qr_sale_returns_quickly_and_cash_completes_it(till) -> None:
+def test_torn_qr_sale_returns_quickly_and_cash_completes_it(till) -> None:  # noqa: F811
     data, server = till
     # Alipay creates the trade, and the answer is lost on the way back.
     server.state.set_scenario({"faults": [{"kind": "torn", "op": "start", "after": True}]})
@@ -106,7 +81,7 @@ def test_torn_qr_sale_returns_quickly_and_cash_completes_it(till) -> None:
     assert ends == 1
 
 
-def test_a_gateway_that_stops_answering_holds_no_command_and_is_settled_later(till) -> None:
+def test_a_gateway_that_stops_answering_holds_no_command_and_is_settled_later(till) -> None:  # noqa: F811
     data, server = till
     server.state.set_scenario(
         {"faults": [{"kind": "timeout", "op": "*", "times": 1000, "after": False, "delay": 60}]}
