@@ -36,8 +36,10 @@ from tests.ui.conftest import (
     ALIPAY_CODE,
     COLA,
     KIOSK,
+    MANAGER_PIN,
     WECHAT_CODE,
     close_receipt,
+    enter_pin,
     open_tender,
     ring_up,
     settle,
@@ -46,7 +48,9 @@ from ui.app import App
 from ui.qt import QApplication
 from ui.screens.cashier import CashierScreen
 from ui.screens.kiosk import KioskWindow
+from ui.screens.paying import PaymentDriver
 from ui.screens.payment import PaymentDialog
+from ui.widgets import ApprovalDialog, IdCheckDialog
 
 RUNS = int(os.environ.get("POS_CHAOS_RUNS", "20"))
 SEED = int(os.environ.get("POS_CHAOS_SEED", "12"))
@@ -97,9 +101,31 @@ class Results:
     def add(self, what: TenderResult | BaseException) -> None:
         self.ends.append((time.monotonic(), what))
 
-    def wait(self, app: App, count: int, timeout: float = 30.0) -> tuple[float, Any]:
-        settle(app, lambda: len(self.ends) >= count, timeout=timeout, idle=False)
+    def wait(
+        self, app: App, count: int, payer: PaymentDriver, timeout: float = 30.0
+    ) -> tuple[float, Any]:
+        def ended() -> bool:
+            meet_step_up(payer)
+            return len(self.ends) >= count
+
+        settle(app, ended, timeout=timeout, idle=False)
         return self.ends[count - 1]
+
+
+_MET: set[int] = set()
+
+
+def meet_step_up(payer: PaymentDriver) -> None:
+    """A risk rule asked for a step-up (the demo's rules do, after a run of
+    payments): the manager or attendant meets it, as at a real till."""
+    dlg = payer.step_up_dialog
+    if dlg is None or not dlg.isVisible() or id(dlg) in _MET:
+        return
+    _MET.add(id(dlg))
+    if isinstance(dlg, ApprovalDialog):
+        enter_pin(dlg, MANAGER_PIN)
+    elif isinstance(dlg, IdCheckDialog):
+        dlg.accept()
 
 
 def close_dialogs(widget: Any) -> None:
@@ -123,7 +149,7 @@ def counter_attempt(
     n = len(results.ends)
     started = time.monotonic()
     cashier._pay(channel, mode, None, CODES[channel] if mode == "payment_code" else "")
-    at, end = results.wait(app, n + 1)
+    at, end = results.wait(app, n + 1, cashier.payer)
     attempt.seconds = at - started
     assert isinstance(end, TenderResult), f"the payment broke: {end!r}"
     attempt.outcome = end.status.value + (" (let go)" if end.released else "")
@@ -135,7 +161,7 @@ def counter_attempt(
     close_dialogs(cashier)
     if end.status is not Outcome.SUCCEEDED:
         cashier.payer.start(tender, "cash", "cash", tendered=tender.remaining)
-        _, cash = results.wait(app, n + 2)
+        _, cash = results.wait(app, n + 2, cashier.payer)
         assert isinstance(cash, TenderResult) and cash.status is Outcome.SUCCEEDED, cash
     close_receipt(app, cashier)
     return attempt
@@ -161,7 +187,7 @@ def kiosk_attempt(
     else:
         win._pay(channel)
     try:
-        at, end = results.wait(app, n + 1)
+        at, end = results.wait(app, n + 1, win.payer)
     except AssertionError as exc:
         raise AssertionError(
             f"{attempt}: no end; kiosk {session.state}, {win.message.text()}"
