@@ -243,7 +243,10 @@ class KioskSession:
         for left in flow.left_open():
             if left.mode != "kiosk":
                 continue  # a counter sale waits for a cashier's login
-            if left.order.paid.minor:
+            uncertain = self._attendant is not None and self._attendant.money_uncertain(
+                left.order.order_id
+            )
+            if left.order.paid.minor or uncertain:
                 waiting += 1
             else:
                 flow.void_left_open(left.order.order_id)
