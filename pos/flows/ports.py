@@ -167,6 +167,15 @@ class AttendantPort(Protocol):
         ...
 
 
+@runtime_checkable
+class NetworkState(Protocol):
+    def network_up(self) -> bool:
+        """Whether the till is online (the sync link, and at least one payment
+        platform answering); the screens show it next to the tenders, which
+        say themselves why one is greyed."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class RefundRequest:
     order_id: str
