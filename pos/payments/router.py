@@ -136,6 +136,9 @@ class PaymentRouter:
         # Payments being run here, woken by a provider's notification (`hint`).
         self._woken: dict[str, threading.Event] = {}
         self._woken_lock = threading.Lock()
+        # Requests left to finish on their own threads record under this lock.
+        self._open_lock = threading.Lock()
+        self._closed = False
 
     # -- selection ----------------------------------------------------------------------
     @property
@@ -208,9 +211,15 @@ class PaymentRouter:
         auth_code: str | None = None,
         handler: PaymentHandler | None = None,
     ) -> tuple[PaymentIntent, ChannelResult]:
-        """One request to the provider: persisted as sent first, its answer recorded after."""
+        """One request to the provider: persisted as sent first, its answer recorded
+        after, while the router is open (an answer that comes after the till closed
+        is not recorded: recovery asks the provider again)."""
         ch = self.channel(intent.channel)
-        intent = self.intents.mark_sent(intent)
+        with self._open_lock:
+            if self._closed:
+                # The till is closing: nothing more goes out (recovery takes it up).
+                return intent, ChannelResult(PaymentStatus.UNKNOWN, message="till closed")
+            intent = self.intents.mark_sent(intent)
         if op == "start":
             result = ch.start(intent, handler or _Quiet(), auth_code)
         elif op == "query":
@@ -229,7 +238,16 @@ class PaymentRouter:
                 result.sub_code,
                 result.message,
             )
-        return self.intents.record(intent, result), result
+        with self._open_lock:
+            if self._closed:
+                return intent, result
+            return self.intents.record(intent, result), result
+
+    def close(self) -> None:
+        """The till closes: answers still on their way are no longer recorded
+        (waits for one being recorded now), so nothing writes to a closed store."""
+        with self._open_lock:
+            self._closed = True
 
     def run(
         self,
