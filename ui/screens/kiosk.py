@@ -477,6 +477,11 @@ class KioskWindow(QWidget):
             self.warning.setVisible(True)
             self.retranslate()
         elif t.action is TickAction.RESET:
+            if self.payer.starting:
+                return  # its risk check is running: the payment it starts is cancelled next tick
+            step_up = self.payer.step_up_dialog
+            if step_up is not None and step_up.isVisible():
+                step_up.reject()  # nobody is there to meet it; the tender goes back
             self.warning.setVisible(False)
             if self.payer.busy:
                 self.payer.cancel()  # the gateway closes the trade; the cart goes after
