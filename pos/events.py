@@ -54,6 +54,10 @@ class Event(StrEnum):
     PAYMENT_INTENT_STATUS = "payment.intent_status"
     PAYMENT_REFUND_OPENED = "payment.refund_opened"
     PAYMENT_REFUND_STATUS = "payment.refund_status"
+    PAYMENT_RELEASED = "payment.released"
+    PAYMENT_RELEASED_SETTLED = "payment.released_settled"
+    # the kiosk
+    KIOSK_ATTENDANT_CALLED = "kiosk.attendant_called"
     # the card ledger
     CARD_APPROVED = "card.approved"
     CARD_DECLINED = "card.declined"
@@ -118,6 +122,22 @@ SCHEMAS: Mapping[Event, EventSchema] = {
     Event.PAYMENT_INTENT_STATUS: _s(1, "a payment attempt's status changed", "intent_id"),
     Event.PAYMENT_REFUND_OPENED: _s(1, "a refund recorded before sending", "refund_id"),
     Event.PAYMENT_REFUND_STATUS: _s(1, "a refund's status changed", "refund_id"),
+    Event.PAYMENT_RELEASED: _s(
+        1,
+        "the till let go of an attempt whose outcome is not known; resolved in the background",
+        "intent_id",
+        "order_id",
+        "reason",
+    ),
+    Event.PAYMENT_RELEASED_SETTLED: _s(
+        1,
+        "a let-go attempt reached its end: closed, attached, reversed or refunded",
+        "intent_id",
+        "order_id",
+        "action",
+        "amount_minor",
+    ),
+    Event.KIOSK_ATTENDANT_CALLED: _s(1, "a kiosk called its attendant", "reason", "order_id"),
     Event.CARD_APPROVED: _s(1, "a card payment approved online", "intent_id"),
     Event.CARD_DECLINED: _s(1, "a card payment declined", "intent_id"),
     Event.CARD_REVERSED: _s(1, "a card payment reversed", "intent_id"),

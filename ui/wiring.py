@@ -126,6 +126,9 @@ def open_runtime(
             if why is not None:
                 unavailable["card"] = why
         core = CoreServices.on(till, unavailable, card_prompts=relay)
+        from drivers.tower_lamp import open_tower_lamp
+
+        core.lamp = open_tower_lamp(data_dir)
         office = Backoffice(till.services, till.router)
         services = Services(
             auth=core,

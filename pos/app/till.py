@@ -148,6 +148,7 @@ def open_till(data_dir: Path, options: TillOptions | None = None) -> Till:
             offline_risk=OfflineRisk(services.checkout),
             handler=options.device_handler,
         )
+        closers.append(router.close)  # before the store: late answers stop writing
         connectivity.watch_channels(lambda: _network_channels_up(router))
         closers.extend(_notifications(terminal.data_dir, router))
         till = Till(

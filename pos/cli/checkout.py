@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pos.cli.context import CliContext
-from pos.cli.paying import PayArg, TenderNotTaken, take_payments
+from pos.cli.paying import PayArg, TenderNotTaken, chase_released, take_payments
 from pos.cli.session import open_till_for, read_pin
 from pos.digits import is_digits
 from pos.errors import InvalidInput, NotAllowed
@@ -193,6 +193,10 @@ def _pay_and_report(
         if left.state.value == "open":
             ctx.warn(msg("order.left_open", order_id=order_id, left=left.remaining))
         raise
+    finally:
+        # Attempts let go of are chased before the command returns (bounded);
+        # the rest by the next command, the app's resolver or recovery.
+        chase_released(ctx, core)
     stored = till.checkout.get(order_id)
     order, receipt_no = stored.order, stored.receipt_no
     if receipt_no is None:
@@ -270,8 +274,16 @@ def cmd_order_pay(args: argparse.Namespace, ctx: CliContext) -> int:
         )
         core = CoreServices.on(till)
         settled = core.resolve(order_id, CancelToken())
-        if settled.status is Outcome.UNKNOWN:
+        if settled.status is Outcome.UNKNOWN and not settled.released:
             raise TenderNotTaken(settled, "?", "")
+        if core.get(order_id).remaining.minor <= 0:
+            # An attempt let go of went through after all and paid the order.
+            chase_released(ctx, core)
+            stored = till.checkout.get(order_id)
+            ctx.emit(
+                order_dict(stored.order, stored.receipt_no), lambda: core.receipt_text(order_id)
+            )
+            return 0
         return _pay_and_report(ctx, till, core, order_id, pays, args, approval)
 
 

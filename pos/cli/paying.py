@@ -97,7 +97,13 @@ class TenderNotTaken(NotAllowed):
 
     def __init__(self, result: TenderResult, channel: str, others: str) -> None:
         order_id = result.order.order_id
-        if result.status is Outcome.UNKNOWN:
+        if result.released:
+            # Let go: the next step is another tender; the attempt is chased.
+            code = "released" if result.status is Outcome.UNKNOWN else "never_shown"
+            message = msg(
+                f"uncertain.cli.{code}", channel=channel_label(channel), order_id=order_id
+            )
+        elif result.status is Outcome.UNKNOWN:
             message = msg("till.payment_unknown", channel=channel_label(channel), order_id=order_id)
         else:
             message = msg(
@@ -182,6 +188,24 @@ def take_payments(
             others = [c for c in _alternatives(core) if c != pay.channel]
             raise TenderNotTaken(result, pay.channel, ", ".join(others) or CASH)
     return result, decisions
+
+
+# How long a payment command goes on chasing attempts it let go of before it
+# returns (the rest is finished by the next command, the app or recovery).
+CHASE_S = 3.0
+
+
+def chase_released(ctx: CliContext, core: CoreServices, order_id: str | None = None) -> None:
+    """Before the command returns: settle what the till let go of, within
+    CHASE_S, and say how each ended and how many are still being checked."""
+    if core.router is None or not core.released_open():
+        return
+    until = core.services.checkout.clock.monotonic() + CHASE_S
+    for note in core.settle_released(order_id, until):
+        ctx.warn(note)
+    left = core.released_open()
+    if left:
+        ctx.warn(msg("uncertain.cli.still_checking", count=left))
 
 
 def _alternatives(core: CoreServices) -> list[str]:

@@ -62,10 +62,13 @@ def _payment_query(args: argparse.Namespace, ctx: CliContext) -> int:
 def _payment_recover(args: argparse.Namespace, ctx: CliContext) -> int:
     from pos.cli.session import open_services
     from pos.services.payments import recover_payments
+    from pos.services.released import settle_released
 
     with open_services(ctx) as services:
         router, problems = open_router(services.terminal)
         _say_unavailable(ctx, problems)
+        # Attempts a till let go of first (given back if they went through), then the rest.
+        settle_released(services.checkout, router)
         report = recover_payments(services, router)
     channels = report.channels
     data = {

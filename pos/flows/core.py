@@ -15,13 +15,20 @@ from pos.clock import parse_iso
 from pos.errors import NotAllowed
 from pos.events import StepUp
 from pos.flows.cancel import CancelToken
-from pos.flows.ports import Discount, PaymentEvents, RefundRequest, TenderRequest
+from pos.flows.ports import (
+    AttendantLamp,
+    Discount,
+    PaymentEvents,
+    RefundRequest,
+    TenderRequest,
+)
 from pos.flows.present import (
     notice_text,
     order_discount,
     order_view,
     product_hit,
     risk_note,
+    settled_note,
     stored_view,
 )
 from pos.flows.text import NO_TEXT, Said, Text
@@ -37,20 +44,21 @@ from pos.flows.views import (
     TenderResult,
     TenderView,
 )
-from pos.messages import msg
+from pos.messages import Message, msg
 from pos.money import Money
 from pos.order.tenders import CASH, Tender, channel_label
 from pos.payments.channel import Notice, PaymentIntent, PaymentMode, PaymentStatus
 from pos.payments.live import taking_payment
 from pos.payments.router import PaymentOutcome, PaymentRouter
-from pos.services.checkout import GiveBack
+from pos.services.attendant import record_attendant_call
 from pos.services.payments import (
     record_payment,
     recover_payments,
     router_refunds,
-    unrecorded_payments,
 )
 from pos.services.receipts import render_receipt
+from pos.services.refunds import GiveBack
+from pos.services.released import released_for_order, settle_released
 from pos.services.risk_gate import Checked, RiskRefused, step_ups_met
 from pos.services.terminal_services import TerminalServices
 
@@ -128,6 +136,11 @@ class CoreServices:
     unavailable: Mapping[str, Said] = field(default_factory=dict)
     receipt_locale: str = "zh"
     card_prompts: CardPromptRelay = field(default_factory=CardPromptRelay)
+    # The till's "work soon" (its background resolver of let-go payments, sync).
+    nudge: Callable[[], None] = lambda: None
+    # Whether the till is online (the sync link and the channels' breakers).
+    online: Callable[[], bool] = lambda: True
+    lamp: AttendantLamp | None = None  # the kiosk's tower lamp, from the drivers
 
     @classmethod
     def on(
@@ -145,6 +158,8 @@ class CoreServices:
             dict(unavailable or {}),
             till.printer.locale,
             card_prompts or CardPromptRelay(),
+            till.nudge,
+            till.connectivity,
         )
 
     # -- AuthPort ----------------------------------------------------------------------
@@ -238,6 +253,9 @@ class CoreServices:
             modes = tuple(m.value for m in sorted(caps.modes, key=lambda m: m.value))
             up = name in self.router.available()  # type: ignore[union-attr]
             down = None if up else msg("till.flow.channel_down")
+            if caps.needs_network and not up:
+                # Its breaker is open: the platform did not answer lately.
+                down = msg("uncertain.tender_needs_network", channel=channel_label(name))
             out.append(ChannelInfo(name, channel_label(name), modes, up, down))
         for name, why in self.unavailable.items():
             if name not in names:
@@ -295,12 +313,16 @@ class CoreServices:
             expires = int(router.channel(request.channel).capabilities().payment_timeout)
             if mode is PaymentMode.CARD:
                 self.card_prompts.attach(events, cancel)
+            kiosk = self.services.checkout.get(request.order_id).mode == "kiosk"
+            hold = router.policy.kiosk_hold_s if kiosk else router.policy.hold_s
             try:
                 outcome = router.run(
-                    intent, _Handler(events, cancel, expires), request.auth_code or None
+                    intent, _Handler(events, cancel, expires), request.auth_code or None, hold
                 )
             finally:
                 self.card_prompts.detach()
+            if outcome.released:
+                self.nudge()  # the background resolver starts on it now
             return self._settled(request.order_id, outcome.intent, outcome, checked)
 
     def _pay_cash(
@@ -326,23 +348,62 @@ class CoreServices:
         return TenderResult(Outcome.SUCCEEDED, view, msg("till.flow.paid"), change=change)
 
     def resolve(self, order_id: str, cancel: CancelToken) -> TenderResult:
+        """Settle what is open on this order within the till's hold: attempts let
+        go of (attached, closed or given back), then any other open attempt;
+        one still without an answer is let go too, so this never holds the till
+        longer than the hold either."""
         router = self._router("")
+        until = self.services.checkout.clock.monotonic() + router.policy.hold_s
+        self.settle_released(order_id, until, attach=True)
         unknown: PaymentIntent | None = None
-        for intent in router.query_order(order_id):
-            if not intent.status.is_final:
-                intent = router.resolve(intent)
-            if intent.status is PaymentStatus.UNKNOWN:
-                unknown = intent
-        taken = unrecorded_payments(self.services.checkout, router, order_id)
+        for intent in router.intents.payments_for_order(order_id):
+            if intent.status.is_final or intent.released:
+                continue
+            outcome = router.settle(intent, until)
+            if outcome.released:
+                self.nudge()
+            elif outcome.intent.status is PaymentStatus.UNKNOWN:
+                unknown = outcome.intent
+        recorded = {r.get("intent_id") for r in self.services.checkout.tenders(order_id)}
+        taken = [
+            i
+            for i in router.intents.payments_for_order(order_id)
+            if i.status is PaymentStatus.SUCCEEDED and i.intent_id not in recorded
+        ]
         if taken:
             return self._settled(order_id, taken[0], None)
         if unknown is not None:
             return self._settled(order_id, unknown, None)
+        checking = released_for_order(router, order_id)
+        if checking:
+            i = checking[0]
+            note = msg(
+                "uncertain.counter.checking", channel=channel_label(i.channel), amount=i.amount
+            )
+            return TenderResult(Outcome.UNKNOWN, self.get(order_id), note, released=True)
         return TenderResult(
             Outcome.CANCELLED,
             self.get(order_id),
             msg("till.flow.no_money_taken"),
         )
+
+    def settle_released(
+        self, order_id: str | None = None, until: float | None = None, attach: bool = False
+    ) -> list[Message]:
+        """Settle attempts the till let go of (of `order_id`, or all) until
+        `until` (monotonic); one that proves paid is given back, or with
+        `attach` becomes its order's tender when the order still owes it.
+        Returns how each that ended did, for the manager."""
+        if self.router is None:
+            return []
+        ends = settle_released(
+            self.services.checkout, self.router, order_id=order_id, until=until, attach=attach
+        )
+        return [settled_note(e.intent, e.action) for e in ends]
+
+    def released_open(self) -> int:
+        """Attempts still being checked in the background, on every order."""
+        return 0 if self.router is None else len(self.router.intents.released_open())
 
     def recover(self) -> list[Said]:
         """At start-up: settle payments a crash left open (the router queries,
@@ -351,8 +412,8 @@ class CoreServices:
         sale goes back to the shopper. Returns what the manager should read."""
         if self.router is None:
             return []
+        notes: list[Said] = list(self.settle_released())
         report = recover_payments(self.services, self.router)
-        notes: list[Said] = []
         for stray in report.strays:
             i = stray.intent
             if stray.action == "attached":
@@ -375,6 +436,11 @@ class CoreServices:
             view = order_view(receipt.order, receipt.receipt_no)
             return TenderResult(Outcome.SUCCEEDED, view, message, intent.channel_ref)
         view = self.get(order_id)
+        if outcome is not None and outcome.released:
+            # Let go: the order may take another tender now; a QR code that
+            # never reached the shopper is known unpaid.
+            status = Outcome.FAILED if outcome.never_shown else Outcome.UNKNOWN
+            return TenderResult(status, view, message, released=True)
         if intent.status is PaymentStatus.UNKNOWN:
             return TenderResult(Outcome.UNKNOWN, view, message)
         code = outcome.notice.code if outcome is not None else ""
@@ -395,6 +461,25 @@ class CoreServices:
                 )
             )
         return self.router
+
+    # -- AttendantPort and what the manager reads ------------------------------------------
+    def call_attendant(self, reason: str, order_id: str = "") -> None:
+        record_attendant_call(
+            self.services.terminal.db, self.services.terminal.journal, reason, order_id
+        )
+        if self.lamp is not None:
+            self.lamp.call(reason)
+        self.nudge()  # the sync worker takes the call to the server now
+
+    def attendant_came(self) -> None:
+        if self.lamp is not None:
+            self.lamp.clear()
+
+    def money_uncertain(self, order_id: str) -> bool:
+        return self.router is not None and bool(released_for_order(self.router, order_id))
+
+    def network_up(self) -> bool:
+        return self.online()
 
     # -- RefundPort ------------------------------------------------------------------------
     def refundable(self, order_id: str) -> Money:

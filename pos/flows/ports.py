@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pos.flows.cancel import CancelToken
 from pos.flows.text import Said
@@ -141,6 +141,38 @@ class PaymentPort(Protocol):
     def resolve(self, order_id: str, cancel: CancelToken) -> TenderResult:
         """Settle a payment left UNKNOWN on this order: query, then cancel or
         reverse when it cannot be confirmed."""
+        ...
+
+
+class AttendantLamp(Protocol):
+    """The kiosk's tower lamp (drivers.tower_lamp): lit while an attendant is
+    called, off when one has come."""
+
+    def call(self, reason: str) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+@runtime_checkable
+class AttendantPort(Protocol):
+    def call_attendant(self, reason: str, order_id: str = "") -> None:
+        """Call the attendant for real: journalled (it reaches the server's
+        alerts with the next sync), the tower lamp lit."""
+        ...
+
+    def attendant_came(self) -> None: ...
+
+    def money_uncertain(self, order_id: str) -> bool:
+        """An attempt on this order is still being checked in the background."""
+        ...
+
+
+@runtime_checkable
+class NetworkState(Protocol):
+    def network_up(self) -> bool:
+        """Whether the till is online (the sync link, and at least one payment
+        platform answering); the screens show it next to the tenders, which
+        say themselves why one is greyed."""
         ...
 
 

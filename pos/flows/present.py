@@ -9,10 +9,11 @@ from pos.errors import NotAllowed
 from pos.flows.ports import Discount
 from pos.flows.text import Said, Text
 from pos.flows.views import LineView, OrderView, ProductHit, RiskNote, TenderView
-from pos.messages import has, msg
+from pos.messages import Message, has, msg
 from pos.order.discounts import Discount as OrderDiscount
 from pos.order.order import Order
-from pos.payments.channel import Notice
+from pos.order.tenders import channel_label
+from pos.payments.channel import Notice, PaymentIntent
 from pos.services.orders import StoredOrder
 from pos.services.risk_gate import Checked
 
@@ -96,3 +97,13 @@ def risk_note(checked: Checked | None) -> RiskNote | None:
 
 def stored_view(stored: StoredOrder) -> OrderView:
     return order_view(stored.order, stored.receipt_no)
+
+
+def settled_note(intent: PaymentIntent, action: str) -> Message:
+    """How an attempt the till let go of ended, for the manager and the shell."""
+    return msg(
+        f"uncertain.settled.{action}",
+        channel=channel_label(intent.channel),
+        amount=intent.amount,
+        order_id=intent.order_id,
+    )

@@ -10,8 +10,13 @@ card channel then approves online only); asked of cash, the flow stays in
 CHOOSING, offers the online tenders and greys cash out with the reasons.
 
 States: CHOOSING -> (STEP_UP ->) PAYING -> CHOOSING | PAID | UNRESOLVED.
-UNRESOLVED means the last payment's outcome is unknown: no other tender is
-offered until `resolve` has settled it, so a shopper is never charged twice.
+A payment whose outcome does not come in time is let go (`released`): the
+flow returns to CHOOSING at once with the attempt listed in `checking`, and
+the till settles it in the background (query, then cancel or reverse; one
+that proves paid after another tender covered the order is given back), so
+the queue never waits on a gateway and a shopper is never charged twice.
+UNRESOLVED is left only for a payment call that broke part-way: "check
+again" (`resolve`) finds out from the gateway.
 
 `prepare`, `run` and `resolve` block (risk, gateway, card); the UI calls them
 on workers. `cancel` may be called from any thread.
@@ -98,6 +103,8 @@ class TenderFlow:
         self._pending: list[str] = []  # step-ups still to meet, in STEP_UP
         # Set when the risk rules asked for an online payment: cash is greyed out.
         self.online_only: RiskDecision | None = None
+        # Attempts let go of on this order, being settled in the background.
+        self.checking: list[TenderResult] = []
 
     # -- what the screen shows --------------------------------------------------------
     @property
@@ -277,7 +284,11 @@ class TenderFlow:
         with self._lock:
             self.order = result.order
             self.last_result = result
-            if result.status is Outcome.UNKNOWN:
+            if result.released:
+                if result.status is Outcome.UNKNOWN:
+                    self.checking.append(result)
+                self.state = TenderState.CHOOSING
+            elif result.status is Outcome.UNKNOWN:
                 self.state = TenderState.UNRESOLVED
             elif self.order.remaining.minor == 0 and self.order.paid.minor > 0:
                 self.state = TenderState.PAID

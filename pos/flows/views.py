@@ -141,6 +141,9 @@ class TenderResult:
     change: Money | None = None
     risk: RiskNote | None = None
     given_back: tuple[TenderView, ...] = ()  # a refund: what went back on which channel
+    # The till let go of the attempt: another tender may be taken now, and the
+    # attempt is settled in the background (given back if it proves paid).
+    released: bool = False
 
 
 @dataclass(frozen=True, slots=True)

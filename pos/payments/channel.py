@@ -143,6 +143,9 @@ class PaymentIntent:
     sent: bool = False  # a request has left the terminal at least once
     created_at: str = ""
     updated_at: str = ""
+    # The till let go of it (outcome unknown): resolved in the background while
+    # the order takes another tender; no longer holds the order.
+    released: bool = False
 
 
 @dataclass(frozen=True, slots=True)

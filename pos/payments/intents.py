@@ -159,6 +159,46 @@ class IntentStore:
                 self._log(conn, Event.PAYMENT_INTENT_STATUS, payload)
         return updated
 
+    def release(self, intent: PaymentIntent, reason: str) -> PaymentIntent:
+        """Let go of an attempt whose outcome is not known (or a QR code that
+        never reached the shopper): the order may take another tender now, and
+        the background resolution settles this one (pos.services.released)."""
+        with self._db.transaction() as conn:
+            conn.execute(
+                "UPDATE payment_intents SET released = 1, updated_at = ? WHERE id = ?",
+                (self._now(), intent.intent_id),
+            )
+            updated = self._payment(conn, intent.intent_id)
+            payload = _payment_payload(updated)
+            payload["reason"] = reason
+            self._log(conn, Event.PAYMENT_RELEASED, payload)
+        return updated
+
+    def released_settled(self, intent: PaymentIntent, action: str, amount: Money) -> None:
+        """Journal the end of a let-go attempt: closed, attached, reversed, refunded."""
+        with self._db.transaction() as conn:
+            payload = _payment_payload(intent)
+            payload.update(action=action, amount_minor=amount.minor)
+            self._log(conn, Event.PAYMENT_RELEASED_SETTLED, payload)
+
+    def released_open(self) -> list[PaymentIntent]:
+        """Let-go attempts still to be made final, oldest first."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"{_SELECT_PAYMENT} WHERE released = 1 AND status IN {OPEN_STATUSES}"
+                " ORDER BY created_at, id"
+            ).fetchall()
+        return [_payment_from_row(r) for r in rows]
+
+    def released_since(self, since: str) -> list[PaymentIntent]:
+        """Let-go attempts created since `since` (ISO), any status: the manager's list."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"{_SELECT_PAYMENT} WHERE released = 1 AND created_at >= ? ORDER BY created_at",
+                (since,),
+            ).fetchall()
+        return [_payment_from_row(r) for r in rows]
+
     def _payment(self, conn: Any, intent_id: str) -> PaymentIntent:
         row = conn.execute(f"{_SELECT_PAYMENT} WHERE id = ?", (intent_id,)).fetchone()
         if row is None:
@@ -326,7 +366,7 @@ class IntentStore:
 
 _SELECT_PAYMENT = (
     "SELECT id, order_id, channel, mode, amount_minor, currency, out_trade_no, subject,"
-    " status, channel_ref, sent, created_at, updated_at FROM payment_intents"
+    " status, channel_ref, sent, created_at, updated_at, released FROM payment_intents"
 )
 _SELECT_REFUND = (
     "SELECT id, payment_intent_id, amount_minor, currency, out_refund_no, reason, status,"
@@ -348,6 +388,7 @@ def _payment_from_row(r: Any) -> PaymentIntent:
         sent=bool(r[10]),
         created_at=r[11],
         updated_at=r[12],
+        released=bool(r[13]),
     )
 
 

@@ -69,6 +69,11 @@ class ResolutionPolicy:
     settle_rounds: int = 8  # cancel+query rounds before giving up for now (stays UNKNOWN)
     refund_rounds: int = 8
     slice: float = 0.25  # how often a waiting payment looks at the cancel button
+    # The longest trouble (no answer, or answers that settle nothing) holds the
+    # person at the till; then the attempt is let go to the background.
+    hold_s: float = 8.0
+    # At a kiosk the shopper must read what happened within 5 s.
+    kiosk_hold_s: float = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +81,17 @@ class PaymentOutcome:
     intent: PaymentIntent
     notice: Notice
     last: ChannelResult | None = None
+    # Let go before its QR code reached the shopper: known unpaid.
+    never_shown: bool = False
 
     @property
     def paid(self) -> bool:
         return self.intent.status.took_money
+
+    @property
+    def released(self) -> bool:
+        """The till let go of it; the background makes it final."""
+        return self.intent.released and not self.intent.status.is_final
 
 
 @dataclass
@@ -124,6 +136,9 @@ class PaymentRouter:
         # Payments being run here, woken by a provider's notification (`hint`).
         self._woken: dict[str, threading.Event] = {}
         self._woken_lock = threading.Lock()
+        # Requests left to finish on their own threads record under this lock.
+        self._open_lock = threading.Lock()
+        self._closed = False
 
     # -- selection ----------------------------------------------------------------------
     @property
@@ -196,9 +211,15 @@ class PaymentRouter:
         auth_code: str | None = None,
         handler: PaymentHandler | None = None,
     ) -> tuple[PaymentIntent, ChannelResult]:
-        """One request to the provider: persisted as sent first, its answer recorded after."""
+        """One request to the provider: persisted as sent first, its answer recorded
+        after, while the router is open (an answer that comes after the till closed
+        is not recorded: recovery asks the provider again)."""
         ch = self.channel(intent.channel)
-        intent = self.intents.mark_sent(intent)
+        with self._open_lock:
+            if self._closed:
+                # The till is closing: nothing more goes out (recovery takes it up).
+                return intent, ChannelResult(PaymentStatus.UNKNOWN, message="till closed")
+            intent = self.intents.mark_sent(intent)
         if op == "start":
             result = ch.start(intent, handler or _Quiet(), auth_code)
         elif op == "query":
@@ -217,16 +238,33 @@ class PaymentRouter:
                 result.sub_code,
                 result.message,
             )
-        return self.intents.record(intent, result), result
+        with self._open_lock:
+            if self._closed:
+                return intent, result
+            return self.intents.record(intent, result), result
+
+    def close(self) -> None:
+        """The till closes: answers still on their way are no longer recorded
+        (waits for one being recorded now), so nothing writes to a closed store."""
+        with self._open_lock:
+            self._closed = True
 
     def run(
-        self, intent: PaymentIntent, handler: PaymentHandler, auth_code: str | None = None
+        self,
+        intent: PaymentIntent,
+        handler: PaymentHandler,
+        auth_code: str | None = None,
+        hold_s: float | None = None,
     ) -> PaymentOutcome:
+        """Drive the attempt to a final status, or let go of it: trouble (no
+        answer, answers that settle nothing) never holds the person at the till
+        longer than `hold_s` (the policy's `hold_s` when None)."""
         woken = threading.Event()
         with self._woken_lock:
             self._woken[intent.intent_id] = woken
+        hold = self.policy.hold_s if hold_s is None else hold_s
         try:
-            return self._run(intent, handler, auth_code, woken)
+            return self._run(intent, handler, auth_code, woken, hold)
         finally:
             with self._woken_lock:
                 self._woken.pop(intent.intent_id, None)
@@ -245,44 +283,127 @@ class PaymentRouter:
             return current
         return self._send(current, "query")[0]
 
+    def _bounded(
+        self,
+        intent: PaymentIntent,
+        op: str,
+        until: float | None,
+        auth_code: str | None = None,
+        handler: PaymentHandler | None = None,
+    ) -> tuple[PaymentIntent, ChannelResult | None]:
+        """`_send`, waited for until `until` at most (None: as long as it takes).
+        A request still out then is left to finish on its own thread, where its
+        answer is recorded when it comes; the caller sees (intent, None)."""
+        if until is None:
+            return self._send(intent, op, auth_code, handler)
+        box: list[tuple[PaymentIntent, ChannelResult]] = []
+        failed: list[BaseException] = []
+        done = threading.Event()
+
+        def call() -> None:
+            try:
+                box.append(self._send(intent, op, auth_code, handler))
+            except BaseException as exc:  # handed to the waiting caller
+                failed.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=call, name=f"payment-{op}", daemon=True).start()
+        while not done.wait(min(self.policy.slice, max(0.0, until - self._clock.monotonic()))):
+            if self._clock.monotonic() >= until:
+                log.info("payment %s %s: no answer in time, let go", intent.out_trade_no, op)
+                return self.intents.payment(intent.intent_id), None
+        if failed:
+            raise failed[0]
+        return box[0]
+
+    def _bounds(self, intent: PaymentIntent) -> bool:
+        """Wallet requests are bounded in time; a card's reader flow runs its course."""
+        return intent.mode in (PaymentMode.QR, PaymentMode.PAYMENT_CODE)
+
     def _run(
         self,
         intent: PaymentIntent,
         handler: PaymentHandler,
         auth_code: str | None,
         woken: threading.Event,
+        hold: float,
     ) -> PaymentOutcome:
         caps = self.channel(intent.channel).capabilities()
-        intent, result = self._send(intent, "start", auth_code, handler)
+        bounded = self._bounds(intent)
+        now = self._clock.monotonic
+        trouble_since: float | None = None
+
+        def until() -> float | None:
+            return None if not bounded else (trouble_since or now()) + hold
+
+        # Trouble counts from the moment the request that went unanswered was sent.
+        sent_at = now()
+        intent, answer = self._bounded(intent, "start", until(), auth_code, handler)
+        if answer is None:
+            # No answer at all: a QR code never shown cannot have been paid.
+            return self._let_go(intent, handler, shown=intent.mode != PaymentMode.QR)
+        result: ChannelResult = answer
         shown = bool(result.qr_payload)
         if shown:
             handler.show_qr(result.qr_payload)
             handler.status(notice("waiting"))
-        deadline = self._clock.monotonic() + caps.payment_timeout
+        deadline = now() + caps.payment_timeout
         backoff = self.policy.first_backoff
         while not intent.status.is_final:
             status = intent.status
+            if status == PaymentStatus.UNKNOWN:
+                trouble_since = trouble_since if trouble_since is not None else sent_at
+            else:
+                trouble_since = None
             if handler.cancel_requested():
-                return self._settle(intent, handler, notice("cashier_cancelled"))
-            if self._clock.monotonic() >= deadline:
-                return self._settle(intent, handler, notice("timeout"))
+                return self._settle(intent, handler, notice("cashier_cancelled"), until())
+            if now() >= deadline:
+                return self._settle(intent, handler, notice("timeout"), until())
             if intent.mode == PaymentMode.QR and not shown:
-                # No code ever reached the shopper, so nothing can be paid: close it now.
-                return self._settle(intent, handler, notice("closed"))
+                # No code ever reached the shopper, so nothing can be paid: let it go
+                # now; the background closes it at the provider.
+                return self._let_go(intent, handler, shown=False)
             if intent.mode == PaymentMode.PAYMENT_CODE and status == PaymentStatus.PENDING:
                 # The provider has no such payment: make sure it never will.
-                return self._settle(intent, handler, notice("closed"))
+                return self._settle(intent, handler, notice("closed"), until())
             if status == PaymentStatus.UNKNOWN:
+                if bounded and trouble_since is not None and now() - trouble_since >= hold:
+                    return self._let_go(intent, handler, shown=True)
                 handler.status(notice("checking"))
                 pause, backoff = backoff, min(backoff * 2, self.policy.max_backoff)
+                limit = until()
+                if limit is not None:
+                    pause = min(pause, max(0.0, limit - now()))
             else:
                 if status == PaymentStatus.USER_PAYING:
                     handler.status(notice("user_paying"))
                 pause = caps.poll_interval
-            left = max(0.0, deadline - self._clock.monotonic())
+            left = max(0.0, deadline - now())
             if self._wait(min(pause, left), handler, woken):
-                intent, result = self._send(intent, "query")
+                sent_at = now()
+                intent, answer = self._bounded(intent, "query", until())
+                if answer is None:
+                    return self._let_go(intent, handler, shown=True)
+                result = answer
         return self._final(intent, handler, result)
+
+    def _let_go(
+        self, intent: PaymentIntent, handler: PaymentHandler, shown: bool
+    ) -> PaymentOutcome:
+        """The till stops waiting for this attempt: it is released to the
+        background resolution (query, then cancel or reverse; pos.services.released)
+        and the order may take another tender now. A QR code that never reached
+        the shopper is known unpaid; anything else is said to be still checked."""
+        current = self.intents.payment(intent.intent_id)
+        if current.status.is_final:
+            return self._final(current, handler, None)
+        released = current
+        if not current.released:
+            released = self.intents.release(current, "unknown" if shown else "qr_never_shown")
+        note = notice("released" if shown else "qr_never_shown")
+        handler.status(note)
+        return PaymentOutcome(released, note, None, never_shown=not shown)
 
     def _wait(
         self, seconds: float, handler: PaymentHandler, woken: threading.Event | None = None
@@ -313,13 +434,7 @@ class PaymentRouter:
         elif reason is not None and intent.status == PaymentStatus.CLOSED:
             note = reason
         elif last is not None and (last.sub_code or last.code) and last.code != "unreachable":
-            note = explain(
-                intent.channel_platform
-                if hasattr(intent, "channel_platform")
-                else _platform(intent.channel),
-                last.code,
-                last.sub_code,
-            )
+            note = explain(_platform(intent.channel), last.code, last.sub_code)
         else:
             note = notice(
                 "unreachable" if last is not None and last.code == "unreachable" else "closed"
@@ -328,10 +443,16 @@ class PaymentRouter:
         return PaymentOutcome(intent, note, last)
 
     def _settle(
-        self, intent: PaymentIntent, handler: PaymentHandler, reason: Notice
+        self,
+        intent: PaymentIntent,
+        handler: PaymentHandler,
+        reason: Notice,
+        until: float | None = None,
     ) -> PaymentOutcome:
         """Cancel/reverse until the provider confirms a final state (which may be
-        SUCCEEDED, if the shopper paid and it cannot be undone)."""
+        SUCCEEDED, if the shopper paid and it cannot be undone). With `until`
+        (the person at the till is waiting), past it the attempt is let go to
+        the background instead."""
         last: ChannelResult | None = None
         if not intent.sent:
             intent = self.intents.record(
@@ -342,30 +463,45 @@ class PaymentRouter:
         backoff = self.policy.first_backoff
         for round_no in range(self.policy.settle_rounds):
             for op in ("cancel", "query"):
-                intent, last = self._send(intent, op)
+                intent, answer = self._bounded(intent, op, until)
+                if answer is None:
+                    return self._let_go(intent, handler, shown=True)
+                last = answer
                 if intent.status.is_final:
                     return self._final(intent, handler, last, reason)
             if round_no + 1 < self.policy.settle_rounds:
-                self._clock.sleep(backoff)
+                pause = backoff
+                if until is not None and self._clock.monotonic() + pause >= until:
+                    return self._let_go(intent, handler, shown=True)
+                self._clock.sleep(pause)
                 backoff = min(backoff * 2, self.policy.max_backoff)
         log.warning(
             "payment %s still unknown after %d rounds",
             intent.out_trade_no,
             self.policy.settle_rounds,
         )
+        if until is not None:
+            return self._let_go(intent, handler, shown=True)
         return self._final(intent, handler, last, reason)
 
     def resolve(self, intent: PaymentIntent) -> PaymentIntent:
         """Make an open intent final in the background: a query first (it may simply
         have been paid), then cancel/reverse."""
+        return self.settle(intent).intent
+
+    def settle(self, intent: PaymentIntent, until: float | None = None) -> PaymentOutcome:
+        """`resolve` with what the provider last said; with `until` (monotonic),
+        it stops there and the intent stays open (released) for the next try."""
         intent = self.intents.payment(intent.intent_id)
         if intent.status.is_final:
-            return intent
+            return PaymentOutcome(intent, notice("closed"))
         if intent.sent:
-            intent, _ = self._send(intent, "query")
+            intent, answer = self._bounded(intent, "query", until)
             if intent.status.is_final:
-                return intent
-        return self._settle(intent, _Quiet(), notice("closed")).intent
+                return PaymentOutcome(intent, notice("closed"), answer)
+            if answer is None:
+                return PaymentOutcome(intent, notice("unknown"))
+        return self._settle(intent, _Quiet(), notice("closed"), until)
 
     def recover(self) -> RecoveryReport:
         """At start-up: settle every payment and refund a crash left open."""

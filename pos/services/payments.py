@@ -15,7 +15,8 @@ from pos.order.tenders import Tender, channel_label
 from pos.payments.channel import PaymentIntent, PaymentStatus, RefundIntent, RefundStatus
 from pos.payments.live import recovering
 from pos.payments.router import PaymentOutcome, PaymentRouter, RecoveryReport
-from pos.services.checkout import CheckoutService, GiveBack, RefundGateway, SaleReceipt
+from pos.services.checkout import CheckoutService, SaleReceipt
+from pos.services.refunds import GiveBack, RefundGateway
 from pos.services.risk_gate import Checked
 from pos.store.db import IntegrityError
 
@@ -170,7 +171,7 @@ def untendered_payments(checkout: CheckoutService) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def _settle_stray(checkout: CheckoutService, router: PaymentRouter, intent_id: str) -> StrayPayment:
+def settle_stray(checkout: CheckoutService, router: PaymentRouter, intent_id: str) -> StrayPayment:
     intent = router.intents.payment(intent_id)
     refunded = router.intents.refunded_total(intent)
     if intent.status is PaymentStatus.SUCCEEDED and refunded.minor == 0:
@@ -217,5 +218,5 @@ def recover_payments(services: TerminalServices, router: PaymentRouter) -> Payme
     with recovering(services.terminal.data_dir):
         report = PaymentRecovery(router.recover())
         for intent_id in untendered_payments(services.checkout):
-            report.strays.append(_settle_stray(services.checkout, router, intent_id))
+            report.strays.append(settle_stray(services.checkout, router, intent_id))
     return report

@@ -188,6 +188,7 @@ def store_batch(
                 ("terminal_id", "store_id", *LINE_FIELDS),
                 [(terminal_id, store_id, *line) for line in lines if line[0] > hwm],
             )
+            _attendant_alerts(conn, terminal_id, fresh, now)
             hwm, last_hash = fresh[-1].seq, fresh[-1].hash
         conn.execute(
             update(m.terminals)
@@ -195,6 +196,24 @@ def store_batch(
             .values(hwm=hwm, last_hash=last_hash, last_seen_at=now)
         )
     return Ack(hwm=hwm, last_hash=last_hash, stored=len(fresh), duplicates=len(dups))
+
+
+def _attendant_alerts(
+    conn: Connection, terminal_id: str, fresh: Sequence[WireEntry], now: str
+) -> None:
+    """A kiosk that called its attendant raises an alert for the store's staff,
+    in the batch's own transaction (stored once, like the entry)."""
+    for e in fresh:
+        if e.type == Event.KIOSK_ATTENDANT_CALLED:
+            conn.execute(
+                insert(m.alerts).values(
+                    terminal_id=terminal_id,
+                    kind="attendant",
+                    seq=e.seq,
+                    detail=e.payload,
+                    created_at=now,
+                )
+            )
 
 
 def journal_state(engine: Engine, terminal_id: str) -> Ack:

@@ -11,7 +11,9 @@ from typing import Any
 
 from pos.flows import CheckoutFlow, CheckoutState, FlowError, KioskSession, KioskState, TickAction
 from pos.flows.checkout import payment_code_channel
-from pos.flows.kiosk import KioskConfig
+from pos.flows.kiosk import KioskConfig, kiosk_failure
+from pos.flows.ports import AttendantPort
+from pos.flows.tender import TenderState
 from pos.flows.text import said_or_none
 from pos.flows.views import (
     Approval,
@@ -70,7 +72,8 @@ class KioskWindow(QWidget):
         self.scope = Scope("kiosk")
         s = ctx.services
         flow = CheckoutFlow(session, s.checkout, s.catalog, s.payments, mode="kiosk")
-        self.session = KioskSession(flow, s.clock, config)
+        attendant = s.payments if isinstance(s.payments, AttendantPort) else None
+        self.session = KioskSession(flow, s.clock, config, attendant)
         self._on_exit = on_exit
         self.allow_close = False
         self.setStyleSheet(KIOSK_STYLE)
@@ -170,6 +173,7 @@ class KioskWindow(QWidget):
         lay.addLayout(staff_row)
 
         self._warn_left = 0
+        self._held_ticks = 0
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
         self.timer.timeout.connect(self.tick)
@@ -261,8 +265,22 @@ class KioskWindow(QWidget):
         self.ctx.ops.run(name, lambda op: fn(), self.scope, done, self._failed)
 
     def _failed(self, exc: BaseException) -> None:
+        tender = self.session.checkout.tender
+        if tender is not None and tender.state is TenderState.UNRESOLVED and not self.session.held:
+            # The payment broke part-way: money is uncertain. Tell the shopper,
+            # call the attendant, and keep the cart for them.
+            self.message.show_text(msg("uncertain.kiosk.checking"), error=True)
+            self._background("payment broke", self.session.payment_broke)
+            self._redraw()
+            return
         self.message.show_error(exc)
         self._redraw()
+
+    def _background(self, name: str, fn: Callable[[], Any]) -> None:
+        """A worker call whose end leaves the message on screen as it is."""
+        self.ctx.ops.run(
+            name, lambda op: fn(), self.scope, lambda _: self._redraw(), self.message.show_error
+        )
 
     def _redraw(self, drawn: OrderView | None = None) -> None:
         """`drawn`: the order as the operation that just ended left it. Scans
@@ -280,11 +298,12 @@ class KioskWindow(QWidget):
         for channel, b in self.pay_buttons.items():
             info = self._offered.get(channel)
             up = info is not None and info.available
-            b.setEnabled(has_items and up and not self.payer.busy)
+            # While money is uncertain the shopper is asked not to pay again.
+            b.setEnabled(has_items and up and not self.payer.busy and not self.session.held)
             if info is not None and not up and info.why_unavailable is not None:
                 why.append(self.ctx.say(info.why_unavailable))
         self.unavailable.setText("  ".join(why))
-        self.clear_button.setEnabled(has_items)
+        self.clear_button.setEnabled(has_items and not self.session.held)
         staff = self.session.overridden
         # Shoppers remove items and lower quantities themselves.
         self.void_line_button.setEnabled(has_items and not self.payer.busy)
@@ -351,15 +370,25 @@ class KioskWindow(QWidget):
 
     def _payment_done(self, result: TenderResult) -> None:
         flow = self.session.checkout
-        if self.session.state is KioskState.ATTRACT:
-            # The idle reset cancelled this payment; now the cart can go.
-            self._run("clear", self.session.after_cancelled_payment)
+        if self.session.reset_pending:
+            # The idle reset cancelled this payment; now the cart can go, unless
+            # its money is uncertain: then it waits for the attendant.
+            failure = kiosk_failure(result) if result.status is Outcome.UNKNOWN else None
+            if failure is not None:
+                self.message.show_text(failure.text, error=True)
+            self._background("clear", lambda: self.session.after_cancelled_payment(result))
             return
         if flow.finish_if_paid():
             self.session.paid()
         else:
             self.session.shopping()
-            if result.status is not Outcome.SUCCEEDED:
+            failure = kiosk_failure(result)
+            if failure is not None:
+                # In the shopper's words at once; the attendant call (journal,
+                # lamp, server) and holding the cart happen on a worker.
+                self.message.show_text(failure.text, error=True)
+                self._background("payment failed", lambda: self.session.payment_failed(result))
+            elif result.status is not Outcome.SUCCEEDED:
                 self.message.show_text(said_or_none(result.message), error=True)
         self._redraw()
 
@@ -405,11 +434,9 @@ class KioskWindow(QWidget):
         self.warning.setVisible(False)
 
     def _call_attendant(self) -> None:
-        self._run(
-            "call attendant",
-            self.session.call_attendant,
-            lambda _: self.message.show_text(msg("kiosk.an_attendant_is_on_the")),
-        )
+        self.message.show_text(msg("kiosk.an_attendant_is_on_the"))
+        self._background("call attendant", self.session.call_attendant)
+        self._redraw()
 
     def _override(self) -> None:
         ask_approval(
@@ -474,12 +501,21 @@ class KioskWindow(QWidget):
 
     # -- timers ---------------------------------------------------------------------------
     def tick(self) -> None:
+        if self.session.held:
+            self._held_ticks += 1
+            if self._held_ticks % 5 == 0:  # is the money settled in the background yet?
+                self._background("held", self.session.refresh_held)
         t = self.session.tick()
         if t.action is TickAction.WARN:
             self._warn_left = t.seconds_left
             self.warning.setVisible(True)
             self.retranslate()
         elif t.action is TickAction.RESET:
+            if self.payer.starting:
+                return  # its risk check is running: the payment it starts is cancelled next tick
+            step_up = self.payer.step_up_dialog
+            if step_up is not None and step_up.isVisible():
+                step_up.reject()  # nobody is there to meet it; the tender goes back
             self.warning.setVisible(False)
             if self.payer.busy:
                 self.payer.cancel()  # the gateway closes the trade; the cart goes after

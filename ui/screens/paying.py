@@ -39,6 +39,9 @@ class PaymentDriver(QObject):
         self.step_up_dialog: QDialog | None = None
         self.tender: TenderFlow | None = None
         self.call_staff: Callable[[], None] | None = None  # the kiosk's attendant call
+        # The risk check of a tender is running: the payment is about to start.
+        self.starting = False
+        self.failed.connect(self._not_starting)
 
     @property
     def busy(self) -> bool:
@@ -60,6 +63,7 @@ class PaymentDriver(QObject):
     ) -> None:
         """Check the tender with the risk engine, then pay (or ask a manager first)."""
         self.tender = tender
+        self.starting = True
         self._run(
             "prepare",
             lambda: tender.prepare(channel, mode, amount, tendered, code),
@@ -69,6 +73,7 @@ class PaymentDriver(QObject):
 
     def _approved_or_step_up(self, request: TenderRequest | None) -> None:
         """Pay, or meet the next step-up the risk rules ask for."""
+        self.starting = False
         tender = self.tender
         assert tender is not None
         if request is not None:
@@ -106,6 +111,8 @@ class PaymentDriver(QObject):
         if self._kiosk:
             return ask_staff(self._ctx, self._parent, action, title, reasons, then, self.call_staff)
         return ask_approval(self._ctx, self._parent, action, title, reasons, then)
+    def _not_starting(self, _exc: object) -> None:
+        self.starting = False
 
     def _next(self, name: str, meet: Callable[[], TenderRequest | None]) -> None:
         self._run(name, meet, self._approved_or_step_up, "store")

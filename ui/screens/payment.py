@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+from pos.flows.kiosk import kiosk_failure
 from pos.flows.text import Said, Text
 from pos.flows.views import Outcome, TenderResult
 from pos.messages import msg
@@ -97,6 +98,8 @@ class PaymentDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
+        self._kiosk = kiosk
+        self._qr_shown = False
         self.channel = channel
         self.mode = mode
         self.amount = amount
@@ -111,10 +114,11 @@ class PaymentDialog(QDialog):
         self.amount_label = label("", "total")
         self.amount_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.qr = QrWidget(minimum=360 if kiosk else 300)
-        self.qr.setVisible(mode == "qr")
+        # No empty frame saying "scan this": the code shows when the platform gave one.
+        self.qr.setVisible(False)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)  # "working" without a known end
-        self.busy.setVisible(mode != "qr")
+        self.busy.setVisible(True)
         self.hint = label("", "muted")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.countdown = label("", "muted")
@@ -153,10 +157,18 @@ class PaymentDialog(QDialog):
         self.setWindowTitle(self._ctx.t("counter.payment"))
         self.title.setText(name)
         self.amount_label.setText(self._ctx.money(self.amount))
-        if self.mode == "qr":
-            self.hint.setText(self._ctx.t("counter.ask_shopper_to_scan", app=name))
+        if self.mode == "qr" and not self._qr_shown:
+            self.hint.setText(self._ctx.t("uncertain.counter.creating_code", app=name))
+        elif self.mode == "qr":
+            scan = "uncertain.kiosk.scan_to_pay" if self._kiosk else "counter.ask_shopper_to_scan"
+            self.hint.setText(self._ctx.t(scan, app=name))
         elif self.mode == "payment_code":
-            self.hint.setText(self._ctx.t("counter.the_shopper_is_confirming_the"))
+            confirm = (
+                "uncertain.kiosk.confirm_on_phone"
+                if self._kiosk
+                else "counter.the_shopper_is_confirming_the"
+            )
+            self.hint.setText(self._ctx.t(confirm))
         elif self.mode == "card":
             self.hint.setText(self._ctx.say(CARD_PROMPTS.get(self._prompt, CARD_PROMPTS["insert"])))
         self.cancel_button.setText(self._ctx.t("counter.cancel_payment"))
@@ -172,15 +184,21 @@ class PaymentDialog(QDialog):
 
     # -- live updates from the worker ------------------------------------------------
     def show_qr(self, payload: str, expires_in_s: int) -> None:
+        self._qr_shown = True
         self.qr.set_payload(payload)
         self.qr.setVisible(True)
         self.busy.setVisible(False)
+        self.retranslate()
         self._deadline_left = expires_in_s
         if expires_in_s > 0:
             self._timer.start()
         self._show_countdown()
 
     def show_status(self, text: Said) -> None:
+        if self._kiosk:
+            # The platform's progress lines speak to the cashier; the shopper
+            # reads the hint, and the outcome in their words (`finish`).
+            return
         self._status = text
         self.status.setText(self._ctx.say(text))
 
@@ -229,20 +247,34 @@ class PaymentDialog(QDialog):
         if result.status is Outcome.SUCCEEDED:
             self.accept()
             return
-        words = {
-            Outcome.FAILED: msg("counter.payment_not_completed"),
-            Outcome.CANCELLED: msg("counter.payment_cancelled"),
-            Outcome.TIMED_OUT: msg("counter.payment_timed_out_the_code"),
-            Outcome.UNKNOWN: msg("counter.payment_outcome_unknown_checking"),
-        }[result.status]
         self.qr.setVisible(False)
         self.status.setProperty("role", "error")
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)
-        self._status = (
-            msg("counter.outcome_with_reason", outcome=words, reason=result.message)
-            if result.message.render("en")
-            else words
-        )
+        self._status = self.outcome_text(result)
         self.status.setText(self._ctx.say(self._status))
         self.close_button.setVisible(True)
+
+    def outcome_text(self, result: TenderResult) -> Said:
+        """What went wrong and what to do: the shopper's words at the kiosk."""
+        if self._kiosk:
+            failure = kiosk_failure(result)
+            return failure.text if failure is not None else msg("uncertain.kiosk.not_paid")
+        if result.released:
+            # Let go: its own message says what happened and the next step.
+            return (
+                result.message
+                if result.message.render("en")
+                else msg("uncertain.counter.no_answer")
+            )
+        else:
+            words = {
+                Outcome.FAILED: msg("counter.payment_not_completed"),
+                Outcome.CANCELLED: msg("counter.payment_cancelled"),
+                Outcome.TIMED_OUT: msg("counter.payment_timed_out_the_code"),
+                Outcome.UNKNOWN: msg("counter.payment_outcome_unknown_checking"),
+                Outcome.SUCCEEDED: msg("counter.payment_not_completed"),
+            }[result.status]
+        if result.message.render("en"):
+            return msg("counter.outcome_with_reason", outcome=words, reason=result.message)
+        return words

@@ -182,7 +182,7 @@ class AlipayChannel(WalletChannel):
             return reply
         if reply.code == CODE_SUCCESS and reply.text("retry_flag") != "Y":
             # action close (unpaid) or refund (paid, money given back): none kept.
-            return _result(PaymentStatus.CLOSED, reply)
+            return _result(PaymentStatus.CLOSED, reply, details={"action": reply.text("action")})
         return _result(PaymentStatus.UNKNOWN, reply, retry_later=True)
 
     def close(self, intent: PaymentIntent) -> ChannelResult:

@@ -187,10 +187,12 @@ def test_timeout_after_send_with_query_failing_too_is_cancelled(
         RecordingHandler(),
         auth_code=AUTH_CODES[channel],
     )
-    assert out.intent.status == PaymentStatus.CLOSED
+    # The till is not held: the attempt is let go to the background ...
+    assert out.released and out.notice.code == "pos.released"
+    # ... which reverses it once the platform answers again.
+    sandbox.state.reset()
+    assert router.resolve(out.intent).status == PaymentStatus.CLOSED
     assert charged(sandbox, out.intent.out_trade_no) == 0
-    trade = sandbox.state.get(channel, out.intent.out_trade_no)
-    assert trade is not None and trade.reversed_paid
 
 
 @pytest.mark.parametrize("channel", PLATFORMS)
@@ -199,8 +201,12 @@ def test_qr_create_lost_is_closed_without_showing_a_code(router: PaymentRouter, 
     handler = RecordingHandler()
     out = router.pay("O-1", channel, Money(880), PaymentMode.QR, handler)
     assert handler.qr == []
-    assert out.intent.status == PaymentStatus.CLOSED
-    assert router.alternatives(out.intent)
+    # Known unpaid at once: let go, and another tender may be taken now.
+    assert out.released and out.never_shown and out.notice.code == "pos.qr_never_shown"
+    router.open("O-1", "cash", Money(880), PaymentMode.CASH)
+    # The background closes the code at the platform.
+    assert router.resolve(out.intent).status == PaymentStatus.CLOSED
+    assert charged(sandbox, out.intent.out_trade_no) == 0
 
 
 def test_slow_gateway_within_the_timeout_is_fine(router: PaymentRouter, sandbox):
@@ -224,7 +230,9 @@ def test_unreachable_gateway_fails_cleanly_and_offers_others(tmp_terminal: Termi
     assert "cash" in router.alternatives(out.intent)
 
 
-def test_no_second_payment_while_the_first_is_unknown(tmp_terminal: Terminal, sandbox):
+def test_an_unknown_attempt_is_let_go_and_settled_in_the_background(
+    tmp_terminal: Terminal, sandbox
+):
     router = make_router(tmp_terminal, sandbox)
     sandbox.state.set_scenario(
         {"pay_after": 0, "faults": [{"kind": "5xx", "op": "*", "times": 10_000}]}
@@ -237,14 +245,17 @@ def test_no_second_payment_while_the_first_is_unknown(tmp_terminal: Terminal, sa
         RecordingHandler(),
         auth_code=AUTH_CODES["alipay"],
     )
-    assert out.intent.status == PaymentStatus.UNKNOWN
-    assert out.notice.code == "pos.unknown"
-    assert router.alternatives(out.intent) == []
+    assert out.intent.status == PaymentStatus.UNKNOWN and out.released
+    assert out.notice.code == "pos.released"
+    # It no longer holds the order: another tender may be opened ...
+    router.open("O-1", "cash", Money(100), PaymentMode.CASH)
+    # ... but an attempt the till still waits on does.
     with pytest.raises(PaymentError):
-        router.open("O-1", "cash", Money(100), PaymentMode.CASH)
-    # The gateway comes back: the open attempt is settled, and the order can be paid.
+        router.open("O-1", "alipay", Money(100), PaymentMode.QR)
+    # The gateway comes back: the let-go attempt is reversed.
     sandbox.state.reset()
-    assert router.resolve(out.intent).status.is_final
+    assert router.resolve(out.intent).status == PaymentStatus.CLOSED
+    assert charged(sandbox, out.intent.out_trade_no) == 0
 
 
 def test_breaker_opens_after_repeated_failures_and_recovers(tmp_terminal: Terminal, sandbox):

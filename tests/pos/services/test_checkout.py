@@ -8,7 +8,7 @@ from pos.money import Money
 from pos.order.discounts import Discount
 from pos.order.state import OrderState
 from pos.order.tenders import Tender
-from pos.services.checkout import GiveBack
+from pos.services.refunds import GiveBack
 from pos.services.terminal_services import TerminalServices
 from tests.pos.services.conftest import CASHIER_PIN, MANAGER_PIN
 
