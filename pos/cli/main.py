@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -151,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         as_json=args.json,
         lang=lang,
     )
+    _log_to_file(ctx.data_dir)
     try:
         code = args.func(args, ctx)
     except (Exception, KeyboardInterrupt) as exc:
@@ -239,6 +241,40 @@ def _report_failure(exc: BaseException, ctx: CliContext, lang: str) -> int:
         if failure.remedy:
             ctx.warn(failure.remedy)
     return failure.exit_code
+
+
+def _log_to_file(data_dir: Path) -> None:
+    """Log records (English, technical) go to the data directory's log, never
+    to the reader's terminal, where Python would print warnings by default."""
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if isinstance(handler, _LogFile):
+            handler.data_dir = data_dir
+            return
+    root.addHandler(_LogFile(data_dir))
+
+
+class _LogFile(logging.Handler):
+    """Appends warnings and errors to DATA_DIR/logs/pos.log (else the
+    temporary folder's), opened only when a record comes."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(logging.WARNING)
+        self.data_dir = data_dir
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import tempfile
+
+        text = self.format(record) + "\n"
+        for folder in (self.data_dir / "logs", Path(tempfile.gettempdir())):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with (folder / "pos.log").open("a", encoding="utf-8") as fh:
+                    fh.write(text)
+                return
+            except OSError:
+                continue
 
 
 def _log_exception(exc: BaseException, data_dir: Path) -> str:
