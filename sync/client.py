@@ -11,7 +11,7 @@ the hash the server holds for that entry is the terminal's own.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,7 +23,6 @@ from pos.errors import NotAllowed, NotFound, PosError
 from pos.events import Event
 from pos.messages import msg
 from pos.store import keys, outbox
-from pos.store.journal import records
 from pos.store.terminal import Terminal
 from sync.apply import (
     Applied,
@@ -41,8 +40,9 @@ from sync.protocol import (
     public_key_from_hex,
     public_key_hex,
 )
-from sync.schemas import Ack, EnrolRequest, EnrolResponse, WireEntry
+from sync.schemas import Ack, EnrolRequest, EnrolResponse
 from sync.transport import Link, LinkError, OutcomeUnknown, ServerRefused, Unreachable
+from sync.wire import FIELDS, MAX_ENTRIES, upload_body
 
 
 def signing_key(terminal: Terminal) -> Ed25519PrivateKey:
@@ -154,7 +154,7 @@ class BatchSizer:
 
     size: int = 500
     smallest: int = 50
-    largest: int = 5000
+    largest: int = MAX_ENTRIES
     target_seconds: float = 2.0
 
     def answered(self, seconds: float) -> None:
@@ -165,6 +165,20 @@ class BatchSizer:
 
     def lost(self) -> None:
         self.size = max(self.smallest, self.size // 2)
+
+
+# A batch's body stays under this (the server takes up to 32 MiB); an entry
+# is its payload and about _ENTRY_OVERHEAD bytes of the other fields.
+BODY_BUDGET = 8 * 1024 * 1024
+_ENTRY_OVERHEAD = 512
+# The journal's columns in the order of sync.wire.FIELDS.
+_WIRE_COLUMNS = ", ".join(FIELDS)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    count: int
+    body: bytes
 
 
 @dataclass
@@ -235,43 +249,69 @@ class SyncClient:
         result = PushResult(hwm=state.hwm)
         cursor = state.hwm + 1
         batch = self._read_batch(cursor, self.sizer.size)
-        while batch and (max_batches is None or result.batches < max_batches):
-            started = self.terminal.clock.monotonic()
-            # The next batch is read while this one is on the wire; it is used
-            # only if the acknowledgement ends exactly where this batch ends.
-            ahead = cursor + len(batch)
-            following = self._reader.submit(self._read_batch, ahead, self.sizer.size)
-            try:
-                ack = self.link.upload(self.terminal.terminal_id, batch)
-            except OutcomeUnknown:
-                self.sizer.lost()
-                following.cancel()
-                raise
-            except ServerRefused as exc:
-                following.cancel()
-                if exc.error == "gap" and exc.hwm is not None and exc.hwm < cursor - 1:
-                    # The server holds less than it once acknowledged (restored from
-                    # backup): send again from what it has.
-                    cursor = exc.hwm + 1
-                    batch = self._read_batch(cursor, self.sizer.size)
-                    continue
-                raise
-            self.sizer.answered(self.terminal.clock.monotonic() - started)
-            self._acknowledge(ack)
-            result.sent += ack.stored
-            result.batches += 1
-            result.hwm = ack.hwm
-            cursor = ack.hwm + 1
-            batch = (
-                following.result() if cursor == ahead else self._read_batch(cursor, self.sizer.size)
-            )
+        # The terminal records an acknowledgement while the next batch is on
+        # the wire (on the reader's thread, in order); it is waited for before
+        # the next one is recorded and before push returns or fails.
+        recorded: Future[None] | None = None
+        try:
+            while batch.count and (max_batches is None or result.batches < max_batches):
+                started = self.terminal.clock.monotonic()
+                # The next batch is read and encoded while this one is on the
+                # wire; it is used only if the acknowledgement ends exactly
+                # where this batch ends.
+                ahead = cursor + batch.count
+                following = self._reader.submit(self._read_batch, ahead, self.sizer.size)
+                try:
+                    ack = self.link.upload_body(batch.body)
+                except OutcomeUnknown:
+                    self.sizer.lost()
+                    following.cancel()
+                    raise
+                except ServerRefused as exc:
+                    following.cancel()
+                    if exc.error == "gap" and exc.hwm is not None and exc.hwm < cursor - 1:
+                        # The server holds less than it once acknowledged (restored
+                        # from backup): send again from what it has.
+                        cursor = exc.hwm + 1
+                        batch = self._read_batch(cursor, self.sizer.size)
+                        continue
+                    raise
+                self.sizer.answered(self.terminal.clock.monotonic() - started)
+                if recorded is not None:
+                    recorded.result()
+                recorded = self._reader.submit(self._acknowledge, ack)
+                result.sent += ack.stored
+                result.batches += 1
+                result.hwm = ack.hwm
+                cursor = ack.hwm + 1
+                batch = (
+                    following.result()
+                    if cursor == ahead
+                    else self._read_batch(cursor, self.sizer.size)
+                )
+        finally:
+            if recorded is not None:
+                recorded.result()
         return result
 
-    def _read_batch(self, first: int, size: int) -> list[WireEntry]:
-        """Entries from `first` on, as sent. Built without re-validation: the
-        server validates every field and answers a bad one with a refusal."""
+    def _read_batch(self, first: int, size: int) -> _Batch:
+        """Entries from `first` on, as the upload's body. Written without
+        re-validation: the server validates every field and answers a bad one
+        with a refusal."""
         with self.terminal.db.read() as conn:
-            return [WireEntry.of(r, validate=False) for r in records(conn, first, first + size - 1)]
+            rows = conn.execute(
+                f"SELECT {_WIRE_COLUMNS} FROM journal WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                (first, first + size - 1),
+            ).fetchall()
+        # Large payloads: fewer entries, so the body stays well inside the
+        # server's limit (a refused body would stop the push).
+        total = 0
+        for i, row in enumerate(rows):
+            total += len(row[3]) + _ENTRY_OVERHEAD
+            if total > BODY_BUDGET and i > 0:
+                rows = rows[:i]
+                break
+        return _Batch(len(rows), upload_body(self.terminal.terminal_id, rows))
 
     def pull(self) -> list[Applied]:
         """Apply every configuration version newer than the one in force, in order."""

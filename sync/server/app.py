@@ -42,6 +42,7 @@ from sync.server.identity import FixedKey, KeySource
 from sync.server.risk import RiskHook
 from sync.server.risk import api as risk_api
 from sync.server.verify import BatchVerifier
+from sync.wire import Entry, Malformed, read_upload
 
 NONCE_KEEP_SECONDS = 15 * 60
 # The largest body a request may carry: a full batch (5,000 entries from the
@@ -164,7 +165,9 @@ def create_app(state: ServerState) -> FastAPI:
         auditor.stop()
         state.verifier.close()
 
-    risk = RiskHook(state.engine, state.clock, state.keys.current)  # chain-wide risk (sync/server/risk)
+    risk = RiskHook(
+        state.engine, state.clock, state.keys.current
+    )  # chain-wide risk (sync/server/risk)
 
     app = FastAPI(
         title="Store checkout central server",
@@ -326,32 +329,29 @@ def create_app(state: ServerState) -> FastAPI:
         s = authenticate(request, body)
         v = s.request
         try:
-            batch = UploadRequest.model_validate_json(body)
-        except ValidationError as exc:
+            terminal_id, entries = read_upload(body)
+        except Malformed as exc:
             spend_nonce(v)
             return refusal(400, "malformed", str(exc)[:500])
-        if batch.terminal_id != v.terminal_id:
+        if terminal_id != v.terminal_id:
             spend_nonce(v)
             raise AuthRefused("wrong-terminal", "a terminal may only upload its own journal")
-        seqs = [e.seq for e in batch.entries]
+        seqs = [e[0] for e in entries]
         if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
             spend_nonce(v)
             return refusal(400, "malformed", "entries must be in ascending, contiguous order")
         nonce = (v.nonce, int(v.created.timestamp()))
-        checked = state.verifier.check(v.terminal_id, s.public_key, batch.entries)
-        bad = checked.bad
-        if bad is not None:
+        checking = state.verifier.start(v.terminal_id, s.public_key, entries)
+        try:
+            ack = ingest.store_verified(state.engine, state.clock, v.terminal_id, checking, nonce)
+        except ingest.BadEntry as bad:
             # The alert spends the request's nonce: a replay of it is refused
             # as a replay, not alerted again.
             ingest.raise_alert(
-                state.engine, state.clock, v.terminal_id, "bad-entry", bad[0], bad[1], nonce
+                state.engine, state.clock, v.terminal_id, "bad-entry", bad.seq, bad.detail, nonce
             )
             hwm = ingest.journal_state(state.engine, v.terminal_id).hwm
-            return refusal(422, "bad-entry", f"entry {bad[0]}: {bad[1]}", _ALERT_REMEDY, hwm)
-        try:
-            ack = ingest.store_batch(
-                state.engine, state.clock, v.terminal_id, batch.entries, checked.lines, nonce
-            )
+            return refusal(422, "bad-entry", f"entry {bad.seq}: {bad.detail}", _ALERT_REMEDY, hwm)
         except ingest.Refused as exc:
             ingest.raise_alert(
                 state.engine, state.clock, v.terminal_id, exc.kind, exc.seq, exc.detail, nonce
@@ -363,7 +363,7 @@ def create_app(state: ServerState) -> FastAPI:
             )
             return refusal(409, exc.kind, exc.detail, remedy, exc.hwm)
         if ack.stored:
-            risk.after_upload(v.terminal_id, s.store_id, batch.entries)
+            risk.after_upload(v.terminal_id, s.store_id, list(map(Entry._make, entries)))
         return JSONResponse(ack.model_dump())
 
     @app.get("/v1/config", response_model=ConfigList, responses=_REFUSALS)
@@ -417,7 +417,9 @@ def create_app(state: ServerState) -> FastAPI:
         require_admin(authorization)
         return {"store_id": store, "code": enrolment.create_code(state.engine, state.clock, store)}
 
-    app.include_router(risk_api.router(state.engine, state.clock, state.keys.current, require_admin))
+    app.include_router(
+        risk_api.router(state.engine, state.clock, state.keys.current, require_admin)
+    )
     return app
 
 
