@@ -10,6 +10,8 @@ the hash the server holds for that entry is the terminal's own.
 
 from __future__ import annotations
 
+import contextlib
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -181,6 +183,25 @@ class _Batch:
     body: bytes
 
 
+# Batches on the wire at once during a push.
+IN_FLIGHT = 2
+
+
+@dataclass(frozen=True)
+class _Flight:
+    last: int
+    started: float
+    answer: Future[Ack]
+
+
+def _land(flying: deque[_Flight]) -> None:
+    """Waits for the answers of batches no longer needed: whatever they are,
+    sending goes on from the server's high-water mark."""
+    while flying:
+        with contextlib.suppress(LinkError, PosError):
+            flying.popleft().answer.result()
+
+
 @dataclass
 class PushResult:
     sent: int = 0
@@ -210,7 +231,8 @@ class SyncClient:
         self.server_key = public_key_from_hex(server_key)
         self.applier = applier
         self.sizer = sizer or BatchSizer()
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-ack")
+        self._sender = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="sync-upload")
 
     @classmethod
     def for_terminal(
@@ -233,6 +255,7 @@ class SyncClient:
         return cls(terminal, link, e.server_key, applier)
 
     def close(self) -> None:
+        self._sender.shutdown(wait=True, cancel_futures=True)
         self._reader.shutdown(wait=True, cancel_futures=True)
         self.link.close()
 
@@ -243,56 +266,73 @@ class SyncClient:
             conn.execute("UPDATE sync_status SET server_hwm = ? WHERE id = 1", (ack.hwm,))
 
     def push(self, max_batches: int | None = None) -> PushResult:
-        """Send everything the server lacks, from its high-water mark on."""
+        """Send everything the server lacks, from its high-water mark on.
+
+        Two batches are on the wire at once: the second names the last entry
+        of the first (`follows`), and the server stores it only after that
+        one. Acknowledgements are taken in order; each is recorded while the
+        following batches are on the wire (on the reader's thread, in order),
+        and waited for before push returns or fails."""
         state = self.link.journal_state()
         self._acknowledge(state)
         result = PushResult(hwm=state.hwm)
         cursor = state.hwm + 1
+        sent = 0
         batch = self._read_batch(cursor, self.sizer.size)
-        # The terminal records an acknowledgement while the next batch is on
-        # the wire (on the reader's thread, in order); it is waited for before
-        # the next one is recorded and before push returns or fails.
+        flying: deque[_Flight] = deque()
         recorded: Future[None] | None = None
         try:
-            while batch.count and (max_batches is None or result.batches < max_batches):
-                started = self.terminal.clock.monotonic()
-                # The next batch is read and encoded while this one is on the
-                # wire; it is used only if the acknowledgement ends exactly
-                # where this batch ends.
-                ahead = cursor + batch.count
-                following = self._reader.submit(self._read_batch, ahead, self.sizer.size)
+            while True:
+                while (
+                    batch.count
+                    and len(flying) < IN_FLIGHT
+                    and (max_batches is None or sent < max_batches)
+                ):
+                    follows = flying[-1].last if flying else None
+                    flight = _Flight(
+                        cursor + batch.count - 1,
+                        self.terminal.clock.monotonic(),
+                        self._sender.submit(self.link.upload_body, batch.body, follows),
+                    )
+                    flying.append(flight)
+                    sent += 1
+                    cursor = flight.last + 1
+                    # The next batch is read and encoded while these are on the wire.
+                    batch = self._read_batch(cursor, self.sizer.size)
+                if not flying:
+                    return result
+                flight = flying.popleft()
                 try:
-                    ack = self.link.upload_body(batch.body)
+                    ack = flight.answer.result()
                 except OutcomeUnknown:
                     self.sizer.lost()
-                    following.cancel()
                     raise
                 except ServerRefused as exc:
-                    following.cancel()
-                    if exc.error == "gap" and exc.hwm is not None and exc.hwm < cursor - 1:
-                        # The server holds less than it once acknowledged (restored
-                        # from backup): send again from what it has.
+                    _land(flying)  # they follow this one: refused too
+                    if exc.error == "gap" and exc.hwm is not None:
+                        # The server holds less than this batch follows: it was
+                        # restored from backup, or the batch before was late. Send
+                        # again from what it has.
                         cursor = exc.hwm + 1
                         batch = self._read_batch(cursor, self.sizer.size)
                         continue
                     raise
-                self.sizer.answered(self.terminal.clock.monotonic() - started)
+                self.sizer.answered(self.terminal.clock.monotonic() - flight.started)
                 if recorded is not None:
                     recorded.result()
                 recorded = self._reader.submit(self._acknowledge, ack)
                 result.sent += ack.stored
                 result.batches += 1
-                result.hwm = ack.hwm
-                cursor = ack.hwm + 1
-                batch = (
-                    following.result()
-                    if cursor == ahead
-                    else self._read_batch(cursor, self.sizer.size)
-                )
+                result.hwm = max(result.hwm, ack.hwm)
+                if ack.hwm != flight.last:
+                    # The server holds more than this batch: go on from its mark.
+                    _land(flying)
+                    cursor = ack.hwm + 1
+                    batch = self._read_batch(cursor, self.sizer.size)
         finally:
+            _land(flying)
             if recorded is not None:
                 recorded.result()
-        return result
 
     def _read_batch(self, first: int, size: int) -> _Batch:
         """Entries from `first` on, as the upload's body. Written without

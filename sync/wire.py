@@ -8,6 +8,7 @@ sends (a number as a string, a float with no fraction): those are refused
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,14 @@ class Entry(NamedTuple):
     prev_hash: str
     hash: str
     signature: str
+
+
+def as_entries(rows: Sequence[Row]) -> list[Entry]:
+    """Rows as Entry tuples (named fields), without a Python call per row."""
+    return list(map(_AS_ENTRY, rows))
+
+
+_AS_ENTRY = functools.partial(tuple.__new__, Entry)
 
 
 class Malformed(ValueError):

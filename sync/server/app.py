@@ -42,7 +42,7 @@ from sync.server.identity import FixedKey, KeySource
 from sync.server.risk import RiskHook
 from sync.server.risk import api as risk_api
 from sync.server.verify import BatchVerifier
-from sync.wire import Entry, Malformed, read_upload
+from sync.wire import Malformed, as_entries, read_upload
 
 NONCE_KEEP_SECONDS = 15 * 60
 # The largest body a request may carry: a full batch (5,000 entries from the
@@ -340,10 +340,25 @@ def create_app(state: ServerState) -> FastAPI:
         if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
             spend_nonce(v)
             return refusal(400, "malformed", "entries must be in ascending, contiguous order")
+        after = request.query_params.get("after")
+        if after is not None and not (after.isascii() and after.isdigit() and len(after) < 19):
+            spend_nonce(v)
+            return refusal(400, "malformed", "after must be a sequence number")
         nonce = (v.nonce, int(v.created.timestamp()))
         checking = state.verifier.start(v.terminal_id, s.public_key, entries)
         try:
-            ack = ingest.store_verified(state.engine, state.clock, v.terminal_id, checking, nonce)
+            ack = ingest.store_verified(
+                state.engine,
+                state.clock,
+                v.terminal_id,
+                checking,
+                nonce,
+                None if after is None else int(after),
+            )
+        except ingest.Early as exc:
+            # Its predecessor failed or is late: nothing to alert about.
+            spend_nonce(v)
+            return refusal(409, exc.kind, exc.detail, _FROM_HWM, exc.hwm)
         except ingest.BadEntry as bad:
             # The alert spends the request's nonce: a replay of it is refused
             # as a replay, not alerted again.
@@ -356,14 +371,10 @@ def create_app(state: ServerState) -> FastAPI:
             ingest.raise_alert(
                 state.engine, state.clock, v.terminal_id, exc.kind, exc.seq, exc.detail, nonce
             )
-            remedy = (
-                "Upload from the acknowledged high-water mark."
-                if exc.kind == "gap"
-                else _ALERT_REMEDY
-            )
+            remedy = _FROM_HWM if exc.kind == "gap" else _ALERT_REMEDY
             return refusal(409, exc.kind, exc.detail, remedy, exc.hwm)
         if ack.stored:
-            risk.after_upload(v.terminal_id, s.store_id, list(map(Entry._make, entries)))
+            risk.after_upload(v.terminal_id, s.store_id, as_entries(entries))
         return JSONResponse(ack.model_dump())
 
     @app.get("/v1/config", response_model=ConfigList, responses=_REFUSALS)
@@ -423,6 +434,7 @@ def create_app(state: ServerState) -> FastAPI:
     return app
 
 
+_FROM_HWM = "Upload from the acknowledged high-water mark."
 _ALERT_REMEDY = (
     "The server refused this batch and raised an alert; nothing was stored. "
     "A manager must check the terminal's journal (pos journal verify)."

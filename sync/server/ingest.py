@@ -12,6 +12,8 @@ stores nothing and raises an alert. The acknowledgement follows the commit.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -159,17 +161,79 @@ def store_batch(
     return store_verified(engine, clock, terminal_id, done, nonce)
 
 
+# A batch the terminal sent while the one before it was still on its way
+# (pipelined uploads) waits up to this long for that one to be stored.
+FOLLOW_WAIT_S = 10.0
+# Notified after every batch this process stores.
+_stored = threading.Condition()
+# One store at a time per terminal in this process: the next batch waits
+# here, woken at once, rather than in the database's lock.
+_turns: dict[str, threading.Lock] = {}
+_turns_guard = threading.Lock()
+
+
+class Early(Refused):
+    """A pipelined batch whose predecessor was not stored in time (it failed,
+    or is late): refused without an alert, to be sent again from the
+    acknowledged high-water mark."""
+
+
+class _NotYet(Exception):
+    def __init__(self, hwm: int) -> None:
+        super().__init__(hwm)
+        self.hwm = hwm
+
+
+def _turn(terminal_id: str) -> threading.Lock:
+    with _turns_guard:
+        return _turns.setdefault(terminal_id, threading.Lock())
+
+
 def store_verified(
     engine: Engine,
     clock: Clock,
     terminal_id: str,
     verification: Verification,
     nonce: tuple[str, int] | None,
+    follows: int | None = None,
 ) -> Ack:
     """Stores what is new in a batch (ascending, contiguous) chunk by chunk as
     `verification` passes each, all in one transaction that commits only
-    when every chunk passed, and returns the acknowledgement. Raises BadEntry
-    (the first unsound entry; nothing stored), Refused or ReplayedNonce."""
+    when every chunk passed, and returns the acknowledgement. A batch that
+    `follows` another (sent before it, ending at that sequence) and finds it
+    not stored yet waits for it. Raises BadEntry (the first unsound entry;
+    nothing stored), Refused (Early when the one it follows never came) or
+    ReplayedNonce."""
+    deadline = time.monotonic() + FOLLOW_WAIT_S
+    while True:
+        try:
+            with _turn(terminal_id):
+                ack = _store(engine, clock, terminal_id, verification, nonce, follows)
+        except _NotYet as wait:
+            if time.monotonic() >= deadline:
+                first = verification.chunks[0][0][0]
+                raise Early(
+                    "gap",
+                    first,
+                    f"the server has entries up to {wait.hwm}; {first} does not follow",
+                    wait.hwm,
+                ) from None
+            with _stored:
+                _stored.wait(0.05)  # stored by another process: seen at the next try
+            continue
+        with _stored:
+            _stored.notify_all()
+        return ack
+
+
+def _store(
+    engine: Engine,
+    clock: Clock,
+    terminal_id: str,
+    verification: Verification,
+    nonce: tuple[str, int] | None,
+    follows: int | None,
+) -> Ack:
     postgres = is_postgres(engine)
     now = iso(clock.now())
     chunks = verification.chunks
@@ -181,6 +245,8 @@ def store_verified(
             except IntegrityError as exc:  # the primary key is the replay check
                 raise ReplayedNonce() from exc
         hwm, last_hash, store_id = _lock_terminal(conn, terminal_id, postgres)
+        if follows is not None and hwm < follows and first[0] > hwm + 1:
+            raise _NotYet(hwm)  # the transaction rolls back, the nonce unspent
         try:
             if first[0] <= hwm:
                 dups = [r for c in chunks for r in c if r[0] <= hwm]
