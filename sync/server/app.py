@@ -35,7 +35,7 @@ from sync.schemas import (
     Refusal,
     UploadRequest,
 )
-from sync.server import configs, enrolment, ingest, reports
+from sync.server import configs, db, enrolment, ingest, reports
 from sync.server import models as m
 from sync.server.audit import Auditor
 from sync.server.identity import FixedKey, KeySource
@@ -182,7 +182,7 @@ def create_app(state: ServerState) -> FastAPI:
 
         def key_of(terminal_id: str) -> Ed25519PublicKey | None:
             t = m.terminals
-            with state.engine.connect() as conn:
+            with db.reader(state.engine).connect() as conn:
                 row = conn.execute(
                     select(t.c.public_key, t.c.revoked_at, t.c.store_id).where(
                         t.c.id == terminal_id

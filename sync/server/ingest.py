@@ -24,7 +24,7 @@ from pos.clock import Clock, iso
 from pos.events import Event
 from sync.schemas import Ack, WireEntry
 from sync.server import models as m
-from sync.server.db import bulk_insert, is_postgres
+from sync.server.db import bulk_insert, is_postgres, reader
 from sync.server.settlement import LINE_FIELDS
 from sync.server.verify import Checked, Row, Verification, as_rows
 from sync.wire import Entry
@@ -288,7 +288,7 @@ def _store(
 
 
 def journal_state(engine: Engine, terminal_id: str) -> Ack:
-    with engine.connect() as conn:
+    with reader(engine).connect() as conn:
         row = conn.execute(
             select(m.terminals.c.hwm, m.terminals.c.last_hash).where(
                 m.terminals.c.id == terminal_id
