@@ -10,8 +10,10 @@ the hash the server holds for that entry is the terminal's own.
 
 from __future__ import annotations
 
+import contextlib
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,7 +27,6 @@ from pos.events import Event
 from pos.messages import msg
 from pos.services.revocation import clear_revoked, record_revoked, revoked
 from pos.store import keys, outbox
-from pos.store.journal import records
 from pos.store.terminal import Terminal
 from sync import cardkey
 from sync.apply import (
@@ -50,9 +51,9 @@ from sync.schemas import (
     EnrolRequest,
     EnrolResponse,
     StoreAlerts,
-    WireEntry,
 )
 from sync.transport import Link, LinkError, OutcomeUnknown, ServerRefused, Unreachable
+from sync.wire import FIELDS, MAX_ENTRIES, upload_body
 
 
 def signing_key(terminal: Terminal) -> Ed25519PrivateKey:
@@ -197,7 +198,7 @@ class BatchSizer:
 
     size: int = 500
     smallest: int = 50
-    largest: int = 5000
+    largest: int = MAX_ENTRIES
     target_seconds: float = 2.0
 
     def answered(self, seconds: float) -> None:
@@ -208,6 +209,39 @@ class BatchSizer:
 
     def lost(self) -> None:
         self.size = max(self.smallest, self.size // 2)
+
+
+# A batch's body stays under this (the server takes up to 32 MiB); an entry
+# is its payload and about _ENTRY_OVERHEAD bytes of the other fields.
+BODY_BUDGET = 8 * 1024 * 1024
+_ENTRY_OVERHEAD = 512
+# The journal's columns in the order of sync.wire.FIELDS.
+_WIRE_COLUMNS = ", ".join(FIELDS)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    count: int
+    body: bytes
+
+
+# Batches on the wire at once during a push.
+IN_FLIGHT = 2
+
+
+@dataclass(frozen=True)
+class _Flight:
+    last: int
+    started: float
+    answer: Future[Ack]
+
+
+def _land(flying: deque[_Flight]) -> None:
+    """Waits for the answers of batches no longer needed: whatever they are,
+    sending goes on from the server's high-water mark."""
+    while flying:
+        with contextlib.suppress(LinkError, PosError):
+            flying.popleft().answer.result()
 
 
 @dataclass
@@ -239,7 +273,8 @@ class SyncClient:
         self.server_key = public_key_from_hex(server_key)
         self.applier = applier
         self.sizer = sizer or BatchSizer()
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-read-ahead")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-ack")
+        self._sender = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="sync-upload")
         self._no_card_key = False
 
     @classmethod
@@ -263,6 +298,7 @@ class SyncClient:
         return cls(terminal, link, e.server_key, applier)
 
     def close(self) -> None:
+        self._sender.shutdown(wait=True, cancel_futures=True)
         self._reader.shutdown(wait=True, cancel_futures=True)
         self.link.close()
 
@@ -273,49 +309,92 @@ class SyncClient:
             conn.execute("UPDATE sync_status SET server_hwm = ? WHERE id = 1", (ack.hwm,))
 
     def push(self, max_batches: int | None = None) -> PushResult:
-        """Send everything the server lacks, from its high-water mark on."""
+        """Send everything the server lacks, from its high-water mark on.
+
+        Two batches are on the wire at once: the second names the last entry
+        of the first (`follows`), and the server stores it only after that
+        one. Acknowledgements are taken in order; each is recorded while the
+        following batches are on the wire (on the reader's thread, in order),
+        and waited for before push returns or fails."""
         state = self.link.journal_state()
         self._acknowledge(state)
         result = PushResult(hwm=state.hwm)
         cursor = state.hwm + 1
+        sent = 0
         batch = self._read_batch(cursor, self.sizer.size)
-        while batch and (max_batches is None or result.batches < max_batches):
-            started = self.terminal.clock.monotonic()
-            # The next batch is read while this one is on the wire; it is used
-            # only if the acknowledgement ends exactly where this batch ends.
-            ahead = cursor + len(batch)
-            following = self._reader.submit(self._read_batch, ahead, self.sizer.size)
-            try:
-                ack = self.link.upload(self.terminal.terminal_id, batch)
-            except OutcomeUnknown:
-                self.sizer.lost()
-                following.cancel()
-                raise
-            except ServerRefused as exc:
-                following.cancel()
-                if exc.error == "gap" and exc.hwm is not None and exc.hwm < cursor - 1:
-                    # The server holds less than it once acknowledged (restored from
-                    # backup): send again from what it has.
-                    cursor = exc.hwm + 1
+        flying: deque[_Flight] = deque()
+        recorded: Future[None] | None = None
+        try:
+            while True:
+                while (
+                    batch.count
+                    and len(flying) < IN_FLIGHT
+                    and (max_batches is None or sent < max_batches)
+                ):
+                    follows = flying[-1].last if flying else None
+                    flight = _Flight(
+                        cursor + batch.count - 1,
+                        self.terminal.clock.monotonic(),
+                        self._sender.submit(self.link.upload_body, batch.body, follows),
+                    )
+                    flying.append(flight)
+                    sent += 1
+                    cursor = flight.last + 1
+                    # The next batch is read and encoded while these are on the wire.
                     batch = self._read_batch(cursor, self.sizer.size)
-                    continue
-                raise
-            self.sizer.answered(self.terminal.clock.monotonic() - started)
-            self._acknowledge(ack)
-            result.sent += ack.stored
-            result.batches += 1
-            result.hwm = ack.hwm
-            cursor = ack.hwm + 1
-            batch = (
-                following.result() if cursor == ahead else self._read_batch(cursor, self.sizer.size)
-            )
-        return result
+                if not flying:
+                    return result
+                flight = flying.popleft()
+                try:
+                    ack = flight.answer.result()
+                except OutcomeUnknown:
+                    self.sizer.lost()
+                    raise
+                except ServerRefused as exc:
+                    _land(flying)  # they follow this one: refused too
+                    if exc.error == "gap" and exc.hwm is not None:
+                        # The server holds less than this batch follows: it was
+                        # restored from backup, or the batch before was late. Send
+                        # again from what it has.
+                        cursor = exc.hwm + 1
+                        batch = self._read_batch(cursor, self.sizer.size)
+                        continue
+                    raise
+                self.sizer.answered(self.terminal.clock.monotonic() - flight.started)
+                if recorded is not None:
+                    recorded.result()
+                recorded = self._reader.submit(self._acknowledge, ack)
+                result.sent += ack.stored
+                result.batches += 1
+                result.hwm = max(result.hwm, ack.hwm)
+                if ack.hwm != flight.last:
+                    # The server holds more than this batch: go on from its mark.
+                    _land(flying)
+                    cursor = ack.hwm + 1
+                    batch = self._read_batch(cursor, self.sizer.size)
+        finally:
+            _land(flying)
+            if recorded is not None:
+                recorded.result()
 
-    def _read_batch(self, first: int, size: int) -> list[WireEntry]:
-        """Entries from `first` on, as sent. Built without re-validation: the
-        server validates every field and answers a bad one with a refusal."""
+    def _read_batch(self, first: int, size: int) -> _Batch:
+        """Entries from `first` on, as the upload's body. Written without
+        re-validation: the server validates every field and answers a bad one
+        with a refusal."""
         with self.terminal.db.read() as conn:
-            return [WireEntry.of(r, validate=False) for r in records(conn, first, first + size - 1)]
+            rows = conn.execute(
+                f"SELECT {_WIRE_COLUMNS} FROM journal WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                (first, first + size - 1),
+            ).fetchall()
+        # Large payloads: fewer entries, so the body stays well inside the
+        # server's limit (a refused body would stop the push).
+        total = 0
+        for i, row in enumerate(rows):
+            total += len(row[3]) + _ENTRY_OVERHEAD
+            if total > BODY_BUDGET and i > 0:
+                rows = rows[:i]
+                break
+        return _Batch(len(rows), upload_body(self.terminal.terminal_id, rows))
 
     def fetch_card_key(self) -> bool:
         """Ask for the chain's card-token key when this terminal has none yet

@@ -164,7 +164,14 @@ class Link:
 
     def upload(self, terminal_id: str, entries: list[WireEntry]) -> Ack:
         body = UploadRequest(terminal_id=terminal_id, entries=entries)
-        return _parse(Ack, self._send("POST", "/v1/journal", body.model_dump_json().encode()))
+        return self.upload_body(body.model_dump_json().encode())
+
+    def upload_body(self, body: bytes, follows: int | None = None) -> Ack:
+        """Uploads a body already written (sync.wire.upload_body). `follows`:
+        the last sequence of a batch sent just before this one and not yet
+        acknowledged (the server stores that one first)."""
+        params = None if follows is None else {"after": follows}
+        return _parse(Ack, self._send("POST", "/v1/journal", body, params=params))
 
     def server_keys(self) -> KeyChain:
         return _parse(KeyChain, self._send("GET", "/v1/server-keys"))

@@ -38,7 +38,7 @@ from sync.schemas import (
     StoreAlerts,
     UploadRequest,
 )
-from sync.server import accounts, admin_api, configs, enrolment, ingest, reports
+from sync.server import accounts, admin_api, configs, db, enrolment, ingest, reports
 from sync.server import models as m
 from sync.server.accounts import Action, Principal
 from sync.server.audit import Auditor
@@ -48,6 +48,7 @@ from sync.server.risk import RiskHook
 from sync.server.risk import api as risk_api
 from sync.server.risk import queries as risk_queries
 from sync.server.verify import BatchVerifier
+from sync.wire import Malformed, as_entries, read_upload
 
 NONCE_KEEP_SECONDS = 15 * 60
 # The largest body a request may carry: a full batch (5,000 entries from the
@@ -185,7 +186,9 @@ def create_app(state: ServerState) -> FastAPI:
         auditor.stop()
         state.verifier.close()
 
-    risk = RiskHook(state.engine, state.clock, state.keys.current)  # chain-wide risk (sync/server/risk)
+    risk = RiskHook(
+        state.engine, state.clock, state.keys.current
+    )  # chain-wide risk (sync/server/risk)
 
     app = FastAPI(
         title="Store checkout central server",
@@ -200,7 +203,7 @@ def create_app(state: ServerState) -> FastAPI:
 
         def key_of(terminal_id: str) -> Ed25519PublicKey | None:
             t = m.terminals
-            with state.engine.connect() as conn:
+            with db.reader(state.engine).connect() as conn:
                 row = conn.execute(
                     select(t.c.public_key, t.c.revoked_at, t.c.store_id).where(
                         t.c.id == terminal_id
@@ -397,44 +400,52 @@ def create_app(state: ServerState) -> FastAPI:
         s = authenticate(request, body)
         v = s.request
         try:
-            batch = UploadRequest.model_validate_json(body)
-        except ValidationError as exc:
+            terminal_id, entries = read_upload(body)
+        except Malformed as exc:
             spend_nonce(v)
             return refusal(400, "malformed", str(exc)[:500])
-        if batch.terminal_id != v.terminal_id:
+        if terminal_id != v.terminal_id:
             spend_nonce(v)
             raise AuthRefused("wrong-terminal", "a terminal may only upload its own journal")
-        seqs = [e.seq for e in batch.entries]
+        seqs = [e[0] for e in entries]
         if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
             spend_nonce(v)
             return refusal(400, "malformed", "entries must be in ascending, contiguous order")
+        after = request.query_params.get("after")
+        if after is not None and not (after.isascii() and after.isdigit() and len(after) < 19):
+            spend_nonce(v)
+            return refusal(400, "malformed", "after must be a sequence number")
         nonce = (v.nonce, int(v.created.timestamp()))
-        checked = state.verifier.check(v.terminal_id, s.public_key, batch.entries)
-        bad = checked.bad
-        if bad is not None:
+        checking = state.verifier.start(v.terminal_id, s.public_key, entries)
+        try:
+            ack = ingest.store_verified(
+                state.engine,
+                state.clock,
+                v.terminal_id,
+                checking,
+                nonce,
+                None if after is None else int(after),
+            )
+        except ingest.Early as exc:
+            # Its predecessor failed or is late: nothing to alert about.
+            spend_nonce(v)
+            return refusal(409, exc.kind, exc.detail, _FROM_HWM, exc.hwm)
+        except ingest.BadEntry as bad:
             # The alert spends the request's nonce: a replay of it is refused
             # as a replay, not alerted again.
             ingest.raise_alert(
-                state.engine, state.clock, v.terminal_id, "bad-entry", bad[0], bad[1], nonce
+                state.engine, state.clock, v.terminal_id, "bad-entry", bad.seq, bad.detail, nonce
             )
             hwm = ingest.journal_state(state.engine, v.terminal_id).hwm
-            return refusal(422, "bad-entry", f"entry {bad[0]}: {bad[1]}", _ALERT_REMEDY, hwm)
-        try:
-            ack = ingest.store_batch(
-                state.engine, state.clock, v.terminal_id, batch.entries, checked.lines, nonce
-            )
+            return refusal(422, "bad-entry", f"entry {bad.seq}: {bad.detail}", _ALERT_REMEDY, hwm)
         except ingest.Refused as exc:
             ingest.raise_alert(
                 state.engine, state.clock, v.terminal_id, exc.kind, exc.seq, exc.detail, nonce
             )
-            remedy = (
-                "Upload from the acknowledged high-water mark."
-                if exc.kind == "gap"
-                else _ALERT_REMEDY
-            )
+            remedy = _FROM_HWM if exc.kind == "gap" else _ALERT_REMEDY
             return refusal(409, exc.kind, exc.detail, remedy, exc.hwm)
         if ack.stored:
-            risk.after_upload(v.terminal_id, s.store_id, batch.entries)
+            risk.after_upload(v.terminal_id, s.store_id, as_entries(entries))
         return JSONResponse(ack.model_dump())
 
     @app.get("/v1/config", response_model=ConfigList, responses=_REFUSALS)
@@ -501,6 +512,7 @@ def create_app(state: ServerState) -> FastAPI:
     return app
 
 
+_FROM_HWM = "Upload from the acknowledged high-water mark."
 _ALERT_REMEDY = (
     "The server refused this batch and raised an alert; nothing was stored. "
     "A manager must check the terminal's journal (pos journal verify)."

@@ -14,6 +14,7 @@ date (Asia/Shanghai by default) of a day that starts at 04:00.
 from __future__ import annotations
 
 import json
+import operator
 import re
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -133,7 +134,7 @@ LINE_FIELDS = (
 
 def line_rows(seq: int, event_type: str, payload: Any, time_text: str) -> list[tuple[Any, ...]]:
     """`lines_for_payload` as value tuples in LINE_FIELDS order, for bulk inserts."""
-    return [
-        tuple(line[f] for f in LINE_FIELDS)
-        for line in lines_for_payload(seq, event_type, payload, time_text)
-    ]
+    return list(map(_LINE_VALUES, lines_for_payload(seq, event_type, payload, time_text)))
+
+
+_LINE_VALUES = operator.itemgetter(*LINE_FIELDS)

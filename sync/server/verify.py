@@ -5,8 +5,9 @@ Each entry's hash covers the hash before it, so the head's signature, every
 hash recomputed and the chain linked to the server's stored head prove the
 whole batch is the terminal's (docs/sync.md). The other entries' signatures
 are stored as sent and checked later by the audit (sync.server.audit).
-A large batch is split across a pool of worker processes (one per core); a
-small one is checked in place. The hash is the terminal's own function
+A large batch is split into chunks checked on a pool of worker processes
+(one per core), whose verdicts come back in order, so ingest stores each
+chunk while the next ones are checked; a small batch is checked in place. The hash is the terminal's own function
 (pos.store.journal_format) and the other rules are its rules, held equal to
 its ChainChecker by tests.
 """
@@ -23,12 +24,13 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, cast
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nacl.bindings import crypto_sign_open
@@ -42,17 +44,30 @@ log = logging.getLogger(__name__)
 
 # Below this a process hop costs more than it saves.
 PARALLEL_FROM = 512
+# A large batch goes to the pool in chunks of at least CHUNK_AT_LEAST
+# entries, about CHUNKS_PER_WORKER per worker: the first verdicts come back
+# while the rest are checked, so storing overlaps checking.
+CHUNK_AT_LEAST = 256
+CHUNKS_PER_WORKER = 4
 
 Row = tuple[int, str, str, str, str, str, str]
 # The journal's own formats (pos.store.journal_format).
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _HEX128 = re.compile(r"^[0-9a-f]{128}$")
+_DOMAIN = jf.DOMAIN.decode()
 
 
-def _rows(entries: Sequence[WireEntry]) -> list[Row]:
+def as_rows(entries: Sequence[WireEntry] | Sequence[Row]) -> list[Row]:
     # Plain tuples: cheap to pickle to the worker processes.
-    return [(e.seq, e.time, e.type, e.payload, e.prev_hash, e.hash, e.signature) for e in entries]
+    if entries and isinstance(entries[0], tuple):
+        # A NamedTuple as a plain tuple: pickled without its class.
+        rows = cast(Sequence[Row], entries)
+        return list(rows) if type(rows[0]) is tuple else [tuple(e) for e in rows]  # type: ignore[misc]
+    return [
+        (e.seq, e.time, e.type, e.payload, e.prev_hash, e.hash, e.signature)
+        for e in cast(Sequence[WireEntry], entries)
+    ]
 
 
 class SodiumKey:
@@ -81,7 +96,26 @@ def canonical_object(text: str) -> dict[str, Any] | None:
     The same answer as dumping the parsed object with canonical.dumps and
     comparing, at a third of the cost: a parsed document holds only dict,
     list, str, int, bool, None and float, and floats (NaN and Infinity too)
-    are refused while parsing, which is all canonical.dumps would refuse."""
+    are refused while parsing, which is all canonical.dumps would refuse.
+
+    A text with no escape is first tried with orjson, at a third of that
+    again: without escapes, orjson's sorted compact output of a document
+    without floats is byte for byte what canonical.dumps writes."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if b"\\" not in raw:
+        # Only a yes is taken from it; anything else (NaN, a number orjson
+        # reads as a float, a surrogate, a text that is not canonical) is
+        # decided by the exact path below.
+        try:
+            fast = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            fast = None
+        if (
+            type(fast) is dict
+            and orjson.dumps(fast, option=orjson.OPT_SORT_KEYS) == raw
+            and not _holds_float(fast)
+        ):
+            return fast
     try:
         data = _DECODER.decode(text)
     except (ValueError, RecursionError):
@@ -89,6 +123,20 @@ def canonical_object(text: str) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         return None
     return data if _ENCODER.encode(data) == text else None
+
+
+def _holds_float(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is dict:
+            stack.extend(v.values())
+        elif t is list:
+            stack.extend(v)
+        elif t is float:
+            return True
+    return False
 
 
 # Made once: json.loads/dumps with options build a new coder on every call.
@@ -102,11 +150,13 @@ def _problem(
     prev_hash: str,
     head_key: Ed25519PublicKey | None,
     payload: dict[str, Any] | None,
+    tid_json: str,
 ) -> jf.Problem | None:
     """What the journal's ChainChecker reports for this entry, with its
     signature checked only when `head_key` is given (for the batch head) and
     otherwise only its form (tests/sync/server/test_verify.py holds the two
-    equal). `payload` is canonical_object of the row's payload."""
+    equal). `payload` is canonical_object of the row's payload; `tid_json`
+    the terminal id as JSON (_json_text)."""
     seq, time, event_type, payload_text, prev, entry_hash, signature = row
     if not jf.EVENT_TYPE.fullmatch(event_type):
         return jf.Problem(seq, "malformed", f"event type {event_type!r} is malformed")
@@ -116,8 +166,13 @@ def _problem(
         return jf.Problem(seq, "malformed", "hash fields are not 64 lower-case hex digits")
     if payload is None:
         return jf.Problem(seq, "malformed", "payload is not canonical JSON of an object")
-    data = jf.hash_input(terminal_id, seq, time, event_type, payload_text.encode("utf-8"), prev)
-    if hashlib.sha256(data).hexdigest() != entry_hash:
+    # jf.hash_input's header written directly: every field in it is checked
+    # above to need no JSON escape, and the terminal id is given as JSON.
+    data = (
+        f'{_DOMAIN}{{"prev_hash":"{prev}","seq":{seq},"terminal_id":{tid_json},'
+        f'"time":"{time}","type":"{event_type}"}}\n{payload_text}'
+    )
+    if hashlib.sha256(data.encode()).hexdigest() != entry_hash:
         return jf.Problem(seq, "edited", "content does not match its hash (edited, or moved here)")
     if not (
         jf.signature_valid(head_key, entry_hash, signature)
@@ -132,6 +187,10 @@ def _problem(
     if prev != prev_hash:
         return jf.Problem(seq, "chain", _unlinked(seq))
     return None
+
+
+def _json_text(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _unlinked(seq: int) -> str:
@@ -157,11 +216,12 @@ def check_rows(terminal_id: str, public_key: str, rows: Sequence[Row], head_hash
     if not rows:
         return Checked(None, lines)
     key = cast(Ed25519PublicKey, SodiumKey(public_key))
+    tid_json = _json_text(terminal_id)
     prev = rows[0][4]
     for row in rows:
         payload = canonical_object(row[3])
         head = key if row[5] == head_hash else None
-        problem = _problem(terminal_id, row, prev, head, payload)
+        problem = _problem(terminal_id, row, prev, head, payload, tid_json)
         if problem is not None:
             return Checked((problem.seq, problem.reason), [])
         lines.extend(line_rows(row[0], row[2], payload, row[1]))
@@ -251,24 +311,64 @@ class BatchVerifier:
             if len(seen) >= self._workers:
                 return
 
-    def check(self, terminal_id: str, public_key: str, entries: Sequence[WireEntry]) -> Checked:
-        rows = _rows(entries)
-        head = entries[-1].hash
+    def start(
+        self, terminal_id: str, public_key: str, entries: Sequence[WireEntry] | Sequence[Row]
+    ) -> Verification:
+        """Starts checking `entries`: a large batch is cut into chunks, all
+        sent to the pool at once, so the caller can store each chunk as its
+        verdict comes while the pool checks the next ones."""
+        rows = as_rows(entries)
+        head = rows[-1][5]
         if self._workers <= 1 or len(rows) < PARALLEL_FROM:
-            return check_rows(terminal_id, public_key, rows, head)
-        size = -(-len(rows) // self._workers)
-        chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
+            return Verification([rows], iter([check_rows(terminal_id, public_key, rows, head)]))
+        # A small first chunk: its verdict, which storing waits for, comes soon.
+        size = max(CHUNK_AT_LEAST, -(-len(rows) // (self._workers * CHUNKS_PER_WORKER)))
+        starts = [0, *range(min(CHUNK_AT_LEAST, size), len(rows), size)]
+        chunks = [rows[a:b] for a, b in zip(starts, [*starts[1:], len(rows)], strict=True)]
         calls = [(terminal_id, public_key, c, head) for c in chunks]
+        return Verification(chunks, self._verdicts(calls, self._submit_any(calls)))
+
+    def _submit_any(self, calls: Sequence[tuple[Any, ...]]) -> list[Future[Any]] | None:
+        """The calls' futures, on a new pool if this one broke; None when that
+        breaks too (the calls are then run here)."""
         for _attempt in range(2):
             try:
-                parts = [f.result() for f in self._submit(check_rows, calls)]
-                break
+                return self._submit(check_rows, calls)
             except BrokenProcessPool:
                 log.warning("verification pool broke; starting a new one")
                 self._discard_broken()
-        else:
-            parts = [check_rows(*args) for args in calls]
-        return _joined(chunks, parts)
+        return None
+
+    def _verdicts(
+        self, calls: Sequence[tuple[Any, ...]], futures: list[Future[Any]] | None
+    ) -> Iterator[Checked]:
+        retried = False
+        for i, args in enumerate(calls):
+            while True:
+                if futures is None:
+                    yield check_rows(*args)
+                    break
+                try:
+                    yield futures[i].result()
+                    break
+                except BrokenProcessPool:
+                    # The rest once more on a new pool, then here.
+                    log.warning("verification pool broke; starting a new one")
+                    self._discard_broken()
+                    rest = None if retried else self._submit_any(calls[i:])
+                    retried = True
+                    futures = None if rest is None else [*futures[:i], *rest]
+
+    def check(
+        self, terminal_id: str, public_key: str, entries: Sequence[WireEntry] | Sequence[Row]
+    ) -> Checked:
+        """The whole batch's verdict at once."""
+        lines: list[tuple[Any, ...]] = []
+        for _chunk, part in self.start(terminal_id, public_key, entries).parts():
+            if part.bad is not None:
+                return part
+            lines.extend(part.lines)
+        return Checked(None, lines)
 
     def close(self) -> None:
         def on_owner() -> None:
@@ -280,14 +380,27 @@ class BatchVerifier:
         self._owner.shutdown(wait=True)
 
 
-def _joined(chunks: Sequence[Sequence[Row]], parts: Sequence[Checked]) -> Checked:
-    """One verdict from the chunks' verdicts: the first bad entry, including a
-    broken link between two chunks."""
-    for i, part in enumerate(parts):
-        if part.bad is not None:
-            return part
-        if i + 1 < len(chunks) and chunks[i + 1][0][4] != chunks[i][-1][5]:
-            seq, after = chunks[i + 1][0][0], parts[i + 1].bad
-            # The entry's own faults are reported before its link, as in _problem.
-            return parts[i + 1] if after and after[0] == seq else Checked((seq, _unlinked(seq)), [])
-    return Checked(None, [line for part in parts for line in part.lines])
+class Verification:
+    """A batch's check under way: its chunks, each with its verdict as it
+    comes (check_rows' verdict, with the links between chunks checked
+    here). The verdicts come in order and stop after the first bad one."""
+
+    def __init__(self, chunks: Sequence[Sequence[Row]], verdicts: Iterator[Checked]) -> None:
+        self.chunks = chunks
+        self._verdicts = verdicts
+
+    def parts(self) -> Iterator[tuple[Sequence[Row], Checked]]:
+        before: Sequence[Row] | None = None
+        for chunk, part in zip(self.chunks, self._verdicts, strict=True):
+            if before is not None and chunk[0][4] != before[-1][5]:
+                seq = chunk[0][0]
+                # The entry's own faults are reported before its link, as in _problem.
+                if part.bad is None or part.bad[0] != seq:
+                    part = Checked((seq, _unlinked(seq)), [])
+            yield chunk, part
+            if part.bad is not None:
+                return
+            before = chunk
+
+    def first_bad(self) -> tuple[int, str] | None:
+        return next((part.bad for _c, part in self.parts() if part.bad is not None), None)

@@ -18,7 +18,7 @@ from pos import canonical
 from pos.store import journal_format as jf
 from sync.schemas import WireEntry
 from sync.server.settlement import line_rows
-from sync.server.verify import BatchVerifier, Row, canonical_object, check_rows
+from sync.server.verify import CHUNK_AT_LEAST, BatchVerifier, Row, canonical_object, check_rows
 
 KEY = Ed25519PrivateKey.generate()
 TID = "T-1"
@@ -105,10 +105,10 @@ def test_only_the_heads_signature_is_checked() -> None:
 @pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize(
     ("where", "damage"),
-    [(900, "edited payload"), (600, "not linked"), (600, "bad type"), (599, "edited payload")],
+    [(900, "edited payload"), (512, "not linked"), (512, "bad type"), (511, "edited payload")],
 )
 def test_the_pool_reports_what_the_terminal_reports(workers: int, where: int, damage: str) -> None:
-    # 1,200 entries in two chunks of 600: 600 is the first entry of the second.
+    # 1,200 entries in chunks of 256 (CHUNK_AT_LEAST): 512 is the first entry of the third.
     records = _chain(1200)
     records[where] = DAMAGE[damage](records[where])
     verifier = BatchVerifier(workers)
@@ -173,3 +173,37 @@ def test_the_fast_canonical_check_agrees_on_odd_documents(text: str) -> None:
     except RecursionError:
         expected = False
     assert (canonical_object(text) is not None) == expected
+
+
+def test_a_large_batch_is_checked_in_chunks_whose_verdicts_come_in_order() -> None:
+    records = _chain(3000)
+    verifier = BatchVerifier(2)
+    try:
+        parts = list(verifier.start(TID, jf.public_key_hex(KEY), _rows(records)).parts())
+    finally:
+        verifier.close()
+    chunks = [c for c, _part in parts]
+    assert len(chunks) > 2 and len(chunks[0]) == CHUNK_AT_LEAST
+    assert [r[0] for c in chunks for r in c] == list(range(1, 3001))
+    assert all(part.bad is None and len(part.lines) == len(c) for c, part in parts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        canonical.dumps({"a": 2**64}).decode(),
+        canonical.dumps({"a": [-(2**80), {"b": 2**63}]}).decode(),
+        '{"a":1e16}',
+        '{"a":1E2}',
+        '{"a":-0}',
+        '{"a":"\\u00e9"}',
+        canonical.dumps({"a": "\x7f\u2028é"}).decode(),
+    ],
+)
+def test_the_fast_canonical_check_agrees_on_numbers_and_escapes(text: str) -> None:
+    try:
+        expected = json.loads(text)
+        same = isinstance(expected, dict) and canonical.dumps(expected).decode() == text
+    except (ValueError, canonical.CanonicalError):
+        same = False
+    assert canonical_object(text) == (expected if same else None)
