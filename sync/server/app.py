@@ -39,6 +39,7 @@ from sync.server import configs, enrolment, ingest, reports
 from sync.server import models as m
 from sync.server.audit import Auditor
 from sync.server.identity import FixedKey, KeySource
+from sync.server.ledger import api as ledger_api
 from sync.server.risk import RiskHook
 from sync.server.risk import api as risk_api
 from sync.server.verify import BatchVerifier
@@ -418,6 +419,11 @@ def create_app(state: ServerState) -> FastAPI:
         return {"store_id": store, "code": enrolment.create_code(state.engine, state.clock, store)}
 
     app.include_router(risk_api.router(state.engine, state.clock, state.keys.current, require_admin))
+    app.include_router(
+        ledger_api.router(
+            state.engine, state.clock, state.keys.current, authenticate, spend_nonce, read_body
+        )
+    )
     return app
 
 
