@@ -149,7 +149,11 @@ def router(
                 ask = Ask.model_validate_json(body)
             except ValidationError as exc:
                 return refused("bad-request", str(exc)[:300])
-            member = who(ask.code, ask.number, ask.member_id)
+            member_id = ask.member_id
+            if ask.type == "refund" and not (ask.code or ask.number or member_id):
+                # A refund goes back to the balance its spend came from.
+                member_id = book.member_of_activity(engine, ask.refers_to or "")
+            member = who(ask.code, ask.number, member_id)
             if member is None:
                 return refused("unknown-member", "no member for this code or number")
             if ask.type == "redeem" and ask.source == "online" and not ask.code:

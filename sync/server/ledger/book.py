@@ -259,6 +259,15 @@ def _by_key(conn: Connection, key: str) -> dict[str, Any] | None:
     return None if row is None else dict(row._mapping)
 
 
+def member_of_activity(engine: Engine, activity_id: str) -> str:
+    a, t = m.ledger_accounts, m.ledger_activities
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(a.c.member_id).join(t, t.c.account_id == a.c.id).where(t.c.id == activity_id)
+        ).scalar()
+    return str(found or "")
+
+
 def by_key(engine: Engine, key: str) -> Recorded | None:
     """What was recorded under `key`, if anything (an unknown outcome's query)."""
     with engine.connect() as conn:
