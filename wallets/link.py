@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -46,6 +47,12 @@ class MemberLink:
                 signer = RequestSigner(t.terminal_id, signing_key(t), t.clock)
                 self._client = LedgerClient(url, signer)
             return self._client
+
+    def has_client(self) -> bool:
+        return self._client is not None
+
+    def now(self) -> datetime:
+        return self._terminal.clock.now()
 
     def server_key(self) -> str:
         return self._enrolment()[1]
