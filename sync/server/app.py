@@ -165,7 +165,9 @@ def create_app(state: ServerState) -> FastAPI:
         auditor.stop()
         state.verifier.close()
 
-    risk = RiskHook(state.engine, state.clock, state.keys.current)  # chain-wide risk (sync/server/risk)
+    risk = RiskHook(
+        state.engine, state.clock, state.keys.current
+    )  # chain-wide risk (sync/server/risk)
 
     app = FastAPI(
         title="Store checkout central server",
@@ -418,10 +420,18 @@ def create_app(state: ServerState) -> FastAPI:
         require_admin(authorization)
         return {"store_id": store, "code": enrolment.create_code(state.engine, state.clock, store)}
 
-    app.include_router(risk_api.router(state.engine, state.clock, state.keys.current, require_admin))
+    app.include_router(
+        risk_api.router(state.engine, state.clock, state.keys.current, require_admin)
+    )
     app.include_router(
         ledger_api.router(
-            state.engine, state.clock, state.keys.current, authenticate, spend_nonce, read_body
+            state.engine,
+            state.clock,
+            state.keys.current,
+            authenticate,
+            spend_nonce,
+            read_body,
+            require_admin,
         )
     )
     return app

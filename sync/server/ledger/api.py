@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine
@@ -25,6 +25,8 @@ MAX_BODY = 16 * 1024
 ALLOWANCE_CAP = {"stored_value": 20_000, "points": 5_000}
 ALLOWANCE_LIFETIME = timedelta(hours=24)
 ALLOWANCE_PURPOSE = "pos-wallet-allowance"
+# Corrections and expiry are the chain office's, not a till's.
+ADMIN_ONLY = ("adjust", "expire")
 
 _STATUS = {
     "bad-request": 400,
@@ -101,7 +103,8 @@ def router(
     key: Callable[[], Ed25519PrivateKey],
     authenticate: Callable[[Request, bytes], _Signed],
     spend_nonce: Callable[[VerifiedRequest], None],
-    read_body: Callable[[Request, int], Any],
+    read_body: Callable[..., Any],
+    require_admin: Callable[[str | None], None],
 ) -> APIRouter:
     api = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 
@@ -156,6 +159,8 @@ def router(
             member = who(ask.code, ask.number, member_id)
             if member is None:
                 return refused("unknown-member", "no member for this code or number")
+            if ask.type in ADMIN_ONLY:
+                return refused("bad-request", f"{ask.type} is for the chain's office (admin token)")
             if ask.type == "redeem" and ask.source == "online" and not ask.code:
                 return refused("bad-request", "an online spend needs the member's code")
             if ask.pin and not book.check_pin(engine, member.id, ask.pin):
@@ -180,6 +185,39 @@ def router(
                     "allowance": allowance(engine, clock, key(), member, ask.kind),
                 }
             )
+
+        return await run_in_threadpool(answer)
+
+    @api.post("/admin/activities")
+    async def office_activity(
+        request: Request, authorization: str | None = Header(None)
+    ) -> Response:
+        """Adjust or expire a member's balance (admin token); by number or id."""
+        require_admin(authorization)
+        body = await read_body(request, MAX_BODY, False)
+
+        def answer() -> Response:
+            try:
+                ask = Ask.model_validate_json(body)
+            except ValidationError as exc:
+                return refused("bad-request", str(exc)[:300])
+            if ask.type not in ADMIN_ONLY:
+                return refused("bad-request", "the office adjusts and expires; tills do the rest")
+            member = who("", ask.number, ask.member_id)
+            if member is None:
+                return refused("unknown-member", "no member for this number")
+            spend = book.Spend(
+                member.id, ask.kind, ask.type, ask.amount, ask.key, "office", "office",
+                ask.reference, None, "online",
+            )  # fmt: skip
+            try:
+                done = book.record(engine, clock, spend)
+            except book.LedgerRefused as exc:
+                return refused(exc.reason, exc.detail, exc.balance)
+            return JSONResponse(
+                {"activity_id": done.activity_id, "balance": done.balance,
+                 "replayed": done.replayed}
+            )  # fmt: skip
 
         return await run_in_threadpool(answer)
 

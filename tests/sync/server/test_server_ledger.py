@@ -123,3 +123,32 @@ def test_a_hundred_concurrent_spends_from_two_terminals_never_overdraw(
     assert book.trial_balance(server.engine) == 0
     for till in tills:
         till.close()
+
+
+def test_adjust_and_expire_are_for_the_office_not_a_till(
+    db_url: str, server_on: Callable[..., Any], tmp_path: Path
+) -> None:
+    import httpx
+
+    server = server_on(db_url, tmp_path)
+    till = enrolled_client(server, "T-1")
+    number = till.create_member("Zhou Jie", "5555")["number"]
+    till.activity(number=number, kind="points", type="load", amount=300, key="pts-" + "2" * 8)
+    with pytest.raises(LedgerRefusal) as refused:
+        till.activity(number=number, kind="points", type="expire", amount=100, key="exp-" + "1" * 8)
+    assert refused.value.error == "bad-request"
+    body = {
+        "number": number,
+        "kind": "points",
+        "type": "expire",
+        "amount": 100,
+        "key": "exp-" + "2" * 8,
+    }
+    url = server.url + "/v1/ledger/admin/activities"
+    assert httpx.post(url, json=body).status_code == 403
+    done = httpx.post(url, json=body, headers={"Authorization": "Bearer admin-secret"})
+    assert done.status_code == 200 and done.json()["balance"] == 200
+    adjust = {**body, "type": "adjust", "amount": -50, "key": "adj-" + "1" * 8}
+    done = httpx.post(url, json=adjust, headers={"Authorization": "Bearer admin-secret"})
+    assert done.json()["balance"] == 150
+    assert book.trial_balance(server.engine) == 0
