@@ -123,6 +123,18 @@ def router(
             return book.find_member(engine, number=number)
         return book.find_member(engine, member_id=member_id) if member_id else None
 
+    def recorded(
+        ask: Ask, member: book.Member, store_id: str, terminal_id: str
+    ) -> book.Recorded | JSONResponse:
+        spend = book.Spend(
+            member.id, ask.kind, ask.type, ask.amount, ask.key, store_id, terminal_id,
+            ask.reference, ask.refers_to, ask.source,
+        )  # fmt: skip
+        try:
+            return book.record(engine, clock, spend)
+        except book.LedgerRefused as exc:
+            return refused(exc.reason, exc.detail, exc.balance)
+
     @api.post("/members")
     async def create_member(request: Request) -> Response:
         """Register a member (name and PIN); both ledgers' accounts open at zero."""
@@ -165,14 +177,9 @@ def router(
                 return refused("bad-request", "an online spend needs the member's code")
             if ask.pin and not book.check_pin(engine, member.id, ask.pin):
                 return refused("bad-pin", "the PIN does not match")
-            spend = book.Spend(
-                member.id, ask.kind, ask.type, ask.amount, ask.key, s.store_id,
-                s.terminal_id, ask.reference, ask.refers_to, ask.source,
-            )  # fmt: skip
-            try:
-                done = book.record(engine, clock, spend)
-            except book.LedgerRefused as exc:
-                return refused(exc.reason, exc.detail, exc.balance)
+            done = recorded(ask, member, s.store_id, s.terminal_id)
+            if isinstance(done, JSONResponse):
+                return done
             return JSONResponse(
                 {
                     "activity_id": done.activity_id,
@@ -206,14 +213,9 @@ def router(
             member = who("", ask.number, ask.member_id)
             if member is None:
                 return refused("unknown-member", "no member for this number")
-            spend = book.Spend(
-                member.id, ask.kind, ask.type, ask.amount, ask.key, "office", "office",
-                ask.reference, None, "online",
-            )  # fmt: skip
-            try:
-                done = book.record(engine, clock, spend)
-            except book.LedgerRefused as exc:
-                return refused(exc.reason, exc.detail, exc.balance)
+            done = recorded(ask, member, "office", "office")
+            if isinstance(done, JSONResponse):
+                return done
             return JSONResponse(
                 {"activity_id": done.activity_id, "balance": done.balance,
                  "replayed": done.replayed}

@@ -31,6 +31,13 @@ def enrolled_client(server: Any, terminal_id: str, store_id: str = "S001") -> Le
     return LedgerClient(server.url, RequestSigner(terminal_id, key, SystemClock()))
 
 
+def member_with_points(server: Any, pin: str, points: int) -> tuple[LedgerClient, str]:
+    till = enrolled_client(server, "T-1")
+    number = str(till.create_member("Han Meimei", pin)["number"])
+    till.activity(number=number, kind="points", type="load", amount=points, key=uuid.uuid4().hex)
+    return till, number
+
+
 def code_for(client: LedgerClient, number: str) -> str:
     return make_code(client.code_key(), number, SystemClock().now())
 
@@ -75,9 +82,7 @@ def test_a_stale_or_forged_member_code_is_refused(
     db_url: str, server_on: Callable[..., Any], tmp_path: Path
 ) -> None:
     server = server_on(db_url, tmp_path)
-    till = enrolled_client(server, "T-1")
-    number = till.create_member("Han Meimei", "1357")["number"]
-    till.activity(number=number, kind="points", type="load", amount=500, key="pts-" + "1" * 8)
+    till, number = member_with_points(server, "1357", 500)
     key = till.code_key()
     stale = make_code(key, number, SystemClock().now().replace(year=2025))
     forged = make_code(b"not the key" * 3, number, SystemClock().now())
@@ -131,9 +136,7 @@ def test_adjust_and_expire_are_for_the_office_not_a_till(
     import httpx
 
     server = server_on(db_url, tmp_path)
-    till = enrolled_client(server, "T-1")
-    number = till.create_member("Zhou Jie", "5555")["number"]
-    till.activity(number=number, kind="points", type="load", amount=300, key="pts-" + "2" * 8)
+    till, number = member_with_points(server, "5555", 300)
     with pytest.raises(LedgerRefusal) as refused:
         till.activity(number=number, kind="points", type="expire", amount=100, key="exp-" + "1" * 8)
     assert refused.value.error == "bad-request"
