@@ -158,12 +158,14 @@ class MemberChannel:
             return ChannelResult(PaymentStatus.SUCCEEDED, paid_amount=intent.amount)
         try:
             found = self.link().client().find(intent.out_trade_no)
-        except (LedgerUnreachable, LedgerUnknown) as exc:
+            if found is None:
+                # Nothing yet: claim the key, so a spend still on its way can
+                # never be recorded after this answer.
+                found = self.link().client().void(intent.out_trade_no, self.kind)
+        except (LedgerUnreachable, LedgerUnknown, LedgerRefusal) as exc:
             return ChannelResult(PaymentStatus.UNKNOWN, code="unreachable", message=str(exc))
-        if found is None:
-            # The ledger records a spend in one transaction: nothing under
-            # the key means nothing was spent.
-            return ChannelResult(PaymentStatus.FAILED)
+        if found["type"] == "void":
+            return ChannelResult(PaymentStatus.CLOSED)
         if found["type"] == "redeem":
             return ChannelResult(
                 PaymentStatus.SUCCEEDED, channel_ref=str(found["activity_id"]),

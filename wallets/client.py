@@ -95,6 +95,9 @@ class LedgerClient:
                 return None
             raise
 
+    def void(self, key: str, kind: str) -> dict[str, Any]:
+        return self._send("POST", "/v1/ledger/void", {"key": key, "kind": kind})
+
     def member(self, number_or_code: str) -> dict[str, Any]:
         return self._send("GET", f"/v1/ledger/members/{number_or_code}")
 

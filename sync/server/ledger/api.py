@@ -71,6 +71,11 @@ class Ask(BaseModel):
     pin: str = Field("", pattern=r"^(\d{4,8})?$")
 
 
+class VoidAsk(BaseModel):
+    kind: str = Field(pattern=r"^(stored_value|points)$")
+    key: str = Field(min_length=8, max_length=128)
+
+
 def refused(reason: str, detail: str, balance: int | None = None) -> JSONResponse:
     body: dict[str, Any] = {"error": reason, "detail": detail, "remedy": "", "hwm": None}
     if balance is not None:
@@ -220,6 +225,27 @@ def router(
                 {"activity_id": done.activity_id, "balance": done.balance,
                  "replayed": done.replayed}
             )  # fmt: skip
+
+        return await run_in_threadpool(answer)
+
+    @api.post("/void")
+    async def void(request: Request) -> Response:
+        """Claim an idempotency key whose spend's outcome a till does not know:
+        answers "void" (nothing was or will be spent under it) or "redeem"."""
+        body = await read_body(request, MAX_BODY)
+
+        def answer() -> Response:
+            s = signed(request, body)
+            try:
+                ask = VoidAsk.model_validate_json(body)
+                kind = book.void_key(engine, clock, ask.key, ask.kind, s.store_id, s.terminal_id)
+            except ValidationError as exc:
+                return refused("bad-request", str(exc)[:300])
+            except book.LedgerRefused as exc:
+                return refused(exc.reason, exc.detail)
+            found = book.by_key(engine, ask.key)
+            assert found is not None
+            return JSONResponse({"type": kind, "activity_id": found.activity_id})
 
         return await run_in_threadpool(answer)
 

@@ -268,6 +268,35 @@ def member_of_activity(engine: Engine, activity_id: str) -> str:
     return str(found or "")
 
 
+def void_key(
+    engine: Engine, clock: Clock, key: str, kind: str, store_id: str, terminal: str
+) -> str:
+    """Claim `key` so that a spend still on its way under it can never be
+    recorded (it is refused as key-reused); the type recorded under the key
+    after the claim: "void", or "redeem" when the spend got there first."""
+    if kind not in KINDS:
+        raise LedgerRefused("bad-request", f"no {kind}")
+    for _ in range(2):
+        try:
+            with engine.begin() as conn:
+                found = _by_key(conn, key)
+                if found is not None:
+                    return str(found["type"])
+                _ensure_issued(conn, kind, KINDS[kind], iso(clock.now()))
+                conn.execute(
+                    insert(m.ledger_activities).values(
+                        id=secrets.token_hex(16), idempotency_key=key, account_id=_issued(kind),
+                        type="void", amount=0, refers_to=None, store_id=store_id,
+                        terminal_id=terminal, reference="", source="online",
+                        created_at=iso(clock.now()),
+                    )
+                )  # fmt: skip
+                return "void"
+        except IntegrityError:
+            continue  # the spend committed meanwhile: read it
+    raise LedgerRefused("bad-request", f"cannot claim {key}")
+
+
 def by_key(engine: Engine, key: str) -> Recorded | None:
     """What was recorded under `key`, if anything (an unknown outcome's query)."""
     with engine.connect() as conn:

@@ -155,3 +155,21 @@ def test_adjust_and_expire_are_for_the_office_not_a_till(
     done = httpx.post(url, json=adjust, headers={"Authorization": "Bearer admin-secret"})
     assert done.json()["balance"] == 150
     assert book.trial_balance(server.engine) == 0
+
+
+def test_a_claimed_key_never_spends_and_a_spent_key_is_not_claimed(
+    db_url: str, server_on: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = server_on(db_url, tmp_path)
+    till, number = member_with_points(server, "2222", 300)
+    spend = {"kind": "points", "type": "redeem", "amount": 100}
+    # The till lost the answer and resolves by claiming the key first ...
+    assert till.void("late-spend-1", "points")["type"] == "void"
+    with pytest.raises(LedgerRefusal) as late:  # ... so the spend arriving late is refused
+        till.activity(code=code_for(till, number), key="late-spend-1", **spend)
+    assert late.value.error == "key-reused"
+    done = till.activity(code=code_for(till, number), key="early-spend-1", **spend)
+    claimed = till.void("early-spend-1", "points")
+    assert claimed == {"type": "redeem", "activity_id": done["activity_id"]}
+    assert till.member(number)["balances"]["points"] == 200
+    assert book.trial_balance(server.engine) == 0
