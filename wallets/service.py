@@ -49,10 +49,13 @@ class WalletSync:
 
 
 def start_for_till(till: Till, interval: float = 15.0) -> WalletSync | None:
-    """None unless the terminal is enrolled and has offline spends to send."""
+    """None unless the terminal is enrolled and takes stored value or points.
+    With nothing to send, a pass makes no request."""
     from sync.client import enrolment
+    from wallets.channel import MemberChannel
 
-    book = OfflineBook(till.data_dir)
-    if enrolment(till.terminal) is None or not book.pending():
+    router = till.router
+    takes = any(isinstance(router.channel(n), MemberChannel) for n in router.channel_names)
+    if not takes or enrolment(till.terminal) is None:
         return None
-    return WalletSync(MemberLink(till.terminal, book), interval).start()
+    return WalletSync(MemberLink(till.terminal, OfflineBook(till.data_dir)), interval).start()

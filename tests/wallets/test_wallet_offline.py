@@ -11,7 +11,6 @@ from pos.flows.views import Outcome
 from pos.money import Money
 from tests.pos.flows.flow_fakes import Events
 from tests.wallets.conftest import CASHIER_PIN, Shop
-from wallets.link import MemberLink
 from wallets.offline import OfflineBook
 from wallets.service import WalletSync
 
@@ -51,16 +50,15 @@ def test_an_offline_spend_within_the_allowance_is_reconciled_at_sync(shop: Shop)
         assert tender.run(Events()).status is Outcome.SUCCEEDED
         assert flow.finish_if_paid()
 
-        shop.server = shop.server.restart()  # back: the till service sends the spend
         book = OfflineBook(shop.data)
         assert len(book.pending()) == 1
-        sync = WalletSync(MemberLink(till.terminal, book), interval=0.1).start()
-        try:
-            for _ in range(100):
-                if not book.pending():
-                    break
-                till.terminal.clock.sleep(0.05)
-        finally:
-            sync.stop()
+        shop.server = shop.server.restart()  # back: the till's service sends the spend
+        till.start_services()
+        assert isinstance(till.running.get("wallets"), WalletSync)
+        till.nudge()
+        for _ in range(200):
+            if not book.pending():
+                break
+            till.terminal.clock.sleep(0.05)
     assert book.pending() == []
     assert shop.balance("stored_value") == 1000 - 100 - 350
