@@ -10,7 +10,7 @@ from pos.flows.core import CoreServices
 from pos.flows.views import Outcome
 from pos.money import Money
 from tests.pos.flows.flow_fakes import Events
-from tests.wallets.conftest import CASHIER_PIN, Shop
+from tests.wallets.conftest import CASHIER_PIN, MANAGER_PIN, Shop
 from wallets.offline import OfflineBook
 from wallets.service import WalletSync
 
@@ -49,6 +49,16 @@ def test_an_offline_spend_within_the_allowance_is_reconciled_at_sync(shop: Shop)
         tender.prepare("cash", "cash", tendered=Money(750))
         assert tender.run(Events()).status is Outcome.SUCCEEDED
         assert flow.finish_if_paid()
+
+        for _ in range(7):
+            flow.scan(COLA)  # 24.50: above the one-touch limit, and offline no PIN can be checked
+        tender = flow.start_tender()
+        assert tender.prepare("stored_value", "payment_code", Money(2100), auth_code=code + "/4321")
+        refused = tender.run(Events())
+        assert refused.status is Outcome.FAILED
+        assert "one-touch limit" in refused.message.render("en")
+        flow.back_from_tender()
+        flow.void_order(core.approve(MANAGER_PIN, "void"))
 
         book = OfflineBook(shop.data)
         assert len(book.pending()) == 1
