@@ -67,3 +67,27 @@ def test_above_the_one_touch_limit_the_member_keys_the_pin(shop: Shop) -> None:
         assert tender.prepare("stored_value", "payment_code", auth_code=code)
         assert tender.run(Events()).status is Outcome.SUCCEEDED
     assert shop.balance("stored_value") == 3000 - 2450
+
+
+def test_an_unknown_spend_resolved_by_query_can_never_be_taken_later(shop: Shop) -> None:
+    from pos.payments.channel import PaymentIntent, PaymentMode, PaymentStatus
+
+    with open_till(shop.data, TillOptions(channels=CHANNELS)) as till:
+        channel = till.router.channel("stored_value")
+        lost = PaymentIntent(
+            "i-1", "order-1", "stored_value", PaymentMode.PAYMENT_CODE, Money(300), "otn-lost-0001",
+            sent=True,
+        )  # fmt: skip
+        # The answer to the spend never came; the query finds nothing and claims the key.
+        assert channel.query(lost).status is PaymentStatus.CLOSED
+        late = channel.start(lost, Events(), shop.code())  # the same request, arriving late
+        assert late.status is PaymentStatus.FAILED
+        assert channel.query(lost).status is PaymentStatus.CLOSED
+        paid = PaymentIntent(
+            "i-2", "order-2", "stored_value", PaymentMode.PAYMENT_CODE, Money(300), "otn-paid-0001",
+            sent=True,
+        )  # fmt: skip
+        assert channel.start(paid, Events(), shop.code()).status is PaymentStatus.SUCCEEDED
+        assert channel.query(paid).status is PaymentStatus.SUCCEEDED
+        assert channel.cancel(paid).status is PaymentStatus.CLOSED  # given back
+    assert shop.balance("stored_value") == 1000
