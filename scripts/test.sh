@@ -12,10 +12,10 @@ export QT_QPA_PLATFORM=offscreen
 source scripts/services.sh
 
 echo "== ruff"
-ruff check pos ui drivers sync tests
+ruff check pos ui drivers sync wallets tests
 echo "== import layering"
 lint-imports
 echo "== mypy (strict for pos/, drivers/, sync/)"
-mypy pos drivers sync ui
+mypy pos drivers sync ui wallets
 echo "== pytest"
 pytest -q -p no:cacheprovider "$@"

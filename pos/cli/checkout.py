@@ -185,6 +185,7 @@ def _pay_and_report(
             approval=approval,
             id_checked=args.id_checked,
             auth_code=args.auth_code or "",
+            member=args.member or "",
         )
     except TenderNotTaken:
         raise  # its message names the order
@@ -440,6 +441,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             help="cash, alipay, wechat or card; repeat to split",
         )
         p.add_argument("--auth-code", help="the shopper's payment code (last --pay)")
+        p.add_argument(
+            "--member", metavar="CODE", help="the member's code, for each --pay that takes one"
+        )
         p.add_argument(
             "--confirm-cash",
             action="store_true",

@@ -139,6 +139,7 @@ def take_payments(
     approval: Approval | None,
     id_checked: bool,
     auth_code: str,
+    member: str = "",
 ) -> tuple[TenderResult | None, list[dict[str, Any]]]:
     """Each `--pay` in turn through the flows' tender, until the order is paid
     or one does not take money (TenderNotTaken: the order stays open). A tender
@@ -150,6 +151,8 @@ def take_payments(
         if view.remaining.minor <= 0:
             break
         code = auth_code if i == len(pays) - 1 else ""
+        if member and not code and _takes_only_codes(core, pay.channel):
+            code = member
         mode = payment_mode(pay.channel, code)
         handed = pay.amount
         due = view.remaining if handed is None else min(handed, view.remaining)
@@ -206,6 +209,13 @@ def chase_released(ctx: CliContext, core: CoreServices, order_id: str | None = N
     left = core.released_open()
     if left:
         ctx.warn(msg("uncertain.cli.still_checking", count=left))
+
+
+def _takes_only_codes(core: CoreServices, channel: str) -> bool:
+    """A channel paid only by a scanned code (a member's stored value or points)."""
+    if core.router is None or channel not in core.router.channel_names:
+        return False
+    return core.router.channel(channel).capabilities().modes == {PaymentMode.PAYMENT_CODE}
 
 
 def _alternatives(core: CoreServices) -> list[str]:

@@ -44,6 +44,7 @@ from sync.server.accounts import Action, Principal
 from sync.server.audit import Auditor
 from sync.server.cardkey import CardKeySource, DatabaseCardKey, DerivedCardKey
 from sync.server.identity import DatabaseIdentity, FixedKey, KeySource
+from sync.server.ledger import api as ledger_api
 from sync.server.risk import RiskHook
 from sync.server.risk import api as risk_api
 from sync.server.risk import queries as risk_queries
@@ -508,6 +509,17 @@ def create_app(state: ServerState) -> FastAPI:
     sealer = accounts.TotpSealer(shared)
     app.include_router(
         admin_api.router(state.engine, state.clock, state.keys.current, admin, sealer)
+    )
+    app.include_router(
+        ledger_api.router(
+            state.engine,
+            state.clock,
+            state.keys.current,
+            authenticate,
+            spend_nonce,
+            read_body,
+            require_admin,
+        )
     )
     return app
 

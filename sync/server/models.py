@@ -289,6 +289,7 @@ admin_audit = Table(
     Column("detail", Text, nullable=False),
 )
 Index("admin_audit_actor", admin_audit.c.actor, admin_audit.c.action)
+
 # Secrets the server hands to terminals (the chain's card-token key), each
 # generation AES-256-GCM sealed under the servers' shared secret like the
 # signing key; never stored in the clear.
@@ -298,5 +299,68 @@ chain_secrets = Table(
     Column("name", String(64), primary_key=True),
     Column("generation", Integer, primary_key=True, autoincrement=False),
     Column("sealed", LargeBinary, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+# Members and the store's own currencies (sync/server/ledger): every store of
+# the chain shares them. Activities are append-only; each one posts entries
+# that sum to zero (double entry), and a balance is the sum of an account's
+# postings, never a stored number.
+members = Table(
+    "members",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("number", String(8), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("pin_hash", String(128), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+ledger_accounts = Table(
+    "ledger_accounts",
+    metadata,
+    # "sv:<member>" / "pt:<member>", or the chain's counter-account "sv:issued".
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("member_id", String(32), ForeignKey("members.id")),
+    Column("currency", String(8), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+ledger_activities = Table(
+    "ledger_activities",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("account_id", String(64), ForeignKey("ledger_accounts.id"), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("refers_to", String(32)),
+    Column("store_id", String(64), nullable=False),
+    Column("terminal_id", String(64), nullable=False),
+    Column("reference", String(128), nullable=False),
+    # "online" or "offline" (spent on an allowance, recorded at sync)
+    Column("source", String(16), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+Index("ledger_activities_refers", ledger_activities.c.refers_to)
+
+ledger_postings = Table(
+    "ledger_postings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("activity_id", String(32), ForeignKey("ledger_activities.id"), nullable=False),
+    Column("account_id", String(64), ForeignKey("ledger_accounts.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+)
+Index("ledger_postings_account", ledger_postings.c.account_id)
+
+ledger_keys = Table(
+    "ledger_keys",
+    metadata,
+    # The member-code key: tills verify member codes offline with it.
+    Column("name", String(32), primary_key=True),
+    Column("secret", LargeBinary, nullable=False),
     Column("created_at", String(32), nullable=False),
 )

@@ -1,0 +1,1 @@
+"""Members and the chain's stored-value and points ledger (shared by every store)."""
