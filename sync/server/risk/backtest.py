@@ -114,6 +114,17 @@ def _changed(rule: Rule, recorded: str) -> str | None:
     return None
 
 
+def _count_hit(report: Backtest, store: Counter[str], rule: Rule, recorded: str) -> None:
+    """One decision the rule hits: counted, and where it moves the decision."""
+    report.hits += 1
+    store["hits"] += 1
+    move = _changed(rule, recorded)
+    if move is not None:
+        report.changed += 1
+        report.moves[move] += 1
+        store["changed"] += 1
+
+
 def run_backtest(engine: Engine, source: str, rule_id: str, workers: int | None = None) -> Backtest:
     """Evaluate the candidate `rule_id` (in the rule set text `source`) over
     every stored event. Terminals are independent (each one's velocity is its
@@ -219,14 +230,8 @@ def _fast(engine: Engine, rule: Rule, terminals: list[str] | None, chunk: int) -
         else:
             hits = [i for i in range(len(pending)) if _holds(rule, {n: cols[n][i] for n in names})]
         for i in hits:
-            store, action = pending[i]
-            report.hits += 1
-            stores[store]["hits"] += 1
-            move = _changed(rule, action)
-            if move is not None:
-                report.changed += 1
-                report.moves[move] += 1
-                stores[store]["changed"] += 1
+            store, recorded = pending[i]
+            _count_hit(report, stores[store], rule, recorded)
         report.events += len(pending)
         pending.clear()
         for values in cols.values():
@@ -382,13 +387,7 @@ def _backtest(
                         state.velocity.features(v, subjects[v], currency, at_ms, f)
                     report.events += 1
                     if evaluate(f)[index] is True:
-                        report.hits += 1
-                        stores[store]["hits"] += 1
-                        move = _changed(rule, action)
-                        if move is not None:
-                            report.changed += 1
-                            report.moves[move] += 1
-                            stores[store]["changed"] += 1
+                        _count_hit(report, stores[store], rule, action)
             if full_state:
                 local_hour = datetime.fromtimestamp(at_ms / 1000, _CHINA)
                 state.apply(
