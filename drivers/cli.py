@@ -22,31 +22,32 @@ from pos.cli.context import CliContext
 from pos.clock import SystemClock
 from pos.errors import InvalidInput
 from pos.messages import msg
+from pos.messages.helptext import coded
 from pos.money import Money, MoneyError
 from pos.payments.card.port import CardRead, CardRequest
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    card = sub.add_parser("card", help="card readers and cards")
+    card = sub.add_parser("card", help="clihelp.drivers.card")
     cmds = card.add_subparsers(dest="card_command", metavar="ACTION")
     cmds.required = True
 
-    readers = cmds.add_parser("readers", help="list PC/SC readers and whether a card is in")
+    readers = cmds.add_parser("readers", help="clihelp.drivers.readers")
     readers.set_defaults(func=cmd_readers)
 
-    read = cmds.add_parser("read", help="read the card in a reader up to its cryptogram")
-    read.add_argument("--reader", help="reader name (or a unique part of it)")
-    read.add_argument("--amount", default="0.01", help="amount for the cryptogram (CNY)")
-    read.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a card")
+    read = cmds.add_parser("read", help="clihelp.drivers.read")
+    read.add_argument("--reader", help="clihelp.drivers.reader")
+    read.add_argument("--amount", default="0.01", help="clihelp.drivers.amount")
+    read.add_argument("--timeout", type=float, default=30.0, help="clihelp.drivers.timeout")
     read.set_defaults(func=cmd_read)
 
-    emulate = cmds.add_parser("emulate", help="insert an emulated card into the vpcd reader")
+    emulate = cmds.add_parser("emulate", help="clihelp.drivers.emulate")
     emulate.add_argument("--profile", required=True, choices=sorted([*PROFILES, *BADGE_PROFILES]))
-    emulate.add_argument("--chip", type=Path, help="a badge's key kept in this file between runs")
+    emulate.add_argument("--chip", type=Path, help="clihelp.drivers.chip")
     emulate.add_argument(
-        "--port", type=int, default=None, help=f"vpcd port (default ${PORT_ENV} or {VPCD_PORT})"
+        "--port", type=int, default=None, help=coded("clihelp.drivers.port", env=PORT_ENV, port=VPCD_PORT)
     )
-    emulate.add_argument("--seconds", type=float, default=0.0, help="remove after (0: until ^C)")
+    emulate.add_argument("--seconds", type=float, default=0.0, help="clihelp.drivers.seconds")
     emulate.set_defaults(func=cmd_emulate)
     add_commands(cmds)
 

@@ -33,43 +33,42 @@ from pos.services.terminal_services import TerminalServices
 
 
 def add_commands(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    acq = cmds.add_parser(
-        "acquirer", help="run the sandbox acquirer and point payments.json's card section at it"
+    acq = cmds.add_parser("acquirer", help="clihelp.drivers_card_host.acquirer")
+    acq.add_argument("--port", type=int, default=0, help="clihelp.drivers_card_host.port")
+    acq.add_argument(
+        "--control-port", type=int, default=0, help="clihelp.drivers_card_host.control_port"
     )
-    acq.add_argument("--port", type=int, default=0, help="ISO 8583 port on 127.0.0.1 (0: any)")
-    acq.add_argument("--control-port", type=int, default=0, help="scenario control port")
-    acq.add_argument("--no-configure", action="store_true", help="leave payments.json alone")
-    acq.add_argument("--seconds", type=float, default=0.0, help="stop after (0: until ^C)")
+    acq.add_argument(
+        "--no-configure", action="store_true", help="clihelp.drivers_card_host.no_configure"
+    )
+    acq.add_argument("--seconds", type=float, default=0.0, help="clihelp.drivers_card_host.seconds")
     acq.set_defaults(func=cmd_acquirer)
 
-    sc = cmds.add_parser("scenario", help="what the running sandbox acquirer does next")
+    sc = cmds.add_parser("scenario", help="clihelp.drivers_card_host.scenario")
     sc.add_argument(
         "--fault",
         action="append",
         metavar="KIND[:OP[:TIMES[:before|after[:DELAY]]]]",
-        help="timeout, slow, torn, 5xx or bad_signature on start (0100/0220), cancel "
-        "(0400) or refund (0200)",
+        help="clihelp.drivers_card_host.fault",
     )
     sc.add_argument(
         "--account",
         action="append",
         metavar="PROFILE:BALANCE[:blocked]",
-        help="an emulated card's account at the issuer, e.g. visa:10.00 or mastercard:0:blocked",
+        help="clihelp.drivers_card_host.account",
     )
-    sc.add_argument("--down", type=float, metavar="SECONDS", help="stop answering (0: until --up)")
-    sc.add_argument("--up", action="store_true", help="answer again")
-    sc.add_argument("--reset", action="store_true", help="forget faults and the message log")
+    sc.add_argument("--down", type=float, metavar="SECONDS", help="clihelp.drivers_card_host.down")
+    sc.add_argument("--up", action="store_true", help="clihelp.drivers_card_host.up")
+    sc.add_argument("--reset", action="store_true", help="clihelp.drivers_card_host.reset")
     sc.set_defaults(func=cmd_scenario)
 
-    fwd = cmds.add_parser("forward", help="send stored offline card approvals to the acquirer now")
+    fwd = cmds.add_parser("forward", help="clihelp.drivers_card_host.forward")
     fwd.set_defaults(func=cmd_forward)
 
-    dec = cmds.add_parser(
-        "declines", help="offline approvals the bank declined after forwarding (manager)"
-    )
-    dec.add_argument("--review", metavar="INTENT_ID", help="record that a manager checked one")
-    dec.add_argument("--approver", help="manager id (PIN from POS_APPROVER_PIN or prompt)")
-    dec.add_argument("--note", default="", help="what was done (called the shopper, ...)")
+    dec = cmds.add_parser("declines", help="clihelp.drivers_card_host.declines")
+    dec.add_argument("--review", metavar="INTENT_ID", help="clihelp.drivers_card_host.review")
+    dec.add_argument("--approver", help="clihelp.drivers_card_host.approver")
+    dec.add_argument("--note", default="", help="clihelp.drivers_card_host.note")
     dec.set_defaults(func=cmd_declines)
 
 

@@ -165,37 +165,39 @@ def cmd_printer_emulate(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     def printer_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--printer", metavar="URL", help="tcp://HOST:9100, usb://VID:PID, ...")
+        p.add_argument("--printer", metavar="URL", help="clihelp.drivers_print.printer_2")
 
-    pr = sub.add_parser("print", help="print on the receipt printer")
+    pr = sub.add_parser("print", help="clihelp.drivers_print.print")
     psub = pr.add_subparsers(dest="print_what", metavar="WHAT")
     psub.required = True
-    p = psub.add_parser("test", help="print a test page")
+    p = psub.add_parser("test", help="clihelp.drivers_print.test")
     printer_arg(p)
     p.set_defaults(func=cmd_print_test)
-    p = psub.add_parser("receipt", help="print a sale's receipt again (marked reprint)")
-    p.add_argument("order", help="order id or receipt number")
-    p.add_argument("--first", action="store_true", help="not marked reprint")
+    p = psub.add_parser("receipt", help="clihelp.drivers_print.receipt")
+    p.add_argument("order", help="clihelp.drivers_print.order")
+    p.add_argument("--first", action="store_true", help="clihelp.drivers_print.first")
     printer_arg(p)
     p.set_defaults(func=cmd_print_receipt)
 
-    dr = sub.add_parser("drawer", help="the cash drawer")
+    dr = sub.add_parser("drawer", help="clihelp.drivers_print.drawer")
     dsub = dr.add_subparsers(dest="drawer_what", metavar="WHAT")
     dsub.required = True
-    p = dsub.add_parser("open", help="open the drawer without a sale (needs a manager)")
-    p.add_argument("--approver", required=True, help="manager id (PIN from POS_APPROVER_PIN)")
-    p.add_argument("--reason", default="", help="why the drawer is opened")
+    p = dsub.add_parser("open", help="clihelp.drivers_print.open")
+    p.add_argument("--approver", required=True, help="clihelp.drivers_print.approver")
+    p.add_argument("--reason", default="", help="clihelp.drivers_print.reason")
     printer_arg(p)
     p.set_defaults(func=cmd_drawer_open)
 
-    pt = sub.add_parser("printer", help="set up or emulate the receipt printer")
+    pt = sub.add_parser("printer", help="clihelp.drivers_print.printer")
     tsub = pt.add_subparsers(dest="printer_what", metavar="WHAT")
     tsub.required = True
-    p = tsub.add_parser("setup", help="remember the receipt printer for this terminal")
+    p = tsub.add_parser("setup", help="clihelp.drivers_print.setup")
     p.add_argument("--printer", required=True, metavar="URL")
-    p.add_argument("--width", type=int, choices=WIDTHS, default=42, help="paper columns")
+    p.add_argument(
+        "--width", type=int, choices=WIDTHS, default=42, help="clihelp.drivers_print.width"
+    )
     p.add_argument("--locale", choices=("zh", "en"), default="zh")
     p.set_defaults(func=cmd_printer_setup)
-    p = tsub.add_parser("emulate", help="run a loopback printer that shows what it prints")
+    p = tsub.add_parser("emulate", help="clihelp.drivers_print.emulate")
     p.add_argument("--port", type=int, default=9100)
     p.set_defaults(func=cmd_printer_emulate)

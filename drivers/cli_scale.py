@@ -105,26 +105,26 @@ def cmd_scale_emulate(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sc = sub.add_parser("scale", help="read, zero or emulate the weighing scale")
+    sc = sub.add_parser("scale", help="clihelp.drivers_scale.scale")
     ssub = sc.add_subparsers(dest="scale_what", metavar="WHAT")
     ssub.required = True
 
     def device_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--port", metavar="DEV", help="serial device (env POS_SCALE)")
-        p.add_argument("--unit", choices=UNITS, default="kg", help="the unit the scale is set to")
-        p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait")
+        p.add_argument("--port", metavar="DEV", help="clihelp.drivers_scale.port")
+        p.add_argument("--unit", choices=UNITS, default="kg", help="clihelp.drivers_scale.unit")
+        p.add_argument("--timeout", type=float, default=5.0, help="clihelp.drivers_scale.timeout")
 
-    p = ssub.add_parser("read", help="wait for a stable weight and print it in grams")
+    p = ssub.add_parser("read", help="clihelp.drivers_scale.read")
     device_args(p)
-    p.add_argument("--now", action="store_true", help="the current reading, stable or not")
+    p.add_argument("--now", action="store_true", help="clihelp.drivers_scale.now")
     p.set_defaults(func=cmd_scale_read)
-    p = ssub.add_parser("zero", help="zero the scale (empty platter)")
+    p = ssub.add_parser("zero", help="clihelp.drivers_scale.zero")
     device_args(p)
     p.set_defaults(func=cmd_scale_zero)
-    p = ssub.add_parser("ports", help="list serial ports")
+    p = ssub.add_parser("ports", help="clihelp.drivers_scale.ports")
     p.set_defaults(func=cmd_scale_ports)
-    p = ssub.add_parser("emulate", help="run an emulated scale on a pseudo-terminal")
+    p = ssub.add_parser("emulate", help="clihelp.drivers_scale.emulate")
     p.add_argument("--unit", choices=UNITS, default="kg")
-    p.add_argument("--grams", type=int, default=0, help="weight on the platter at start")
-    p.add_argument("--interactive", action="store_true", help="read weights from stdin")
+    p.add_argument("--grams", type=int, default=0, help="clihelp.drivers_scale.grams")
+    p.add_argument("--interactive", action="store_true", help="clihelp.drivers_scale.interactive")
     p.set_defaults(func=cmd_scale_emulate)

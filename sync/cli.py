@@ -103,21 +103,20 @@ def _run_forever(terminal: Any, args: argparse.Namespace, ctx: CliContext) -> in
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    e = sub.add_parser("enroll", help="enrol this terminal with the central server")
+    e = sub.add_parser("enroll", help="clihelp.sync.enroll")
     e.add_argument(
         "--server",
         required=True,
         action="append",
-        help="the server's URL, e.g. https://pos.example:8443; repeat it for each URL the "
-        "server answers on (the terminal fails over between them)",
+        help="clihelp.sync.server",
     )
-    e.add_argument("--code", required=True, help="the one-time code the manager created")
-    e.add_argument("--ca-file", help="PEM CA certificate to trust for the server's TLS")
+    e.add_argument("--code", required=True, help="clihelp.sync.code")
+    e.add_argument("--ca-file", help="clihelp.sync.ca_file")
     e.set_defaults(func=_enroll)
 
-    s = sub.add_parser("sync", help="push the journal to the server and pull configuration")
-    s.add_argument("action", nargs="?", choices=["status"], help="show the sync status")
-    s.add_argument("--once", action="store_true", help="one push and pull, then exit")
-    s.add_argument("--interval", type=float, default=15.0, help="seconds between syncs")
-    s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the server")
+    s = sub.add_parser("sync", help="clihelp.sync.sync")
+    s.add_argument("action", nargs="?", choices=["status"], help="clihelp.sync.action")
+    s.add_argument("--once", action="store_true", help="clihelp.sync.once")
+    s.add_argument("--interval", type=float, default=15.0, help="clihelp.sync.interval")
+    s.add_argument("--timeout", type=float, default=30.0, help="clihelp.sync.timeout")
     s.set_defaults(func=_sync)

@@ -23,7 +23,7 @@ def _app(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    app = sub.add_parser("app", help="start the checkout app on this terminal")
-    app.add_argument("--kiosk", action="store_true", help="self-service kiosk, full screen")
-    app.add_argument("--lang", choices=["zh_CN", "en"], help="default: POS_LANG, else zh_CN")
+    app = sub.add_parser("app", help="clihelp.ui.app")
+    app.add_argument("--kiosk", action="store_true", help="clihelp.ui.kiosk")
+    app.add_argument("--lang", choices=["zh_CN", "en"], help="clihelp.ui.lang")
     app.set_defaults(func=_app)

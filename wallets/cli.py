@@ -22,6 +22,7 @@ from pos.cli.store import open_for_command
 from pos.errors import InvalidInput, NotAllowed, NotFound, PosError
 from pos.member_code import make_code
 from pos.messages import msg
+from pos.messages.helptext import coded
 from pos.money import Money
 from wallets.client import LedgerRefusal, LedgerUnknown, LedgerUnreachable
 from wallets.link import MemberLink
@@ -118,7 +119,7 @@ def _code(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("member", help="members, stored value and points at the chain's ledger")
+    p = sub.add_parser("member", help="clihelp.wallets.member")
     member = p.add_subparsers(dest="member_command", required=True)
 
     def cmd(name: str, helptext: str, func: Callable[..., int]) -> argparse.ArgumentParser:
@@ -126,14 +127,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         c.set_defaults(func=func)
         return c
 
-    c = cmd("create", f"register a member (PIN from {PIN_ENV} or a prompt)", _create)
+    c = cmd("create", coded("clihelp.wallets.create", env=PIN_ENV), _create)
     c.add_argument("--name", required=True)
-    c = cmd("load", "add stored value (yuan) or points to a member's balance", _load)
-    c.add_argument("number", help="the member's eight-digit number")
-    c.add_argument("amount", help="yuan, e.g. 100.00; with --points a whole number")
-    c.add_argument("--points", action="store_true", help="load points, not stored value")
-    c.add_argument("--key", help="idempotency key: the same key loads once")
-    c = cmd("balance", "a member's stored value and points", _balance)
-    c.add_argument("member", help="the member's number or current code")
-    c = cmd("code", "the member's current dynamic code (what the member page shows)", _code)
+    c = cmd("load", "clihelp.wallets.load", _load)
+    c.add_argument("number", help="clihelp.wallets.number")
+    c.add_argument("amount", help="clihelp.wallets.amount")
+    c.add_argument("--points", action="store_true", help="clihelp.wallets.points")
+    c.add_argument("--key", help="clihelp.wallets.key")
+    c = cmd("balance", "clihelp.wallets.balance", _balance)
+    c.add_argument("member", help="clihelp.wallets.member_2")
+    c = cmd("code", "clihelp.wallets.code", _code)
     c.add_argument("number")

@@ -52,15 +52,13 @@ def cmd_search(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("catalog", help="the product catalog")
+    p = sub.add_parser("catalog", help="clihelp.catalog.catalog")
     csub = p.add_subparsers(dest="catalog_command", required=True)
-    imp = csub.add_parser("import", help="import a catalog CSV (all or nothing)")
+    imp = csub.add_parser("import", help="clihelp.catalog.import")
     imp.add_argument("file")
-    imp.add_argument(
-        "--replace", action="store_true", help="deactivate products missing from the file"
-    )
+    imp.add_argument("--replace", action="store_true", help="clihelp.catalog.replace")
     imp.set_defaults(func=cmd_import)
-    search = csub.add_parser("search", help="find products by name, SKU or barcode")
+    search = csub.add_parser("search", help="clihelp.catalog.search")
     search.add_argument("text")
     search.add_argument("--limit", type=int, default=20)
     search.set_defaults(func=cmd_search)

@@ -432,71 +432,63 @@ def cmd_void(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     def paying(p: argparse.ArgumentParser, required: bool = True) -> None:
-        p.add_argument("--approver", help="manager id: discounts above the threshold, risk step-up")
+        p.add_argument("--approver", help="clihelp.checkout.approver")
         p.add_argument(
             "--pay",
             action="append",
             required=required,
             metavar="CHANNEL[:AMOUNT]",
-            help="cash, alipay, wechat or card; repeat to split",
+            help="clihelp.checkout.pay_2",
         )
-        p.add_argument("--auth-code", help="the shopper's payment code (last --pay)")
-        p.add_argument(
-            "--member", metavar="CODE", help="the member's code, for each --pay that takes one"
-        )
+        p.add_argument("--auth-code", help="clihelp.checkout.auth_code")
+        p.add_argument("--member", metavar="CODE", help="clihelp.checkout.member")
         p.add_argument(
             "--confirm-cash",
             action="store_true",
-            help="cash handed over is far above the total: yes",
+            help="clihelp.checkout.confirm_cash",
         )
-        p.add_argument(
-            "--id-checked", action="store_true", help="the shopper's ID was checked (risk step-up)"
-        )
+        p.add_argument("--id-checked", action="store_true", help="clihelp.checkout.id_checked")
 
-    p = sub.add_parser("sale", help="ring up and pay a sale")
-    p.add_argument(
-        "--cashier", required=True, help="cashier id (PIN from POS_CASHIER_PIN or prompt)"
-    )
+    p = sub.add_parser("sale", help="clihelp.checkout.sale")
+    p.add_argument("--cashier", required=True, help="clihelp.checkout.cashier")
     p.add_argument(
         "--item", action="append", required=True, metavar="SKU_OR_BARCODE[:QTY|:GRAMSg|:scale]"
     )
-    p.add_argument("--scale-port", metavar="DEV", help="scale for SKU:scale (env POS_SCALE)")
+    p.add_argument("--scale-port", metavar="DEV", help="clihelp.checkout.scale_port")
     p.add_argument("--line-discount", action="append", metavar="LINE:10%|LINE:5.00")
-    p.add_argument("--discount", metavar="10%|5.00", help="order discount")
+    p.add_argument("--discount", metavar="10%|5.00", help="clihelp.checkout.discount")
     p.add_argument("--mode", choices=[m.value for m in SaleMode], default=SaleMode.CASHIER.value)
     paying(p)
     p.set_defaults(func=cmd_sale)
 
-    p = sub.add_parser("refund", help="refund a paid order to its tenders (needs a manager)")
-    p.add_argument("order", help="order id or receipt number")
+    p = sub.add_parser("refund", help="clihelp.checkout.refund")
+    p.add_argument("order", help="clihelp.drivers_print.order")
     p.add_argument("--cashier", required=True)
-    p.add_argument("--approver", required=True, help="manager id (PIN from POS_APPROVER_PIN)")
+    p.add_argument("--approver", required=True, help="clihelp.drivers_print.approver")
     p.add_argument("--item", action="append", metavar="SKU_OR_LINE[:QTY]")
-    p.add_argument("--amount", help="refund an amount instead of items")
-    p.add_argument(
-        "--no-receipt", action="store_true", help="the shopper has no receipt (risk rules apply)"
-    )
+    p.add_argument("--amount", help="clihelp.checkout.amount")
+    p.add_argument("--no-receipt", action="store_true", help="clihelp.checkout.no_receipt")
     p.add_argument("--reason")
-    p.add_argument("--badge", action="store_true", help="the manager taps their badge too")
+    p.add_argument("--badge", action="store_true", help="clihelp.checkout.badge")
     p.set_defaults(func=cmd_refund)
 
-    p = sub.add_parser("void", help="void an order (after payment: a manager, money back)")
+    p = sub.add_parser("void", help="clihelp.checkout.void")
     p.add_argument("order")
     p.add_argument("--approver")
     p.add_argument("--reason")
     p.set_defaults(func=cmd_void)
 
-    p = sub.add_parser("order", help="list, show and pay orders")
+    p = sub.add_parser("order", help="clihelp.checkout.order")
     osub = p.add_subparsers(dest="order_command", required=True)
-    lst = osub.add_parser("list", help="the newest orders, or the open ones")
-    lst.add_argument("--open", action="store_true", help="only orders still open (not paid)")
-    lst.add_argument("--limit", type=int, default=50, help="how many of the newest (default 50)")
+    lst = osub.add_parser("list", help="clihelp.checkout.list")
+    lst.add_argument("--open", action="store_true", help="clihelp.checkout.open")
+    lst.add_argument("--limit", type=int, default=50, help="clihelp.checkout.limit")
     lst.set_defaults(func=cmd_order_list)
-    show = osub.add_parser("show", help="an order and its receipt")
-    show.add_argument("order", help="order id or receipt number")
+    show = osub.add_parser("show", help="clihelp.checkout.show")
+    show.add_argument("order", help="clihelp.drivers_print.order")
     show.set_defaults(func=cmd_order_show)
-    pay = osub.add_parser("pay", help="take payment for what is left on an open order")
-    pay.add_argument("order", help="order id")
-    pay.add_argument("--cashier", required=True, help="cashier id (PIN from POS_CASHIER_PIN)")
+    pay = osub.add_parser("pay", help="clihelp.checkout.pay")
+    pay.add_argument("order", help="clihelp.checkout.order_2")
+    pay.add_argument("--cashier", required=True, help="clihelp.checkout.cashier_2")
     paying(pay)
     pay.set_defaults(func=cmd_order_pay)

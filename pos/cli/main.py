@@ -23,24 +23,25 @@ from typing import NoReturn
 from pos.cli.context import CliContext, default_data_dir
 from pos.errors import NotAllowed, PosError
 from pos.messages import env_lang, lang_of, msg
+from pos.messages.helptext import coded, lang_in, speak_help
 
 # command -> (module that registers it, what it does); a module may register
 # several commands.
 CORE_COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("pos.cli.store", "provision this terminal: keys, encrypted store, ids"),
-    "journal": ("pos.cli.store", "the signed journal"),
-    "backup": ("pos.cli.store", "encrypted online backups"),
-    "catalog": ("pos.cli.catalog", "the product catalog"),
-    "user": ("pos.cli.users", "cashier and manager accounts"),
-    "sale": ("pos.cli.checkout", "ring up and pay a sale"),
-    "refund": ("pos.cli.checkout", "refund a paid order to its tenders (needs a manager)"),
-    "void": ("pos.cli.checkout", "void an order (after payment: a manager, money back)"),
-    "order": ("pos.cli.checkout", "list, show and pay orders"),
-    "payment": ("pos.cli.payments", "payment attempts: query, recover, bills"),
-    "sandbox": ("pos.cli.sandbox", "loopback Alipay / WeChat Pay gateways for demo and tests"),
-    "risk": ("pos.cli.risk", "offline risk control"),
-    "report": ("pos.cli.report", "settlement reports: X, Z (close the day), daily"),
-    "reconcile": ("pos.cli.report", "match the channels' daily bills against this terminal"),
+    "init": ("pos.cli.store", "clihelp.store.init"),
+    "journal": ("pos.cli.store", "clihelp.store.journal"),
+    "backup": ("pos.cli.store", "clihelp.store.backup"),
+    "catalog": ("pos.cli.catalog", "clihelp.catalog.catalog"),
+    "user": ("pos.cli.users", "clihelp.users.user"),
+    "sale": ("pos.cli.checkout", "clihelp.checkout.sale"),
+    "refund": ("pos.cli.checkout", "clihelp.checkout.refund"),
+    "void": ("pos.cli.checkout", "clihelp.checkout.void"),
+    "order": ("pos.cli.checkout", "clihelp.checkout.order"),
+    "payment": ("pos.cli.payments", "clihelp.main.payment"),
+    "sandbox": ("pos.cli.sandbox", "clihelp.sandbox.sandbox"),
+    "risk": ("pos.cli.risk", "clihelp.risk.risk"),
+    "report": ("pos.cli.report", "clihelp.report.report"),
+    "reconcile": ("pos.cli.report", "clihelp.main.reconcile"),
 }
 CORE_COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(m for m, _ in CORE_COMMANDS.values()))
 COMMANDS_GROUP = "pos.commands"
@@ -54,7 +55,7 @@ def _commands() -> dict[str, tuple[str, str]]:
 
     commands = dict(CORE_COMMANDS)
     for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
-        commands.setdefault(ep.name, (ep.value, f"see `pos {ep.name} --help`"))
+        commands.setdefault(ep.name, (ep.value, coded("clihelp.main.see_help", name=ep.name)))
     return commands
 
 
@@ -111,9 +112,9 @@ def _command_word(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str |
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The whole parser; given the command line, only its command's module is
     imported and the other commands are named for `--help`."""
-    parser = argparse.ArgumentParser(prog="pos", description="Store checkout terminal")
-    parser.add_argument("--data-dir", help="terminal data directory (env POS_DATA_DIR)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser = argparse.ArgumentParser(prog="pos", description="clihelp.main.prog_description")
+    parser.add_argument("--data-dir", help="clihelp.main.data_dir")
+    parser.add_argument("--json", action="store_true", help="clihelp.main.json")
     # Before the command word is looked for: `--lang en` takes a value.
     _add_boundary_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -145,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(words)
     _speak_usage_errors(parser, _lang_in(words), as_json="--json" in words)
+    speak_help(parser, _lang_in(words))
     args = parser.parse_args(words)
     lang = lang_of(args.message_lang) if args.message_lang else env_lang()
     ctx = CliContext(
@@ -165,19 +167,14 @@ def _add_boundary_options(parser: argparse.ArgumentParser) -> None:
         "--lang",
         dest="message_lang",
         choices=("zh_CN", "en"),
-        help="language of messages (env POS_LANG; default zh_CN)",
+        help="clihelp.main.lang",
     )
 
 
 def _lang_in(words: list[str]) -> str:
-    """The language asked for before the words are parsed (usage errors are
-    said while parsing)."""
-    for i, word in enumerate(words):
-        if word == "--lang" and i + 1 < len(words):
-            return lang_of(words[i + 1])
-        if word.startswith("--lang="):
-            return lang_of(word.partition("=")[2])
-    return env_lang()
+    """The language asked for before the words are parsed (usage errors and
+    help are said while parsing)."""
+    return lang_in(words)
 
 
 # argparse's own sentences (Python 3.11+), said again from the catalogue.

@@ -161,15 +161,15 @@ def _payment_bills(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("payment", help="payment attempts: query, recover")
+    p = sub.add_parser("payment", help="clihelp.payments.payment")
     psub = p.add_subparsers(dest="payment_command", required=True)
-    q = psub.add_parser("query", help="every payment attempt of an order, asked at the provider")
+    q = psub.add_parser("query", help="clihelp.payments.query")
     q.add_argument("order_id")
     q.set_defaults(func=_payment_query)
-    r = psub.add_parser("recover", help="settle attempts and refunds a crash left open")
+    r = psub.add_parser("recover", help="clihelp.payments.recover")
     r.set_defaults(func=_payment_recover)
-    b = psub.add_parser("bills", help="download a channel's daily bill (input to reconciliation)")
-    b.add_argument("--channel", required=True, help="alipay or wechat")
-    b.add_argument("--date", help="bill date YYYY-MM-DD, Beijing time (default: yesterday)")
-    b.add_argument("--out", metavar="FILE", help="where to save it (default: <data dir>/bills/)")
+    b = psub.add_parser("bills", help="clihelp.payments.bills")
+    b.add_argument("--channel", required=True, help="clihelp.payments.channel")
+    b.add_argument("--date", help="clihelp.payments.date")
+    b.add_argument("--out", metavar="FILE", help="clihelp.payments.out")
     b.set_defaults(func=_payment_bills)

@@ -12,6 +12,7 @@ from pos.cli.context import CliContext
 from pos.cli.session import open_services, read_pin
 from pos.errors import InvalidInput
 from pos.messages import Message, msg
+from pos.messages.helptext import coded
 from pos.money import Money, MoneyError
 from pos.order.limits import not_negative
 from pos.payments.registry import KeystoreSecrets, load_channels
@@ -167,43 +168,43 @@ def cmd_reconcile(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _file_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=FORMATS, help="file format (default: from --out)")
-    p.add_argument("--out", metavar="FILE", help="write the report to FILE")
+    p.add_argument("--format", choices=FORMATS, help="clihelp.report.format")
+    p.add_argument("--out", metavar="FILE", help="clihelp.report.out")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    report = sub.add_parser("report", help="settlement reports: X, Z (close the day), daily")
+    report = sub.add_parser("report", help="clihelp.report.report")
     rsub = report.add_subparsers(dest="report_kind", metavar="KIND")
     rsub.required = True
 
-    p = rsub.add_parser("x", help="the business day so far (changes nothing)")
-    p.add_argument("--date", help="business date YYYY-MM-DD (default: today's)")
-    p.add_argument("--float", metavar="AMOUNT", help="cash in the drawer at opening")
+    p = rsub.add_parser("x", help="clihelp.report.x")
+    p.add_argument("--date", help="clihelp.report.date")
+    p.add_argument("--float", metavar="AMOUNT", help="clihelp.report.float")
     _file_args(p)
     p.set_defaults(func=cmd_x)
 
-    p = rsub.add_parser("z", help="close the business day (needs a manager), or --reprint")
-    p.add_argument("--date", help="business date YYYY-MM-DD (default: today's)")
-    p.add_argument("--counted", metavar="AMOUNT", help="cash counted in the drawer")
-    p.add_argument("--reason", help="why the cash is over or short")
-    p.add_argument("--approver", help="manager id (PIN from POS_APPROVER_PIN or prompt)")
-    p.add_argument("--float", metavar="AMOUNT", help="cash in the drawer at opening")
-    p.add_argument("--force", action="store_true", help="close even if the journal disagrees")
-    p.add_argument("--reprint", action="store_true", help="the closed day's Z report again")
+    p = rsub.add_parser("z", help="clihelp.report.z")
+    p.add_argument("--date", help="clihelp.report.date")
+    p.add_argument("--counted", metavar="AMOUNT", help="clihelp.report.counted")
+    p.add_argument("--reason", help="clihelp.report.reason")
+    p.add_argument("--approver", help="clihelp.drivers_card_host.approver")
+    p.add_argument("--float", metavar="AMOUNT", help="clihelp.report.float")
+    p.add_argument("--force", action="store_true", help="clihelp.report.force")
+    p.add_argument("--reprint", action="store_true", help="clihelp.report.reprint")
     _file_args(p)
     p.set_defaults(func=cmd_z)
 
-    p = rsub.add_parser("daily", help="a day's settlement (its Z report once closed)")
-    p.add_argument("--date", help="business date YYYY-MM-DD (default: today's)")
+    p = rsub.add_parser("daily", help="clihelp.report.daily")
+    p.add_argument("--date", help="clihelp.report.date")
     _file_args(p)
     p.set_defaults(func=cmd_daily)
 
     p = sub.add_parser(
         "reconcile",
-        help="match the channels' daily bills against this terminal's payments and refunds",
-        description=f"Exit status {DIFFERENCES_FOUND} when any difference is found.",
+        help="clihelp.report.reconcile",
+        description=coded("clihelp.report.reconcile_description", code=DIFFERENCES_FOUND),
     )
-    p.add_argument("--date", help="bill date YYYY-MM-DD, Beijing time (default: today's)")
+    p.add_argument("--date", help="clihelp.report.date_2")
     p.add_argument("--channel", choices=BILL_CHANNELS)
     _file_args(p)
     p.set_defaults(func=cmd_reconcile)

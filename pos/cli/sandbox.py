@@ -15,6 +15,7 @@ from pos.cli.context import CliContext
 from pos.clock import SystemClock
 from pos.errors import InvalidInput, PosError
 from pos.messages import msg
+from pos.messages.helptext import coded
 from pos.payments.notify import SECTION as NOTIFY_SECTION
 from pos.payments.sandbox.keys import write_terminal_config
 from pos.payments.sandbox.state import FAULT_KINDS, OPS
@@ -139,29 +140,31 @@ def _sandbox_reset(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    s = sub.add_parser("sandbox", help="loopback Alipay / WeChat Pay gateways for demo and tests")
+    s = sub.add_parser("sandbox", help="clihelp.sandbox.sandbox")
     ssub = s.add_subparsers(dest="sandbox_command", required=True)
-    run = ssub.add_parser("run", help="run the sandbox gateways and point payments.json at them")
-    run.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any)")
-    run.add_argument("--no-configure", action="store_true", help="leave payments.json alone")
+    run = ssub.add_parser("run", help="clihelp.sandbox.run")
+    run.add_argument("--port", type=int, default=0, help="clihelp.sandbox.port")
+    run.add_argument(
+        "--no-configure", action="store_true", help="clihelp.drivers_card_host.no_configure"
+    )
     run.set_defaults(func=_sandbox_run)
-    sc = ssub.add_parser("scenario", help="what the shopper and network do")
+    sc = ssub.add_parser("scenario", help="clihelp.sandbox.scenario")
     target = sc.add_mutually_exclusive_group()
-    target.add_argument("--order", help="only for this out_trade_no")
-    target.add_argument("--next", action="store_true", help="only for the next new payment")
-    sc.add_argument("--pay-after", type=float, help="seconds until the shopper confirms")
-    sc.add_argument("--confirm", type=float, default=1.0, help="seconds seen as 'user paying'")
+    target.add_argument("--order", help="clihelp.sandbox.order")
+    target.add_argument("--next", action="store_true", help="clihelp.sandbox.next")
+    sc.add_argument("--pay-after", type=float, help="clihelp.sandbox.pay_after")
+    sc.add_argument("--confirm", type=float, default=1.0, help="clihelp.sandbox.confirm")
     sc.add_argument("--outcome", choices=["pay", "cancel", "never"], default="pay")
-    sc.add_argument("--decline", help="decline with this sub_code / err_code")
+    sc.add_argument("--decline", help="clihelp.sandbox.decline")
     sc.add_argument(
         "--fault",
         action="append",
-        help="KIND[:OP[:TIMES[:before|after[:DELAY]]]]; kinds: " + ", ".join(FAULT_KINDS),
+        help=coded("clihelp.sandbox.fault", kinds=", ".join(FAULT_KINDS)),
     )
     sc.set_defaults(func=_sandbox_scenario)
-    scan = ssub.add_parser("scan", help="the shopper scans the QR now and pays")
-    scan.add_argument("--order", help="out_trade_no (default: the latest QR)")
+    scan = ssub.add_parser("scan", help="clihelp.sandbox.scan")
+    scan.add_argument("--order", help="clihelp.sandbox.order_2")
     scan.add_argument("--platform", choices=["alipay", "wechat"])
     scan.set_defaults(func=_sandbox_scan)
-    ssub.add_parser("trades", help="list the sandbox's trades").set_defaults(func=_sandbox_trades)
-    ssub.add_parser("reset", help="forget trades and scenarios").set_defaults(func=_sandbox_reset)
+    ssub.add_parser("trades", help="clihelp.sandbox.trades").set_defaults(func=_sandbox_trades)
+    ssub.add_parser("reset", help="clihelp.sandbox.reset").set_defaults(func=_sandbox_reset)

@@ -134,46 +134,44 @@ def _backup_restore(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("init", help="provision this terminal: keys, encrypted store, ids")
-    p.add_argument("--store-id", required=True, help="the store this terminal belongs to")
-    p.add_argument("--terminal-id", help="terminal id (default: a new random id)")
+    p = sub.add_parser("init", help="clihelp.store.init")
+    p.add_argument("--store-id", required=True, help="clihelp.store.store_id")
+    p.add_argument("--terminal-id", help="clihelp.store.terminal_id")
     p.add_argument(
         "--demo-keystore",
         action="store_true",
-        help="DEMO ONLY: keep the keys in a file in the data directory instead of the OS keyring",
+        help="clihelp.store.demo_keystore",
     )
     p.set_defaults(func=_init)
 
-    journal = sub.add_parser("journal", help="the signed journal").add_subparsers(
+    journal = sub.add_parser("journal", help="clihelp.store.journal").add_subparsers(
         dest="journal_command", metavar="ACTION", required=True
     )
-    p = journal.add_parser("verify", help="recompute hashes and signatures; exit 6 if tampered")
+    p = journal.add_parser("verify", help="clihelp.store.verify")
     p.set_defaults(func=_journal_verify)
     p = journal.add_parser(
         "acknowledge-loss",
-        help="a manager accepts that the database went backwards; the till sells again",
+        help="clihelp.store.acknowledge_loss",
     )
-    p.add_argument("--approver", required=True, help="manager id (PIN from POS_APPROVER_PIN)")
+    p.add_argument("--approver", required=True, help="clihelp.drivers_print.approver")
     p.set_defaults(func=_acknowledge_loss)
 
-    bk = sub.add_parser("backup", help="encrypted online backups").add_subparsers(
+    bk = sub.add_parser("backup", help="clihelp.store.backup").add_subparsers(
         dest="backup_command", metavar="ACTION", required=True
     )
-    p = bk.add_parser("create", help="write an encrypted backup (safe while the terminal runs)")
-    p.add_argument("--out", required=True, help="backup file to write (must not exist)")
+    p = bk.add_parser("create", help="clihelp.store.create")
+    p.add_argument("--out", required=True, help="clihelp.store.out")
     p.set_defaults(func=_backup_create)
-    p = bk.add_parser("verify", help="check a backup: integrity, encryption, journal")
+    p = bk.add_parser("verify", help="clihelp.store.verify_2")
     p.add_argument("file")
     p.set_defaults(func=_backup_verify)
-    p = bk.add_parser("restore", help="replace this terminal's database with a backup")
+    p = bk.add_parser("restore", help="clihelp.store.restore")
     p.add_argument("file")
-    p.add_argument(
-        "--force", action="store_true", help="replace an existing database (it is kept aside)"
-    )
+    p.add_argument("--force", action="store_true", help="clihelp.store.force")
     p.add_argument(
         "--accept-loss",
         type=int,
         metavar="N",
-        help="restore a backup older than the terminal: accept losing exactly N journal entries",
+        help="clihelp.store.accept_loss",
     )
     p.set_defaults(func=_backup_restore)

@@ -53,13 +53,13 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("user", help="cashier and manager accounts")
+    p = sub.add_parser("user", help="clihelp.users.user")
     usub = p.add_subparsers(dest="user_command", required=True)
-    add = usub.add_parser("add", help="add an account (PIN from POS_NEW_PIN or prompt)")
+    add = usub.add_parser("add", help="clihelp.users.add")
     add.add_argument("user_id")
     add.add_argument("--name", required=True)
     add.add_argument("--role", choices=["cashier", "manager"], default="cashier")
-    add.add_argument("--approver", help="manager id (PIN from POS_APPROVER_PIN or prompt)")
+    add.add_argument("--approver", help="clihelp.drivers_card_host.approver")
     add.set_defaults(func=cmd_add)
-    lst = usub.add_parser("list", help="list accounts")
+    lst = usub.add_parser("list", help="clihelp.users.list")
     lst.set_defaults(func=cmd_list)

@@ -34,6 +34,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
 from pos.clock import SystemClock
+from pos.messages import env_lang
+from pos.messages.helptext import speak_help
 from sync.server import accounts, audit, configs, db, enrolment, identity, reports
 from sync.server import models as m
 from sync.server.app import ServerState, create_app
@@ -320,81 +322,75 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pos-server", description="Store checkout central server")
-    p.add_argument("--db", help="database URL (env POS_SERVER_DB); default SQLite in the data dir")
-    p.add_argument("--data-dir", help="server data dir (env POS_SERVER_DATA_DIR)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = argparse.ArgumentParser(prog="pos-server", description="clihelp.server.prog_description")
+    p.add_argument("--db", help="clihelp.server.db")
+    p.add_argument("--data-dir", help="clihelp.server.data_dir")
+    p.add_argument("--json", action="store_true", help="clihelp.main.json")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("serve", help="run the server")
+    s = sub.add_parser("serve", help="clihelp.server.serve")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8443)
-    s.add_argument("--tls-cert", help="PEM certificate: serve HTTPS")
-    s.add_argument("--tls-key", help="PEM private key for --tls-cert")
-    s.add_argument("--workers", type=int, default=1, help="processes sharing the socket")
-    s.add_argument(
-        "--admin-token-file", help="file holding the token for /v1/codes, reports, alerts"
-    )
-    s.add_argument("--no-migrate", action="store_true", help="do not upgrade the schema at start")
+    s.add_argument("--tls-cert", help="clihelp.server.tls_cert")
+    s.add_argument("--tls-key", help="clihelp.server.tls_key")
+    s.add_argument("--workers", type=int, default=1, help="clihelp.server.workers")
+    s.add_argument("--admin-token-file", help="clihelp.server.admin_token_file")
+    s.add_argument("--no-migrate", action="store_true", help="clihelp.server.no_migrate")
     s.add_argument("--log-level", default="warning")
     s.add_argument(
         "--audit-every",
         type=float,
         default=30.0,
-        help="seconds between background signature audits (0: none)",
+        help="clihelp.server.audit_every",
     )
     s.set_defaults(func=_serve)
 
-    d = sub.add_parser("db", help="schema migrations")
+    d = sub.add_parser("db", help="clihelp.server.db_2")
     d.add_argument("action", choices=["upgrade", "current"])
     d.set_defaults(func=_db_cmd)
 
-    c = sub.add_parser("code", help="one-time enrolment codes")
+    c = sub.add_parser("code", help="clihelp.server.code")
     c.add_argument("action", choices=["create"])
     c.add_argument("--store", required=True)
     c.set_defaults(func=_code)
 
-    t = sub.add_parser("terminal", help="enrolled terminals")
+    t = sub.add_parser("terminal", help="clihelp.server.terminal")
     t.add_argument("action", choices=["list", "revoke"])
     t.add_argument("terminal_id", nargs="?")
     t.set_defaults(func=_terminal)
 
-    cf = sub.add_parser("config", help="publish a configuration version")
+    cf = sub.add_parser("config", help="clihelp.server.config")
     cf.add_argument("action", choices=["publish"])
     cf.add_argument("kind", choices=configs.KINDS)
     cf.add_argument("file")
-    cf.add_argument("--store", help="only for this store (default: every store)")
+    cf.add_argument("--store", help="clihelp.server.store")
     cf.set_defaults(func=_config)
 
-    ac = sub.add_parser("account", help="personal admin accounts: roles, passwords, TOTP")
+    ac = sub.add_parser("account", help="clihelp.server.account")
     ac.add_argument("action", choices=["create", "totp", "list", "disable", "audit"])
-    ac.add_argument("name", nargs="?", help="account name")
+    ac.add_argument("name", nargs="?", help="clihelp.server.name")
     ac.add_argument("--role", choices=[r.value for r in accounts.Role], default="auditor")
-    ac.add_argument(
-        "--store", action="append", help="a store a store manager runs (repeat for several)"
-    )
+    ac.add_argument("--store", action="append", help="clihelp.server.store_2")
     ac.set_defaults(func=_account)
 
-    k = sub.add_parser("key", help="the server's signing key (shared by every server process)")
+    k = sub.add_parser("key", help="clihelp.server.key")
     k.add_argument("action", choices=["show", "rotate"])
     k.set_defaults(func=_key)
 
-    r = sub.add_parser("report", help="store reports")
+    r = sub.add_parser("report", help="clihelp.server.report")
     r.add_argument("action", choices=["daily"])
-    r.add_argument("--date", required=True, help="business date YYYY-MM-DD")
+    r.add_argument("--date", required=True, help="clihelp.server.date")
     r.add_argument("--store")
-    r.add_argument("--out", help="CSV file (default: standard output)")
+    r.add_argument("--out", help="clihelp.server.out")
     r.set_defaults(func=_report)
 
-    a = sub.add_parser("alerts", help="refused gaps, forks and bad entries")
+    a = sub.add_parser("alerts", help="clihelp.server.alerts")
     a.set_defaults(func=_alerts)
 
-    au = sub.add_parser(
-        "audit", help="check every stored entry's own signature; alert on bad ones (exit 6)"
-    )
-    au.add_argument("--terminal", help="only this terminal's entries")
-    au.add_argument("--from", dest="first", type=int, default=1, help="first sequence number")
-    au.add_argument("--to", dest="last", type=int, help="last sequence number (default: all)")
+    au = sub.add_parser("audit", help="clihelp.server.audit")
+    au.add_argument("--terminal", help="clihelp.server.terminal_2")
+    au.add_argument("--from", dest="first", type=int, default=1, help="clihelp.server.from")
+    au.add_argument("--to", dest="last", type=int, help="clihelp.server.to")
     au.set_defaults(func=_audit)
     # Risk publications are signed by the one identity every process shares.
     risk_cli.register(sub, _engine, lambda a: _identity(a, _engine(a)).current())
@@ -402,7 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    speak_help(parser, env_lang())
+    args = parser.parse_args(argv)
     try:
         return int(args.func(args))
     except identity.ServerKeyError as exc:

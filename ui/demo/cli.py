@@ -23,9 +23,9 @@ def _demo(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    demo = sub.add_parser("demo", help="start the app on a fresh demo terminal")
-    demo.add_argument("--kiosk", action="store_true", help="self-service kiosk mode")
-    demo.add_argument("--headless", action="store_true", help="no window: scripted sale")
-    demo.add_argument("--screenshots", metavar="DIR", help="where the headless run saves PNGs")
-    demo.add_argument("--lang", choices=["zh_CN", "en"], help="default: POS_LANG, else zh_CN")
+    demo = sub.add_parser("demo", help="clihelp.demo.demo")
+    demo.add_argument("--kiosk", action="store_true", help="clihelp.demo.kiosk")
+    demo.add_argument("--headless", action="store_true", help="clihelp.demo.headless")
+    demo.add_argument("--screenshots", metavar="DIR", help="clihelp.demo.screenshots")
+    demo.add_argument("--lang", choices=["zh_CN", "en"], help="clihelp.ui.lang")
     demo.set_defaults(func=_demo)

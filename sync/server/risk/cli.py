@@ -36,7 +36,7 @@ def _print(args: argparse.Namespace, data: Any, text: str) -> None:
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], engine_of: EngineOf, key_of: KeyOf
 ) -> None:
-    r = sub.add_parser("risk", help="chain-wide risk: places, alerts, hot list, rule lifecycle")
+    r = sub.add_parser("risk", help="clihelp.server_risk.risk")
     rs = r.add_subparsers(dest="risk_command", metavar="ACTION", required=True)
 
     def place(args: argparse.Namespace) -> int:
@@ -45,7 +45,7 @@ def register(
                f"{args.store}: {args.lat}, {args.lon} {args.city}".rstrip())  # fmt: skip
         return 0
 
-    p = rs.add_parser("place", help="a store's coordinates (for impossible travel)")
+    p = rs.add_parser("place", help="clihelp.server_risk.place")
     p.add_argument("store")
     p.add_argument("--lat", type=float, required=True)
     p.add_argument("--lon", type=float, required=True)
@@ -63,7 +63,7 @@ def register(
         _print(args, rows, "\n".join(lines) or "no chain risk alerts")
         return 0
 
-    a = rs.add_parser("alerts", help="chain risk alerts, newest first")
+    a = rs.add_parser("alerts", help="clihelp.server_risk.alerts")
     a.add_argument("--store")
     a.set_defaults(func=alerts)
 
@@ -82,7 +82,7 @@ def register(
         _print(args, {"entries": rows, "version": version}, text.strip() or "the hot list is empty")
         return 0
 
-    h = rs.add_parser("hotlist", help="the hot list in force; --publish pushes it again")
+    h = rs.add_parser("hotlist", help="clihelp.server_risk.hotlist")
     h.add_argument("--publish", action="store_true")
     h.set_defaults(func=hotlist)
 
@@ -102,14 +102,14 @@ def register(
         return run
 
     for name, what, target in (
-        ("draft", "draft a rule from a TOML file holding one [[rule]]", "file"),
-        ("backtest", "backtest a drafted rule over the stored history", "rule_id"),
-        ("shadow", "send a backtested rule to the terminals in shadow mode", "rule_id"),
-        ("publish", "make a shadow rule act on the terminals", "rule_id"),
+        ("draft", "clihelp.server_risk.draft", "file"),
+        ("backtest", "clihelp.server_risk.backtest", "rule_id"),
+        ("shadow", "clihelp.server_risk.shadow", "rule_id"),
+        ("publish", "clihelp.server_risk.publish", "rule_id"),
     ):
         sp = rs.add_parser(name, help=what)
         sp.add_argument("target", metavar=target.upper())
-        sp.add_argument("--by", default="operator", help="who does this (audited)")
+        sp.add_argument("--by", default="operator", help="clihelp.server_risk.by")
         sp.set_defaults(func=step(name))
 
     def rules(args: argparse.Namespace) -> int:
@@ -118,7 +118,7 @@ def register(
         _print(args, rows, "\n".join(lines) or "no drafted rules")
         return 0
 
-    rs.add_parser("rules", help="drafted rules and their state").set_defaults(func=rules)
+    rs.add_parser("rules", help="clihelp.server_risk.rules").set_defaults(func=rules)
 
     def audit(args: argparse.Namespace) -> int:
         rows = lifecycle.audit_log(engine_of(args))
@@ -126,4 +126,4 @@ def register(
         _print(args, rows, "\n".join(lines) or "no lifecycle steps yet")
         return 0
 
-    rs.add_parser("audit", help="every lifecycle step, oldest first").set_defaults(func=audit)
+    rs.add_parser("audit", help="clihelp.server_risk.audit").set_defaults(func=audit)
