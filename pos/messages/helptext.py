@@ -79,11 +79,15 @@ class CatalogueHelpFormatter(argparse.HelpFormatter):
 
 def speak_help(parser: argparse.ArgumentParser, lang: str) -> None:
     """Every parser and subparser formats its help and usage in `lang`."""
-    formatter = type("HelpFormatter", (CatalogueHelpFormatter,), {"lang": lang_of(lang)})
+    spoken = lang_of(lang)
+
+    class Formatter(CatalogueHelpFormatter):
+        lang = spoken
+
     todo = [parser]
     while todo:
         p = todo.pop()
-        p.formatter_class = formatter
+        p.formatter_class = Formatter
         for action in p._actions:
             if isinstance(action, argparse._SubParsersAction):
                 todo.extend(action.choices.values())
