@@ -108,14 +108,14 @@ def _acknowledge_loss(args: argparse.Namespace, ctx: CliContext) -> int:
 def _backup_create(args: argparse.Namespace, ctx: CliContext) -> int:
     with open_for_command(ctx) as terminal:
         result = backup.create(terminal, Path(args.out))
-    ctx.emit(result.to_dict(), result.summary())
+    ctx.emit(result.to_dict(), result.message())
     return 0
 
 
 def _backup_verify(args: argparse.Namespace, ctx: CliContext) -> int:
     with open_for_command(ctx) as terminal:
         result = backup.verify_file(terminal, Path(args.file))
-    ctx.emit(result.to_dict(), result.summary())
+    ctx.emit(result.to_dict(), result.message())
     return 0 if result.ok else 6
 
 
@@ -129,7 +129,7 @@ def _backup_restore(args: argparse.Namespace, ctx: CliContext) -> int:
     )
     if result.demo_keystore:
         demo_warning(ctx)
-    ctx.emit(result.to_dict(), result.summary())
+    ctx.emit(result.to_dict(), result.message())
     return 0
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pos.clock import Clock
-from pos.messages import msg
+from pos.messages import Message, msg
 from pos.store import integrity, keys
 from pos.store.anchor import Anchor, AnchorKeeper
 from pos.store.db import (
@@ -54,11 +54,17 @@ class BackupResult:
             "journal_last_seq": self.last_seq,
         }
 
-    def summary(self) -> str:
-        return (
-            f"backup written to {self.path} ({self.size} bytes, schema {self.schema_version}, "
-            f"journal up to seq {self.last_seq}); it opens only with this terminal's keyring"
+    def message(self) -> Message:
+        return msg(
+            "store.backup.written",
+            path=str(self.path),
+            size=self.size,
+            schema=self.schema_version,
+            last_seq=self.last_seq,
         )
+
+    def summary(self) -> str:
+        return self.message().render("en")
 
 
 def create(terminal: Terminal, out: Path) -> BackupResult:
@@ -122,6 +128,13 @@ class BackupCheck:
     schema_version: int = 0
     integrity: list[str] = field(default_factory=list)
     journal: VerifyReport | None = None
+    # What is wrong with the file, for the reader in their language; each is
+    # also in `integrity`, in English (the JSON output's field).
+    findings: list[Message] = field(default_factory=list)
+
+    def add(self, finding: Message) -> None:
+        self.findings.append(finding)
+        self.integrity.append(finding.render("en"))
 
     @property
     def ok(self) -> bool:
@@ -136,13 +149,30 @@ class BackupCheck:
             "journal": None if self.journal is None else self.journal.to_dict(),
         }
 
+    def message(self) -> Message:
+        """The verdict for a person: the file, its schema, what is wrong."""
+        journal = [] if self.journal is None else [self.journal.message()]
+        return msg(
+            "store.backup.check_ok" if self.ok else "store.backup.check_failed",
+            path=str(self.path),
+            schema=self.schema_version,
+            findings=_Block(self.findings, "- "),
+            journal=_Block(journal, ""),
+        )
+
     def summary(self) -> str:
-        head = f"backup {self.path}: " + ("OK" if self.ok else "FAILED")
-        lines = [head, f"schema version {self.schema_version}"]
-        lines.extend(f"- {p}" for p in self.integrity)
-        if self.journal is not None:
-            lines.append(self.journal.summary())
-        return "\n".join(lines)
+        return self.message().render("en")
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Messages one per line after the verdict's own lines, in the reader's language."""
+
+    items: list[Message]
+    bullet: str
+
+    def render(self, lang: str) -> str:
+        return "".join(f"\n{self.bullet}{m.render(lang)}" for m in self.items)
 
 
 def check_file(
@@ -161,17 +191,21 @@ def check_file(
                 msg("store.backup.wrong_key", path=str(path), detail=str(exc))
             ) from exc
         if result.schema_version > migrations.latest:
-            result.integrity.append(
-                f"schema version {result.schema_version} is newer than this program "
-                f"({migrations.latest})"
+            result.add(
+                msg(
+                    "store.backup.schema_newer",
+                    schema=result.schema_version,
+                    latest=migrations.latest,
+                )
             )
         damage = integrity.full_check(path, conn)
-        result.integrity.extend(damage.texts())
+        for problem in damage.problems:
+            result.add(problem)
         if damage.ok:
             try:
                 result.journal = verify_connection(conn, public_key, terminal_id)
             except DatabaseError as exc:
-                result.integrity.append(f"the journal cannot be read ({exc})")
+                result.add(msg("store.backup.journal_unreadable", detail=str(exc)))
     finally:
         conn.close()
     return result
@@ -199,11 +233,16 @@ class RestoreResult:
             "journal_last_seq": self.last_seq,
         }
 
+    def message(self) -> Message:
+        where = {"source": str(self.restored_from), "data_dir": str(self.data_dir)}
+        if self.kept_aside is None:
+            return msg("store.backup.restored", **where, last_seq=self.last_seq)
+        return msg(
+            "store.backup.restored_kept", **where, last_seq=self.last_seq, kept=str(self.kept_aside)
+        )
+
     def summary(self) -> str:
-        text = f"restored {self.restored_from} into {self.data_dir} (journal up to seq {self.last_seq})"
-        if self.kept_aside is not None:
-            text += f"\nthe previous database was kept as {self.kept_aside}"
-        return text
+        return self.message().render("en")
 
 
 def restore(
@@ -231,7 +270,7 @@ def restore(
     check = check_file(backup, db_key, info.public_key, info.terminal_id, Migrations.bundled())
     if not check.ok:
         raise BackupError(
-            msg("store.backup.failed_verification", path=str(backup), detail=check.summary())
+            msg("store.backup.failed_verification", path=str(backup), detail=check.message())
         )
     live = data_dir / DB_FILE
     if live.exists() and not force:

@@ -130,3 +130,17 @@ def test_backup_create_verify_restore_from_the_command_line(demo_dir: Path, tmp_
     restored = pos(data_dir, "backup", "restore", str(out), "--force")
     assert restored.returncode == 0, restored.stderr
     assert pos(data_dir, "journal", "verify").returncode == 0
+
+
+def test_backup_reports_are_said_in_the_readers_language(demo_dir: Path, tmp_path: Path) -> None:
+    data_dir = _copy(demo_dir, tmp_path / "t")
+    out = tmp_path / "backup.db"
+    written = pos(data_dir, "--lang", "zh_CN", "backup", "create", "--out", str(out))
+    assert written.returncode == 0 and "备份已写入" in written.stdout, written.stdout
+    zh = pos(data_dir, "--lang", "zh_CN", "backup", "verify", str(out))
+    assert zh.returncode == 0 and "完好" in zh.stdout and "数据库结构版本" in zh.stdout
+    assert "OK" not in zh.stdout and "schema" not in zh.stdout
+    en = pos(data_dir, "backup", "verify", str(out))
+    assert en.returncode == 0 and ": OK" in en.stdout and "schema version" in en.stdout
+    restored = pos(data_dir, "--lang", "zh_CN", "backup", "restore", str(out), "--force")
+    assert restored.returncode == 0 and "原数据库已保留为" in restored.stdout, restored.stdout
