@@ -45,7 +45,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     emulate.add_argument("--profile", required=True, choices=sorted([*PROFILES, *BADGE_PROFILES]))
     emulate.add_argument("--chip", type=Path, help="clihelp.drivers.chip")
     emulate.add_argument(
-        "--port", type=int, default=None, help=coded("clihelp.drivers.port", env=PORT_ENV, port=VPCD_PORT)
+        "--port",
+        type=int,
+        default=None,
+        help=coded("clihelp.drivers.port", env=PORT_ENV, port=VPCD_PORT),
     )
     emulate.add_argument("--seconds", type=float, default=0.0, help="clihelp.drivers.seconds")
     emulate.set_defaults(func=cmd_emulate)
@@ -59,10 +62,15 @@ def cmd_readers(args: argparse.Namespace, ctx: CliContext) -> int:
         rows.append(
             {"reader": name, "card": atr is not None, "atr": atr.hex().upper() if atr else ""}
         )
-    text = "\n".join(
-        f"{r['reader']}: {'card ' + str(r['atr']) if r['card'] else 'empty'}" for r in rows
-    )
-    ctx.emit({"readers": rows}, text or "no card readers")
+    lines = [
+        msg("pcsc.reader_card", reader=r["reader"], atr=r["atr"])
+        if r["card"]
+        else msg("pcsc.reader_empty", reader=r["reader"])
+        for r in rows
+    ]
+    if not lines:
+        lines = [msg("pcsc.readers_none")]
+    ctx.emit({"readers": rows}, lambda: "\n".join(m.render(ctx.lang) for m in lines))
     return 0
 
 

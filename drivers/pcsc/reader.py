@@ -17,6 +17,7 @@ from drivers.emv.apdu import Response
 from drivers.pcsc.t0 import ApduExchange
 from pos.clock import Clock
 from pos.errors import PosError
+from pos.messages import msg
 from pos.payments.card.port import CardNotInserted, CardSessionLost, CardWaitCancelled
 
 log = logging.getLogger(__name__)
@@ -28,57 +29,40 @@ class ReaderError(PosError):
 
 class PcscUnavailable(ReaderError):
     def __init__(self, detail: str) -> None:
-        super().__init__(
-            f"the smart-card service is not running ({detail})",
-            "Start pcscd (sudo systemctl start pcscd), or for the demo reader: "
-            "bash scripts/pcscd-vpcd.sh start",
-        )
+        super().__init__(msg("pcsc.unavailable", detail=detail))
 
 
 class ReaderNotFound(ReaderError):
     def __init__(self, name: str, present: list[str]) -> None:
-        listed = ", ".join(present) or "none"
-        super().__init__(
-            f"no card reader named '{name}' (readers: {listed})",
-            "Plug the reader in, or choose one from `pos card readers`.",
-        )
+        if present:
+            super().__init__(msg("pcsc.not_found", name=name, readers=", ".join(present)))
+        else:
+            super().__init__(msg("pcsc.not_found_none", name=name))
 
 
 class ReaderUnplugged(ReaderError, CardSessionLost):
     def __init__(self, name: str) -> None:
-        super().__init__(
-            f"the card reader '{name}' was disconnected",
-            "Plug the reader back in and start the payment again.",
-        )
+        super().__init__(msg("pcsc.unplugged", name=name))
 
 
 class CardWaitStopped(ReaderError, CardWaitCancelled):
     def __init__(self) -> None:
-        super().__init__(
-            "the payment was cancelled before a card was inserted",
-            "Nothing was sent; take the payment again or another way.",
-        )
+        super().__init__(msg("pcsc.wait_stopped"))
 
 
 class CardRemoved(ReaderError, CardSessionLost):
     def __init__(self) -> None:
-        super().__init__(
-            "the card was removed before the payment finished",
-            "Insert the card again and keep it in until the terminal says to remove it.",
-        )
+        super().__init__(msg("pcsc.card_removed"))
 
 
 class NoCardInserted(ReaderError, CardNotInserted):
     def __init__(self) -> None:
-        super().__init__("no card was inserted in time", "Insert the card, chip first, and retry.")
+        super().__init__(msg("pcsc.no_card"))
 
 
 class CardMute(ReaderError):
     def __init__(self, detail: str) -> None:
-        super().__init__(
-            f"the card does not answer ({detail})",
-            "Remove the card, check the chip is clean, insert it again or take another method.",
-        )
+        super().__init__(msg("pcsc.card_mute", detail=detail))
 
 
 _REMOVED = {scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD}
@@ -120,10 +104,7 @@ def list_readers() -> list[str]:
 def resolve_reader(name: str | None) -> str:
     present = list_readers()
     if not present:
-        raise ReaderError(
-            "no card reader is connected",
-            "Plug in a PC/SC reader (or start the demo reader: bash scripts/pcscd-vpcd.sh start).",
-        )
+        raise ReaderError(msg("pcsc.no_reader"))
     if name is None:
         return present[0]
     if name in present:
