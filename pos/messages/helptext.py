@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +27,13 @@ _ARGPARSE_WORDS = {
     "positional arguments": "clihelp.argparse.positional",
     "show this help message and exit": "clihelp.argparse.help",
 }
+
+
+# Chinese characters take two terminal columns: help is wrapped on what the
+# reader sees, whole ASCII words kept together.
+_WIDE = re.compile(r"[\u2e80-\uffff]")
+_NO_LINE_START = set("，。、；：）」』！？…")
+_UNITS = re.compile(r"[\u2e80-\uffff]|[^\s\u2e80-\uffff]+|\s+")
 
 
 class Coded(str):
@@ -58,6 +67,24 @@ class CatalogueHelpFormatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         return say(action.help, self.lang)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        if not _WIDE.search(text):
+            return super()._split_lines(text, width)
+        lines: list[str] = []
+        line, used = "", 0
+        for unit in _UNITS.findall(" ".join(text.split())):
+            size = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in unit)
+            fits = used + size <= width or unit in _NO_LINE_START  # no line opens on a mark
+            if not fits and line.strip():
+                lines.append(line.rstrip())
+                line, used = "", 0
+                if unit.isspace():
+                    continue
+            line, used = line + unit, used + size
+        if line.strip():
+            lines.append(line.rstrip())
+        return lines
 
     def add_text(self, text: str | None) -> None:
         super().add_text(say(text, self.lang))

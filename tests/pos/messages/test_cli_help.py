@@ -126,3 +126,19 @@ def test_help_is_printed_in_the_readers_language(
 def test_the_lang_option_wins_over_the_environment() -> None:
     out = _run("pos", "--lang", "en", "sale", "--help", lang="zh_CN")
     assert "cashier id" in out and not CJK.search(out)
+
+
+def test_chinese_help_is_wrapped_on_the_columns_it_takes() -> None:
+    import unicodedata
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POS_", "LC_", "LANG"))}
+    env |= {"POS_LANG": "zh_CN", "COLUMNS": "60"}
+    out = subprocess.run(
+        [str(BIN / "pos-server"), "--help"], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    wide = [line for line in out.splitlines() if CJK.search(line)]
+    assert len(wide) > 10
+    for line in wide:
+        columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+        assert columns <= 60 + 2, line  # a closing mark may hang past the edge
+        assert line.strip()[0] not in "，。、；：）", line
