@@ -138,7 +138,9 @@ class PinPad(QWidget):
 
 
 class ApprovalDialog(QDialog):
-    """A manager approves `action` with their PIN; the reasons are shown."""
+    """A manager approves `action` with their PIN; the reasons are shown. With
+    `badge` (above the store's badge limit) the manager also taps their badge,
+    awaited off the UI thread after the PIN."""
 
     def __init__(
         self,
@@ -148,9 +150,11 @@ class ApprovalDialog(QDialog):
         reasons: Sequence[Said] = (),
         reason: str = "",
         parent: QWidget | None = None,
+        badge: bool = False,
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
+        self.badge = badge and ctx.services.badges is not None
         self._action = action
         self._reason = reason
         self._title = title
@@ -180,7 +184,11 @@ class ApprovalDialog(QDialog):
         self.title.setText(self._ctx.say(self._title))
         self.reasons.setText("\n".join("• " + self._ctx.say(r) for r in self._reasons))
         self.reasons.setVisible(bool(self._reasons))
-        self.prompt.setText(self._ctx.t("counter.a_manager_enters_their_pin"))
+        self.prompt.setText(
+            self._ctx.t(
+                "badge.approval_prompt" if self.badge else "counter.a_manager_enters_their_pin"
+            )
+        )
         self.cancel_button.setText(self._ctx.t("counter.cancel"))
         self.message.refresh()
 
@@ -190,13 +198,20 @@ class ApprovalDialog(QDialog):
         super().changeEvent(event)
 
     def _check(self, pin: str) -> None:
-        auth = self._ctx.services.auth
+        desk = self._ctx.services.badges
+        approve: Callable[[str, str, str], Approval] = self._ctx.services.auth.approve
+        lane = "store"
+        if self.badge and desk is not None:
+            # The tap may take a while: waited for on an I/O worker.
+            self.message.show_text(msg("badge.approval_tap"))
+            approve, lane = desk.approve, "io"
         self._ctx.ops.run(
             "approve",
-            lambda op: auth.approve(pin, self._action, self._reason),
+            lambda op: approve(pin, self._action, self._reason),
             self.scope,
             on_done=self._approved,
             on_error=self.message.show_error,
+            lane=lane,
         )
 
     def _approved(self, approval: Approval) -> None:
@@ -255,9 +270,11 @@ def ask_approval(
     reasons: Sequence[Said],
     then: Callable[[Approval], None],
     reason: str = "",
+    badge: bool = False,
 ) -> ApprovalDialog:
-    """Open the approval dialog; `then(approval)` runs when a manager approved."""
-    dlg = ApprovalDialog(ctx, action, title, reasons, reason, parent)
+    """Open the approval dialog; `then(approval)` runs when a manager approved
+    (by badge and PIN with `badge`)."""
+    dlg = ApprovalDialog(ctx, action, title, reasons, reason, parent, badge)
     dlg.accepted.connect(lambda: then(dlg.approval) if dlg.approval else None)
     dlg.open()
     return dlg

@@ -272,7 +272,9 @@ def badge_threshold(conn: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def require_badge_above(conn: Any, approval: Approval, amount: Money, action: str) -> None:
+def require_badge_above(
+    conn: Any, approval: Approval, amount: Money, action: str | Message
+) -> None:
     """Above the store's threshold an approval by PIN alone is not enough."""
     limit = badge_threshold(conn)
     if limit is not None and amount.minor > limit and approval.factors != BADGE_AND_PIN:

@@ -166,7 +166,7 @@ class RefundsMixin:
         be tried again with the same refund id and no tender pays twice."""
         plan = self.plan_refund(order_id, lines=lines, amount=amount)
         with self.db.read() as conn:
-            require_badge_above(conn, approval, plan.amount, "refund")
+            require_badge_above(conn, approval, plan.amount, msg("badge.action_refund"))
         # The refund id follows from the refunds before it, so a retry after a
         # failure half way re-uses it and a channel never pays back twice.
         refund = plan.approve(

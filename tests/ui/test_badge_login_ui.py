@@ -4,7 +4,6 @@ pcscd with the vpcd virtual reader, and the emulated badge."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,38 +16,19 @@ from ui.app import App
 pytest.importorskip("smartcard")
 pytestmark = pytest.mark.integration
 
-from drivers.virtualcard.badge import BADGE_PROFILES, BadgeCardEmulator  # noqa: E402
 from drivers.virtualcard.vpcd import VirtualCardSlot  # noqa: E402
-from tests.integration.card.conftest import READER, wait_slot_state  # noqa: E402
+from tests.integration.card.conftest import wait_slot_state  # noqa: E402
+from tests.ui.badges import badge_slot_fixture, enrol_badge  # noqa: E402, F401
 
 SHOTS = Path(os.environ.get("POS_SCREENSHOTS", "/tmp/pos-screens"))
-
-
-@pytest.fixture
-def badge_slot() -> Iterator[VirtualCardSlot]:
-    slot = VirtualCardSlot()
-    yield slot
-    slot.remove()
-    wait_slot_state(False)
 
 
 def test_a_badge_tap_on_the_login_screen_signs_its_holder_in(
     app: App, qtbot, badge_slot: VirtualCardSlot
 ) -> None:
     services = app.runtime.terminal
-    badges = app.runtime.services.badges
-    assert badges is not None
-    badges.reader_name = READER
     services.users.add("m9", "Manager Zhao", Role.MANAGER, "2580")
-    card = BadgeCardEmulator.of(BADGE_PROFILES["badge-manager"])
-    wait_slot_state(False)
-    badge_slot.insert(card)
-    approval = services.users.approval("m9", "2580", "enrol a badge")
-    reader = badges.open_reader(READER)
-    try:
-        badges.badges.enrol(reader.tap(10.0), "m9", approval)
-    finally:
-        reader.close()
+    card = enrol_badge(app, badge_slot, "m9", "2580")
 
     counter = app.counter
     assert counter is not None

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from pos.flows import FlowError, RefundFlow, RefundState
+from pos.flows.text import message_of
 from pos.flows.views import Approval, OrderView, Outcome, TenderResult
-from pos.messages import msg
+from pos.messages import Message, msg
 from pos.money import Money, MoneyError
 from ui.context import UiContext
 from ui.ops import Scope
@@ -35,6 +36,8 @@ from ui.widgets import (
     label,
     watch_print,
 )
+
+NEEDS_BADGE = "badge.approval_needs_badge"
 
 
 class RefundScreen(QWidget):
@@ -197,24 +200,42 @@ class RefundScreen(QWidget):
         self._show_preview()
 
     def _refund(self) -> None:
+        self._ask_approval(None)
+
+    def _ask_approval(self, badge: Message | None) -> None:
+        """`badge`: why the manager's badge is needed too (above the badge limit)."""
         try:
             request = self.flow.request_approval(self.reason.text())
         except FlowError as exc:  # nothing chosen: said on screen
             self.message.show_error(exc)
             return
-        dlg = ask_approval(
+        reasons: tuple[Message, ...] = (msg("counter.refund_of", amount=self.flow.preview()),)
+        self.approval_dialog = ask_approval(
             self.ctx,
             self,
             "refund",
             msg("counter.a_refund_needs_a_managers"),
-            (msg("counter.refund_of", amount=self.flow.preview()),),
+            reasons + ((badge,) if badge is not None else ()),
             self._approved,
             reason=request.reason,
+            badge=badge is not None,
         )
-        dlg.rejected.connect(self.flow.back)
+        self.approval_dialog.rejected.connect(self.flow.back)
 
     def _approved(self, approval: Approval) -> None:
-        self._run("refund", lambda: self.flow.run(approval), self._done, lane="io")
+        def failed(exc: BaseException) -> None:
+            said = message_of(exc)
+            if isinstance(said, Message) and said.code == NEEDS_BADGE and self.ctx.services.badges:
+                # Above the badge limit a PIN alone is refused: ask again, for badge and PIN.
+                self.message.show_error(exc)
+                self._ask_approval(msg("badge.approval_above_limit", limit=said.params["limit"]))
+                return
+            self.message.show_error(exc)
+            self._redraw()
+
+        self.ctx.ops.run(
+            "refund", lambda op: self.flow.run(approval), self.scope, self._done, failed, lane="io"
+        )
 
     def _done(self, result: TenderResult) -> None:
         if result.status is Outcome.SUCCEEDED:
