@@ -176,6 +176,14 @@ class NetworkState(Protocol):
         ...
 
 
+@runtime_checkable
+class BackgroundChecks(Protocol):
+    def checking(self, order_id: str) -> list[Said]:
+        """This order's attempts the till let go of and still checks in the
+        background, worded for the cashier (channel and amount)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class RefundRequest:
     order_id: str
