@@ -1,7 +1,7 @@
 """What issue 12 asked to be on screen besides the failure paths, in both
 languages on the real widgets over the sandbox gateways: the counter's tender
 screen says whether the till is online and which earlier attempts are being
-checked in the background. With POS_SHOTS=DIR the screens are saved there."""
+checked in the background; the manager sees how each let-go attempt ended. With POS_SHOTS=DIR the screens are saved there."""
 
 from __future__ import annotations
 
@@ -10,7 +10,19 @@ from typing import Any
 
 import pytest
 
-from tests.ui.conftest import COLA, WECHAT_CODE, open_tender, ring_up, settle
+from pos.events import Event
+from tests.ui.conftest import (
+    ALIPAY_CODE,
+    COLA,
+    MANAGER_PIN,
+    WECHAT_CODE,
+    approval,
+    close_receipt,
+    enter_pin,
+    open_tender,
+    ring_up,
+    settle,
+)
 from tests.ui.test_failure_screens import SILENT, finished_dialog, shot
 from ui.app import App
 from ui.screens.cashier import CashierScreen
@@ -50,3 +62,65 @@ def test_the_tender_screen_shows_the_network_and_the_attempt_being_checked(
     finally:
         till.connectivity.link(True)
         app.runtime.sandbox.state.reset()
+
+
+# The shopper's code is charged, and every answer is lost until the test heals it.
+# The till's own cancel never reaches the platform meanwhile.
+PAID_BUT_LOST = {
+    "pay_after": 0,
+    "faults": [
+        {"kind": "5xx", "op": "cancel", "times": 1000, "after": False},
+        {"kind": "5xx", "op": "*", "times": 1000},
+    ],
+}
+# Given back either way, as the platform prescribes: a refund, or a cancel that reverses.
+GIVEN_BACK = {
+    "en": ("Had been paid; refunded to the shopper", "Had been paid; reversed to the shopper"),
+    "zh_CN": ("曾扣款，已原路退款给顾客", "曾扣款，已撤销退回顾客"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+def test_an_attempt_paid_after_cash_covered_the_sale_is_refunded_and_shown_to_the_manager(
+    app: App, qtbot: Any, cashier: CashierScreen, locale: str
+) -> None:
+    app.language.set(locale)
+    till = app.runtime.till
+    till.router.policy = replace(till.router.policy, first_backoff=0.3, max_backoff=1.0)
+    ring_up(app, qtbot, cashier, COLA)
+    open_tender(app, cashier)
+    try:
+        # The platform takes the money but its answers are lost: the till lets go.
+        app.runtime.sandbox.state.set_scenario({"next": True, **PAID_BUT_LOST})
+        cashier._pay("alipay", "payment_code", None, ALIPAY_CODE)
+        finished_dialog(app, cashier).accept()
+        settle(app)
+        cashier.tender_panel.suggest_buttons[0].click()  # cash covers the sale
+        receipt = close_receipt(app, cashier)
+        [lost] = till.router.intents.released_open()
+        app.runtime.sandbox.state.set_scenario({"out_trade_no": lost.out_trade_no})  # answers
+
+        def ended() -> bool:
+            till.nudge()
+            with till.terminal.db.read() as conn:
+                (n,) = conn.execute(
+                    "SELECT count(*) FROM journal WHERE type = ?",
+                    (Event.PAYMENT_RELEASED_SETTLED,),
+                ).fetchone()
+            return bool(n)
+
+        settle(app, ended, timeout=30)
+    finally:
+        app.runtime.sandbox.state.reset()
+    cashier.manager_button.click()
+    enter_pin(approval(app, app.counter), MANAGER_PIN)
+    manager = app.counter.manager
+    table = manager.tables["released"]
+    settle(app, lambda: table.rowCount() > 0 and table.item(0, 4) is not None)
+    row = [table.item(0, c).text() for c in range(5)]
+    assert row[1] == receipt and row[4] in GIVEN_BACK[locale]
+    assert ("Alipay" in row[2]) if locale == "en" else ("支付宝" in row[2])
+    assert row[3] == "3.50"
+    manager.tabs.setCurrentWidget(table)
+    settle(app)
+    shot(app, manager, "manager_released_attempts")
