@@ -180,3 +180,20 @@ def test_without_a_printer_the_kiosk_shows_a_receipt_qr_and_promises_no_print(
     finally:
         win.allow_close = True
         win.close()
+
+
+def test_a_kiosk_printer_out_of_paper_falls_back_to_the_receipt_qr(app: App) -> None:
+    from drivers.printer.status import PrinterStatus
+
+    app.runtime.printing.emulator.status = PrinterStatus(online=True, paper_out=True)
+    win = _kiosk_sale(app, app.runtime.printing)
+    try:
+        receipt = win.receipt
+        settle(app, lambda: receipt.qr.isVisible(), idle=False)
+        assert receipt.note.text().startswith("The receipt printer is not working")
+        paid = win.session.checkout.last_paid
+        assert paid is not None and paid.receipt_no in receipt.qr.payload
+        shot(app, win, "kiosk_thanks_printer_failed")
+    finally:
+        win.allow_close = True
+        win.close()
