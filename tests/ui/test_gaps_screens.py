@@ -119,12 +119,14 @@ def test_an_attempt_paid_after_cash_covered_the_sale_is_refunded_and_shown_to_th
         settle(app, ended, timeout=30)
     finally:
         app.runtime.sandbox.state.reset()
+    counter = app.counter
+    assert counter is not None
     cashier.manager_button.click()
-    enter_pin(approval(app, app.counter), MANAGER_PIN)
-    manager = app.counter.manager
+    enter_pin(approval(app, counter), MANAGER_PIN)
+    manager = counter.manager
     table = manager.tables["released"]
     settle(app, lambda: table.rowCount() > 0 and table.item(0, 4) is not None)
-    row = [table.item(0, c).text() for c in range(5)]
+    row = [item.text() for c in range(5) if (item := table.item(0, c)) is not None]
     assert row[1] == receipt and row[4] in GIVEN_BACK[locale]
     assert ("Alipay" in row[2]) if locale == "en" else ("支付宝" in row[2])
     assert row[3] == "3.50"
