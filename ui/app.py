@@ -160,7 +160,9 @@ class App:
         self.kiosk: KioskWindow | None = None
         if kiosk:
             session = kiosk_session or Session("kiosk", "Kiosk", Role.CASHIER)
-            self.kiosk = KioskWindow(self.ctx, session, kiosk_config, on_exit=self.qapp.quit)
+            self.kiosk = KioskWindow(
+                self.ctx, session, kiosk_config, on_exit=self.qapp.quit, printing=runtime.printing
+            )
             self.kiosk.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
             self.scanner.scanned.connect(self.kiosk.on_scan)
         else:

@@ -13,7 +13,7 @@ from typing import Any
 from pos.auth import Approval
 from pos.canonical import loads
 from pos.clock import parse_iso
-from pos.errors import NotAllowed
+from pos.errors import NotAllowed, PosError
 from pos.events import Event
 from pos.flows.cancel import Cancelled, CancelToken
 from pos.flows.ports import Progress
@@ -30,6 +30,18 @@ from pos.reports.tables import report_doc
 from pos.reports.zreport import close_day, daily_report, x_report
 from pos.services.terminal_services import TerminalServices
 from pos.store import outbox
+
+# How a let-go attempt ended (pos.services.released), and "checking": not yet.
+_ENDS = (
+    "closed",
+    "reversed",
+    "refunded",
+    "attached",
+    "refund_open",
+    "refund_failed",
+    "already_recorded",
+    "checking",
+)
 
 # Notes and coins of the renminbi in fen, largest first.
 DENOMINATIONS: dict[str, list[int]] = {
@@ -273,6 +285,54 @@ class Backoffice:
             ),
             tuple(rows),
         )
+
+    def released_attempts(self, business_date: str) -> Table:
+        """Payments the till let go of (no answer in time) on `business_date`,
+        newest first, and how each ended: closed, reversed or refunded to the
+        shopper, attached to its order, or still being checked."""
+        currency = self.services.checkout.settings.currency
+        ended = {
+            str(p.get("intent_id", "")): str(p.get("action", ""))
+            for _seq, _time, _kind, p in reversed(
+                self._journal((Event.PAYMENT_RELEASED_SETTLED,), None)
+            )
+        }
+        still_open = (
+            {i.intent_id for i in self.router.intents.released_open()}
+            if self.router is not None
+            else set()
+        )
+        rows = []
+        for _seq, time, _kind, p in self._journal((Event.PAYMENT_RELEASED,), business_date):
+            intent_id = str(p.get("intent_id", ""))
+            action = ended.get(intent_id) or ("checking" if intent_id in still_open else "")
+            amount = Money(int(p.get("amount_minor", 0)), str(p.get("currency") or currency))
+            rows.append(
+                (
+                    self._local(time),
+                    self._receipt_no(str(p.get("order_id", ""))),
+                    channel_label(str(p.get("channel", ""))),
+                    amount.amount_text(),
+                    _t(f"gaps.released.{action}" if action in _ENDS else "gaps.released.unknown"),
+                )
+            )
+        return Table(
+            (
+                _t("manager.table.time"),
+                _t("gaps.table.receipt"),
+                _t("manager.table.channel"),
+                _t("manager.table.amount"),
+                _t("gaps.table.outcome"),
+            ),
+            tuple(rows),
+        )
+
+    def _receipt_no(self, order_id: str) -> str | Said:
+        try:
+            receipt = self.services.checkout.get(order_id).receipt_no
+        except (KeyError, PosError):
+            receipt = None
+        return receipt or _t("gaps.released.no_receipt")
 
     def sync_status(self) -> Table:
         clock = self.services.terminal.clock

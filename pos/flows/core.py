@@ -481,6 +481,14 @@ class CoreServices:
     def network_up(self) -> bool:
         return self.online()
 
+    def checking(self, order_id: str) -> list[Said]:
+        if self.router is None:
+            return []
+        return [
+            msg("gaps.tender.checking", channel=channel_label(i.channel), amount=i.amount)
+            for i in released_for_order(self.router, order_id)
+        ]
+
     # -- RefundPort ------------------------------------------------------------------------
     def refundable(self, order_id: str) -> Money:
         order = self.services.checkout.get(order_id).order

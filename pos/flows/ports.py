@@ -176,6 +176,14 @@ class NetworkState(Protocol):
         ...
 
 
+@runtime_checkable
+class BackgroundChecks(Protocol):
+    def checking(self, order_id: str) -> list[Said]:
+        """This order's attempts the till let go of and still checks in the
+        background, worded for the cashier (channel and amount)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class RefundRequest:
     order_id: str
@@ -240,6 +248,8 @@ class ReviewPort(Protocol):
     def offline_card_queue(self) -> Table: ...
 
     def risk_decisions(self, business_date: str) -> Table: ...
+
+    def released_attempts(self, business_date: str) -> Table: ...
 
     def sync_status(self) -> Table: ...
 

@@ -31,7 +31,13 @@ from enum import StrEnum
 
 from pos.events import StepUp
 from pos.flows.cancel import CancelToken
-from pos.flows.ports import PaymentEvents, PaymentPort, TenderRequest
+from pos.flows.ports import (
+    BackgroundChecks,
+    NetworkState,
+    PaymentEvents,
+    PaymentPort,
+    TenderRequest,
+)
 from pos.flows.text import NO_TEXT, FlowError, Said
 from pos.flows.views import (
     Approval,
@@ -90,6 +96,15 @@ _BUSY = msg("till.flow.payment_running")
 _UNRESOLVED = msg("till.flow.unresolved")
 
 
+@dataclass(frozen=True)
+class Background:
+    """What the tender screen shows beside the tenders: online (None: the
+    port cannot tell), and the let-go attempts still being checked."""
+
+    online: bool | None
+    checking: tuple[Said, ...] = ()
+
+
 class TenderFlow:
     def __init__(self, order: OrderView, payments: PaymentPort, mode: str = "cashier") -> None:
         self.order = order
@@ -138,6 +153,15 @@ class TenderFlow:
 
     def suggestions(self) -> list[Money]:
         return suggest_cash(self.remaining)
+
+    def background(self) -> Background:
+        """Whether the till is online and this order's attempts still being
+        checked in the background, for the screen next to the tenders. Reads
+        the store: run it on a worker."""
+        p = self._payments
+        online = p.network_up() if isinstance(p, NetworkState) else None
+        checking = p.checking(self.order.order_id) if isinstance(p, BackgroundChecks) else []
+        return Background(online, tuple(checking))
 
     # -- choosing -------------------------------------------------------------------
     def prepare(

@@ -310,6 +310,9 @@ class CashierScreen(QWidget):
         if tendering and flow.tender is not None:
             self.tender_panel.show_order(flow.tender.order)
             self.tender_panel.show_due(flow.tender.remaining)
+            self.tender_panel.poll()
+        else:
+            self.tender_panel.watch(None)
         if self.customer is not None:
             self.customer.show_order(order)
 
@@ -483,6 +486,7 @@ class CashierScreen(QWidget):
             tender = self.flow.tender
             assert tender is not None
             self._run("channels", tender.channels, self.tender_panel.show_channels)
+            self.tender_panel.watch(tender.background)
             if then is not None:
                 then()
 

@@ -27,6 +27,7 @@ from pos.flows.views import (
 from pos.messages import msg
 from ui.context import UiContext
 from ui.ops import Scope
+from ui.printing import Printing
 from ui.qt import (
     QApplication,
     QCloseEvent,
@@ -42,6 +43,7 @@ from ui.qt import (
 )
 from ui.screens.cart import CartTable
 from ui.screens.dialogs import ConfirmDialog, confirm
+from ui.screens.kiosk_receipt import KioskReceipt
 from ui.screens.left_open import LeftOpenDialog, open_left_open
 from ui.screens.paying import PaymentDriver
 from ui.style import KIOSK_STYLE
@@ -66,6 +68,7 @@ class KioskWindow(QWidget):
         session: Session,
         config: KioskConfig | None = None,
         on_exit: Callable[[], None] | None = None,
+        printing: Printing | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
@@ -135,8 +138,11 @@ class KioskWindow(QWidget):
         # thanks
         self.thanks = label("", "total")
         self.thanks.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.receipt = KioskReceipt(ctx, printing)
         thanks = QWidget()
-        QVBoxLayout(thanks).addWidget(self.thanks)
+        thanks_lay = QVBoxLayout(thanks)
+        thanks_lay.addWidget(self.thanks)
+        thanks_lay.addWidget(self.receipt)
 
         self.pages = QStackedWidget()
         for page in (attract, shopping, thanks):
@@ -380,6 +386,8 @@ class KioskWindow(QWidget):
             return
         if flow.finish_if_paid():
             self.session.paid()
+            if flow.last_paid is not None:
+                self.receipt.show_sale(flow.last_paid)
         else:
             self.session.shopping()
             failure = kiosk_failure(result)

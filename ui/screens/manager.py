@@ -343,7 +343,8 @@ class ManagerScreen(QWidget):
         self.day_close.closed.connect(self._load_z)
         self.z = ZReportTab(ctx)
         self.tables = {
-            k: TableView(ctx) for k in ("reviews", "offline", "risk", "sync", "settings")
+            k: TableView(ctx)
+            for k in ("reviews", "offline", "risk", "sync", "settings", "released")
         }
         self.tabs.addTab(self.day_close, "")
         self.tabs.addTab(self.z, "")
@@ -375,6 +376,7 @@ class ManagerScreen(QWidget):
             self.ctx.t("manager.risk_decisions"),
             self.ctx.t("manager.tab.sync"),
             self.ctx.t("manager.tab.settings"),
+            self.ctx.t("gaps.tab.released"),
             self.ctx.t("screens.printer.tab"),
         ]
         names.append(self.ctx.t("chainrisk.tab"))
@@ -405,6 +407,8 @@ class ManagerScreen(QWidget):
         self._run("offline", r.offline_card_queue, self.tables["offline"].show_table)
         self._run("risk", lambda: r.risk_decisions(date()), self.tables["risk"].show_table)
         self._run("sync", r.sync_status, self.tables["sync"].show_table)
+        released = self.tables["released"].show_table
+        self._run("released", lambda: r.released_attempts(date()), released)
         self._run("settings", r.settings, self.tables["settings"].show_table)
         self._run("z", lambda: r.z_view(date()), self.z.show_view)
         self.chain_alerts.load()

@@ -6,11 +6,14 @@ cashier screen takes it."""
 
 from __future__ import annotations
 
-from pos.flows.tender import suggest_cash
+from collections.abc import Callable
+
+from pos.flows.tender import Background, suggest_cash
 from pos.flows.views import ChannelInfo, OrderView
 from pos.messages import msg
 from pos.money import Money, MoneyError
 from ui.context import UiContext
+from ui.ops import Scope
 from ui.qt import (
     QEvent,
     QGridLayout,
@@ -18,6 +21,7 @@ from ui.qt import (
     QLineEdit,
     QPushButton,
     Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -51,6 +55,18 @@ class TenderPanel(QWidget):
         self.channel_row = QHBoxLayout()
         self.channel_buttons: dict[tuple[str, str], QPushButton] = {}
         self.unavailable = label("", "muted")
+        # The network in words (not colour alone), and attempts let go of that
+        # the till still checks in the background.
+        self._background: Background | None = None
+        self.network = label("", "info")
+        self.network.setVisible(False)
+        self.checking = label("", "info")
+        self.checking.setVisible(False)
+        self._source: Callable[[], Background] | None = None
+        self._scope = Scope("tender-background")
+        self._timer = QTimer(self)
+        self._timer.setInterval(3000)  # an attempt settles in the background meanwhile
+        self._timer.timeout.connect(self.poll)
         # cash
         self.cash_title = label("", "title")
         self.tendered = QLineEdit()
@@ -79,8 +95,10 @@ class TenderPanel(QWidget):
         left = QVBoxLayout()
         for w in (self.title, self.due, self.summary, self.taken, self.scan_hint):
             left.addWidget(w)
+        left.addWidget(self.network)
         left.addLayout(self.channel_row)
         left.addWidget(self.unavailable)
+        left.addWidget(self.checking)
         amount_row = QHBoxLayout()
         amount_row.addWidget(self.amount_name)
         amount_row.addWidget(self.amount)
@@ -111,6 +129,7 @@ class TenderPanel(QWidget):
         self.show_channels(self._channels)
         self.show_order(self._order)
         self.show_due(self._due)
+        self.show_background(self._background)
         self.message.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -141,6 +160,40 @@ class TenderPanel(QWidget):
         self.unavailable.setVisible(bool(why))
         self._cash_ok = any(ch.channel == "cash" and ch.available for ch in channels)
         self._enable_cash()
+
+    def watch(self, source: Callable[[], Background] | None) -> None:
+        """Keep the network state and the attempts being checked up to date
+        from `source` (a flow call, run on a worker) while tendering; None stops."""
+        if source is None and self._source is None:
+            return
+        self._source = source
+        if source is None:
+            self._timer.stop()
+            self._scope.leave()
+            self.show_background(None)
+            return
+        self.poll()
+        self._timer.start()
+
+    def poll(self) -> None:
+        source = self._source
+        if source is not None:
+            self._ctx.ops.run("background", lambda op: source(), self._scope, self.show_background)
+
+    def show_background(self, background: Background | None) -> None:
+        self._background = background
+        online = background.online if background is not None else None
+        self.network.setVisible(online is not None)
+        if online is not None:
+            self.network.setText(
+                self._ctx.t("gaps.network.online" if online else "gaps.network.offline")
+            )
+            self.network.setProperty("role", "info" if online else "error")
+            self.network.style().unpolish(self.network)
+            self.network.style().polish(self.network)
+        checking = background.checking if background is not None else ()
+        self.checking.setText("\n".join(self._ctx.say(c) for c in checking))
+        self.checking.setVisible(bool(checking))
 
     def _enable_cash(self) -> None:
         for b in [self.take_cash, *self.suggest_buttons]:
