@@ -115,8 +115,12 @@ def open_runtime(
 
         printing = open_printing(till, printer_url)
         closers.extend(printing.closers)
+        # A channel the store never set up is not offered at all; one that is
+        # set up but cannot start is greyed with why.
         unavailable: dict[str, Said] = {
-            name: msg("counter.channel_not_set_up", why=why) for name, why in till.problems.items()
+            name: msg("counter.channel_not_set_up", why=why)
+            for name, why in till.problems.items()
+            if why != NOT_CONFIGURED
         }
         if "card" not in till.router.channel_names and till.problems.get("card") in (
             None,

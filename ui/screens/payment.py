@@ -9,10 +9,11 @@ import threading
 from collections.abc import Sequence
 
 from pos.flows.kiosk import kiosk_failure
-from pos.flows.text import Said, Text
+from pos.flows.text import Said
 from pos.flows.views import Outcome, TenderResult
 from pos.messages import msg
 from pos.money import Money
+from pos.order.tenders import channel_label
 from ui.context import UiContext
 from ui.qr import QrWidget
 from ui.qt import (
@@ -45,7 +46,7 @@ CARD_PROMPTS = {
 
 
 def channel_name(channel: str) -> Said:
-    return CHANNEL_NAMES.get(channel, Text(channel, channel))
+    return CHANNEL_NAMES.get(channel) or channel_label(channel)
 
 
 class QtPaymentEvents(QObject):

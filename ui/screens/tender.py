@@ -52,7 +52,7 @@ class TenderPanel(QWidget):
         self.amount_name = label("", "muted")
         self.amount = QLineEdit()
         self.amount.setPlaceholderText("")
-        self.channel_row = QHBoxLayout()
+        self.channel_row = QGridLayout()  # three a row: a name is never clipped
         self.channel_buttons: dict[tuple[str, str], QPushButton] = {}
         self.unavailable = label("", "muted")
         # The network in words (not colour alone), and attempts let go of that
@@ -152,7 +152,8 @@ class TenderPanel(QWidget):
                 b = button(text, _ROLE.get(ch.channel, "primary"), 72)
                 b.setEnabled(ch.available)
                 b.clicked.connect(lambda _=False, c=ch.channel, m=mode: self._pay(c, m))
-                self.channel_row.addWidget(b)
+                n = len(self.channel_buttons)
+                self.channel_row.addWidget(b, n // 3, n % 3)
                 self.channel_buttons[(ch.channel, mode)] = b
             if not ch.available and ch.why_unavailable is not None:
                 why.append(f"{self._ctx.say(ch.label)}: {self._ctx.say(ch.why_unavailable)}")
