@@ -272,8 +272,8 @@ class KeyringKeyStore:
         self._write(BUNDLE, json.dumps(bundle, sort_keys=True))
 
     def get_many(self, names: Iterable[str], hold: Iterable[str] = ()) -> dict[str, bytes | None]:
-        """Several secrets, read together: the terminal keys are one item, and
-        on the Secret Service the items share one connection and session.
+        """Several secrets: the terminal keys are one item (one read), the
+        others one read each.
         `hold`: entries read too and kept for the next get() of each.
 
         A terminal whose keys are separate items (provisioned before the
@@ -301,17 +301,11 @@ class KeyringKeyStore:
         return out
 
     def _read_together(self, users: list[str]) -> dict[str, str]:
-        if not users:
-            return {}
-        from keyring.backends.SecretService import Keyring as SecretService
-
-        if type(self._backend) is not SecretService or len(users) == 1:
-            texts = {user: self._read(user) for user in users}
-            return {user: text for user, text in texts.items() if text is not None}
-        try:
-            return _secret_service_read(self._backend, self.service, users)
-        except Exception as exc:  # any backend failure (D-Bus, locked, denied) is reported
-            raise self._unavailable(exc) from exc
+        # One keyring read per entry, through keyring's own public calls: a
+        # shared Secret Service session over its private API was seen to take
+        # gnome-keyring down under load.
+        texts = {user: self._read(user) for user in users}
+        return {user: text for user, text in texts.items() if text is not None}
 
     def _adopt(self, separate: dict[str, str]) -> None:
         """Write the single item from the separate ones; a failure leaves the old layout."""
@@ -345,25 +339,6 @@ class KeyringKeyStore:
                 else:
                     self._remove(BUNDLE)
         self._remove(name)  # the separate item of the earlier layout, if any
-
-
-def _secret_service_read(backend: Any, service: str, users: list[str]) -> dict[str, str]:
-    """What keyring's SecretService get_password reads for each user, over one
-    D-Bus connection and one encrypted session instead of one of each per entry."""
-    from contextlib import closing
-
-    from secretstorage.util import open_session
-
-    collection = backend.get_preferred_collection()
-    found: dict[str, str] = {}
-    with closing(collection.connection):
-        collection.session = open_session(collection.connection)
-        for user in users:
-            for item in collection.search_items(backend._query(service, user)):
-                backend.unlock(item)
-                found[user] = item.get_secret().decode("utf-8")
-                break
-    return found
 
 
 def service_name(terminal_id: str) -> str:
