@@ -77,12 +77,13 @@ def test_pos_help_and_a_cash_sale_start_like_a_small_script(tmp_path: Path, reco
         **_compiled_at_install(),
     }
     record("cli_startup", figures)
-    # Issue 11's budget: 0.3 s / 0.4 s on a quiet machine, where a bare
-    # interpreter starts in ~0.03 s: as ratios, checked only when the machine
-    # is quiet (a loaded one slows file and fsync work more than a bare start).
+    # Issue 11's budget is wall time: 0.3 s / 0.4 s, checked only when the
+    # machine is quiet (a loaded one slows file and fsync work more than a bare
+    # start). The ratios are recorded beside it: the bare start on this machine
+    # went from ~0.03 s to ~0.02 s, so a fixed ratio would move the goal.
     if os.getloadavg()[0] < (os.cpu_count() or 1):
-        assert help_s / bare < 10
-        assert sale_s / bare < 14
+        assert help_s < 0.3 and help_s / bare < 10
+        assert sale_s < 0.4 and sale_s / bare < 21
 
 
 def test_a_cash_sale_with_keys_in_the_os_keyring_costs_little_more_than_the_demo_keystore(
