@@ -8,6 +8,7 @@ from typing import Any
 
 from pos.canonical import dumps, loads
 from pos.events import Event
+from pos.services.ledger_check import ledgers_agree_with_journal
 
 
 def records_agree_with_journal(conn: Any) -> list[str]:
@@ -35,4 +36,4 @@ def records_agree_with_journal(conn: Any) -> list[str]:
         want = tender_dates.get(str(tender_id))
         if want is not None and date != want:
             problems.append(f"tender {tender_id}: business date {date}, journal says {want}")
-    return problems
+    return problems + ledgers_agree_with_journal(conn)
