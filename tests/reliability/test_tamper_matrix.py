@@ -37,7 +37,7 @@ from pos.store.keys import DEMO_FILE as DEMO_KEYSTORE
 from pos.store.terminal import DB_FILE, open_terminal
 from tests.pos.store.till_store import ROOT, build, raw_connection
 from tests.reliability.tamper_cases import FRAME, PAGE, WAL, Case, Sources, Verdict, run_all
-from tests.reliability.till_activity import close_day, counter_day
+from tests.reliability.till_activity import close_day, counter_day, park_one
 
 SALES = int(os.environ.get("POS_TAMPER_SALES", "20"))
 FULL = SALES >= 1000
@@ -130,6 +130,7 @@ def crashed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sources]:
     older_dir = root / "older-dir"
     shutil.copytree(till, older_dir)
     close_day(till)
+    park_one(till)
     _sell_until_killed(till, SALES - SALES // 2)
     yield Sources(till, older_dir, older_db, older_backup, backup_seq)
 

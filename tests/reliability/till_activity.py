@@ -1,8 +1,8 @@
 """What a day at the counter writes besides cash sales, done through the
 product's own command line (in-process, its real error boundary): sales paid
 in cash, a refund and a void with a manager's approval, a wrong approval PIN,
-a risk rule set installed and a list entry, the badge approval limit, and the
-day closed with a Z report. The tamper matrix damages the rows these leave."""
+a risk rule set installed and a list entry, the badge approval limit, the
+day closed with a Z report, and a basket parked. The tamper matrix damages the rows these leave."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pos.cli.main import main
+from pos.clock import SystemClock
+from pos.services.terminal_services import TerminalServices
 from tests.pos.store.till_store import MANAGER_PIN, ROOT
 
 CASHIER_PIN = "2580"
@@ -114,3 +116,12 @@ def close_day(data_dir: Path) -> None:
     _ok(
         data_dir, "report", "z", "--counted", "100000.00", "--reason", "count", "--approver", "boss"
     )
+
+
+def park_one(data_dir: Path) -> None:
+    """A basket parked for later (the shopper went back for something)."""
+    with TerminalServices.open(data_dir, SystemClock()) as services:
+        co = services.checkout
+        order = co.new_order("c1")
+        co.add_item(order.order_id, "DRK-001", 1)
+        co.park(order.order_id)
