@@ -14,7 +14,23 @@ from typing import Any
 from pos.canonical import dumps, loads
 from pos.events import Event
 
-_EVENTS = (Event.REFUND_COMPLETED, Event.APPROVAL_GRANTED, Event.DAY_CLOSED, Event.RISK_DECISION)
+_EVENTS = (
+    Event.REFUND_COMPLETED,
+    Event.APPROVAL_GRANTED,
+    Event.DAY_CLOSED,
+    Event.RISK_DECISION,
+    Event.SALE_PAID,
+)
+_ORDER_COLUMNS = (
+    "currency",
+    "subtotal_minor",
+    "discount_minor",
+    "tax_minor",
+    "change_minor",
+    "cashier_id",
+    "mode",
+    "business_date",
+)
 _CLOSED_BY = re.compile(r".*\((?P<user>[^()]*)\)$")
 
 
@@ -22,8 +38,9 @@ def ledgers_agree_with_journal(conn: Any) -> list[str]:
     refunds: dict[str, tuple[Any, ...]] = {}
     approvals: Counter[tuple[Any, ...]] = Counter()
     decisions: Counter[tuple[Any, ...]] = Counter()
+    sold: dict[str, tuple[Any, ...]] = {}
     for seq, etype, raw in conn.execute(
-        "SELECT seq, type, payload FROM journal WHERE type IN (?, ?, ?, ?)", _EVENTS
+        "SELECT seq, type, payload FROM journal WHERE type IN (?, ?, ?, ?, ?)", _EVENTS
     ):
         p = loads(raw)
         if etype == Event.REFUND_COMPLETED and isinstance(p.get("refund"), dict):
@@ -35,7 +52,10 @@ def ledgers_agree_with_journal(conn: Any) -> list[str]:
             approvals[_day_close(p)] += 1
         elif etype == Event.RISK_DECISION and isinstance(p.get("context"), dict):
             decisions[_decision(p)] += 1
+        elif etype == Event.SALE_PAID and isinstance(p.get("order"), dict):
+            sold[str(p.get("order_id"))] = _sale(p)
     problems = _refunds_agree(conn, refunds)
+    problems += _orders_agree(conn, sold)
     rows = Counter(
         _approval_row(r)
         for r in conn.execute(
@@ -68,6 +88,42 @@ def _refund(p: dict[str, Any], r: dict[str, Any], seq: int) -> tuple[Any, ...]:
         seq,
         dumps(r).decode(),
     )
+
+
+def _sale(p: dict[str, Any]) -> tuple[Any, ...]:
+    order: dict[str, Any] = p["order"]
+    found = p.get("totals")
+    totals: dict[str, Any] = found if isinstance(found, dict) else {}
+    listed = order.get("tenders")
+    tenders: list[Any] = listed if isinstance(listed, list) else []
+    return (
+        order.get("currency"),
+        totals.get("subtotal_minor"),
+        totals.get("discount_minor"),
+        totals.get("tax_minor"),
+        sum(int(t.get("change_minor") or 0) for t in tenders if isinstance(t, dict)),
+        order.get("cashier_id"),
+        p.get("mode"),
+        p.get("business_date"),
+        dumps(order).decode(),
+    )
+
+
+def _orders_agree(conn: Any, sold: dict[str, tuple[Any, ...]]) -> list[str]:
+    """A sold order's amounts, cashier, mode and day as its signed sale says."""
+    problems: list[str] = []
+    for row in conn.execute(f"SELECT id, {', '.join(_ORDER_COLUMNS)}, state, doc FROM orders"):
+        want = sold.get(str(row[0]))
+        if want is None:
+            continue  # not sold (open, parked, voided unpaid): the order checks judge it
+        got_doc, signed_doc = row[-1], want[-1]
+        if row[-2] == "paid" and got_doc != signed_doc:
+            # Refunds and voids rewrite the document; a paid one is the sale's.
+            problems.append(f"order {row[0]}: its stored document differs from the paid sale")
+        for name, got, signed in zip(_ORDER_COLUMNS, row[1:-2], want[:-1], strict=True):
+            if got != signed:
+                problems.append(f"order {row[0]}: table {name} {got!r}, its sale {signed!r}")
+    return problems
 
 
 def _refunds_agree(conn: Any, expected: dict[str, tuple[Any, ...]]) -> list[str]:
