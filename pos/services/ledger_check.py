@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from pos.canonical import dumps, loads
@@ -20,6 +21,7 @@ _EVENTS = (
     Event.DAY_CLOSED,
     Event.RISK_DECISION,
     Event.SALE_PAID,
+    Event.TENDER_TAKEN,
 )
 _ORDER_COLUMNS = (
     "currency",
@@ -39,8 +41,9 @@ def ledgers_agree_with_journal(conn: Any) -> list[str]:
     approvals: Counter[tuple[Any, ...]] = Counter()
     decisions: Counter[tuple[Any, ...]] = Counter()
     sold: dict[str, tuple[Any, ...]] = {}
+    taken: dict[str, tuple[Any, ...]] = {}
     for seq, etype, raw in conn.execute(
-        "SELECT seq, type, payload FROM journal WHERE type IN (?, ?, ?, ?, ?)", _EVENTS
+        "SELECT seq, type, payload FROM journal WHERE type IN (?, ?, ?, ?, ?, ?)", _EVENTS
     ):
         p = loads(raw)
         if etype == Event.REFUND_COMPLETED and isinstance(p.get("refund"), dict):
@@ -54,8 +57,26 @@ def ledgers_agree_with_journal(conn: Any) -> list[str]:
             decisions[_decision(p)] += 1
         elif etype == Event.SALE_PAID and isinstance(p.get("order"), dict):
             sold[str(p.get("order_id"))] = _sale(p)
+        elif etype == Event.TENDER_TAKEN and isinstance(p.get("tender"), dict):
+            t = p["tender"]
+            taken[str(p.get("tender_row_id"))] = (
+                p.get("order_id"),
+                p.get("currency"),
+                t.get("tendered_minor"),
+                t.get("change_minor"),
+                t.get("reference"),
+                p.get("intent_id"),
+                p.get("masked_pan"),
+            )
     problems = _refunds_agree(conn, refunds)
     problems += _orders_agree(conn, sold)
+    for row in conn.execute(
+        "SELECT id, order_id, currency, tendered_minor, change_minor, reference, intent_id,"
+        " card_masked_pan FROM tenders WHERE kind = 'payment'"
+    ):
+        want = taken.get(str(row[0]))
+        if want is not None and tuple(row[1:]) != want:
+            problems.append(f"tender {row[0]}: the stored tender differs from its signed entry")
     rows = Counter(
         _approval_row(r)
         for r in conn.execute(
@@ -67,7 +88,8 @@ def ledgers_agree_with_journal(conn: Any) -> list[str]:
         tuple(r)
         for r in conn.execute(
             "SELECT ctx, kind, outcome, amount_minor, currency, channel, cashier_id, card_token,"
-            " account, action, rule_ids, ruleset_version FROM risk_events WHERE ctx IS NOT NULL"
+            " account, action, rule_ids, ruleset_version, at_ms, hour_of_week, terminal_id,"
+            " items, no_receipt FROM risk_events WHERE ctx IS NOT NULL"
         )
     )
     problems += _counted("risk event", rows, decisions)
@@ -177,6 +199,23 @@ def _decision(p: dict[str, Any]) -> tuple[Any, ...]:
         p.get("action"),
         ",".join(str(i) for i in rule_ids),
         p.get("ruleset_version"),
+        *_derived(p["context"]),
+        int(bool(p.get("refund_no_receipt"))),
+    )
+
+
+def _derived(ctx: dict[str, Any]) -> tuple[Any, ...]:
+    """The columns the velocity rules key on, as the engine derives them."""
+    try:
+        at = datetime.fromisoformat(str(ctx.get("at")))
+    except ValueError:
+        return (None, None, None, None)
+    basket = ctx.get("basket") if isinstance(ctx.get("basket"), dict) else {}
+    return (
+        int(at.timestamp() * 1000),
+        at.weekday() * 24 + at.hour,
+        ctx.get("terminal_id"),
+        basket.get("items") if basket else None,
     )
 
 
