@@ -24,6 +24,7 @@ _EVENTS = (
     Event.PAYMENT_INTENT_STATUS,
     Event.PAYMENT_REFUND_OPENED,
     Event.PAYMENT_REFUND_STATUS,
+    Event.PAYMENT_RELEASED,
 )
 _REFUND_FIELDS = ("intent_id", "amount_minor", "currency", "out_refund_no")
 
@@ -39,6 +40,10 @@ def _replay(conn: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, A
         p = loads(raw)
         if etype == Event.PAYMENT_INTENT_OPENED:
             intents[p["intent_id"]] = {k: p[k] for k in (*_INTENT_FIELDS, "status")}
+            intents[p["intent_id"]]["released"] = 0
+        elif etype == Event.PAYMENT_RELEASED and p["intent_id"] in intents:
+            # A let-go attempt may take no other tender's place: the flag is signed.
+            intents[p["intent_id"]]["released"] = 1
         elif etype == Event.PAYMENT_INTENT_STATUS and p["intent_id"] in intents:
             intents[p["intent_id"]]["status"] = p["status"]
         elif etype == Event.PAYMENT_REFUND_OPENED:
@@ -81,10 +86,10 @@ def _compare(
 def payments_agree_with_journal(conn: Any) -> list[str]:
     expected_intents, expected_refunds = _replay(conn)
     intents = {
-        r[0]: dict(zip((*_INTENT_FIELDS, "status"), r[1:], strict=True))
+        r[0]: dict(zip((*_INTENT_FIELDS, "status", "released"), r[1:], strict=True))
         for r in conn.execute(
-            "SELECT id, order_id, channel, mode, amount_minor, currency, out_trade_no, status"
-            " FROM payment_intents"
+            "SELECT id, order_id, channel, mode, amount_minor, currency, out_trade_no, status,"
+            " released FROM payment_intents"
         )
     }
     refunds = {

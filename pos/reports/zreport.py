@@ -210,20 +210,24 @@ def z_reports_agree_with_journal(conn: Any) -> list[str]:
     `day.closed` entry names, and every `day.closed` entry has its Z report."""
     problems: list[str] = []
     stored = {
-        seq: (z_no, sha, doc)
-        for z_no, sha, seq, doc in conn.execute(
-            "SELECT z_no, sha256, journal_seq, doc FROM z_reports ORDER BY z_no"
+        seq: (z_no, sha, doc, (z_no, day, closed_by))
+        for z_no, sha, seq, doc, day, closed_by in conn.execute(
+            "SELECT z_no, sha256, journal_seq, doc, business_date, closed_by FROM z_reports"
+            " ORDER BY z_no"
         )
     }
     for seq, payload in conn.execute(
         "SELECT seq, payload FROM journal WHERE type = ? ORDER BY seq", (EVENT,)
     ):
         z = stored.pop(seq, None)
-        sha = loads(payload).get("sha256")
+        signed = loads(payload)
+        sha = signed.get("sha256")
+        report = signed.get("report") if isinstance(signed.get("report"), dict) else {}
+        named = (signed.get("z_no"), signed.get("business_date"), report.get("closed_by"))
         if z is None:
             problems.append(f"journal entry {seq} closed a day whose Z report is not stored")
-        elif z[1] != sha or hashlib.sha256(z[2].encode()).hexdigest() != sha:
+        elif z[1] != sha or hashlib.sha256(z[2].encode()).hexdigest() != sha or z[3] != named:
             problems.append(f"Z {z[0]} differs from its signed journal entry {seq}")
-    for seq, (z_no, _, _) in stored.items():
+    for seq, (z_no, _, _, _) in stored.items():
         problems.append(f"Z {z_no} names journal entry {seq}, which did not close a day")
     return problems
