@@ -119,6 +119,23 @@ def qr_on_screen(app: App, cashier: CashierScreen) -> None:
     )
 
 
+def show_qr(app: App, cashier: CashierScreen, channel: str) -> None:
+    """From the tender screen: the till's QR for `channel`, which the sandbox
+    pays only when told to (`scan_now`)."""
+    app.runtime.sandbox.state.set_scenario({"next": True, "outcome": "never"})
+    cashier.tender_panel.channel_buttons[(channel, "qr")].click()
+    qr_on_screen(app, cashier)
+
+
+def sell_by_qr(app: App, qtbot, cashier: CashierScreen, code: str, channel: str) -> str:  # type: ignore[no-untyped-def]
+    """Ring up `code`, pay it by `channel`'s QR, and return the receipt number."""
+    ring_up(app, qtbot, cashier, code)
+    open_tender(app, cashier)
+    show_qr(app, cashier, channel)
+    app.runtime.sandbox.state.scan_now(None, None)
+    return close_receipt(app, cashier)
+
+
 def open_tender(app: App, cashier: CashierScreen) -> None:
     cashier.pay_button.click()
     settle(app, lambda: cashier.pages.currentIndex() == 1 and cashier.tender_panel.channel_buttons)

@@ -21,6 +21,7 @@ from tests.ui.conftest import (
     ring_up,
     scan,
     settle,
+    show_qr,
 )
 from ui.app import App
 from ui.screens.cashier import CashierScreen
@@ -69,9 +70,7 @@ def test_cash_keypad_takes_part_and_a_qr_pays_the_rest(
 def test_alipay_qr_is_paid_when_the_shopper_scans(app: App, qtbot, cashier: CashierScreen) -> None:
     ring_up(app, qtbot, cashier, WATER)
     open_tender(app, cashier)
-    app.runtime.sandbox.state.set_scenario({"next": True, "outcome": "never"})
-    cashier.tender_panel.channel_buttons[("alipay", "qr")].click()
-    qr_on_screen(app, cashier)
+    show_qr(app, cashier, "alipay")
     assert app.customer is not None and app.customer.qr.payload == cashier.payer.dialog.qr.payload
     app.runtime.sandbox.state.scan_now(None, None)
     receipt = close_receipt(app, cashier)
@@ -82,9 +81,7 @@ def test_cancel_closes_the_trade_at_the_gateway(app: App, qtbot, cashier: Cashie
     ring_up(app, qtbot, cashier, NOODLES)
     open_tender(app, cashier)
     sandbox = app.runtime.sandbox
-    sandbox.state.set_scenario({"next": True, "outcome": "never"})
-    cashier.tender_panel.channel_buttons[("alipay", "qr")].click()
-    qr_on_screen(app, cashier)
+    show_qr(app, cashier, "alipay")
     dialog = cashier.payer.dialog
     dialog.cancel_button.click()
     settle(app, lambda: dialog.outcome is not None)
@@ -101,9 +98,7 @@ def test_qr_that_nobody_pays_times_out_and_the_sale_stays_open(
 ) -> None:
     ring_up(app, qtbot, cashier, COLA)
     open_tender(app, cashier)
-    app.runtime.sandbox.state.set_scenario({"next": True, "outcome": "never"})
-    cashier.tender_panel.channel_buttons[("wechat", "qr")].click()
-    qr_on_screen(app, cashier)
+    show_qr(app, cashier, "wechat")
     dialog = cashier.payer.dialog
     settle(app, lambda: dialog.outcome is not None, timeout=20)
     assert dialog.outcome.status is Outcome.TIMED_OUT

@@ -18,6 +18,7 @@ from tests.ui.conftest import (
     qr_on_screen,
     ring_up,
     scan,
+    sell_by_qr,
     settle,
 )
 from ui.app import App
@@ -169,14 +170,7 @@ def test_voiding_a_sale_with_cash_taken_says_what_to_hand_back(
 def test_refund_of_a_qr_sale_says_where_the_money_went_and_prints_a_slip(
     app: App, qtbot, cashier: CashierScreen
 ) -> None:
-    ring_up(app, qtbot, cashier, CHIPS)
-    open_tender(app, cashier)
-    sandbox = app.runtime.sandbox
-    sandbox.state.set_scenario({"next": True, "outcome": "never"})
-    cashier.tender_panel.channel_buttons[("wechat", "qr")].click()
-    qr_on_screen(app, cashier)
-    sandbox.state.scan_now(None, None)
-    receipt = close_receipt(app, cashier)
+    receipt = sell_by_qr(app, qtbot, cashier, CHIPS, "wechat")
     cashier.refund_button.click()
     screen = app.counter.refund
     scan(qtbot, screen.receipt, receipt)

@@ -163,8 +163,7 @@ class DemoScript:
     def cash_sale(self, cashier: CashierScreen) -> None:
         self.ring_up(cashier, COLA, CHIPS, CHIPS)
         word = self.app.ctx.t("demo.search_word")
-        cashier.search.setText(word)
-        cashier._search_later(word)
+        cashier.product_search.search_for(word)
         self.wait(lambda: cashier.hits.count() > 0, "search hits")
         self.shot(self.app.counter, "02_cashier_search")
         cashier.hits.setVisible(False)

@@ -15,7 +15,6 @@ from pos.flows.views import (
     ChannelInfo,
     OrderView,
     Outcome,
-    ProductHit,
     Session,
     TenderResult,
 )
@@ -27,12 +26,7 @@ from ui.printing import Printing, set_up
 from ui.qt import (
     QEvent,
     QHBoxLayout,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QStackedWidget,
-    Qt,
-    QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -51,6 +45,7 @@ from ui.screens.dialogs import (
 )
 from ui.screens.left_open import LeftOpenDialog, open_left_open
 from ui.screens.paying import PaymentDriver
+from ui.screens.product_search import ProductSearch
 from ui.screens.tender import TenderPanel, WalletButton
 from ui.widgets import (
     MessageLine,
@@ -88,7 +83,6 @@ class CashierScreen(QWidget):
         s = ctx.services
         self.flow = CheckoutFlow(session, s.checkout, s.catalog, s.payments)
         self.scope = Scope("cashier")
-        self.search_scope = Scope("search")
         self.payer = PaymentDriver(ctx, self, self.scope)
         self.payer.finished.connect(self._payment_done)
         self.payer.failed.connect(self._payment_failed)
@@ -113,17 +107,11 @@ class CashierScreen(QWidget):
             top.addWidget(b, 1)
 
         # cart page: search, results, cart, line actions
-        self.search = QLineEdit()
-        self.search.textEdited.connect(self._search_later)
-        self.search.returnPressed.connect(self._add_first_hit)
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(120)
-        self._search_timer.timeout.connect(self._search_now)
-        self.hits = QListWidget()
-        self.hits.setMaximumHeight(180)
-        self.hits.setVisible(False)
-        self.hits.itemClicked.connect(self._add_hit)
+        self.product_search = ProductSearch(
+            ctx, self.flow.search, lambda exc: self.message.show_error(exc)
+        )
+        self.product_search.chosen.connect(self._add)
+        self.search, self.hits = self.product_search.line, self.product_search.hits
         self.cart = CartTable(ctx)
         self.qty_button = button("")
         self.qty_button.clicked.connect(self._quantity)
@@ -147,8 +135,7 @@ class CashierScreen(QWidget):
         cart_page = QWidget()
         cl = QVBoxLayout(cart_page)
         cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(self.search)
-        cl.addWidget(self.hits)
+        cl.addWidget(self.product_search)
         cl.addWidget(self.cart, 1)
         cl.addLayout(line_row)
 
@@ -213,7 +200,7 @@ class CashierScreen(QWidget):
         self.refund_button.setText(self.ctx.t("counter.refund_button"))
         self.manager_button.setText(self.ctx.t("counter.manager"))
         self.logout_button.setText(self.ctx.t("counter.log_out"))
-        self.search.setPlaceholderText(self.ctx.t("counter.scan_or_type_a_name"))
+        self.product_search.retranslate()
         self.qty_button.setText(self.ctx.t("counter.qty_2"))
         self.discount_button.setText(self.ctx.t("counter.discount_2"))
         self.void_line_button.setText(self.ctx.t("counter.void_line"))
@@ -336,40 +323,10 @@ class CashierScreen(QWidget):
         self._run("scan", lambda: self.flow.scan(code), self._scanned)
 
     def _scanned(self, order: OrderView) -> None:
-        self.search.clear()
-        self.hits.setVisible(False)
+        self.product_search.clear()
 
-    def _search_later(self, text: str) -> None:
-        self.search_scope.leave()  # an older query's hits are no longer wanted
-        self._search_timer.start()
-
-    def _search_now(self) -> None:
-        text = self.search.text()
-        self.ctx.ops.run(
-            "search",
-            lambda op: self.flow.search(text, 12),
-            self.search_scope,
-            self._show_hits,
-            self.message.show_error,
-        )
-
-    def _show_hits(self, hits: list[ProductHit]) -> None:
-        self.hits.clear()
-        for h in hits:
-            item = QListWidgetItem(
-                f"{h.name(self.ctx.language.locale)}   {self.ctx.money(h.unit_price)}   {h.sku}"
-            )
-            item.setData(Qt.ItemDataRole.UserRole, h.sku)
-            self.hits.addItem(item)
-        self.hits.setVisible(bool(hits))
-
-    def _add_hit(self, item: QListWidgetItem) -> None:
-        sku = str(item.data(Qt.ItemDataRole.UserRole))
+    def _add(self, sku: str) -> None:
         self._run("add", lambda: self.flow.add(sku), self._scanned)
-
-    def _add_first_hit(self) -> None:
-        if self.hits.count():
-            self._add_hit(self.hits.item(0))
 
     # -- lines --------------------------------------------------------------------------
     def _selected(self) -> str | None:
@@ -610,4 +567,4 @@ class CashierScreen(QWidget):
 
     def leave(self) -> None:
         self.scope.leave()
-        self.search_scope.leave()
+        self.product_search.scope.leave()
